@@ -1,0 +1,1 @@
+"""Subcommands of the ``chaufferie`` command, one module each (see :mod:`chaufferie.cli`)."""

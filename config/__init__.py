@@ -1,0 +1,10 @@
+"""Ground floor of chaufferie: configuration, shared vocabulary, bus and clock.
+
+Owns the pydantic models of the plant configuration (``settings``, ``points``, ...), the
+loader that turns YAML into those models with errors naming file, line, field and value
+(``loader``), the small frozen types that travel on the bus (``vocabulary``), the
+publish/subscribe bus (``bus``) and the injected clock (``clock``).
+
+May import: the standard library and third-party libraries only. Every other layer of
+chaufferie imports this one; this one imports none of them.
+"""

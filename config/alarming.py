@@ -1,0 +1,199 @@
+"""Alarm definitions, contacts, on-call rota, escalation and notifier settings."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from chaufferie.config.points import Frozen
+from chaufferie.config.vocabulary import OilRole, PlantEventKind, Role
+
+Positive = Annotated[float, Field(gt=0)]
+
+
+class PointCondition(Frozen):
+    """Active while ``point op value`` holds (numbers with the alarm's deadband)."""
+
+    kind: Literal["point"] = "point"
+    point: str
+    op: Literal[">", ">=", "<", "<=", "==", "!="]
+    value: float | bool
+
+
+class BadQualityCondition(Frozen):
+    """Active while the point's value is not Good (link lost, sentinel, stale)."""
+
+    kind: Literal["bad_quality"] = "bad_quality"
+    point: str
+
+
+class DeviationCondition(Frozen):
+    """Active while ``|point - reference| > band`` (e.g. buffer temperature vs setpoint)."""
+
+    kind: Literal["deviation"] = "deviation"
+    point: str
+    reference: str
+    band: float = Field(gt=0)
+
+
+class LinkDownCondition(Frozen):
+    """Active while a PLC link is down."""
+
+    kind: Literal["link_down"] = "link_down"
+    link: str
+
+
+class EventCondition(Frozen):
+    """Raised by a plant event (one occurrence per event), cleared by ``clear_on``."""
+
+    kind: Literal["event"] = "event"
+    event: PlantEventKind
+    oil_role: OilRole | None = None
+    clear_on: PlantEventKind | None = None
+
+
+class InternalCondition(Frozen):
+    """Raised by chaufferie itself (notification failure, silent alerting chain...)."""
+
+    kind: Literal["internal"] = "internal"
+    signal: Literal["notification_failed", "watchdog", "spool_overflow"]
+
+
+Condition = Annotated[
+    PointCondition
+    | DeviationCondition
+    | BadQualityCondition
+    | LinkDownCondition
+    | EventCondition
+    | InternalCondition,
+    Field(discriminator="kind"),
+]
+
+
+class Suppression(StrEnum):
+    PLANT_STOPPED = "plant_stopped"
+    WOOD_OFF = "wood_off"
+    OIL_OFF = "oil_off"
+
+
+class AlarmDefinition(Frozen):
+    """One alarm of the catalogue (DOMAIN.md §3)."""
+
+    code: str = Field(pattern=r"^[A-Z]{3}-[A-Z0-9]{2,4}$")
+    priority: Annotated[int, Field(ge=1, le=3)]
+    label_fr: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    condition: Condition
+    deadband: float = Field(default=0.0, ge=0)
+    on_delay_s: float = Field(default=0.0, ge=0)
+    off_delay_s: float = Field(default=0.0, ge=0)
+    latched: bool = False
+    suppress_when: tuple[Suppression, ...] = ()
+    resettable: bool = False
+    values: tuple[str, ...] = ()
+    help_fr: str = ""
+    help_en: str = ""
+
+
+class Language(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+class Contact(Frozen):
+    """A person the alarms can reach."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    phone: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    language: Language = Language.FR
+    role: Role = Role.TECHNICIAN
+
+
+class RotaException(Frozen):
+    """From ``start`` to ``end`` (inclusive dates), ``on_call`` replaces the rota."""
+
+    start: date
+    end: date
+    on_call: str
+    second: str | None = None
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RotaException:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Rota(Frozen):
+    """Weekly on-call rota: ``cycle[i]`` is on call in the i-th week from ``anchor``."""
+
+    anchor: date = date(2026, 1, 5)
+    handover_weekday: Annotated[int, Field(ge=0, le=6)] = 0
+    handover_time: time = time(8, 0)
+    cycle: tuple[str, ...] = Field(min_length=1)
+    manager: str
+    exceptions: tuple[RotaException, ...] = ()
+
+
+class Escalation(Frozen):
+    """How one priority reaches people."""
+
+    channels: tuple[Literal["sms", "email"], ...]
+    escalate_after_min: tuple[float, ...] = ()
+    working_hours_only: bool = False
+
+
+class WorkingHours(Frozen):
+    """Contract working hours for response deadlines (French public holidays excluded)."""
+
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    periods: tuple[tuple[time, time], ...] = ((time(8, 0), time(12, 0)), (time(13, 30), time(17, 30)))
+    country: str = "FR"
+    deadline_hours: Positive = 8.0
+    penalty_eur_per_day: float = Field(default=100.0, ge=0)
+
+
+class TwilioSettings(Frozen):
+    """SMS through Twilio; secrets come from the environment variables named here."""
+
+    account_sid_env: str = "TWILIO_ACCOUNT_SID"
+    auth_token_env: str = "TWILIO_AUTH_TOKEN"
+    from_number: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
+    api_base_url: str | None = None
+
+
+class SmtpSettings(Frozen):
+    """Email through an SMTP server (STARTTLS by default)."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username_env: str | None = "CHAUFFERIE_SMTP_USER"
+    password_env: str | None = "CHAUFFERIE_SMTP_PASSWORD"
+    from_address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    timeout_s: Positive = 10.0
+    ca_file: str | None = None
+
+
+class NotifierSettings(Frozen):
+    """Channels, retries, flood and watchdog. No provider → local outbox folder."""
+
+    sms: TwilioSettings | None = None
+    email: SmtpSettings | None = None
+    outbox_dir: str = "outbox"
+    retry_base_s: Positive = 10.0
+    retry_max_s: Positive = 600.0
+    max_attempts: Annotated[int, Field(ge=1)] = 6
+    chatter_count: Annotated[int, Field(ge=2)] = 3
+    chatter_window_s: Positive = 60.0
+    flood_count: Annotated[int, Field(ge=2)] = 10
+    flood_window_s: Positive = 600.0
+    daily_test_time: time | None = time(9, 0)
+    watchdog_ping_url: str | None = None
+    watchdog_stall_s: Positive = 120.0

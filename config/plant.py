@@ -1,0 +1,158 @@
+"""Plant physics and cascade settings: every figure of DOMAIN.md as a named setting.
+
+``PlantSettings`` describes the real equipment (used by the simulator, the silo forecast
+and the reports); ``CascadeSettings`` the supervisor's thresholds and delays;
+``SupervisorIO`` which point plays which role for the supervisor.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from chaufferie.config.points import Frozen
+
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class PlantSettings(Frozen):
+    """The equipment as built (tender figures and sound defaults)."""
+
+    wood_nominal_kw: Positive = 100.0
+    wood_min_modulation: Fraction = 0.30
+    wood_efficiency_nominal: Fraction = 0.90
+    wood_efficiency_min_load: Fraction = 0.85
+    chips_lhv_kwh_per_t: Positive = 3500.0
+    chips_bulk_density_kg_m3: Positive = 230.0
+    chips_humidity: Fraction = 0.25
+    ash_fraction: Fraction = 0.02
+    silo_useful_m3: Positive = 20.0
+    silo_low_level_fraction: Fraction = 0.15
+    ash_bin_capacity_kg: Positive = 270.0
+    buffer_litres: Positive = 1000.0
+    design_load_kw: Positive = 130.0
+    design_outdoor_c: float = -7.0
+    no_heating_outdoor_c: float = 17.0
+    dhw_load_kw: float = Field(default=3.0, ge=0)
+    oil_capacity_kw: Positive = 150.0
+    oil_efficiency: Fraction = 0.85
+    oil_kwh_per_litre: Positive = 9.96
+    network_nominal_bar: Positive = 2.0
+    network_max_bar: Positive = 4.0
+    network_low_pressure_bar: Positive = 0.8
+
+    @property
+    def silo_full_kg(self) -> float:
+        return self.silo_useful_m3 * self.chips_bulk_density_kg_m3
+
+    @model_validator(mode="after")
+    def _coherent(self) -> PlantSettings:
+        if self.design_outdoor_c >= self.no_heating_outdoor_c:
+            raise ValueError("design_outdoor_c must be below no_heating_outdoor_c")
+        if self.network_low_pressure_bar >= self.network_nominal_bar:
+            raise ValueError("network_low_pressure_bar must be below network_nominal_bar")
+        return self
+
+
+class SimulationSettings(Frozen):
+    """Simulator-only parameters (the PLC's own behaviour and the model's)."""
+
+    step_s: Positive = 10.0
+    ignition_s: Positive = 600.0
+    burn_out_s: Positive = 300.0
+    de_ashing_every_h: Positive = 12.0
+    de_ashing_s: Positive = 120.0
+    oil_start_delay_s: Positive = 90.0
+    boiler_water_litres: Positive = 250.0
+    network_water_litres: Positive = 2000.0
+    buffer_loss_kw_per_k: float = Field(default=0.004, ge=0)
+    wood_gain_kp: Positive = 0.25
+    wood_gain_ki: Positive = 0.002
+    screw_nominal_current_a: Positive = 2.5
+    screw_jam_current_a: Positive = 6.0
+    season_seed: int = 2026
+    season_start: str = "10-01"
+    season_end: str = "05-31"
+
+
+class HeatingCurvePoint(Frozen):
+    outdoor_c: float
+    setpoint_c: float
+
+
+class CascadeSettings(Frozen):
+    """Wood first, oil as backup: every threshold and delay of DOMAIN.md §2."""
+
+    replacement_confirm_s: Seconds = 120.0
+    replacement_drop_k: Positive = 3.0
+    comm_loss_s: Seconds = 120.0
+    startup_grace_s: Seconds = 1800.0
+    replacement_end_run_s: Seconds = 900.0
+    replacement_end_margin_k: float = Field(default=1.0, ge=0)
+    topup_modulation_pct: Annotated[float, Field(gt=0, le=100)] = 95.0
+    topup_modulation_s: Seconds = 1200.0
+    topup_drop_k: Positive = 2.5
+    topup_drop_s: Seconds = 600.0
+    topup_outdoor_permit_c: float | None = None
+    topup_exit_margin_k: float = Field(default=0.5, ge=0)
+    topup_exit_s: Seconds = 600.0
+    topup_exit_modulation_pct: Annotated[float, Field(gt=0, le=100)] = 80.0
+    oil_min_run_s: Seconds = 600.0
+    oil_min_off_s: Seconds = 600.0
+    oil_max_starts_per_hour: Annotated[int, Field(ge=1)] = 4
+    wood_max_restarts_24h: Annotated[int, Field(ge=1)] = 6
+    heating_curve: tuple[HeatingCurvePoint, ...] = (
+        HeatingCurvePoint(outdoor_c=-7.0, setpoint_c=85.0),
+        HeatingCurvePoint(outdoor_c=15.0, setpoint_c=65.0),
+    )
+    setpoint_min_c: float = 60.0
+    setpoint_max_c: float = 85.0
+    setpoint_step_k: Positive = 0.5
+    pump_no_flow_m3h: float = Field(default=0.5, ge=0)
+    pump_fault_confirm_s: Seconds = 30.0
+    pump_swap_weekday: Annotated[int, Field(ge=0, le=6)] = 0
+    pump_swap_time: time = time(6, 0)
+    screw_test_time: time = time(3, 0)
+    screw_test_timeout_s: Positive = 180.0
+    manual_mode_max_s: Positive = 8 * 3600.0
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CascadeSettings:
+        if self.setpoint_min_c > self.setpoint_max_c:
+            raise ValueError("setpoint_min_c is above setpoint_max_c")
+        outdoors = [p.outdoor_c for p in self.heating_curve]
+        if len(outdoors) < 2 or outdoors != sorted(outdoors) or len(set(outdoors)) != len(outdoors):
+            raise ValueError("heating_curve needs two or more points in rising outdoor_c")
+        if self.topup_exit_modulation_pct >= self.topup_modulation_pct:
+            raise ValueError("topup_exit_modulation_pct must be below topup_modulation_pct")
+        return self
+
+
+class SupervisorIO(Frozen):
+    """Which point plays which role for the supervisor (names checked against ``points``)."""
+
+    wood_state: str = "wood.state"
+    wood_modulation: str = "wood.modulation"
+    wood_enable: str = "wood.enable"
+    wood_setpoint: str = "wood.setpoint"
+    wood_fault_reset: str = "wood.fault_reset"
+    buffer_outlet: str = "buffer.temp_top"
+    outdoor: str = "outdoor.temp"
+    oil_enable: str = "oil.enable"
+    oil_burner: str = "oil.burner_on"
+    oil_fault: str = "oil.fault"
+    pump1_running: str = "pump1.running"
+    pump1_fault: str = "pump1.fault"
+    pump2_running: str = "pump2.running"
+    pump2_fault: str = "pump2.fault"
+    pump_duty: str = "pumps.duty"
+    network_flow: str = "network.flow"
+    screw_jammed: str = "screw.jammed"
+    screw_reverse_test: str = "screw.reverse_test"
+    screw_test_failed: str = "screw.test_failed"
+    screw_cutoff: str = "screw.cutoff"
+    silo_level: str = "silo.level"

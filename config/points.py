@@ -1,0 +1,221 @@
+"""Point and link models: where each value of the plant lives and how it is decoded.
+
+A point is read from one link (a Modbus TCP server or an OPC UA server). Modbus points
+name their table, address, data type, word and byte order, optional bit, scale and offset;
+OPC UA points name a string node identifier in the link's namespace. Writable points carry
+bounds: the PLC bridge refuses any write outside them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+POINT_NAME = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+
+
+class Frozen(BaseModel):
+    """Base of every configuration model: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModbusTable(StrEnum):
+    HOLDING_REGISTER = "holding_register"
+    INPUT_REGISTER = "input_register"
+    COIL = "coil"
+    DISCRETE_INPUT = "discrete_input"
+
+    @property
+    def is_bit_table(self) -> bool:
+        return self in (ModbusTable.COIL, ModbusTable.DISCRETE_INPUT)
+
+    @property
+    def writable(self) -> bool:
+        return self in (ModbusTable.COIL, ModbusTable.HOLDING_REGISTER)
+
+
+class DataType(StrEnum):
+    BOOL = "bool"
+    INT16 = "int16"
+    UINT16 = "uint16"
+    INT32 = "int32"
+    UINT32 = "uint32"
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+
+    @property
+    def registers(self) -> int:
+        """16-bit registers a value of this type occupies."""
+        return {"bool": 1, "int16": 1, "uint16": 1, "float64": 4}.get(self.value, 2)
+
+
+class Order(StrEnum):
+    BIG = "big"
+    LITTLE = "little"
+
+
+class ModbusSource(Frozen):
+    """A value in a Modbus server's map."""
+
+    protocol: Literal["modbus"] = "modbus"
+    table: ModbusTable
+    address: int = Field(ge=0, le=65535)
+    type: DataType = DataType.UINT16
+    word_order: Order = Order.BIG
+    byte_order: Order = Order.BIG
+    bit: int | None = Field(default=None, ge=0, le=15)
+    scale: float = 1.0
+    offset: float = 0.0
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ModbusSource:
+        if self.table.is_bit_table and self.type is not DataType.BOOL:
+            raise ValueError(f"a {self.table.value} holds bits: type must be bool, not {self.type.value}")
+        if self.bit is not None and self.type not in (DataType.UINT16, DataType.INT16, DataType.BOOL):
+            raise ValueError("bit applies to 16-bit registers only")
+        if not self.table.is_bit_table and self.type is DataType.BOOL and self.bit is None:
+            raise ValueError("a bool in a register needs 'bit'")
+        if self.scale == 0:
+            raise ValueError("scale must not be 0")
+        return self
+
+    @property
+    def count(self) -> int:
+        """Registers (or bits) this point occupies."""
+        return 1 if self.table.is_bit_table else self.type.registers
+
+
+class OpcUaType(StrEnum):
+    BOOLEAN = "Boolean"
+    INT16 = "Int16"
+    UINT16 = "UInt16"
+    INT32 = "Int32"
+    UINT32 = "UInt32"
+    FLOAT = "Float"
+    DOUBLE = "Double"
+    STRING = "String"
+
+
+class OpcUaSource(Frozen):
+    """A variable node of an OPC UA server, by string identifier in the link's namespace."""
+
+    protocol: Literal["opcua"] = "opcua"
+    node: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.]+$")
+    type: OpcUaType = OpcUaType.DOUBLE
+
+
+Source = Annotated[ModbusSource | OpcUaSource, Field(discriminator="protocol")]
+
+
+class Access(StrEnum):
+    READ = "read"
+    READ_WRITE = "read_write"
+
+
+class Bounds(Frozen):
+    """Inclusive range a written value must lie in."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    def contains(self, value: float) -> bool:
+        return self.min <= value <= self.max
+
+
+class Point(Frozen):
+    """One value of the plant."""
+
+    name: str = Field(pattern=POINT_NAME)
+    link: str
+    label_fr: str
+    label_en: str
+    unit: str = ""
+    source: Source
+    access: Access = Access.READ
+    bounds: Bounds | None = None
+    deadband: float = Field(default=0.0, ge=0)
+    heartbeat_s: float = Field(default=60.0, gt=0)
+    sentinels: tuple[float, ...] = ()
+    normal_range: Bounds | None = None
+    write_min_interval_s: float = Field(default=1.0, ge=0)
+    pulse: bool = False
+    states: dict[int, str] | None = None
+
+    @property
+    def writable(self) -> bool:
+        return self.access is Access.READ_WRITE
+
+    @property
+    def is_bool(self) -> bool:
+        src = self.source
+        if isinstance(src, ModbusSource):
+            return src.type is DataType.BOOL or src.bit is not None
+        return src.type is OpcUaType.BOOLEAN
+
+    @model_validator(mode="after")
+    def _write_rules(self) -> Point:
+        if self.writable:
+            src = self.source
+            if isinstance(src, ModbusSource) and not src.table.writable:
+                raise ValueError(f"a {src.table.value} cannot be written: access must be read")
+            if self.bounds is None and not self.is_bool:
+                raise ValueError("a writable numeric point needs bounds")
+        return self
+
+
+class ModbusLink(Frozen):
+    """A Modbus TCP server (the wood boiler's controller)."""
+
+    protocol: Literal["modbus"] = "modbus"
+    host: str = "127.0.0.1"
+    port: int = Field(default=5020, ge=1, le=65535)
+    unit_id: int = Field(default=1, ge=0, le=247)
+    poll_s: float = Field(default=1.0, gt=0)
+    timeout_s: float = Field(default=1.0, gt=0)
+    heartbeat_point: str | None = None
+    heartbeat_timeout_s: float = Field(default=10.0, gt=0)
+    max_registers_per_read: int = Field(default=125, ge=1, le=125)
+    max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
+
+
+class SecurityPolicy(StrEnum):
+    BASIC256SHA256 = "Basic256Sha256"
+    AES128_SHA256_RSAOAEP = "Aes128_Sha256_RsaOaep"
+    AES256_SHA256_RSAPSS = "Aes256_Sha256_RsaPss"
+    NONE = "None"
+
+
+class OpcUaLink(Frozen):
+    """An OPC UA server (the hydraulic module's controller)."""
+
+    protocol: Literal["opcua"] = "opcua"
+    endpoint: str = Field(default="opc.tcp://127.0.0.1:4840/chaufferie", pattern=r"^opc\.tcp://")
+    namespace_uri: str = "urn:chaufferie:plant"
+    security_policies: tuple[SecurityPolicy, ...] = (
+        SecurityPolicy.BASIC256SHA256,
+        SecurityPolicy.AES128_SHA256_RSAOAEP,
+        SecurityPolicy.AES256_SHA256_RSAPSS,
+    )
+    username_env: str = "CHAUFFERIE_OPCUA_USER"
+    password_env: str = "CHAUFFERIE_OPCUA_PASSWORD"
+    allow_anonymous_lab: bool = False
+    publishing_interval_ms: int = Field(default=500, ge=10)
+    sampling_interval_ms: int = Field(default=250, ge=0)
+    session_timeout_s: float = Field(default=60.0, ge=10)
+    watchdog_interval_s: float = Field(default=5.0, gt=0)
+    heartbeat_point: str | None = None
+    heartbeat_timeout_s: float = Field(default=10.0, gt=0)
+    pki_dir: str = "pki"
+    trusted_server_certs_dir: str = "pki/trusted"
+
+
+Link = Annotated[ModbusLink | OpcUaLink, Field(discriminator="protocol")]

@@ -1,0 +1,248 @@
+"""The root of the plant configuration and its cross-references.
+
+:class:`PlantConfig` gathers every section. Field-level rules live on each model;
+rules that tie sections together (an alarm naming an unknown point, two Modbus points
+sharing a register, a rota naming an unknown contact) are checked by
+:func:`cross_references`, which returns each problem with the path of the field at fault so
+the loader can name file, line, field and value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from chaufferie.config.alarming import (
+    AlarmDefinition,
+    BadQualityCondition,
+    Contact,
+    DeviationCondition,
+    Escalation,
+    EventCondition,
+    Language,
+    LinkDownCondition,
+    NotifierSettings,
+    PointCondition,
+    Rota,
+    WorkingHours,
+)
+from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
+from chaufferie.config.points import Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
+
+
+class Site(Frozen):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    timezone: str = "Europe/Paris"
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+class Retention(Frozen):
+    raw_days: Annotated[float, Field(gt=0)] | None = 90
+    minute_days: Annotated[float, Field(gt=0)] | None = 730
+    hour_days: Annotated[float, Field(gt=0)] | None = None
+
+
+class StorageSettings(Frozen):
+    """Where history goes. ``url`` may use ``{data_dir}``; PostgreSQL for a central historian."""
+
+    url: str = "sqlite:///{data_dir}/chaufferie.db"
+    spool_dir: str = "spool"
+    spool_max_mb: Annotated[float, Field(gt=0)] = 256.0
+    queue_size: Annotated[int, Field(ge=100)] = 100_000
+    batch_size: Annotated[int, Field(ge=1)] = 5_000
+    flush_interval_s: Annotated[float, Field(gt=0)] = 1.0
+    retention: Retention = Retention()
+    password_env: str | None = "CHAUFFERIE_DB_PASSWORD"
+
+
+class HmiSettings(Frozen):
+    """The web interface and the links sent in messages."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8080"
+    language: Language = Language.FR
+    secret_key_env: str = "CHAUFFERIE_SECRET_KEY"
+    ack_link_ttl_h: Annotated[float, Field(gt=0, le=72)] = 24.0
+    session_ttl_h: Annotated[float, Field(gt=0)] = 12.0
+    login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_lockout_min: Annotated[float, Field(gt=0)] = 15.0
+    trusted_proxies: tuple[str, ...] = ()
+    refresh_s: Annotated[float, Field(gt=0)] = 1.0
+
+
+def _default_escalation() -> dict[int, Escalation]:
+    return {
+        1: Escalation(channels=("sms", "email"), escalate_after_min=(15, 30)),
+        2: Escalation(channels=("sms", "email"), escalate_after_min=(60,), working_hours_only=True),
+        3: Escalation(channels=("email",), working_hours_only=True),
+    }
+
+
+class PlantConfig(Frozen):
+    """The whole configuration of one site: the single source of truth."""
+
+    site: Site
+    data_dir: str = "data"
+    links: dict[str, Link]
+    points: tuple[Point, ...] = Field(min_length=1)
+    plant: PlantSettings = PlantSettings()
+    simulation: SimulationSettings = SimulationSettings()
+    cascade: CascadeSettings = CascadeSettings()
+    io: SupervisorIO = SupervisorIO()
+    alarms: tuple[AlarmDefinition, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    rota: Rota | None = None
+    escalation: dict[int, Escalation] = Field(default_factory=_default_escalation)
+    working_hours: WorkingHours = WorkingHours()
+    notifiers: NotifierSettings = NotifierSettings()
+    storage: StorageSettings = StorageSettings()
+    hmi: HmiSettings = HmiSettings()
+
+    def point(self, name: str) -> Point:
+        """The point called ``name`` (KeyError if unknown)."""
+        return self.points_by_name[name]
+
+    @property
+    def points_by_name(self) -> dict[str, Point]:
+        return {p.name: p for p in self.points}
+
+    def points_of(self, link: str) -> list[Point]:
+        return [p for p in self.points if p.link == link]
+
+    def alarm(self, code: str) -> AlarmDefinition:
+        for a in self.alarms:
+            if a.code == code:
+                return a
+        raise KeyError(code)
+
+    def contact(self, contact_id: str) -> Contact:
+        for c in self.contacts:
+            if c.id == contact_id:
+                return c
+        raise KeyError(contact_id)
+
+    def data_path(self, relative: str) -> Path:
+        """A path under the data directory (absolute paths are kept as they are)."""
+        path = Path(relative)
+        return path if path.is_absolute() else Path(self.data_dir) / path
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage.url.replace("{data_dir}", str(Path(self.data_dir).resolve()))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A configuration problem at ``path`` (keys and list indexes from the file's root)."""
+
+    path: tuple[str | int, ...]
+    message: str
+    value: Any
+
+
+def cross_references(cfg: PlantConfig) -> list[Problem]:
+    """Every rule that spans sections; an empty list means the file is coherent."""
+    return [
+        *_point_problems(cfg),
+        *_modbus_overlaps(cfg),
+        *_alarm_problems(cfg),
+        *_io_problems(cfg),
+        *_people_problems(cfg),
+    ]
+
+
+def _point_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, p in enumerate(cfg.points):
+        if p.name in seen:
+            yield Problem(("points", i, "name"), "duplicate point name", p.name)
+        seen.add(p.name)
+        link = cfg.links.get(p.link)
+        if link is None:
+            yield Problem(("points", i, "link"), "unknown link", p.link)
+        elif link.protocol != p.source.protocol:
+            yield Problem(
+                ("points", i, "source", "protocol"),
+                f"link '{p.link}' speaks {link.protocol}",
+                p.source.protocol,
+            )
+    names = {p.name for p in cfg.points}
+    for name, link in cfg.links.items():
+        if isinstance(link, ModbusLink | OpcUaLink) and link.heartbeat_point is not None:
+            if link.heartbeat_point not in names:
+                yield Problem(("links", name, "heartbeat_point"), "unknown point", link.heartbeat_point)
+
+
+def _modbus_overlaps(cfg: PlantConfig) -> Iterator[Problem]:
+    used: dict[tuple[str, str, int], tuple[str, int | None]] = {}
+    for i, p in enumerate(cfg.points):
+        src = p.source
+        if not isinstance(src, ModbusSource):
+            continue
+        for reg in range(src.address, src.address + src.count):
+            key = (p.link, src.table.value, reg)
+            owner = used.get(key)
+            if owner is not None and (src.bit is None or owner[1] is None or owner[1] == src.bit):
+                yield Problem(
+                    ("points", i, "source", "address"),
+                    f"{src.table.value} {reg} already used by '{owner[0]}'",
+                    src.address,
+                )
+                break
+            used[key] = (p.name, src.bit)
+
+
+def _alarm_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    names = {p.name for p in cfg.points}
+    codes: set[str] = set()
+    for i, a in enumerate(cfg.alarms):
+        if a.code in codes:
+            yield Problem(("alarms", i, "code"), "duplicate alarm code", a.code)
+        codes.add(a.code)
+        cond = a.condition
+        if isinstance(cond, PointCondition | BadQualityCondition) and cond.point not in names:
+            yield Problem(("alarms", i, "condition", "point"), "unknown point", cond.point)
+        if isinstance(cond, DeviationCondition):
+            for key in ("point", "reference"):
+                if getattr(cond, key) not in names:
+                    yield Problem(("alarms", i, "condition", key), "unknown point", getattr(cond, key))
+        if isinstance(cond, LinkDownCondition) and cond.link not in cfg.links:
+            yield Problem(("alarms", i, "condition", "link"), "unknown link", cond.link)
+        if isinstance(cond, EventCondition) and a.latched and cond.clear_on is None:
+            yield Problem(("alarms", i, "latched"), "an event alarm that latches needs clear_on", True)
+        for j, v in enumerate(a.values):
+            if v not in names:
+                yield Problem(("alarms", i, "values", j), "unknown point", v)
+    for prio in (1, 2, 3):
+        if prio not in cfg.escalation:
+            yield Problem(("escalation",), f"no escalation policy for priority {prio}", None)
+
+
+def _io_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    names = {p.name for p in cfg.points}
+    for field_name, point_name in cfg.io.model_dump().items():
+        if point_name not in names:
+            yield Problem(("io", field_name), "unknown point", point_name)
+
+
+def _people_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    ids = {c.id for c in cfg.contacts}
+    if cfg.rota is None:
+        return
+    for i, cid in enumerate(cfg.rota.cycle):
+        if cid not in ids:
+            yield Problem(("rota", "cycle", i), "unknown contact", cid)
+    if cfg.rota.manager not in ids:
+        yield Problem(("rota", "manager"), "unknown contact", cfg.rota.manager)
+    for i, ex in enumerate(cfg.rota.exceptions):
+        for key in ("on_call", "second"):
+            value = getattr(ex, key)
+            if value is not None and value not in ids:
+                yield Problem(("rota", "exceptions", i, key), "unknown contact", value)

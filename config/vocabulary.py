@@ -1,0 +1,333 @@
+"""The shared vocabulary: small frozen types that travel on the bus.
+
+Every layer speaks these and nothing else: tag values from the PLC bridge, link-state
+changes, plant events from the supervisor, alarm transitions and notification records from
+the alarms, operator actions from the HMI and the remote-ack channels, and commands towards
+the PLC with their results. The historian records every one of them.
+
+Each message that something *caused* carries a :class:`Context` (who or what caused it and
+the parent context) so an oil start can be traced back to the value that triggered it and an
+acknowledgement to the technician, channel and address it came from.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+Scalar = float | int | bool | str | None
+"""A point's value: numbers and booleans from the PLC, ``None`` when never read."""
+
+
+def new_id() -> str:
+    """A fresh opaque identifier (UUID4, hex)."""
+    return uuid.uuid4().hex
+
+
+class Quality(StrEnum):
+    """OPC-style quality of a value: only ``GOOD`` values may drive the plant."""
+
+    GOOD = "good"
+    UNCERTAIN = "uncertain"
+    BAD = "bad"
+
+
+class Channel(StrEnum):
+    """Where an action came from."""
+
+    HMI = "hmi"
+    LINK = "link"
+    SMS_REPLY = "sms_reply"
+    CLI = "cli"
+    SYSTEM = "system"
+
+
+class Role(StrEnum):
+    """Access roles, each including the rights of the ones before it."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    TECHNICIAN = "technician"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who or what caused a message, and the context it descends from."""
+
+    origin: str
+    user: str | None = None
+    channel: Channel = Channel.SYSTEM
+    address: str | None = None
+    parent_id: str | None = None
+    id: str = field(default_factory=new_id)
+
+    def child(self, origin: str | None = None) -> Context:
+        """A context caused by this one (same user, channel and address)."""
+        return Context(
+            origin=origin or self.origin,
+            user=self.user,
+            channel=self.channel,
+            address=self.address,
+            parent_id=self.id,
+        )
+
+
+SYSTEM = Context(origin="system", id="system")
+
+
+@dataclass(frozen=True, slots=True)
+class TagValue:
+    """One point's value as read from the plant.
+
+    ``source_time`` is the PLC's (or server's) timestamp, ``receive_time`` ours. A value
+    from a lost link keeps the last good number with ``stale=True`` and quality ``BAD``: it
+    is shown greyed with its age, never as fresh.
+    """
+
+    point: str
+    value: Scalar
+    quality: Quality
+    source_time: datetime
+    receive_time: datetime
+    stale: bool = False
+
+    @property
+    def good(self) -> bool:
+        return self.quality is Quality.GOOD and not self.stale
+
+
+class LinkState(StrEnum):
+    """State of one PLC link (Modbus or OPC UA source)."""
+
+    CONNECTING = "connecting"
+    UP = "up"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEvent:
+    """A PLC link changed state."""
+
+    link: str
+    state: LinkState
+    previous: LinkState
+    reason: str
+    time: datetime
+    context: Context = SYSTEM
+
+
+class PlantMode(StrEnum):
+    """Operating mode of the plant as decided by the supervisor."""
+
+    STOPPED = "stopped"
+    WOOD = "wood"
+    WOOD_WITH_TOPUP = "wood_with_topup"
+    OIL_REPLACEMENT = "oil_replacement"
+    DEGRADED = "degraded"
+    MANUAL = "manual"
+
+
+class OilRole(StrEnum):
+    """Why the oil boiler runs: standing in for wood (relève) or helping it (appoint)."""
+
+    REPLACEMENT = "replacement"
+    TOP_UP = "top_up"
+
+
+class PlantEventKind(StrEnum):
+    """What happened in the plant (supervisor decisions and logbook entries)."""
+
+    MODE_CHANGED = "mode_changed"
+    OIL_STARTED = "oil_started"
+    OIL_STOPPED = "oil_stopped"
+    SETPOINT_CHANGED = "setpoint_changed"
+    PUMP_SWITCHED = "pump_switched"
+    PUMP_DUTY_SWAPPED = "pump_duty_swapped"
+    PUMPS_BOTH_FAILED = "pumps_both_failed"
+    SCREW_TEST_STARTED = "screw_test_started"
+    SCREW_TEST_PASSED = "screw_test_passed"
+    SCREW_TEST_FAILED = "screw_test_failed"
+    SCREW_JAMMED = "screw_jammed"
+    WOOD_RESTART = "wood_restart"
+    WOOD_RESTARTS_EXHAUSTED = "wood_restarts_exhausted"
+    INPUT_BAD = "input_bad"
+    INPUT_RESTORED = "input_restored"
+    CHIP_DELIVERY = "chip_delivery"
+    ASH_REMOVAL = "ash_removal"
+    SUPERVISOR_STARTED = "supervisor_started"
+
+
+@dataclass(frozen=True, slots=True)
+class PlantEvent:
+    """A plant event: mode change, oil start/stop (with its role), pump switch, ...
+
+    ``reason`` is a stable code (``wood_fault``, ``comm_loss``, ``wood_insufficient``...),
+    ``message`` a short English sentence for logs; user-facing texts come from the
+    catalogues. ``values`` holds the values that caused the decision.
+    """
+
+    kind: PlantEventKind
+    time: datetime
+    reason: str = ""
+    message: str = ""
+    mode: PlantMode | None = None
+    previous_mode: PlantMode | None = None
+    oil_role: OilRole | None = None
+    values: Mapping[str, Scalar] = field(default_factory=dict)
+    context: Context = SYSTEM
+    id: str = field(default_factory=new_id)
+
+
+class AlarmState(StrEnum):
+    """ISA-18.2 / IEC 62682 alarm states."""
+
+    NORMAL = "normal"
+    UNACKED = "unacked"
+    ACKED = "acked"
+    RTN_UNACKED = "rtn_unacked"
+    LATCHED = "latched"
+    SHELVED = "shelved"
+    SUPPRESSED = "suppressed"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmTransition:
+    """One alarm occurrence moved from one state to another."""
+
+    code: str
+    occurrence_id: str
+    priority: int
+    previous: AlarmState
+    state: AlarmState
+    trigger: str
+    time: datetime
+    active: bool
+    value: Scalar = None
+    message: str = ""
+    oil_role: OilRole | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    context: Context = SYSTEM
+
+
+class NotificationStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """A notification's life: queued, sent, retried or failed, on one channel."""
+
+    key: str
+    channel: str
+    recipient: str
+    status: NotificationStatus
+    time: datetime
+    occurrence_id: str | None = None
+    code: str | None = None
+    body: str = ""
+    attempts: int = 0
+    error: str = ""
+    context: Context = SYSTEM
+
+
+class ActionKind(StrEnum):
+    """Operator actions recorded in the audit log."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    ACKNOWLEDGE = "acknowledge"
+    COMMENT = "comment"
+    SHELVE = "shelve"
+    UNSHELVE = "unshelve"
+    RESET = "reset"
+    COMMAND = "command"
+    MANUAL_MODE = "manual_mode"
+    SETTING_CHANGED = "setting_changed"
+    CONFIG_CHANGED = "config_changed"
+    USER_CHANGED = "user_changed"
+    CHIP_DELIVERY = "chip_delivery"
+    ASH_REMOVAL = "ash_removal"
+    ARRIVAL_ON_SITE = "arrival_on_site"
+    LINK_REFUSED = "link_refused"
+
+
+class ActionResult(StrEnum):
+    OK = "ok"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorAction:
+    """Who did what, from where, by which channel, and with what result (the audit log)."""
+
+    kind: ActionKind
+    time: datetime
+    context: Context
+    target: str = ""
+    result: ActionResult = ActionResult.OK
+    details: Mapping[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A request to write one whitelisted PLC point (checked against config bounds)."""
+
+    point: str
+    value: Scalar
+    time: datetime
+    context: Context
+    reason: str = ""
+    id: str = field(default_factory=new_id)
+
+
+class CommandStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What became of a :class:`Command`: confirmed by read-back, refused or failed."""
+
+    command_id: str
+    point: str
+    value: Scalar
+    status: CommandStatus
+    time: datetime
+    message: str = ""
+    readback: Scalar = None
+    context: Context = SYSTEM
+
+
+Message = (
+    TagValue
+    | LinkEvent
+    | PlantEvent
+    | AlarmTransition
+    | NotificationRecord
+    | OperatorAction
+    | Command
+    | CommandResult
+)
+"""Everything that may travel on the bus."""
