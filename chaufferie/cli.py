@@ -15,7 +15,11 @@ from collections.abc import Sequence
 
 from chaufferie import __version__
 
-SUBCOMMANDS = ("check_config",)
+SUBCOMMANDS = (
+    "check_config",
+    "catalogue",
+    "backup",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
