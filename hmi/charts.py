@@ -1,0 +1,132 @@
+"""ECharts options built from history data (pure functions, tested without a browser).
+
+Trends: time on x, one line per point, a gap wherever a sample is missing or not Good
+(``null`` with ``connectNulls: false``), zoom by slider and mouse wheel, one shared
+tooltip cursor across series, the buffer setpoint drawn with its ± 1.5 °C band (a stacked
+transparent base and a grey band) and the oil boiler's running time as shaded areas.
+Reports: wood vs oil heat bars and the coverage rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from chaufferie.hmi.i18n import tr
+from chaufferie.hmi.ports import Interval, TrendSeries
+from chaufferie.hmi.theme import LINE, MUTED
+
+BAND_K = 1.5
+GREYS = ("#1F1F1F", "#1565C0", "#6A1B9A", "#2E7D32", "#5D4037", "#455A64")
+
+
+def _ms(series: TrendSeries) -> list[list[Any]]:
+    return [
+        [int(p.time.timestamp() * 1000), p.value if p.good and p.value is not None else None]
+        for p in series.points
+    ]
+
+
+def band_series(setpoint: TrendSeries, lang: str) -> list[dict[str, Any]]:
+    """Setpoint ± 1.5 °C as two stacked series: a transparent base and the band itself."""
+    base, width = [], []
+    for p in setpoint.points:
+        t = int(p.time.timestamp() * 1000)
+        ok = p.good and p.value is not None
+        base.append([t, (p.value - BAND_K) if ok and p.value is not None else None])
+        width.append([t, 2 * BAND_K if ok else None])
+    common = {
+        "type": "line",
+        "stack": "band",
+        "symbol": "none",
+        "step": "end",
+        "connectNulls": False,
+        "lineStyle": {"opacity": 0},
+    }
+    return [
+        {**common, "name": "_band_base", "data": base, "tooltip": {"show": False}},
+        {
+            **common,
+            "name": tr("trend.band", lang),
+            "data": width,
+            "areaStyle": {"color": "#BDBDBD", "opacity": 0.5},
+        },
+    ]
+
+
+def trend_options(
+    series: Sequence[TrendSeries],
+    labels: Mapping[str, str],
+    oil: Sequence[Interval],
+    lang: str,
+    setpoint: TrendSeries | None = None,
+) -> dict[str, Any]:
+    lines: list[dict[str, Any]] = []
+    for i, s in enumerate(series):
+        name = f"{labels.get(s.point, s.point)} ({s.unit})" if s.unit else labels.get(s.point, s.point)
+        lines.append(
+            {
+                "type": "line",
+                "name": name,
+                "data": _ms(s),
+                "showSymbol": False,
+                "connectNulls": False,
+                "lineStyle": {"width": 1.5, "color": GREYS[i % len(GREYS)]},
+                "itemStyle": {"color": GREYS[i % len(GREYS)]},
+            }
+        )
+    if setpoint is not None:
+        lines.extend(band_series(setpoint, lang))
+    if oil and lines:
+        lines[0]["markArea"] = {
+            "silent": True,
+            "itemStyle": {"color": "rgba(239,108,0,0.15)"},
+            "data": [
+                [
+                    {"name": tr("trend.oil", lang), "xAxis": int(iv.start.timestamp() * 1000)},
+                    {"xAxis": int(iv.end.timestamp() * 1000)},
+                ]
+                for iv in oil
+            ],
+        }
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "cross", "link": [{"xAxisIndex": "all"}]}},
+        "legend": {"type": "scroll", "top": 0, "textStyle": {"color": LINE}},
+        "grid": {"left": 50, "right": 20, "top": 40, "bottom": 70},
+        "xAxis": {"type": "time", "axisLine": {"lineStyle": {"color": MUTED}}},
+        "yAxis": {"type": "value", "scale": True, "axisLine": {"lineStyle": {"color": MUTED}}},
+        "dataZoom": [{"type": "inside"}, {"type": "slider", "bottom": 10}],
+        "series": lines,
+    }
+
+
+def report_options(series: Mapping[str, Sequence[tuple[str, float]]], lang: str) -> dict[str, Any]:
+    """Bars of heat from wood and oil by month (MWh), the two series named in the catalogue."""
+    wood = list(series.get("wood_mwh", ()))
+    oil = list(series.get("oil_mwh", ()))
+    labels = [k for k, _ in wood] or [k for k, _ in oil]
+    return {
+        "animation": False,
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 50, "right": 20, "top": 40, "bottom": 40},
+        "xAxis": {"type": "category", "data": labels},
+        "yAxis": {"type": "value", "name": "MWh"},
+        "series": [
+            {
+                "type": "bar",
+                "stack": "heat",
+                "name": tr("report.wood", lang),
+                "data": [v for _, v in wood],
+                "itemStyle": {"color": "#616161"},
+            },
+            {
+                "type": "bar",
+                "stack": "heat",
+                "name": tr("report.oil", lang),
+                "data": [v for _, v in oil],
+                "itemStyle": {"color": "#EF6C00", "borderColor": "#1F1F1F", "borderWidth": 1},
+            },
+        ],
+    }

@@ -1,0 +1,298 @@
+"""The alarm page: active list, acknowledge, shelve, comment, reset, occurrence history.
+
+Each row shows the priority as colour + shape + text, the time raised, the label (French or
+English from the config), the state in words and the value. Rows are focusable (Tab) and
+each button names its alarm for screen readers. What a role may not do is not offered; a
+forced call is refused by :meth:`PageContext.require` and audited. Rights (issue 7):
+operator comments and shelves, technician acknowledges and resets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Context, Role
+from chaufferie.hmi import format as fmt
+from chaufferie.hmi.i18n import alarm_state_label
+from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.ports import AlarmActions, Outcome
+from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.theme import priority_style
+from chaufferie.hmi.viewmodel import AlarmRow
+
+ACK_ROLE = Role.TECHNICIAN
+RESET_ROLE = Role.TECHNICIAN
+SHELVE_ROLE = Role.OPERATOR
+COMMENT_ROLE = Role.OPERATOR
+SHELVE_MAX_H = 72.0
+
+
+class AlarmPanel:
+    """The operator actions on alarms, each re-checking the role before calling the layer."""
+
+    def __init__(self, ctx: PageContext) -> None:
+        self.ctx = ctx
+
+    def label(self, row: AlarmRow) -> str:
+        try:
+            definition = self.ctx.services.config.alarm(row.code)
+        except KeyError:
+            return row.message or row.code
+        return definition.label_en if self.ctx.lang == "en" else definition.label_fr
+
+    def resettable(self, row: AlarmRow) -> bool:
+        try:
+            return self.ctx.services.config.alarm(row.code).resettable
+        except KeyError:
+            return False
+
+    def _report(self, outcome: Outcome, done: str) -> None:
+        if outcome.ok:
+            ui.notify(done, type="positive")
+        else:
+            ui.notify(self.ctx.t("common.failed", message=outcome.message), type="negative")
+
+    async def _act(
+        self,
+        role: Role,
+        kind: ActionKind,
+        row: AlarmRow,
+        call: Callable[[AlarmActions, Context], Awaitable[Outcome]],
+        done: str,
+    ) -> bool:
+        if not self.ctx.require(role, kind, row.code):
+            return False
+        actions = self.ctx.services.alarms
+        if actions is None:
+            ui.notify(self.ctx.t("ctl.unavailable"), type="warning")
+            return False
+        outcome = await call(actions, self.ctx.context)
+        self._report(outcome, done)
+        return outcome.ok
+
+    async def acknowledge(self, row: AlarmRow, comment: str = "") -> bool:
+        return await self._act(
+            ACK_ROLE,
+            ActionKind.ACKNOWLEDGE,
+            row,
+            lambda a, c: a.acknowledge(row.occurrence_id, c, comment),
+            self.ctx.t("alarms.acked", code=row.code),
+        )
+
+    async def shelve(self, row: AlarmRow, reason: str, hours: float) -> bool:
+        if not reason.strip():
+            ui.notify(self.ctx.t("alarms.reason_required"), type="warning")
+            return False
+        if not 0 < hours <= SHELVE_MAX_H:
+            ui.notify(self.ctx.t("ctl.out_of_bounds", min=0, max=SHELVE_MAX_H), type="warning")
+            return False
+        return await self._act(
+            SHELVE_ROLE,
+            ActionKind.SHELVE,
+            row,
+            lambda a, c: a.shelve(row.occurrence_id, c, reason.strip(), hours * 3600),
+            self.ctx.t("common.done"),
+        )
+
+    async def unshelve(self, row: AlarmRow) -> bool:
+        return await self._act(
+            SHELVE_ROLE,
+            ActionKind.UNSHELVE,
+            row,
+            lambda a, c: a.unshelve(row.occurrence_id, c),
+            self.ctx.t("common.done"),
+        )
+
+    async def comment(self, row: AlarmRow, text: str) -> bool:
+        if not text.strip():
+            return False
+        return await self._act(
+            COMMENT_ROLE,
+            ActionKind.COMMENT,
+            row,
+            lambda a, c: a.comment(row.occurrence_id, c, text.strip()),
+            self.ctx.t("common.done"),
+        )
+
+    async def reset(self, row: AlarmRow) -> bool:
+        if not self.resettable(row):
+            self.ctx.services.publish_action(
+                ActionKind.RESET, self.ctx.context, row.code, {"why": "not resettable"}, ActionResult.REFUSED
+            )
+            ui.notify(self.ctx.t("common.refused"), type="negative")
+            return False
+        return await self._act(
+            RESET_ROLE,
+            ActionKind.RESET,
+            row,
+            lambda a, c: a.reset(row.occurrence_id, c),
+            self.ctx.t("common.done"),
+        )
+
+
+def priority_badge(ctx: PageContext, row: AlarmRow) -> None:
+    style = priority_style(row.priority)
+    classes = f"hmi-badge {style.css_class}" + (" unacked" if row.unacked else "")
+    ui.label(f"{style.glyph} {ctx.t(f'prio.{row.priority}')}").classes(classes).mark(f"prio-{row.code}")
+
+
+def _dialog_shelve(panel: AlarmPanel, row: AlarmRow) -> None:
+    ctx = panel.ctx
+    with ui.dialog() as dialog, ui.card().classes("hmi-panel"):
+        ui.label(f"{ctx.t('alarms.shelve')} — {row.code}").classes("font-bold")
+        reason = (
+            ui.input(ctx.t("alarms.reason"))
+            .props(f'aria-label="{ctx.t("alarms.reason")}"')
+            .mark("shelve-reason")
+        )
+        hours = ui.number(ctx.t("alarms.duration"), value=1, min=0.25, max=SHELVE_MAX_H, step=0.25).mark(
+            "shelve-hours"
+        )
+
+        async def go() -> None:
+            if await panel.shelve(row, reason.value or "", float(hours.value or 0)):
+                dialog.close()
+
+        with ui.row():
+            ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat")
+            ui.button(ctx.t("common.confirm"), on_click=go).mark("shelve-confirm")
+    dialog.open()
+
+
+def _dialog_comment(panel: AlarmPanel, row: AlarmRow) -> None:
+    ctx = panel.ctx
+    with ui.dialog() as dialog, ui.card().classes("hmi-panel"):
+        ui.label(f"{ctx.t('alarms.comment')} — {row.code}").classes("font-bold")
+        text = (
+            ui.textarea(ctx.t("alarms.comment_text"))
+            .props(f'aria-label="{ctx.t("alarms.comment_text")}"')
+            .mark("comment-text")
+        )
+
+        async def go() -> None:
+            if await panel.comment(row, text.value or ""):
+                dialog.close()
+
+        with ui.row():
+            ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat")
+            ui.button(ctx.t("common.save"), on_click=go).mark("comment-confirm")
+    dialog.open()
+
+
+async def _dialog_history(panel: AlarmPanel, row: AlarmRow) -> None:
+    ctx = panel.ctx
+    records = [] if ctx.services.history is None else await ctx.services.history.occurrence(row.occurrence_id)
+    with ui.dialog() as dialog, ui.card().classes("hmi-panel").style("max-width:760px"):
+        ui.label(f"{ctx.t('alarms.details')} — {row.code} {panel.label(row)}").classes("font-bold")
+        if not records:
+            ui.label(ctx.t("alarms.no_history"))
+        for r in records:
+            who = f" — {r.user}" if r.user else ""
+            via = f" ({r.channel})" if r.channel else ""
+            ui.label(f"{fmt.local_time(r.time)}  {r.what}{who}{via}  {r.detail}").classes("text-sm").mark(
+                "occurrence-line"
+            )
+        ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat")
+    dialog.open()
+
+
+def alarm_row(panel: AlarmPanel, row: AlarmRow) -> None:
+    ctx = panel.ctx
+    label = panel.label(row)
+    state = alarm_state_label(row.state, ctx.lang)
+    aria = f"{ctx.t(f'prio.{row.priority}')}, {row.code}, {label}, {state}"
+    with (
+        ui.row()
+        .classes("hmi-alarm-row hmi-panel w-full items-center gap-2 p-2 flex-wrap")
+        .props(f'tabindex=0 role=listitem aria-label="{aria}"')
+        .mark(f"alarm-{row.code}")
+    ):
+        priority_badge(ctx, row)
+        ui.label(fmt.local_time(row.raised)).classes("text-sm")
+        ui.label(f"{row.code} {label}").classes("font-bold" if row.unacked else "")
+        ui.label(state).classes("text-sm").mark(f"state-{row.code}")
+        if row.value is not None:
+            ui.label(fmt.number(row.value, "", 1, ctx.lang)).classes("text-sm")
+        ui.space()
+        _row_buttons(panel, row)
+
+
+def _button(text: str, aria: str, handler: Callable[[], object], mark: str) -> None:
+    ui.button(text, on_click=handler).props(f'dense outline aria-label="{aria}"').mark(mark)
+
+
+def _row_buttons(panel: AlarmPanel, row: AlarmRow) -> None:
+    ctx = panel.ctx
+    if row.unacked and ctx.can(ACK_ROLE):
+        _button(
+            ctx.t("alarms.ack"),
+            ctx.t("alarms.ack_aria", code=row.code),
+            lambda: panel.acknowledge(row),
+            f"ack-{row.code}",
+        )
+    if ctx.can(SHELVE_ROLE):
+        if row.state is AlarmState.SHELVED:
+            _button(
+                ctx.t("alarms.unshelve"),
+                f"{ctx.t('alarms.unshelve')} {row.code}",
+                lambda: panel.unshelve(row),
+                f"unshelve-{row.code}",
+            )
+        else:
+            _button(
+                ctx.t("alarms.shelve"),
+                f"{ctx.t('alarms.shelve')} {row.code}",
+                lambda: _dialog_shelve(panel, row),
+                f"shelve-{row.code}",
+            )
+    if ctx.can(COMMENT_ROLE):
+        _button(
+            ctx.t("alarms.comment"),
+            f"{ctx.t('alarms.comment')} {row.code}",
+            lambda: _dialog_comment(panel, row),
+            f"comment-{row.code}",
+        )
+    if panel.resettable(row) and ctx.can(RESET_ROLE):
+        _button(
+            ctx.t("alarms.reset"),
+            f"{ctx.t('alarms.reset')} {row.code}",
+            lambda: panel.reset(row),
+            f"reset-{row.code}",
+        )
+    _button(
+        ctx.t("alarms.details"),
+        f"{ctx.t('alarms.details')} {row.code}",
+        lambda: _dialog_history(panel, row),
+        f"details-{row.code}",
+    )
+
+
+def register(services: HmiServices) -> None:
+    @hmi_page(services, "/alarms", "nav.alarms")
+    def alarms_page(ctx: PageContext) -> None:
+        panel = AlarmPanel(ctx)
+        ui.label(ctx.t("alarms.title")).classes("text-lg font-bold")
+        listing = (
+            ui.column()
+            .classes("w-full gap-1")
+            .props(f'role=list aria-label="{ctx.t("alarms.title")}"')
+            .mark("alarm-list")
+        )
+        seen = [-1]
+
+        def refresh() -> None:
+            if services.view.alarm_version == seen[0]:
+                return
+            seen[0] = services.view.alarm_version
+            listing.clear()
+            with listing:
+                rows = services.view.sorted_alarms()
+                if not rows:
+                    ui.label(ctx.t("alarms.none")).mark("no-alarm")
+                for row in rows:
+                    alarm_row(panel, row)
+
+        refresh()
+        ctx.on_refresh(refresh)

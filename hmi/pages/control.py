@@ -1,0 +1,231 @@
+"""Remote control ("pilotage à distance"): technician only, confirmed, bounded, audited.
+
+Each control asks for confirmation, checks the value against the point's bounds from the
+config (and the setpoint against the cascade's min/max), sends one :class:`Command` through
+the injected :class:`CommandSender` (the PLC bridge writes it and reads it back), shows the
+read-back and audits the result as an ``OperatorAction(COMMAND)``. The supervisor's manual
+mode is not a PLC write: it is an ``OperatorAction(MANUAL_MODE)`` on the bus that the
+supervisor obeys (force oil as replacement, or release).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    Command,
+    CommandResult,
+    CommandStatus,
+    Role,
+    Scalar,
+)
+from chaufferie.hmi import format as fmt
+from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.services import HmiServices
+
+CONTROL_ROLE = Role.TECHNICIAN
+MANUAL_FORCE = "force_oil_replacement"
+MANUAL_RELEASE = "release"
+
+
+def check_bounds(config: PlantConfig, point: str, value: Scalar) -> tuple[float, float] | None:
+    """``None`` when ``value`` may be written to ``point``, else the bounds it breaks."""
+    p = config.point(point)
+    if not p.writable:
+        return (0.0, 0.0)
+    if isinstance(value, bool) or p.bounds is None:
+        return None
+    low, high = p.bounds.min, p.bounds.max
+    if point == config.io.wood_setpoint:
+        low, high = max(low, config.cascade.setpoint_min_c), min(high, config.cascade.setpoint_max_c)
+    if not isinstance(value, int | float) or not low <= value <= high:
+        return (low, high)
+    return None
+
+
+class CommandPanel:
+    """Confirm → check role and bounds → execute → show read-back → audit."""
+
+    def __init__(self, ctx: PageContext) -> None:
+        self.ctx = ctx
+
+    def label(self, point: str) -> str:
+        p = self.ctx.services.config.point(point)
+        return p.label_en if self.ctx.lang == "en" else p.label_fr
+
+    async def send(self, point: str, value: Scalar, reason: str = "hmi") -> CommandResult | None:
+        ctx, services = self.ctx, self.ctx.services
+        if not ctx.require(CONTROL_ROLE, ActionKind.COMMAND, point):
+            return None
+        broken = check_bounds(services.config, point, value)
+        if broken is not None:
+            services.publish_action(
+                ActionKind.COMMAND,
+                ctx.context,
+                point,
+                {"value": value, "why": "bounds"},
+                ActionResult.REFUSED,
+            )
+            ui.notify(ctx.t("ctl.out_of_bounds", min=broken[0], max=broken[1]), type="warning")
+            return None
+        if services.commands is None:
+            ui.notify(ctx.t("ctl.unavailable"), type="warning")
+            return None
+        command = Command(
+            point=point, value=value, time=services.clock.now(), context=ctx.context, reason=reason
+        )
+        result = await services.commands.execute(command)
+        self._report(point, value, result)
+        return result
+
+    def _report(self, point: str, value: Scalar, result: CommandResult) -> None:
+        ctx = self.ctx
+        outcome = {CommandStatus.CONFIRMED: ActionResult.OK, CommandStatus.REFUSED: ActionResult.REFUSED}.get(
+            result.status, ActionResult.FAILED
+        )
+        ctx.services.publish_action(
+            ActionKind.COMMAND,
+            ctx.context,
+            point,
+            {
+                "value": value,
+                "readback": result.readback,
+                "command_id": result.command_id,
+                "message": result.message,
+            },
+            outcome,
+        )
+        if result.status is CommandStatus.CONFIRMED:
+            ui.notify(ctx.t("ctl.confirmed", value=result.readback), type="positive")
+        elif result.status is CommandStatus.REFUSED:
+            ui.notify(ctx.t("ctl.refused", message=result.message), type="negative")
+        else:
+            ui.notify(ctx.t("ctl.failed", message=result.message), type="negative")
+
+    def manual_mode(self, mode: str) -> bool:
+        ctx = self.ctx
+        if not ctx.require(CONTROL_ROLE, ActionKind.MANUAL_MODE, "supervisor"):
+            return False
+        ctx.services.publish_action(ActionKind.MANUAL_MODE, ctx.context, "supervisor", {"mode": mode})
+        ui.notify(ctx.t("common.done"), type="positive")
+        return True
+
+    def confirm(self, what: str, value: str, action: Callable[[], Awaitable[object] | object]) -> None:
+        """Open the confirmation dialog; ``action`` runs only on "Confirmer"."""
+        ctx = self.ctx
+        with ui.dialog() as dialog, ui.card().classes("hmi-panel"):
+            ui.label(ctx.t("ctl.confirm_title")).classes("font-bold")
+            ui.label(ctx.t("ctl.confirm_text", what=what, value=value)).mark("confirm-text")
+
+            async def go() -> None:
+                dialog.close()
+                result = action()
+                if isinstance(result, Awaitable):
+                    await result
+
+            with ui.row():
+                ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat").mark("confirm-cancel")
+                ui.button(ctx.t("common.confirm"), on_click=go).mark("confirm-ok")
+        dialog.open()
+
+
+def _current(ctx: PageContext, point: str) -> str:
+    shown = fmt.show(
+        ctx.services.view.value(point),
+        ctx.services.clock.now(),
+        ctx.services.config.point(point).unit,
+        1,
+        ctx.lang,
+    )
+    return ctx.t("ctl.current", value=shown.text)
+
+
+def _pulse_button(panel: CommandPanel, key: str, point: str, mark: str) -> None:
+    ctx = panel.ctx
+    ui.button(
+        ctx.t(key), on_click=lambda: panel.confirm(ctx.t(key), "✓", lambda: panel.send(point, True))
+    ).props("outline").mark(mark)
+
+
+def _duty_button(panel: CommandPanel, n: int) -> None:
+    ctx, point = panel.ctx, panel.ctx.services.config.io.pump_duty
+    ui.button(
+        ctx.t("ctl.pump", n=n),
+        on_click=lambda: panel.confirm(
+            ctx.t("ctl.duty"), ctx.t("ctl.pump", n=n), lambda: panel.send(point, n)
+        ),
+    ).props("outline").mark(f"duty-{n}")
+
+
+def _controls(panel: CommandPanel) -> None:
+    ctx, io = panel.ctx, panel.ctx.services.config.io
+    with ui.card().classes("hmi-panel w-full max-w-xl"):
+        ui.label(ctx.t("ctl.wood_enable")).classes("font-bold")
+        ui.label(_current(ctx, io.wood_enable)).classes("text-sm")
+        with ui.row():
+            ui.button(
+                ctx.t("ctl.enable"),
+                on_click=lambda: panel.confirm(
+                    ctx.t("ctl.wood_enable"), ctx.t("ctl.enable"), lambda: panel.send(io.wood_enable, True)
+                ),
+            ).mark("wood-enable")
+            ui.button(
+                ctx.t("ctl.disable"),
+                on_click=lambda: panel.confirm(
+                    ctx.t("ctl.wood_enable"), ctx.t("ctl.disable"), lambda: panel.send(io.wood_enable, False)
+                ),
+            ).props("outline").mark("wood-disable")
+    with ui.card().classes("hmi-panel w-full max-w-xl"):
+        ui.label(ctx.t("ctl.setpoint")).classes("font-bold")
+        ui.label(_current(ctx, io.wood_setpoint)).classes("text-sm")
+        cfg = ctx.services.config
+        sp = (
+            ui.number(
+                ctx.t("ctl.setpoint"),
+                value=ctx.services.view.number(io.wood_setpoint),
+                min=cfg.cascade.setpoint_min_c,
+                max=cfg.cascade.setpoint_max_c,
+                step=cfg.cascade.setpoint_step_k,
+            )
+            .props(f'aria-label="{ctx.t("ctl.setpoint")}"')
+            .mark("setpoint-input")
+        )
+        ui.button(
+            ctx.t("ctl.send"),
+            on_click=lambda: panel.confirm(
+                ctx.t("ctl.setpoint"),
+                f"{sp.value} °C",
+                lambda: panel.send(io.wood_setpoint, float(sp.value) if sp.value is not None else None),
+            ),
+        ).mark("setpoint-send")
+    with ui.card().classes("hmi-panel w-full max-w-xl"):
+        ui.label(ctx.t("ctl.duty")).classes("font-bold")
+        ui.label(_current(ctx, io.pump_duty)).classes("text-sm")
+        with ui.row():
+            for n in (1, 2):
+                _duty_button(panel, n)
+    with ui.card().classes("hmi-panel w-full max-w-xl"):
+        _pulse_button(panel, "ctl.screw_test", io.screw_reverse_test, "screw-test")
+        _pulse_button(panel, "ctl.fault_reset", io.wood_fault_reset, "fault-reset")
+        ui.button(
+            ctx.t("ctl.manual"),
+            on_click=lambda: panel.confirm(ctx.t("ctl.manual"), "✓", lambda: panel.manual_mode(MANUAL_FORCE)),
+        ).props("outline").mark("manual-force")
+        ui.button(
+            ctx.t("ctl.release"),
+            on_click=lambda: panel.confirm(
+                ctx.t("ctl.release"), "✓", lambda: panel.manual_mode(MANUAL_RELEASE)
+            ),
+        ).props("outline").mark("manual-release")
+
+
+def register(services: HmiServices) -> None:
+    @hmi_page(services, "/control", "nav.control", CONTROL_ROLE)
+    def control_page(ctx: PageContext) -> None:
+        ui.label(ctx.t("ctl.title")).classes("text-lg font-bold")
+        _controls(CommandPanel(ctx))

@@ -1,0 +1,236 @@
+"""The shared page frame: login guard, header that answers the first questions, navigation.
+
+Every page is declared with :func:`hmi_page`: it resolves the logged-in user (session token
+in the browser's server-side storage, checked by the :class:`Authenticator` on each page
+load), sends anonymous visitors to ``/login``, refuses a page to a role below the page's
+minimum, and draws the header: plant mode, unacknowledged alarms by priority (colour, shape
+and number), link state, silo days left, language switch and logout. The header and the
+page body refresh from the live view on a ``ui.timer`` at ``hmi.refresh_s``, only when the
+view changed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from nicegui import app, ui
+
+from chaufferie.config.vocabulary import ActionKind, ActionResult, Context, Role
+from chaufferie.hmi import format as fmt
+from chaufferie.hmi.i18n import link_label, mode_label, tr
+from chaufferie.hmi.ports import UserSession
+from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.theme import CSS, PRIORITIES
+
+NAV: tuple[tuple[str, str, Role], ...] = (
+    ("/", "nav.overview", Role.VIEWER),
+    ("/alarms", "nav.alarms", Role.VIEWER),
+    ("/history", "nav.history", Role.VIEWER),
+    ("/trends", "nav.trends", Role.VIEWER),
+    ("/reports", "nav.reports", Role.VIEWER),
+    ("/logbook", "nav.logbook", Role.VIEWER),
+    ("/control", "nav.control", Role.TECHNICIAN),
+    ("/settings", "nav.settings", Role.TECHNICIAN),
+    ("/commissioning", "nav.commissioning", Role.TECHNICIAN),
+)
+
+
+@dataclass
+class PageContext:
+    """What a page body is given: services, the user, the language and the client address."""
+
+    services: HmiServices
+    session: UserSession
+    lang: str
+    address: str | None
+    refreshers: list[Callable[[], None]] = field(default_factory=list)
+
+    def t(self, key: str, **fields: object) -> str:
+        return tr(key, self.lang, **fields)
+
+    @property
+    def context(self) -> Context:
+        return self.services.context(self.session, self.address)
+
+    def can(self, role: Role) -> bool:
+        return self.session.can(role)
+
+    def require(self, role: Role, kind: ActionKind, target: str = "") -> bool:
+        """True when the user has ``role``; otherwise audit the refusal and tell the user."""
+        if self.session.can(role):
+            return True
+        self.services.publish_action(kind, self.context, target, {"needed": role.value}, ActionResult.REFUSED)
+        ui.notify(self.t("common.refused"), type="negative")
+        return False
+
+    def on_refresh(self, refresher: Callable[[], None]) -> None:
+        """Call ``refresher`` whenever the live view changed (at ``hmi.refresh_s``)."""
+        self.refreshers.append(refresher)
+
+
+def language() -> str:
+    lang = app.storage.user.get("lang")
+    return lang if lang in ("fr", "en") else ""
+
+
+async def current_session(services: HmiServices) -> UserSession | None:
+    token = app.storage.user.get("token")
+    if not isinstance(token, str) or not token:
+        return None
+    return await services.auth.resume(token)
+
+
+PageBody = Callable[[PageContext], Awaitable[None] | None]
+
+
+def hmi_page(
+    services: HmiServices, path: str, title_key: str, min_role: Role = Role.VIEWER
+) -> Callable[[PageBody], PageBody]:
+    """Declare a framed page at ``path`` open to ``min_role`` and above."""
+
+    def decorate(body: PageBody) -> PageBody:
+        @ui.page(path, title=tr(title_key, services.config.hmi.language.value))
+        async def page(request: Request) -> None:
+            session = await current_session(services)
+            if session is None:
+                ui.navigate.to(f"/login?next={path}")
+                return
+            lang = language() or session.language or services.config.hmi.language.value
+            ctx = PageContext(services, session, lang, request.client.host if request.client else None)
+            header(ctx)
+            with ui.column().classes("w-full p-2 gap-2").props(f'aria-label="{ctx.t(title_key)}"'):
+                if not session.can(min_role):
+                    services.publish_action(
+                        ActionKind.LINK_REFUSED,
+                        ctx.context,
+                        path,
+                        {"needed": min_role.value},
+                        ActionResult.REFUSED,
+                    )
+                    ui.label(ctx.t("common.refused")).classes("text-lg").mark("refused")
+                    return
+                result = body(ctx)
+                if inspect.isawaitable(result):
+                    await result
+            start_refresh(ctx)
+
+        return body
+
+    return decorate
+
+
+def start_refresh(ctx: PageContext) -> None:
+    services = ctx.services
+    seen = [-1]
+
+    def tick() -> None:
+        services.live.pump()
+        if services.view.version == seen[0]:
+            return
+        seen[0] = services.view.version
+        for refresher in ctx.refreshers:
+            refresher()
+
+    ui.timer(services.refresh_s, tick)
+
+
+def _count_badge(ctx: PageContext, priority: int) -> Callable[[int], None]:
+    style = PRIORITIES[priority]
+    badge = ui.label().classes("hmi-badge").mark(f"count-p{priority}")
+
+    def update(count: int) -> None:
+        badge.text = (
+            f"{style.glyph} P{priority} : {count}"
+            if ctx.lang == "fr"
+            else f"{style.glyph} P{priority}: {count}"
+        )
+        badge.classes(
+            replace=f"hmi-badge {style.css_class if count else 'hmi-count-zero'}"
+            + (" unacked" if count else "")
+        )
+        badge.props(f'aria-label="{ctx.t(f"prio.{priority}")}: {count}"')
+
+    return update
+
+
+def header(ctx: PageContext) -> None:
+    """The permanent header; registers its own refresher."""
+    ui.add_css(CSS)
+    services, view = ctx.services, ctx.services.view
+    with ui.header().classes("items-center gap-2 flex-wrap py-1 px-2"):
+        ui.label(services.config.site.name).classes("font-bold")
+        mode = ui.label().classes("hmi-badge hmi-count-zero").mark("mode")
+        counts = [_count_badge(ctx, p) for p in (1, 2, 3)]
+        links = ui.label().classes("hmi-badge").mark("links")
+        silo = ui.label().classes("hmi-badge hmi-count-zero").mark("silo-days")
+        ui.space()
+        ui.label(
+            ctx.t(
+                "header.user",
+                user=ctx.session.display_name or ctx.session.username,
+                role=ctx.t(f"role.{ctx.session.role.value}"),
+            )
+        ).classes("text-sm")
+        ui.button(ctx.t("header.lang"), on_click=lambda: switch_language(ctx)).props(
+            f'flat dense aria-label="{ctx.t("header.lang_aria")}"'
+        ).mark("lang")
+        ui.button(ctx.t("header.logout"), on_click=lambda: logout(ctx)).props("flat dense").mark("logout")
+    with (
+        ui.row()
+        .classes("hmi-nav w-full gap-3 px-2 py-1 flex-wrap")
+        .props(f'role="navigation" aria-label="{ctx.t("nav.menu")}"')
+    ):
+        for href, key, role in NAV:
+            if ctx.can(role):
+                ui.link(ctx.t(key), href).mark(f"nav-{href.strip('/') or 'overview'}")
+
+    def refresh() -> None:
+        mode.text = f"{ctx.t('header.mode')} : {mode_label(view.mode, ctx.lang)}"
+        for priority, update in zip((1, 2, 3), counts, strict=True):
+            update(view.unacked_by_priority().get(priority, 0))
+        bad = [name for name, state in view.links.items() if state.value != "up"]
+        links.text = f"{ctx.t('header.links')} : " + (
+            ", ".join(f"{n} {link_label(view.links[n], ctx.lang)}" for n in bad)
+            if bad
+            else link_label(next(iter(view.links.values())), ctx.lang)
+            if view.links
+            else "—"
+        )
+        links.classes(replace="hmi-badge " + ("hmi-link-down" if bad else "hmi-count-zero"))
+        days = view.silo_outlook(services.clock.now()).days_left
+        silo.text = (
+            ctx.t("header.silo_unknown")
+            if days is None
+            else ctx.t("header.silo_days", days=fmt.number(days, "", 1, ctx.lang))
+        )
+
+    refresh()
+    ctx.on_refresh(refresh)
+
+
+def switch_language(ctx: PageContext) -> None:
+    app.storage.user["lang"] = "en" if ctx.lang == "fr" else "fr"
+    ui.navigate.reload()
+
+
+async def logout(ctx: PageContext) -> None:
+    token = app.storage.user.pop("token", None)
+    if isinstance(token, str):
+        await ctx.services.auth.logout(token)
+    ui.navigate.to("/login")
+
+
+def run_guarded(
+    ctx: PageContext, role: Role, kind: ActionKind, target: str, action: Callable[[], Awaitable[Any]]
+) -> Callable[[], Awaitable[None]]:
+    """An event handler that checks ``role`` again (a forced click is refused and audited)."""
+
+    async def handler() -> None:
+        if ctx.require(role, kind, target):
+            await action()
+
+    return handler

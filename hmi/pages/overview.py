@@ -1,0 +1,44 @@
+"""The overview: the synoptic process graphic and the latest plant events, live."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from chaufferie.hmi import format as fmt
+from chaufferie.hmi import synoptic
+from chaufferie.hmi.i18n import mode_label, oil_role_label, reason_label
+from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.services import HmiServices
+
+
+def event_line(ctx: PageContext, index: int) -> str:
+    """One of the latest plant events in words (newest first)."""
+    event = list(ctx.services.view.events)[-1 - index]
+    what = event.kind.value.replace("_", " ")
+    if event.mode is not None:
+        what = f"{ctx.t('header.mode')} : {mode_label(event.mode, ctx.lang)}"
+    if event.oil_role is not None:
+        what = f"{what} — {oil_role_label(event.oil_role, ctx.lang)}"
+    reason = f" ({reason_label(event.reason, ctx.lang)})" if event.reason else ""
+    return f"{fmt.local_time(event.time)}  {what}{reason}"
+
+
+def register(services: HmiServices) -> None:
+    @hmi_page(services, "/", "nav.overview")
+    def overview(ctx: PageContext) -> None:
+        view = ctx.services.view
+        with ui.element("div").classes("hmi-panel w-full p-1").style("overflow-x:auto"):
+            graphic = ui.html("", sanitize=False).classes("w-full").style("min-width:720px").mark("synoptic")
+        with ui.column().classes("hmi-panel w-full p-2 gap-0"):
+            ui.label(ctx.t("syn.recent")).classes("font-bold")
+            events = ui.column().classes("gap-0 text-sm").mark("events")
+
+        def refresh() -> None:
+            graphic.content = synoptic.render(view, ctx.services.clock.now(), ctx.lang)
+            events.clear()
+            with events:
+                for i in range(min(8, len(view.events))):
+                    ui.label(event_line(ctx, i))
+
+        refresh()
+        ctx.on_refresh(refresh)

@@ -1,0 +1,101 @@
+"""The report page: monthly or seasonal energy report from the historian, with charts."""
+
+from __future__ import annotations
+
+import re
+
+from nicegui import ui
+
+from chaufferie.hmi import format as fmt
+from chaufferie.hmi.charts import report_options
+from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.ports import ExportFormat, Report
+from chaufferie.hmi.services import HmiServices
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}-\d{4}$")
+
+
+def default_period(services: HmiServices) -> str:
+    """The previous month (``YYYY-MM``) in local time."""
+    today = services.clock.now().astimezone(fmt.PARIS).date()
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def figure_rows(report: Report, lang: str) -> list[dict[str, str]]:
+    rows = []
+    for key, value in report.figures.items():
+        text = fmt.number(value, "", 2, lang) if isinstance(value, float) else fmt.number(value, "", 0, lang)
+        rows.append({"name": key, "value": text})
+    return rows
+
+
+def register(services: HmiServices) -> None:
+    @hmi_page(services, "/reports", "nav.reports")
+    async def reports_page(ctx: PageContext) -> None:
+        ui.label(ctx.t("report.title")).classes("text-lg font-bold")
+        history = services.history
+        if history is None:
+            ui.label(ctx.t("ctl.unavailable"))
+            return
+        with ui.row().classes("items-end gap-2 flex-wrap"):
+            period = (
+                ui.input(ctx.t("report.period"), value=default_period(services))
+                .props(f'aria-label="{ctx.t("report.period")}"')
+                .mark("report-period")
+            )
+            show = ui.button(ctx.t("report.show")).mark("report-show")
+            csv = ui.button(ctx.t("report.download_csv")).props("outline").mark("report-csv")
+            xml = ui.button(ctx.t("report.download_xml")).props("outline").mark("report-xml")
+        title = ui.label("").classes("font-bold").mark("report-title")
+        table = (
+            ui.table(
+                columns=[
+                    {"name": "name", "label": "", "field": "name", "align": "left"},
+                    {"name": "value", "label": "", "field": "value", "align": "right"},
+                ],
+                rows=[],
+                row_key="name",
+            )
+            .classes("w-full")
+            .mark("report-table")
+        )
+        chart = (
+            ui.echart(report_options({}, ctx.lang))
+            .classes("w-full")
+            .style("height:320px")
+            .mark("report-chart")
+        )
+
+        def valid() -> str | None:
+            text = (period.value or "").strip()
+            if not PERIOD.match(text):
+                ui.notify(ctx.t("common.invalid", message=text), type="warning")
+                return None
+            return text
+
+        async def load() -> None:
+            if (p := valid()) is None:
+                return
+            report = await history.report(p)
+            title.text = report.title
+            table.rows = figure_rows(report, ctx.lang)
+            table.update()
+            chart.options.clear()
+            chart.options.update(report_options(report.series, ctx.lang))
+            chart.update()
+
+        async def download(kind: ExportFormat) -> None:
+            if (p := valid()) is None:
+                return
+            data = await history.export_report(p, kind)
+            ui.download.content(
+                data,
+                f"rapport-{p}.{kind.value}",
+                "text/csv" if kind is ExportFormat.CSV else "application/xml",
+            )
+
+        show.on_click(load)
+        csv.on_click(lambda: download(ExportFormat.CSV))
+        xml.on_click(lambda: download(ExportFormat.XML))
+        await load()

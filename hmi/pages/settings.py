@@ -1,0 +1,194 @@
+"""The settings page: cascade thresholds and heating curve (technician), on-call rota,
+contacts and users (admin). Every change goes through :mod:`hmi.settings_edit` (validated,
+applied live, audited) or the injected :class:`UserAdmin`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+from chaufferie.config.plant import CascadeSettings, HeatingCurvePoint
+from chaufferie.config.vocabulary import ActionKind, Role
+from chaufferie.hmi import settings_edit
+from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.ports import Outcome, UserInfo
+from chaufferie.hmi.services import HmiServices
+
+TUNE_ROLE = Role.TECHNICIAN
+ADMIN_ROLE = Role.ADMIN
+
+
+def _report(ctx: PageContext, outcome: Outcome) -> None:
+    if outcome.ok:
+        ui.notify(ctx.t("set.saved"), type="positive")
+    else:
+        ui.notify(ctx.t("common.invalid", message=outcome.message), type="negative")
+
+
+async def _apply(
+    ctx: PageContext, kind: ActionKind, section: str, values: dict[str, Any], role: Role
+) -> None:
+    if ctx.require(role, kind, section):
+        _report(ctx, await settings_edit.apply(ctx.services, section, values, ctx.context))
+
+
+def _cascade(ctx: PageContext) -> None:
+    cascade = settings_edit.current(ctx.services, "cascade")
+    if not isinstance(cascade, CascadeSettings):
+        return
+    with ui.card().classes("hmi-panel w-full max-w-2xl"):
+        ui.label(ctx.t("set.cascade")).classes("font-bold")
+        inputs = {}
+        with ui.grid(columns=2).classes("w-full gap-2"):
+            for name in settings_edit.CASCADE_FIELDS:
+                inputs[name] = (
+                    ui.number(ctx.t(f"set.{name}"), value=getattr(cascade, name))
+                    .props(f'aria-label="{ctx.t(f"set.{name}")}"')
+                    .mark(f"set-{name}")
+                )
+
+        async def save() -> None:
+            values = {k: w.value for k, w in inputs.items() if w.value is not None}
+            await _apply(ctx, ActionKind.SETTING_CHANGED, "cascade", values, TUNE_ROLE)
+
+        ui.button(ctx.t("common.apply"), on_click=save).mark("cascade-save")
+    with ui.card().classes("hmi-panel w-full max-w-2xl"):
+        ui.label(ctx.t("set.curve")).classes("font-bold")
+        curve = []
+        for p in cascade.heating_curve:
+            curve.append(
+                (
+                    p.outdoor_c,
+                    ui.number(ctx.t("set.curve_point", outdoor=p.outdoor_c), value=p.setpoint_c)
+                    .props(f'aria-label="{ctx.t("set.curve_point", outdoor=p.outdoor_c)}"')
+                    .mark(f"curve-{p.outdoor_c:g}"),
+                )
+            )
+
+        async def save_curve() -> None:
+            points = tuple(HeatingCurvePoint(outdoor_c=o, setpoint_c=float(w.value or 0)) for o, w in curve)
+            await _apply(ctx, ActionKind.SETTING_CHANGED, "cascade", {"heating_curve": points}, TUNE_ROLE)
+
+        ui.button(ctx.t("common.apply"), on_click=save_curve).mark("curve-save")
+
+
+def _rota(ctx: PageContext) -> None:
+    cfg = ctx.services.config
+    names = {c.id: c.name for c in cfg.contacts}
+    rota = settings_edit.current(ctx.services, "rota")
+    with ui.card().classes("hmi-panel w-full max-w-2xl"):
+        ui.label(ctx.t("set.rota")).classes("font-bold")
+        cycle = (
+            ui.select(
+                names, multiple=True, value=list(getattr(rota, "cycle", ())), label=ctx.t("set.on_call")
+            )
+            .props(f'use-chips aria-label="{ctx.t("set.on_call")}"')
+            .classes("w-full")
+            .mark("rota-cycle")
+        )
+
+        async def save_rota() -> None:
+            await _apply(
+                ctx, ActionKind.CONFIG_CHANGED, "rota", {"cycle": tuple(cycle.value or ())}, ADMIN_ROLE
+            )
+
+        ui.button(ctx.t("common.apply"), on_click=save_rota).mark("rota-save")
+        for contact in cfg.contacts:
+            _contact_row(ctx, contact.model_dump())
+
+
+def _contact_row(ctx: PageContext, contact: dict[str, Any]) -> None:
+    with ui.row().classes("items-end gap-2 flex-wrap"):
+        ui.label(contact["name"]).classes("min-w-[140px]")
+        phone = (
+            ui.input(ctx.t("set.phone"), value=contact.get("phone") or "")
+            .props(f'aria-label="{ctx.t("set.phone")} {contact["name"]}"')
+            .mark(f"phone-{contact['id']}")
+        )
+        email = (
+            ui.input(ctx.t("set.email"), value=contact.get("email") or "")
+            .props(f'aria-label="{ctx.t("set.email")} {contact["name"]}"')
+            .mark(f"email-{contact['id']}")
+        )
+
+        async def save() -> None:
+            if ctx.require(ADMIN_ROLE, ActionKind.CONFIG_CHANGED, "contacts"):
+                changed = {**contact, "phone": phone.value or None, "email": email.value or None}
+                _report(ctx, await settings_edit.save_contact(ctx.services, changed, ctx.context))
+
+        ui.button(ctx.t("common.save"), on_click=save).props("outline dense").mark(
+            f"contact-save-{contact['id']}"
+        )
+
+
+async def _users(ctx: PageContext) -> None:
+    admin = ctx.services.users
+    with ui.card().classes("hmi-panel w-full max-w-2xl"):
+        ui.label(ctx.t("set.users")).classes("font-bold")
+        if admin is None:
+            ui.label(ctx.t("ctl.unavailable"))
+            return
+        listing = ui.column().classes("gap-1 w-full").mark("user-list")
+
+        async def reload() -> None:
+            listing.clear()
+            for user in await admin.users():
+                with listing, ui.row().classes("items-center gap-2"):
+                    state = "" if user.enabled else " (—)"
+                    ui.label(f"{user.username} · {ctx.t(f'role.{user.role.value}')}{state}")
+                    if user.enabled:
+                        ui.button(ctx.t("set.disable"), on_click=_disable(ctx, user.username, reload)).props(
+                            f'dense flat aria-label="{ctx.t("set.disable")} {user.username}"'
+                        ).mark(f"disable-{user.username}")
+
+        with ui.row().classes("items-end gap-2 flex-wrap"):
+            username = (
+                ui.input(ctx.t("login.username"))
+                .props(f'aria-label="{ctx.t("login.username")}"')
+                .mark("new-username")
+            )
+            role = (
+                ui.select(
+                    {r.value: ctx.t(f"role.{r.value}") for r in Role},
+                    value=Role.VIEWER.value,
+                    label=ctx.t("set.role"),
+                )
+                .props(f'aria-label="{ctx.t("set.role")}"')
+                .mark("new-role")
+            )
+            password = (
+                ui.input(ctx.t("login.password"), password=True)
+                .props(f'aria-label="{ctx.t("login.password")}"')
+                .mark("new-password")
+            )
+
+            async def save() -> None:
+                if not ctx.require(ADMIN_ROLE, ActionKind.USER_CHANGED, username.value or ""):
+                    return
+                info = UserInfo((username.value or "").strip(), Role(role.value))
+                _report(ctx, await admin.save_user(info, password.value or None, ctx.context))
+                await reload()
+
+            ui.button(ctx.t("set.user_add"), on_click=save).mark("user-save")
+        await reload()
+
+
+def _disable(ctx: PageContext, username: str, reload: Any) -> Any:
+    async def handler() -> None:
+        if ctx.require(ADMIN_ROLE, ActionKind.USER_CHANGED, username) and ctx.services.users is not None:
+            _report(ctx, await ctx.services.users.disable_user(username, ctx.context))
+            await reload()
+
+    return handler
+
+
+def register(services: HmiServices) -> None:
+    @hmi_page(services, "/settings", "nav.settings", TUNE_ROLE)
+    async def settings_page(ctx: PageContext) -> None:
+        ui.label(ctx.t("set.title")).classes("text-lg font-bold")
+        _cascade(ctx)
+        if ctx.can(ADMIN_ROLE):
+            _rota(ctx)
+            await _users(ctx)

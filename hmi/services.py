@@ -1,0 +1,82 @@
+"""What the pages are given: config, bus, clock, the live view and the injected Protocols.
+
+:class:`HmiServices` is built by the composition root (or a test) and handed to
+:func:`chaufferie.hmi.app.build_ui`. Any Protocol left ``None`` makes the matching controls
+read "unavailable" instead of failing. ``publish_action`` puts an
+:class:`~chaufferie.config.vocabulary.OperatorAction` on the bus for actions the HMI owns
+itself (logbook entries, settings, refused attempts); the historian records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import Clock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context, OperatorAction
+from chaufferie.hmi.live import LiveModel
+from chaufferie.hmi.ports import (
+    AlarmActions,
+    Authenticator,
+    CommandSender,
+    HistoryQueries,
+    ScenarioRunner,
+    SettingsStore,
+    UserAdmin,
+    UserSession,
+)
+from chaufferie.hmi.viewmodel import PlantView
+
+
+@dataclass
+class HmiServices:
+    """Everything a page may use. Only ``config``, ``bus``, ``clock`` and ``auth`` are required."""
+
+    config: PlantConfig
+    bus: Bus
+    clock: Clock
+    auth: Authenticator
+    alarms: AlarmActions | None = None
+    commands: CommandSender | None = None
+    history: HistoryQueries | None = None
+    users: UserAdmin | None = None
+    settings_store: SettingsStore | None = None
+    scenarios: ScenarioRunner | None = None
+    view: PlantView = field(init=False)
+    live: LiveModel = field(init=False)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.view = PlantView(self.config)
+        self.live = LiveModel(self.bus, self.view)
+        self.live.attach()
+
+    @property
+    def refresh_s(self) -> float:
+        return self.config.hmi.refresh_s
+
+    def context(self, session: UserSession, address: str | None, origin: str = "hmi") -> Context:
+        """The audit context of an action by ``session`` from ``address``."""
+        return Context(origin=origin, user=session.username, channel=Channel.HMI, address=address)
+
+    def publish_action(
+        self,
+        kind: ActionKind,
+        context: Context,
+        target: str = "",
+        details: Mapping[str, Any] | None = None,
+        result: ActionResult = ActionResult.OK,
+    ) -> OperatorAction:
+        action = OperatorAction(
+            kind=kind,
+            time=self.clock.now(),
+            context=context,
+            target=target,
+            result=result,
+            details=dict(details or {}),
+        )
+        self.bus.publish(action)
+        return action

@@ -1,0 +1,153 @@
+"""HMI fixtures: services wired to fakes, and NiceGUI's simulated ``User`` on our pages.
+
+NiceGUI's own pytest plugin loads a ``main.py``; we use its building blocks instead
+(``nicegui_reset_globals``, ``prepare_simulation``, ``User``) so that the pages are those
+:func:`chaufferie.hmi.app.build_ui` registers for the test's services, and so the plugin
+does not have to be registered for the whole suite.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from nicegui import app, core, ui
+from nicegui.functions.download import download
+from nicegui.functions.navigate import Navigate
+from nicegui.functions.notify import notify
+from nicegui.storage import Storage
+from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
+from nicegui.testing.user import User
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import Quality, TagValue
+from chaufferie.hmi.app import build_ui
+from chaufferie.hmi.services import HmiServices
+from tests.hmi.fakes import (
+    PASSWORD,
+    FakeAlarms,
+    FakeAuth,
+    FakeCommands,
+    FakeHistory,
+    FakeScenarios,
+    FakeUsers,
+    sample_records,
+)
+
+NOW = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
+
+PLANT_VALUES: dict[str, float | bool | int] = {
+    "wood.state": 2,
+    "wood.modulation": 72.0,
+    "wood.outlet_temp": 81.2,
+    "wood.return_temp": 63.5,
+    "wood.flue_temp": 142.0,
+    "wood.power": 72.0,
+    "wood.fuel_burnt": 12345.0,
+    "silo.mass": 2300.0,
+    "silo.level": 50.0,
+    "screw.running": True,
+    "screw.current": 2.4,
+    "screw.jammed": False,
+    "screw.test_running": False,
+    "buffer.temp_top": 76.1,
+    "buffer.temp_middle": 70.3,
+    "buffer.temp_bottom": 64.8,
+    "wood.setpoint": 76.0,
+    "pump1.running": True,
+    "pump2.running": False,
+    "pump1.fault": False,
+    "pump2.fault": False,
+    "pumps.duty": 1,
+    "network.pressure": 2.05,
+    "network.supply_temp": 75.4,
+    "network.return_temp": 60.1,
+    "network.flow": 3.6,
+    "network.low_pressure": False,
+    "meter.power": 68.5,
+    "meter.energy": 123456.0,
+    "oil.burner_on": False,
+    "oil.fault": False,
+    "oil.outlet_temp": 35.0,
+    "wood.enable": True,
+}
+
+
+def publish_values(
+    bus: Bus, clock: VirtualClock, values: dict[str, float | bool | int], quality: Quality = Quality.GOOD
+) -> None:
+    now = clock.now()
+    for point, value in values.items():
+        bus.publish(TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nicegui_storage() -> None:
+    """NiceGUI's file storage in a temporary folder (as its own plugin does)."""
+    Storage.path = Path(tempfile.mkdtemp(prefix="hmi-test-storage-")).resolve()
+    app.storage = Storage()
+
+
+@pytest.fixture
+def hmi_clock() -> VirtualClock:
+    return VirtualClock(NOW)
+
+
+@pytest.fixture
+def services(config: PlantConfig, bus: Bus, hmi_clock: VirtualClock) -> HmiServices:
+    history = FakeHistory(hmi_clock, sample_records(NOW))
+    s = HmiServices(
+        config=config,
+        bus=bus,
+        clock=hmi_clock,
+        auth=FakeAuth(),
+        alarms=FakeAlarms(bus, hmi_clock),
+        commands=FakeCommands(bus, hmi_clock),
+        history=history,
+        users=FakeUsers(),
+        scenarios=FakeScenarios(),
+    )
+    publish_values(bus, hmi_clock, PLANT_VALUES)
+    return s
+
+
+@asynccontextmanager
+async def simulated(services: HmiServices) -> AsyncIterator[User]:
+    """A simulated browser user on the pages built for ``services``."""
+    with nicegui_reset_globals():
+        os.environ["NICEGUI_USER_SIMULATION"] = "true"
+        try:
+            prepare_simulation()
+            build_ui(services)
+            ui.run(storage_secret="test secret", show_welcome_message=False)
+            async with services.live, core.app.router.lifespan_context(core.app):
+                async with httpx.AsyncClient(
+                    transport=httpx.ASGITransport(core.app), base_url="http://test"
+                ) as client:
+                    yield User(client)
+        finally:
+            os.environ.pop("NICEGUI_USER_SIMULATION", None)
+            ui.navigate = Navigate()
+            ui.notify = notify
+            ui.download = download
+
+
+@pytest.fixture
+def hmi_user(services: HmiServices) -> Callable[[], AbstractAsyncContextManager[User]]:
+    return lambda: simulated(services)
+
+
+async def login(user: User, username: str, password: str = PASSWORD, path: str = "/") -> None:
+    await user.open(f"/login?next={path}")
+    user.find(marker="username").type(username)
+    user.find(marker="password").type(password)
+    user.find(marker="login-submit").click()
+    await user.should_see(marker="mode")

@@ -1,0 +1,285 @@
+"""Test implementations of the HMI's Protocols (fakes at the edge, no library patched).
+
+They behave like the real layers as far as the HMI can tell: the alarm fake publishes the
+acknowledged transition on the bus, the command fake publishes the read-back value, the
+history fake filters and exports CSV (French conventions) and XML.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from xml.etree import ElementTree as ET
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import Clock
+from chaufferie.config.vocabulary import (
+    AlarmState,
+    AlarmTransition,
+    Command,
+    CommandResult,
+    CommandStatus,
+    Context,
+    Quality,
+    Role,
+    TagValue,
+)
+from chaufferie.hmi.ports import (
+    EventQuery,
+    ExportFormat,
+    HistoryRecord,
+    Interval,
+    Outcome,
+    RecordKind,
+    Report,
+    Scenario,
+    TrendPoint,
+    TrendSeries,
+    UserInfo,
+    UserSession,
+)
+
+PASSWORD = "correct horse battery"
+USERS = {"viewer": Role.VIEWER, "operator": Role.OPERATOR, "tech": Role.TECHNICIAN, "admin": Role.ADMIN}
+
+
+class FakeAuth:
+    def __init__(self) -> None:
+        self.sessions: dict[str, UserSession] = {}
+        self.attempts: list[tuple[str, bool]] = []
+
+    async def login(self, username: str, password: str, address: str | None) -> UserSession | None:
+        ok = username in USERS and password == PASSWORD
+        self.attempts.append((username, ok))
+        if not ok:
+            return None
+        token = secrets.token_hex(8)
+        self.sessions[token] = UserSession(username, USERS[username], token, username.title())
+        return self.sessions[token]
+
+    async def resume(self, token: str) -> UserSession | None:
+        return self.sessions.get(token)
+
+    async def logout(self, token: str) -> None:
+        self.sessions.pop(token, None)
+
+
+@dataclass
+class FakeAlarms:
+    bus: Bus
+    clock: Clock
+    calls: list[tuple[str, str, Context, dict[str, object]]] = field(default_factory=list)
+    known: dict[str, AlarmTransition] = field(default_factory=dict)
+
+    def raise_alarm(self, code: str, priority: int, value: float | None = None, occurrence: str = "") -> str:
+        occurrence_id = occurrence or f"occ-{code}"
+        tr = AlarmTransition(
+            code,
+            occurrence_id,
+            priority,
+            AlarmState.NORMAL,
+            AlarmState.UNACKED,
+            "raise",
+            self.clock.now(),
+            True,
+            value,
+        )
+        self.known[occurrence_id] = tr
+        self.bus.publish(tr)
+        return occurrence_id
+
+    def _move(self, occurrence_id: str, state: AlarmState, trigger: str, context: Context) -> Outcome:
+        old = self.known.get(occurrence_id)
+        if old is None:
+            return Outcome(False, "unknown occurrence")
+        new = replace(
+            old, previous=old.state, state=state, trigger=trigger, time=self.clock.now(), context=context
+        )
+        self.known[occurrence_id] = new
+        self.bus.publish(new)
+        return Outcome(True)
+
+    async def acknowledge(self, occurrence_id: str, context: Context, comment: str = "") -> Outcome:
+        self.calls.append(("acknowledge", occurrence_id, context, {"comment": comment}))
+        return self._move(occurrence_id, AlarmState.ACKED, "ack", context)
+
+    async def shelve(self, occurrence_id: str, context: Context, reason: str, duration_s: float) -> Outcome:
+        self.calls.append(("shelve", occurrence_id, context, {"reason": reason, "duration_s": duration_s}))
+        return self._move(occurrence_id, AlarmState.SHELVED, "shelve", context)
+
+    async def unshelve(self, occurrence_id: str, context: Context) -> Outcome:
+        self.calls.append(("unshelve", occurrence_id, context, {}))
+        return self._move(occurrence_id, AlarmState.UNACKED, "unshelve", context)
+
+    async def comment(self, occurrence_id: str, context: Context, text: str) -> Outcome:
+        self.calls.append(("comment", occurrence_id, context, {"text": text}))
+        return Outcome(True)
+
+    async def reset(self, occurrence_id: str, context: Context) -> Outcome:
+        self.calls.append(("reset", occurrence_id, context, {}))
+        return self._move(occurrence_id, AlarmState.NORMAL, "reset", context)
+
+
+@dataclass
+class FakeCommands:
+    bus: Bus
+    clock: Clock
+    commands: list[Command] = field(default_factory=list)
+
+    async def execute(self, command: Command) -> CommandResult:
+        self.commands.append(command)
+        now = self.clock.now()
+        self.bus.publish(TagValue(command.point, command.value, Quality.GOOD, now, now))
+        return CommandResult(
+            command.id,
+            command.point,
+            command.value,
+            CommandStatus.CONFIRMED,
+            now,
+            readback=command.value,
+            context=command.context,
+        )
+
+
+@dataclass
+class FakeHistory:
+    clock: Clock
+    records: list[HistoryRecord] = field(default_factory=list)
+    queries: list[EventQuery] = field(default_factory=list)
+    trend_calls: list[tuple[tuple[str, ...], datetime, datetime]] = field(default_factory=list)
+
+    def _match(self, q: EventQuery, r: HistoryRecord) -> bool:
+        return (
+            q.start <= r.time < q.end
+            and (not q.kinds or r.kind in q.kinds)
+            and (not q.text or q.text.lower() in f"{r.what} {r.detail}".lower())
+            and (q.code is None or r.code == q.code)
+        )
+
+    async def events(self, query: EventQuery) -> list[HistoryRecord]:
+        self.queries.append(query)
+        return [r for r in self.records if self._match(query, r)][: query.limit]
+
+    async def occurrence(self, occurrence_id: str) -> list[HistoryRecord]:
+        return [r for r in self.records if r.occurrence_id == occurrence_id]
+
+    async def trend(self, points: Sequence[str], start: datetime, end: datetime) -> list[TrendSeries]:
+        self.trend_calls.append((tuple(points), start, end))
+        step = max(timedelta(minutes=1), (end - start) / 500)
+        out = []
+        for name in points:
+            pts, t, i = [], start, 0
+            while t <= end:
+                good = not (200 <= i < 220)  # a quality gap
+                pts.append(TrendPoint(t, 70.0 + (i % 50) / 10 if name != "wood.setpoint" else 75.0, good))
+                t += step
+                i += 1
+            out.append(TrendSeries(name, pts, "°C"))
+        return out
+
+    async def oil_intervals(self, start: datetime, end: datetime) -> list[Interval]:
+        mid = start + (end - start) / 2
+        return [Interval(mid, mid + (end - start) / 20, "replacement")]
+
+    async def report(self, period: str) -> Report:
+        now = self.clock.now()
+        return Report(
+            f"Rapport {period}",
+            now - timedelta(days=30),
+            now,
+            {"wood_mwh": 21.5, "oil_mwh": 1.2, "coverage_pct": 94.7, "dju": 410.0, "oil_starts": 3},
+            {"wood_mwh": [("2026-01", 21.5)], "oil_mwh": [("2026-01", 1.2)]},
+        )
+
+    async def export_events(self, query: EventQuery, fmt: ExportFormat) -> bytes:
+        rows = await self.events(query)
+        if fmt is ExportFormat.XML:
+            root = ET.Element("history")
+            for r in rows:
+                ET.SubElement(root, "record", time=r.time.isoformat(), kind=r.kind.value).text = r.what
+            return ET.tostring(root, encoding="utf-8")
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=";")
+        writer.writerow(["time", "kind", "what", "detail"])
+        for r in rows:
+            writer.writerow([r.time.isoformat(), r.kind.value, r.what, r.detail])
+        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+    async def export_report(self, period: str, fmt: ExportFormat) -> bytes:
+        return f"period;{period}\n".encode()
+
+
+@dataclass
+class FakeUsers:
+    users_: dict[str, UserInfo] = field(default_factory=lambda: {n: UserInfo(n, r) for n, r in USERS.items()})
+    saved: list[tuple[UserInfo, str | None]] = field(default_factory=list)
+
+    async def users(self) -> list[UserInfo]:
+        return list(self.users_.values())
+
+    async def save_user(self, user: UserInfo, password: str | None, context: Context) -> Outcome:
+        if not user.username:
+            return Outcome(False, "username required")
+        self.saved.append((user, password))
+        self.users_[user.username] = user
+        return Outcome(True)
+
+    async def disable_user(self, username: str, context: Context) -> Outcome:
+        self.users_[username] = replace(self.users_[username], enabled=False)
+        return Outcome(True)
+
+
+@dataclass
+class FakeScenarios:
+    started: list[str] = field(default_factory=list)
+    speed: float = 1.0
+
+    async def scenarios(self) -> list[Scenario]:
+        return [Scenario("wood-fault", "wood boiler fault"), Scenario("cold-snap", "cold spell")]
+
+    async def start(self, name: str, context: Context) -> Outcome:
+        self.started.append(name)
+        return Outcome(True)
+
+    async def stop(self, context: Context) -> Outcome:
+        return Outcome(True)
+
+    async def set_speed(self, factor: float, context: Context) -> Outcome:
+        self.speed = factor
+        return Outcome(True)
+
+
+def sample_records(now: datetime) -> list[HistoryRecord]:
+    """A few days of history: oil start, alarms, acknowledgement, delivery."""
+    return [
+        HistoryRecord(
+            now - timedelta(hours=30),
+            RecordKind.ALARM,
+            "CHB-DEF Défaut chaudière bois",
+            "raised",
+            "CHB-DEF",
+            1,
+            occurrence_id="occ-CHB-DEF",
+        ),
+        HistoryRecord(now - timedelta(hours=29), RecordKind.OIL, "Démarrage fioul en relève", "wood_fault"),
+        HistoryRecord(
+            now - timedelta(hours=28),
+            RecordKind.ACTION,
+            "acquittement",
+            "CHB-DEF",
+            "CHB-DEF",
+            user="tech",
+            channel="link",
+            occurrence_id="occ-CHB-DEF",
+        ),
+        HistoryRecord(
+            now - timedelta(hours=5), RecordKind.PLANT_EVENT, "Livraison de plaquettes 4 t", "Bois Sud"
+        ),
+        HistoryRecord(
+            now - timedelta(hours=2), RecordKind.ALARM, "SIL-BAS Niveau bas silo", "raised", "SIL-BAS", 2
+        ),
+    ]

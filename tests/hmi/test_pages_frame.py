@@ -1,0 +1,95 @@
+"""The frame: login, header answers (mode, alarms by priority, links, silo), language, roles."""
+
+from __future__ import annotations
+
+from chaufferie.config.vocabulary import LinkEvent, LinkState, PlantEvent, PlantEventKind, PlantMode
+from chaufferie.hmi.services import HmiServices
+from tests.hmi.conftest import login
+from tests.hmi.fakes import FakeAlarms
+
+
+async def test_anonymous_visitor_is_sent_to_login(hmi_user) -> None:
+    async with hmi_user() as user:
+        await user.open("/alarms")
+        await user.should_see(marker="login-submit")
+
+
+async def test_wrong_password_is_refused_with_a_message(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await user.open("/login")
+        user.find(marker="username").type("tech")
+        user.find(marker="password").type("nope")
+        user.find(marker="login-submit").click()
+        await user.should_see("Identifiant ou mot de passe incorrect")
+        assert services.auth.attempts == [("tech", False)]  # type: ignore[attr-defined]
+
+
+async def test_header_shows_mode_unacked_alarms_by_priority_links_and_silo(
+    hmi_user, services: HmiServices
+) -> None:
+    services.bus.publish(
+        PlantEvent(
+            PlantEventKind.MODE_CHANGED,
+            services.clock.now(),
+            mode=PlantMode.OIL_REPLACEMENT,
+            previous_mode=PlantMode.WOOD,
+        )
+    )
+    services.bus.publish(LinkEvent("boiler", LinkState.DOWN, LinkState.UP, "timeout", services.clock.now()))
+    alarms = services.alarms
+    assert isinstance(alarms, FakeAlarms)
+    alarms.raise_alarm("CHB-DEF", 1)
+    alarms.raise_alarm("SIL-BAS", 2)
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        await user.should_see("Mode : relève fioul")
+        await user.should_see("◆ P1 : 1")
+        await user.should_see("▲ P2 : 1")
+        await user.should_see("■ P3 : 0")
+        await user.should_see("Liaisons : boiler PERDUE")
+        await user.should_see(marker="silo-days")
+
+
+async def test_header_updates_live_without_reload(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        await user.should_see("◆ P1 : 0")
+        services.alarms.raise_alarm("PRS-BAS", 1)  # type: ignore[union-attr]
+        await user.should_see("◆ P1 : 1", retries=30)
+
+
+async def test_language_switch_shows_english_words(hmi_user, services: HmiServices) -> None:
+    services.bus.publish(
+        PlantEvent(PlantEventKind.MODE_CHANGED, services.clock.now(), mode=PlantMode.WOOD_WITH_TOPUP)
+    )
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        await user.should_see("Mode : bois + appoint fioul")
+        user.find(marker="lang").click()
+        await user.open("/")
+        await user.should_see("Mode : wood + oil top-up")
+        await user.should_see("Synoptic")
+
+
+async def test_viewer_navigation_offers_no_control_settings_or_commissioning(hmi_user) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        await user.should_see(marker="nav-alarms")
+        await user.should_not_see(marker="nav-control")
+        await user.should_not_see(marker="nav-settings")
+        await user.should_not_see(marker="nav-commissioning")
+
+
+async def test_technician_navigation_offers_control(hmi_user) -> None:
+    async with hmi_user() as user:
+        await login(user, "tech")
+        await user.should_see(marker="nav-control")
+        await user.should_see(marker="nav-commissioning")
+
+
+async def test_logout_ends_the_session(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        user.find(marker="logout").click()
+        await user.should_see(marker="login-submit")
+        assert services.auth.sessions == {}  # type: ignore[attr-defined]
