@@ -36,15 +36,22 @@ def normalise_url(url: str, password_env: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, password_env: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for ``url``: SQLite in WAL mode (its folder created) or PostgreSQL."""
+def make_engine(
+    url: str, password_env: str | None = None, busy_timeout_s: float = 5.0, **kwargs: Any
+) -> Engine:
+    """An engine for ``url``: SQLite in WAL mode (its folder created) or PostgreSQL.
+
+    ``busy_timeout_s`` is how long SQLite waits for a lock (PostgreSQL: for a connection)
+    before the database counts as unavailable.
+    """
     url = normalise_url(url, password_env)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        timeout = {"connect_timeout": max(1, round(busy_timeout_s))}
+        return create_engine(url, pool_pre_ping=True, connect_args=timeout, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 5.0}, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s}, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

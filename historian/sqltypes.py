@@ -54,7 +54,7 @@ class UtcTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, int):
-            return from_us(value)
+        if isinstance(value, int | float):
+            return from_us(int(value))
         result: datetime = value
         return result.astimezone(UTC)

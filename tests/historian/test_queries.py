@@ -1,0 +1,79 @@
+"""Trends pick raw or rollups to stay small; history filters and searches every record."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import OilRole, Quality
+from chaufferie.historian.history import HistoryFilter, history
+from chaufferie.historian.trends import choose_source, trend
+from chaufferie.historian.writer import HistorianWriter
+from tests.historian.support import ack, alarm, every, oil_start, tag
+
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("days", "source"), [(0.1, "raw"), (1, "minute"), (7, "minute"), (30, "hour"), (365, "hour")]
+)
+def test_source_is_the_coarsest_that_still_fills_the_buckets(days: float, source: str) -> None:
+    name, _, width = choose_source(T0, T0 + timedelta(days=days), 1000)
+    assert name == source
+    assert days * 86400 / width <= 2000
+
+
+async def test_trend_over_a_week_comes_from_minute_rollups_with_min_and_max(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        for i, t in enumerate(every(T0, 30.0, 2 * 24 * 120)):  # two days, every 30 s
+            writer.accept(tag("wood.power", float(i % 100), t))
+        writer.accept(tag("wood.power", 7.0, T0 + timedelta(days=2, seconds=1), Quality.BAD))
+        await writer.flush()
+        week = trend(writer.engine, "joucas", ["wood.power", "nothing.here"], T0, T0 + timedelta(days=7))
+        hour = trend(writer.engine, "joucas", ["wood.power"], T0, T0 + timedelta(hours=1))
+    curve = week["wood.power"]
+    assert curve.source == "minute"
+    assert 2 * 24 * 60 / (curve.bucket_s / 60) <= len(curve.points) <= 1000
+    assert min(p.min for p in curve.points if p.min is not None) == 0.0
+    assert max(p.max for p in curve.points if p.max is not None) == 99.0
+    assert curve.points[-1].good_ratio == 0.0
+    assert week["nothing.here"].points == []
+    raw = hour["wood.power"]
+    assert raw.source == "raw"
+    assert [p.value for p in raw.points[:3]] == [0.0, 1.0, 2.0]
+
+
+async def test_history_filters_by_type_code_priority_user_oil_kind_and_text(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        for message in (
+            oil_start(T0, OilRole.REPLACEMENT, "wood_fault"),
+            oil_start(T0 + timedelta(minutes=5), OilRole.TOP_UP, "wood_insufficient"),
+            alarm(T0 + timedelta(minutes=1), "CHB-DEF", 1, "Défaut chaudière bois"),
+            alarm(T0 + timedelta(minutes=2), "SIL-BAS", 2, "Niveau bas silo commander des plaquettes"),
+            ack(T0 + timedelta(minutes=3), "alice"),
+            ack(T0 + timedelta(minutes=4), "bob"),
+        ):
+            writer.accept(message)
+        await writer.flush()
+        engine = writer.engine
+    everything = history(engine)
+    assert len(everything) == 6
+    assert [e.time for e in everything] == sorted((e.time for e in everything), reverse=True)
+    assert [e.code for e in history(engine, HistoryFilter(types=("alarm",), priority=2))] == ["SIL-BAS"]
+    assert [e.user for e in history(engine, HistoryFilter(types=("action",), user="bob"))] == ["bob"]
+    top_up = history(engine, HistoryFilter(oil_role="top_up"))
+    assert [(e.type, e.oil_role) for e in top_up] == [("plant", "top_up")]
+    assert [e.code for e in history(engine, HistoryFilter(text="silo plaquettes"))] == ["SIL-BAS"]
+    # the alarm and both acknowledgements that name it
+    assert [e.type for e in history(engine, HistoryFilter(code="CHB-DEF"))] == ["action", "action", "alarm"]
+    window = HistoryFilter(start=T0 + timedelta(minutes=2), end=T0 + timedelta(minutes=4))
+    assert [e.type for e in history(engine, window)] == ["action", "alarm"]
+    assert [e.kind for e in history(engine, HistoryFilter(kinds=("oil_started",)))] == ["oil_started"] * 2
