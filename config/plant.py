@@ -119,6 +119,9 @@ class CascadeSettings(Frozen):
     screw_test_time: time = time(3, 0)
     screw_test_timeout_s: Positive = 180.0
     manual_mode_max_s: Positive = 8 * 3600.0
+    wood_restart_delay_s: Seconds = 300.0
+    command_retry_s: Positive = 30.0
+    eval_interval_s: Positive = 1.0
 
     @model_validator(mode="after")
     def _coherent(self) -> CascadeSettings:
@@ -156,3 +159,6 @@ class SupervisorIO(Frozen):
     screw_test_failed: str = "screw.test_failed"
     screw_cutoff: str = "screw.cutoff"
     silo_level: str = "silo.level"
+    wood_fault_code: str = "wood.fault_code"
+    silo_empty: str = "silo.empty"
+    screw_test_running: str = "screw.test_running"

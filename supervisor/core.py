@@ -1,0 +1,196 @@
+"""The supervisor's pure, synchronous core: ``evaluate(now_s, inputs) -> decisions``.
+
+:class:`SupervisorCore` holds every timer as a "true since" timestamp in the injected clock's
+``monotonic()`` seconds; it never reads a clock, sleeps or touches the bus. Each evaluation:
+
+1. heating curve → setpoint in force (:mod:`.wood`);
+2. cascade facts (:mod:`.cascade`) → at most one plant-mode transition (:mod:`.modes`);
+3. manual-mode expiry;
+4. oil boiler: wanted role from the mode → protected start/stop (:mod:`.oil`);
+5. wood boiler enable and automatic fault resets (:mod:`.wood`);
+6. pumps (:mod:`.pumps`) and transfer screws (:mod:`.screws`).
+
+Operator actions (:meth:`operator_action`) and command results (:meth:`command_result`) are
+taken between evaluations. The decisions are bus messages (:class:`PlantEvent`,
+:class:`Command`, refused :class:`OperatorAction`) stamped by the injected time base.
+
+Imports: the ground floor and the supervisor's small modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    CommandResult,
+    CommandStatus,
+    Context,
+    OilRole,
+    OperatorAction,
+    PlantEventKind,
+    PlantMode,
+    Role,
+)
+from chaufferie.supervisor.cascade import Cascade, WoodStates
+from chaufferie.supervisor.emitter import Decision, Emitter, Outputs
+from chaufferie.supervisor.inputs import Inputs, Signal
+from chaufferie.supervisor.manual import ManualRequest, authorised, parse_manual, refusal
+from chaufferie.supervisor.modes import ModeMachine
+from chaufferie.supervisor.oil import OilControl
+from chaufferie.supervisor.pumps import Pumps
+from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.screws import Screws
+from chaufferie.supervisor.timers import Schedule, TimeBase
+from chaufferie.supervisor.wood import Restarts, Setpoint
+
+OIL_BY_MODE: dict[PlantMode, OilRole | None] = {
+    PlantMode.STOPPED: None,
+    PlantMode.WOOD: None,
+    PlantMode.WOOD_WITH_TOPUP: OilRole.TOP_UP,
+    PlantMode.OIL_REPLACEMENT: OilRole.REPLACEMENT,
+}
+"""Oil role wanted in each mode (``degraded`` keeps the current one, ``manual`` the forced one)."""
+
+
+class SupervisorCore:
+    """Plant mode, cascade, oil, wood, pumps and screws, evaluated on demand."""
+
+    def __init__(self, cfg: PlantConfig, epoch_wall: datetime, epoch_s: float = 0.0) -> None:
+        self.cfg = cfg
+        s, io = cfg.cascade, cfg.io
+        points = cfg.points_by_name
+        self.base = TimeBase(epoch_wall, epoch_s, cfg.site.timezone)
+        self.emit = Emitter(self.base)
+        self.outputs = Outputs(s.command_retry_s)
+        self.wood_states = WoodStates(points.get(io.wood_state), points.get(io.wood_fault_code))
+        self.cascade = Cascade(s, self.wood_states)
+        self.modes = ModeMachine(self.emit)
+        self.oil = OilControl(s, io.oil_enable)
+        self.setpoint = Setpoint(s, io.wood_setpoint)
+        self.restarts = Restarts(s, io.wood_fault_reset)
+        self.pumps = Pumps(
+            s, io.pump_duty, Schedule(self.base, epoch_s, s.pump_swap_time, s.pump_swap_weekday)
+        )
+        self.screws = Screws(
+            s, io.screw_reverse_test, io.screw_cutoff, Schedule(self.base, epoch_s, s.screw_test_time)
+        )
+        self.started_s = epoch_s
+        self.manual: ManualRequest | None = None
+        self.manual_until = 0.0
+        self._oil_reason: Reason | str = Reason.SUPERVISOR_START
+        self._oil_parent: Context | None = None
+        self.evaluations = 0
+
+    @property
+    def mode(self) -> PlantMode:
+        return self.modes.state
+
+    def evaluate(self, now_s: float, inp: Inputs) -> Sequence[Decision]:
+        """Decide from ``inp`` at ``now_s``; the events and commands to publish."""
+        self.evaluations += 1
+        emit = self.emit
+        emit.begin(now_s)
+        sp = self.setpoint.step(emit, inp, write=self.mode is not PlantMode.STOPPED)
+        facts = self.cascade.update(now_s, inp, sp)
+        facts.oil_role = self.oil.role
+        facts.start_wait_over = now_s - self.started_s >= self.cfg.cascade.comm_loss_s
+        before = self.mode
+        if self.modes.step(facts):
+            self._mode_changed(before, inp)
+        if self.manual is not None and now_s >= self.manual_until:
+            self._end_manual(Reason.MANUAL_EXPIRED, None)
+        in_control = self.mode is not PlantMode.STOPPED
+        if in_control:
+            if self.setpoint.written is None:
+                self.setpoint.step(emit, inp)
+            self.oil.step(emit, self.outputs, self._wanted_oil(), self._oil_reason, self._oil_parent)
+            self._wood(inp)
+        self.pumps.step(emit, inp, in_control and not self._forced_stop)
+        self.screws.step(emit, inp, self.outputs, in_control)
+        return emit.take()
+
+    # ---- operator and command feedback ---------------------------------------------------------
+    def operator_action(self, now_s: float, action: OperatorAction) -> Sequence[Decision]:
+        """Take an operator's request (manual mode, screw test); the resulting decisions."""
+        if action.result is not ActionResult.OK:
+            return ()
+        self.emit.begin(now_s)
+        if action.kind is ActionKind.MANUAL_MODE:
+            request = parse_manual(action, self.cfg.cascade.manual_mode_max_s)
+            if isinstance(request, Reason):
+                self.emit.audit(refusal(action, request))
+            elif request.forced is None:
+                if self.manual is not None:
+                    self._end_manual(Reason.MANUAL_RELEASED, request.context)
+            else:
+                self._start_manual(request)
+        elif action.kind is ActionKind.COMMAND and action.target == self.cfg.io.screw_reverse_test:
+            if authorised(action, Role.OPERATOR):
+                self.screws.request_test(action.context)
+            else:
+                self.emit.audit(refusal(action, Reason.NOT_AUTHORISED))
+        return self.emit.take()
+
+    def command_result(self, now_s: float, result: CommandResult) -> None:
+        """A write we asked for failed or was refused: plan a retry."""
+        if result.status is CommandStatus.CONFIRMED:
+            return
+        if result.point == self.cfg.io.wood_setpoint:
+            self.setpoint.rewrite()
+        else:
+            self.outputs.failed(result.point, now_s)
+
+    # ---- internals -------------------------------------------------------------------------------
+    @property
+    def _forced_stop(self) -> bool:
+        return self.manual is not None and self.manual.forced is PlantMode.STOPPED
+
+    def _wanted_oil(self) -> OilRole | None:
+        if self.manual is not None and self.manual.forced is not None:
+            return OIL_BY_MODE[self.manual.forced]
+        if self.mode is PlantMode.DEGRADED:
+            return self.oil.role
+        return OIL_BY_MODE.get(self.mode)
+
+    def _mode_changed(self, before: PlantMode, inp: Inputs) -> None:
+        """Log a bad/restored input; the oil start or stop that follows carries the reason."""
+        point = self.cfg.io.buffer_outlet
+        if self.mode is PlantMode.DEGRADED:
+            values = {"point": point, "value": inp.values[Signal.BUFFER_OUTLET]}
+            self.emit.event(PlantEventKind.INPUT_BAD, Reason.INPUT_BAD, values, mode=self.mode)
+            return
+        if before is PlantMode.DEGRADED:
+            values = {"point": point, "value": inp.values[Signal.BUFFER_OUTLET]}
+            self.emit.event(PlantEventKind.INPUT_RESTORED, Reason.INPUT_RESTORED, values, mode=self.mode)
+        self._oil_reason = self.modes.last_reason
+        self._oil_parent = None
+
+    def _wood(self, inp: Inputs) -> None:
+        enable = not self._forced_stop
+        point = self.cfg.io.wood_enable
+        if enable and self.outputs.last(point) is not True:
+            self.cascade.start_requested(self.emit.now_s)
+        self.outputs.want(self.emit, point, enable, Reason.SUPERVISOR_START if enable else Reason.MANUAL)
+        in_fault = inp.good[Signal.WOOD_STATE] and inp.values[Signal.WOOD_STATE] == self.wood_states.fault
+        if self.restarts.step(self.emit, in_fault and enable):
+            self.cascade.start_requested(self.emit.now_s)
+
+    def _start_manual(self, request: ManualRequest) -> None:
+        self.manual = request
+        self.manual_until = self.emit.now_s + request.duration_s
+        values = {
+            "forced": request.forced.value if request.forced else None,
+            "duration_s": request.duration_s,
+            "user": request.context.user,
+        }
+        self.modes.operator("manual", Reason.MANUAL, values, request.context)
+        self._oil_reason, self._oil_parent = Reason.MANUAL, request.context
+
+    def _end_manual(self, reason: Reason, parent: Context | None) -> None:
+        self.manual = None
+        self.modes.operator("manual_ended", reason, {"user": parent.user if parent else None}, parent)
+        self._oil_reason, self._oil_parent = reason, parent

@@ -1,0 +1,102 @@
+"""The oil boiler's enable, protected: minimum run, minimum off, starts per hour.
+
+The plant mode says what the oil boiler *should* do (off, replacement or top-up, with the
+reason of the mode change); :class:`OilControl` decides what it *does*: a start waits for
+``oil_min_off_s`` after the last stop and for a free slot among ``oil_max_starts_per_hour``
+(sliding 60 min); a stop waits for ``oil_min_run_s`` after the start. A change of role while
+running (top-up becoming replacement) is not a start: it emits ``OIL_STOPPED`` for the old
+role and ``OIL_STARTED`` for the new one with ``values["handover"] = True``, so each role's
+alarm opens and closes, without touching the burner.
+
+Imports: the ground floor and the supervisor's small modules.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chaufferie.config.plant import CascadeSettings
+from chaufferie.config.vocabulary import Context, OilRole, PlantEventKind
+from chaufferie.supervisor.emitter import Emitter, Outputs
+from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.timers import SlidingCount
+
+log = logging.getLogger("chaufferie.supervisor")
+
+HOUR_S = 3600.0
+
+
+class OilControl:
+    """Turns the wanted oil role into protected enable commands and oil events."""
+
+    __slots__ = ("_blocked", "_changed_at", "_point", "_starts", "role", "s", "starts_total")
+
+    def __init__(self, settings: CascadeSettings, enable_point: str) -> None:
+        self.s = settings
+        self._point = enable_point
+        self.role: OilRole | None = None
+        self._changed_at: float | None = None
+        self._starts = SlidingCount(HOUR_S)
+        self._blocked = ""
+        self.starts_total = 0
+
+    @property
+    def on(self) -> bool:
+        return self.role is not None
+
+    def starts_last_hour(self, now: float) -> int:
+        return self._starts.count(now)
+
+    def step(
+        self,
+        emit: Emitter,
+        outputs: Outputs,
+        want: OilRole | None,
+        reason: Reason | str,
+        parent: Context | None = None,
+    ) -> None:
+        """Move towards ``want`` as far as the protections allow; keep the enable asserted."""
+        now = emit.now_s
+        if want is not None and self.role is None:
+            if self._may_start(now):
+                self._start(emit, want, reason, parent)
+        elif want is None and self.role is not None:
+            if self._changed_at is None or now - self._changed_at >= self.s.oil_min_run_s:
+                self._stop(emit, reason, parent)
+        elif want is not None and want is not self.role:
+            values = {"handover": True}
+            emit.event(PlantEventKind.OIL_STOPPED, reason, values, oil_role=self.role, parent=parent)
+            self.role = want
+            emit.event(PlantEventKind.OIL_STARTED, reason, values, oil_role=want, parent=parent)
+        outputs.want(emit, self._point, self.role is not None, reason)
+
+    def _may_start(self, now: float) -> bool:
+        s = self.s
+        if self._changed_at is not None and now - self._changed_at < s.oil_min_off_s:
+            return self._block("min_off")
+        if self._starts.count(now) >= s.oil_max_starts_per_hour:
+            return self._block("max_starts_per_hour")
+        self._blocked = ""
+        return True
+
+    def _block(self, why: str) -> bool:
+        if self._blocked != why:
+            self._blocked = why
+            log.info("oil start delayed by protection %s", why)
+        return False
+
+    def _start(self, emit: Emitter, role: OilRole, reason: Reason | str, parent: Context | None) -> None:
+        now = emit.now_s
+        self.role = role
+        self._changed_at = now
+        self._starts.add(now)
+        self.starts_total += 1
+        values = {"starts_last_hour": self._starts.count(now)}
+        emit.event(PlantEventKind.OIL_STARTED, reason, values, oil_role=role, parent=parent)
+
+    def _stop(self, emit: Emitter, reason: Reason | str, parent: Context | None) -> None:
+        now = emit.now_s
+        ran = now - self._changed_at if self._changed_at is not None else 0.0
+        emit.event(PlantEventKind.OIL_STOPPED, reason, {"run_s": ran}, oil_role=self.role, parent=parent)
+        self.role = None
+        self._changed_at = now
