@@ -64,7 +64,9 @@ class Rig:
         state = LinkState.UP if up else LinkState.DOWN
         previous = LinkState.DOWN if up else LinkState.UP
         now = self.core.base.wall(self.t)
-        self.inp.apply_link(LinkEvent(link=self.inp.wood_link, state=state, previous=previous, reason="", time=now))
+        self.inp.apply_link(
+            LinkEvent(link=self.inp.wood_link, state=state, previous=previous, reason="", time=now)
+        )
         return self
 
     def healthy(self, outlet: float = SP, modulation: float = 60.0) -> Rig:
@@ -107,7 +109,10 @@ class Rig:
     def operator(self, kind: ActionKind, role: str, target: str = "", **details: Any) -> Rig:
         context = Context(origin="hmi", user="julien", channel=Channel.HMI, address="127.0.0.1")
         action = OperatorAction(
-            kind=kind, time=self.core.base.wall(self.t), context=context, target=target,
+            kind=kind,
+            time=self.core.base.wall(self.t),
+            context=context,
+            target=target,
             details={"role": role, **details},
         )
         self.decisions.extend(self.core.operator_action(self.t, action))

@@ -31,7 +31,8 @@ def started(cfg: PlantConfig, **healthy: float) -> Rig:
 
 def test_supervisor_takes_control_in_wood_once_outlet_known(config: PlantConfig) -> None:
     rig = Rig(config).run(5)
-    assert rig.mode is M.STOPPED and rig.decisions == []
+    assert rig.mode is M.STOPPED
+    assert rig.decisions == []
     rig.healthy().run(1)
     assert rig.modes() == [(M.WOOD, "supervisor_start")]
     assert [c.value for c in rig.commands(config.io.wood_enable)] == [True]
@@ -69,7 +70,8 @@ def test_wood_fault_with_cold_outlet_starts_oil_replacement_after_confirmation(
 def test_outlet_exactly_at_replacement_threshold_does_not_start_oil(config: PlantConfig) -> None:
     rig = started(config)
     rig.set(Signal.WOOD_STATE, FAULT).set(Signal.BUFFER_OUTLET, SP - 3.0).run(600)
-    assert rig.mode is M.WOOD and rig.oil_starts() == []
+    assert rig.mode is M.WOOD
+    assert rig.oil_starts() == []
 
 
 def test_wood_fault_with_warm_buffer_starts_no_oil(config: PlantConfig) -> None:
@@ -92,7 +94,8 @@ def test_confirmation_restarts_when_the_outlet_recovers_in_between(config: Plant
 def test_normal_phases_are_not_faults(config: PlantConfig, phase: int) -> None:
     rig = started(config)
     rig.set(Signal.WOOD_STATE, phase).set(Signal.BUFFER_OUTLET, SP - 10).run(4 * 3600)
-    assert rig.oil_starts() == [] and rig.mode is M.WOOD
+    assert rig.oil_starts() == []
+    assert rig.mode is M.WOOD
 
 
 def test_no_running_within_startup_grace_is_an_ignition_failure(config: PlantConfig) -> None:
@@ -240,7 +243,8 @@ def test_bad_outlet_degrades_and_keeps_oil_running(config: PlantConfig) -> None:
     rig.bad(Signal.BUFFER_OUTLET).run(3600)
     assert rig.modes() == [(M.DEGRADED, "input_bad")]
     assert [e.kind for e in rig.events(PlantEventKind.INPUT_BAD)] == [PlantEventKind.INPUT_BAD]
-    assert rig.events(PlantEventKind.OIL_STOPPED) == [] and rig.core.oil.on
+    assert rig.events(PlantEventKind.OIL_STOPPED) == []
+    assert rig.core.oil.on
     rig.set(Signal.BUFFER_OUTLET, SP - 5).run(1)
     assert rig.modes()[-1] == (M.OIL_REPLACEMENT, "input_restored")
     assert len(rig.events(PlantEventKind.INPUT_RESTORED)) == 1
@@ -250,7 +254,8 @@ def test_bad_outlet_never_starts_oil(config: PlantConfig) -> None:
     rig = started(config)
     rig.set(Signal.WOOD_STATE, FAULT).bad(Signal.BUFFER_OUTLET).run(3600)
     rig.link(up=False).bad(Signal.WOOD_STATE).run(3600)
-    assert rig.mode is M.DEGRADED and rig.oil_starts() == []
+    assert rig.mode is M.DEGRADED
+    assert rig.oil_starts() == []
     assert rig.commands(config.io.oil_enable) == []
 
 

@@ -1,0 +1,134 @@
+"""The supervisor service on a real bus with a virtual clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    Channel,
+    Command,
+    CommandResult,
+    CommandStatus,
+    Context,
+    OilRole,
+    OperatorAction,
+    PlantEvent,
+    PlantEventKind,
+    PlantMode,
+    Quality,
+    Scalar,
+    TagValue,
+)
+from chaufferie.supervisor.service import SupervisorService
+from tests.supervisor.rig import FAULT, OUTDOOR_SP75, RUNNING, SP
+
+
+def _tag(clock: VirtualClock, point: str, value: Scalar, quality: Quality = Quality.GOOD) -> TagValue:
+    now = clock.now()
+    return TagValue(point=point, value=value, quality=quality, source_time=now, receive_time=now)
+
+
+@pytest.fixture
+async def service(config: PlantConfig, bus: Bus, clock: VirtualClock) -> AsyncIterator[SupervisorService]:
+    io = config.io
+    for point, value in (
+        (io.wood_state, RUNNING),
+        (io.buffer_outlet, SP),
+        (io.outdoor, OUTDOOR_SP75),
+        (io.wood_modulation, 50.0),
+        (io.pump_duty, 1),
+        (io.network_flow, 3.0),
+    ):
+        bus.publish(_tag(clock, point, value))
+    async with SupervisorService(config, bus, clock) as svc:
+        task = asyncio.create_task(svc.run())
+        await clock.advance(1)
+        yield svc
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_service_starts_from_the_bus_snapshot_and_takes_control(
+    service: SupervisorService, bus: Bus, clock: VirtualClock, config: PlantConfig
+) -> None:
+    assert service.core.mode is PlantMode.WOOD
+    assert bus.latest(config.io.buffer_outlet) is not None
+
+
+async def test_wood_fault_on_the_bus_gives_one_replacement_start_and_commands(
+    service: SupervisorService, bus: Bus, clock: VirtualClock, config: PlantConfig
+) -> None:
+    with bus.subscribe(PlantEvent, Command, name="test") as sub:
+        bus.publish(_tag(clock, config.io.wood_state, FAULT))
+        bus.publish(_tag(clock, config.io.buffer_outlet, SP - 5))
+        await clock.advance(119)
+        assert service.core.mode is PlantMode.WOOD
+        await clock.advance(2)
+        out = sub.drain()
+    starts = [m for m in out if isinstance(m, PlantEvent) and m.kind is PlantEventKind.OIL_STARTED]
+    assert [(e.oil_role, e.reason) for e in starts] == [(OilRole.REPLACEMENT, "wood_fault")]
+    oil = [m for m in out if isinstance(m, Command) and m.point == config.io.oil_enable]
+    assert [c.value for c in oil] == [True]
+    assert oil[0].context.origin == "supervisor"
+    assert oil[0].time - clock.now() <= timedelta(seconds=2)
+
+
+async def test_failed_command_is_retried_after_the_retry_delay(
+    service: SupervisorService, bus: Bus, clock: VirtualClock, config: PlantConfig
+) -> None:
+    with bus.subscribe(Command, name="test") as sub:
+        bus.publish(
+            CommandResult(
+                command_id="x",
+                point=config.io.wood_enable,
+                value=True,
+                status=CommandStatus.FAILED,
+                time=clock.now(),
+                message="timeout",
+            )
+        )
+        await clock.advance(config.cascade.command_retry_s - 2)
+        assert sub.drain() == []
+        await clock.advance(3)
+        [retry] = sub.drain()
+    assert (retry.point, retry.value) == (config.io.wood_enable, True)
+
+
+async def test_operator_action_is_answered_on_the_bus(
+    service: SupervisorService, bus: Bus, clock: VirtualClock, config: PlantConfig
+) -> None:
+    with bus.subscribe(PlantEvent, OperatorAction, name="test") as sub:
+        context = Context(origin="hmi", user="sophie", channel=Channel.HMI)
+        bus.publish(
+            OperatorAction(
+                kind=ActionKind.MANUAL_MODE,
+                time=clock.now(),
+                context=context,
+                details={"role": "operator", "mode": "oil_replacement"},
+            )
+        )
+        bus.publish(
+            OperatorAction(
+                kind=ActionKind.MANUAL_MODE,
+                time=clock.now(),
+                context=context,
+                details={"role": "technician", "mode": "oil_replacement", "duration_s": 600},
+            )
+        )
+        await clock.advance(2)
+        out = sub.drain()
+    refused = [m for m in out if isinstance(m, OperatorAction) and m.result is ActionResult.REFUSED]
+    assert len(refused) == 1
+    modes = [m.mode for m in out if isinstance(m, PlantEvent) and m.kind is PlantEventKind.MODE_CHANGED]
+    assert modes == [PlantMode.MANUAL]
+    assert service.core.oil.role is OilRole.REPLACEMENT
