@@ -93,6 +93,8 @@ class AlarmDefinition(Frozen):
     latched: bool = False
     suppress_when: tuple[Suppression, ...] = ()
     resettable: bool = False
+    reset_point: str | None = None
+    """The writable pulse point a remote reset writes (``io.wood_fault_reset`` when unset)."""
     values: tuple[str, ...] = ()
     help_fr: str = ""
     help_en: str = ""

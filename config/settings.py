@@ -217,6 +217,8 @@ def _alarm_problems(cfg: PlantConfig) -> Iterator[Problem]:
             yield Problem(("alarms", i, "condition", "link"), "unknown link", cond.link)
         if isinstance(cond, EventCondition) and a.latched and cond.clear_on is None:
             yield Problem(("alarms", i, "latched"), "an event alarm that latches needs clear_on", True)
+        if a.reset_point is not None and a.reset_point not in names:
+            yield Problem(("alarms", i, "reset_point"), "unknown point", a.reset_point)
         for j, v in enumerate(a.values):
             if v not in names:
                 yield Problem(("alarms", i, "values", j), "unknown point", v)

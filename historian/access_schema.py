@@ -1,0 +1,71 @@
+"""Tables of access control and remote acknowledgement, on the historian's ``metadata``.
+
+Owns: users (hashed password and PIN, role, lockout), burnt acknowledgement-link tokens,
+processed SMS ``MessageSid`` values, interventions (deadline, arrival, late days, penalty)
+and login attempts per address. Only hashes are stored, never a password or a PIN.
+May import :mod:`chaufferie.historian.schema` (the one ``MetaData``) and SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Table, Text
+
+from chaufferie.historian.schema import metadata
+
+users = Table(
+    "users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("display_name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("pin_hash", Text, nullable=True),
+    Column("contact_id", String(64), nullable=True, unique=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_count", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+burnt_tokens = Table(
+    "burnt_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("occurrence_id", String(64), nullable=False),
+    Column("contact_id", String(64), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=False),
+)
+
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("message_sid", String(64), primary_key=True),
+    Column("sender", String(32), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+interventions = Table(
+    "interventions",
+    metadata,
+    Column("occurrence_id", String(64), primary_key=True),
+    Column("code", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("contact_id", String(64), nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("deadline", DateTime(timezone=True), nullable=False),
+    Column("arrival", DateTime(timezone=True), nullable=True),
+    Column("late_days", Integer, nullable=True),
+    Column("penalty_eur", Float, nullable=True),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("address", String(64), primary_key=True),
+    Column("failed_count", Integer, nullable=False, default=0),
+    Column("first_failure_at", DateTime(timezone=True), nullable=True),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+
+ACCESS_TABLES = (users, burnt_tokens, sms_messages, interventions, login_attempts)

@@ -1,0 +1,282 @@
+"""SQLAlchemy Core store for access control: users, burnt tokens, SMS ids, interventions.
+
+Implements the storage protocols declared by :mod:`chaufferie.alarms.ack_links`
+(``TokenLedger``) and :mod:`chaufferie.hmi.access.ports` (user, lockout, SMS de-duplication
+and intervention stores) structurally. Calls are synchronous and short; the web layer runs
+them in a worker thread. Times are stored in UTC and returned timezone-aware.
+May import :mod:`chaufferie.config`, :mod:`chaufferie.historian` and SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from chaufferie.config.vocabulary import Role
+from chaufferie.historian.access_schema import (
+    ACCESS_TABLES,
+    burnt_tokens,
+    interventions,
+    login_attempts,
+    sms_messages,
+    users,
+)
+from chaufferie.historian.schema import metadata
+
+
+class UserExistsError(ValueError):
+    """A user with that name (or bound to that contact) already exists."""
+
+
+class UnknownUserError(KeyError):
+    """No user with that name."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user as stored: only hashes, never a secret."""
+
+    username: str
+    display_name: str
+    role: Role
+    password_hash: str
+    created_at: datetime
+    updated_at: datetime
+    pin_hash: str | None = None
+    contact_id: str | None = None
+    disabled: bool = False
+    failed_count: int = 0
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressState:
+    """Failed logins from one network address."""
+
+    address: str
+    failed_count: int = 0
+    first_failure_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionRecord:
+    """One call-out: deadline from the acknowledgement, arrival on site, lateness."""
+
+    occurrence_id: str
+    code: str
+    priority: int
+    opened_at: datetime
+    deadline: datetime
+    contact_id: str | None = None
+    arrival: datetime | None = None
+    late_days: int | None = None
+    penalty_eur: float | None = None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _user(row: Any) -> UserRecord:
+    m = row._mapping
+    return UserRecord(
+        username=m["username"],
+        display_name=m["display_name"],
+        role=Role(m["role"]),
+        password_hash=m["password_hash"],
+        created_at=_utc(m["created_at"]) or datetime.now(UTC),
+        updated_at=_utc(m["updated_at"]) or datetime.now(UTC),
+        pin_hash=m["pin_hash"],
+        contact_id=m["contact_id"],
+        disabled=bool(m["disabled"]),
+        failed_count=int(m["failed_count"] or 0),
+        locked_until=_utc(m["locked_until"]),
+    )
+
+
+def _intervention(row: Any) -> InterventionRecord:
+    m = row._mapping
+    opened, due = _utc(m["opened_at"]), _utc(m["deadline"])
+    if opened is None or due is None:
+        raise ValueError(f"intervention {m['occurrence_id']} lacks its opening time or deadline")
+    return InterventionRecord(
+        occurrence_id=m["occurrence_id"],
+        code=m["code"],
+        priority=int(m["priority"]),
+        opened_at=opened,
+        deadline=due,
+        contact_id=m["contact_id"],
+        arrival=_utc(m["arrival"]),
+        late_days=m["late_days"],
+        penalty_eur=m["penalty_eur"],
+    )
+
+
+class AccessStore:
+    """All access-control persistence on one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, *, create: bool = False) -> AccessStore:
+        """A store on ``url``; ``create`` makes missing tables (tests, first start without Alembic)."""
+        store = cls(create_engine(url))
+        if create:
+            store.create_tables()
+        return store
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine, tables=list(ACCESS_TABLES))
+
+    # -- users ---------------------------------------------------------------------------
+    def add_user(self, user: UserRecord) -> None:
+        row = {
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role.value,
+            "password_hash": user.password_hash,
+            "pin_hash": user.pin_hash,
+            "contact_id": user.contact_id,
+            "disabled": user.disabled,
+            "failed_count": 0,
+            "locked_until": None,
+            "created_at": user.created_at,
+            "updated_at": user.updated_at,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(users).values(**row))
+        except IntegrityError as exc:
+            raise UserExistsError(f"user {user.username!r} or contact {user.contact_id!r} exists") from exc
+
+    def get_user(self, username: str) -> UserRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.username == username)).first()
+        return None if row is None else _user(row)
+
+    def user_by_contact(self, contact_id: str) -> UserRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.contact_id == contact_id)).first()
+        return None if row is None else _user(row)
+
+    def list_users(self) -> list[UserRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.username)).all()
+        return [_user(r) for r in rows]
+
+    def count_admins(self) -> int:
+        return sum(1 for u in self.list_users() if u.role is Role.ADMIN and not u.disabled)
+
+    def save_user(self, user: UserRecord) -> None:
+        """Write back every mutable field of ``user`` (hashes, role, lock state, disabled)."""
+        values = {
+            "display_name": user.display_name,
+            "role": user.role.value,
+            "password_hash": user.password_hash,
+            "pin_hash": user.pin_hash,
+            "contact_id": user.contact_id,
+            "disabled": user.disabled,
+            "failed_count": user.failed_count,
+            "locked_until": user.locked_until,
+            "updated_at": user.updated_at,
+        }
+        with self.engine.begin() as conn:
+            result = conn.execute(update(users).where(users.c.username == user.username).values(**values))
+        if result.rowcount == 0:
+            raise UnknownUserError(user.username)
+
+    # -- login attempts per address ------------------------------------------------------
+    def address_state(self, address: str) -> AddressState:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(login_attempts).where(login_attempts.c.address == address)).first()
+        if row is None:
+            return AddressState(address)
+        m = row._mapping
+        return AddressState(
+            address, int(m["failed_count"]), _utc(m["first_failure_at"]), _utc(m["locked_until"])
+        )
+
+    def save_address_state(self, state: AddressState) -> None:
+        values = {
+            "failed_count": state.failed_count,
+            "first_failure_at": state.first_failure_at,
+            "locked_until": state.locked_until,
+        }
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(login_attempts).where(login_attempts.c.address == state.address).values(**values)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(login_attempts).values(address=state.address, **values))
+
+    # -- single-use tokens (TokenLedger) ------------------------------------------------
+    def burn(self, token_id: str, occurrence_id: str, contact_id: str, at: datetime) -> bool:
+        row = {"token_id": token_id, "occurrence_id": occurrence_id, "contact_id": contact_id, "used_at": at}
+        return self._insert_once(insert(burnt_tokens).values(**row))
+
+    def is_burnt(self, token_id: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(burnt_tokens.c.token_id).where(burnt_tokens.c.token_id == token_id))
+            return row.first() is not None
+
+    # -- SMS de-duplication -------------------------------------------------------------
+    def remember_message(self, message_sid: str, sender: str, at: datetime) -> bool:
+        """Record a processed ``MessageSid``; False if it was seen before (a replay)."""
+        return self._insert_once(
+            insert(sms_messages).values(message_sid=message_sid, sender=sender, received_at=at)
+        )
+
+    # -- interventions ------------------------------------------------------------------
+    def open_intervention(self, record: InterventionRecord) -> bool:
+        """Open the intervention of an occurrence; False if one is already open."""
+        row = {
+            "occurrence_id": record.occurrence_id,
+            "code": record.code,
+            "priority": record.priority,
+            "contact_id": record.contact_id,
+            "opened_at": record.opened_at,
+            "deadline": record.deadline,
+        }
+        return self._insert_once(insert(interventions).values(**row))
+
+    def intervention(self, occurrence_id: str) -> InterventionRecord | None:
+        with self.engine.connect() as conn:
+            q = select(interventions).where(interventions.c.occurrence_id == occurrence_id)
+            row = conn.execute(q).first()
+        return None if row is None else _intervention(row)
+
+    def list_interventions(self) -> list[InterventionRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(interventions).order_by(interventions.c.opened_at)).all()
+        return [_intervention(r) for r in rows]
+
+    def record_arrival(self, record: InterventionRecord) -> None:
+        """Store the arrival, late days and penalty of ``record``."""
+        values = {"arrival": record.arrival, "late_days": record.late_days, "penalty_eur": record.penalty_eur}
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(interventions)
+                .where(interventions.c.occurrence_id == record.occurrence_id)
+                .values(**values)
+            )
+
+    def _insert_once(self, statement: Any) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(statement)
+        except IntegrityError:
+            return False
+        return True
+
+
+def with_updates(user: UserRecord, at: datetime, **changes: Any) -> UserRecord:
+    """A copy of ``user`` with ``changes`` and ``updated_at = at``."""
+    return replace(user, updated_at=at, **changes)

@@ -1,0 +1,72 @@
+"""Everything the access endpoints need, built once by the composition root.
+
+Secrets come only from the environment: the signing key from ``cfg.hmi.secret_key_env``
+(always needed) and, when SMS is configured, the Twilio auth token from
+``cfg.notifiers.sms.auth_token_env`` (to check webhook signatures). A missing one raises
+:class:`~chaufferie.alarms.ack_links.MissingSecretError` here, at start, never later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from chaufferie.alarms.ack_links import AckLinks, MissingSecretError, secret_from_env
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import Clock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.hmi.access.audit import Audit
+from chaufferie.hmi.access.authn import Authenticator
+from chaufferie.hmi.access.desk import AckDesk
+from chaufferie.hmi.access.interventions import InterventionDesk
+from chaufferie.hmi.access.plant_story import PlantStory
+from chaufferie.hmi.access.ports import AlarmActions, AlarmLookup, CommandSender, SmsSender, Storage
+from chaufferie.hmi.access.sessions import Sessions
+from chaufferie.hmi.access.users import UserService
+
+
+class AccessServices:
+    """The wired access-control services (one per process)."""
+
+    def __init__(
+        self,
+        cfg: PlantConfig,
+        bus: Bus,
+        clock: Clock,
+        store: Storage,
+        alarms: AlarmActions,
+        lookup: AlarmLookup,
+        *,
+        commands: CommandSender | None = None,
+        sms: SmsSender | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = dict(os.environ if environ is None else environ)
+        secret = secret_from_env(cfg.hmi, env)
+        self.cfg = cfg
+        self.bus = bus
+        self.clock = clock
+        self.store = store
+        self.lookup = lookup
+        self.sms = sms
+        self.twilio_token = _twilio_token(cfg, env)
+        self.audit = Audit(bus, clock)
+        self.links = AckLinks(cfg.hmi, secret, clock)
+        self.sessions = Sessions(cfg.hmi, secret, clock)
+        self.authn = Authenticator(store, clock, cfg.hmi, self.audit)
+        self.users = UserService(store, clock, self.audit, frozenset(c.id for c in cfg.contacts))
+        self.interventions = InterventionDesk(cfg, store, clock, self.audit)
+        self.desk = AckDesk(cfg, alarms, self.interventions, self.audit, clock, commands)
+        self.story = PlantStory(cfg.site.timezone)
+
+
+def _twilio_token(cfg: PlantConfig, env: Mapping[str, str]) -> str | None:
+    sms = cfg.notifiers.sms
+    if sms is None:
+        return None
+    token = env.get(sms.auth_token_env, "")
+    if not token:
+        raise MissingSecretError(
+            f"SMS is configured but environment variable {sms.auth_token_env} (Twilio auth token) is not set"
+        )
+    return token

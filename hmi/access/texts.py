@@ -1,0 +1,86 @@
+"""What the technician reads (pages and SMS replies): French first, English second."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "title": ("Acquittement d'alarme", "Alarm acknowledgement"),
+    "since": ("depuis", "since"),
+    "state.active": ("en cours", "active"),
+    "state.cleared": ("revenue à la normale", "back to normal"),
+    "acked_by": ("Acquittée par", "Acknowledged by"),
+    "values": ("Valeurs en direct", "Live values"),
+    "plant": ("Ce qu'a fait la chaufferie", "What the plant did"),
+    "refresh": ("Rafraîchir", "Refresh"),
+    "pin": ("Code PIN", "PIN"),
+    "or_login": ("ou identifiant et mot de passe", "or username and password"),
+    "username": ("Identifiant", "Username"),
+    "password": ("Mot de passe", "Password"),
+    "sign_in": ("Valider", "Sign in"),
+    "comment": ("Commentaire (facultatif)", "Comment (optional)"),
+    "reset": ("Réarmer le défaut à distance", "Reset the fault remotely"),
+    "ack": ("Acquitter", "Acknowledge"),
+    "ack.done": ("Alarme acquittée", "Alarm acknowledged"),
+    "ack.already": ("Alarme déjà acquittée", "Alarm already acknowledged"),
+    "reset.done": ("Réarmement envoyé et relu", "Reset written and read back"),
+    "reset.failed": ("Réarmement non confirmé", "Reset not confirmed"),
+    "reset.refused": ("Réarmement à distance non autorisé", "Remote reset not allowed"),
+    "deadline": ("Délai d'intervention", "Response deadline"),
+    "arrived": ("Je suis sur place", "I am on site"),
+    "arrival.done": ("Arrivée sur place enregistrée", "Arrival on site recorded"),
+    "late": ("retard (jours)", "late (days)"),
+    "on_time": ("dans les délais", "on time"),
+    "oil.replacement": ("fioul en relève depuis", "oil in replacement since"),
+    "oil.top_up": ("fioul en appoint depuis", "oil in top-up since"),
+    "oil.stopped": ("fioul arrêté à", "oil stopped at"),
+    "mode": ("mode", "mode"),
+    "bad": ("valeur douteuse", "doubtful value"),
+    # refusals
+    "refused": ("Accès refusé", "Access refused"),
+    "tampered": ("Ce lien n'est pas valide.", "This link is not valid."),
+    "expired": ("Ce lien a expiré.", "This link has expired."),
+    "reused": ("Ce lien a déjà servi.", "This link has already been used."),
+    "other_alarm": (
+        "Cette session a été ouverte pour une autre alarme : ouvrez le lien de cette alarme.",
+        "This session was opened for another alarm: open this alarm's link.",
+    ),
+    "other_technician": (
+        "Ce lien est destiné à un autre technicien.",
+        "This link is meant for another technician.",
+    ),
+    "unknown_alarm": ("Cette alarme n'existe plus.", "This alarm no longer exists."),
+    "wrong_credentials": ("Code ou mot de passe incorrect.", "Wrong PIN or password."),
+    "locked": (
+        "Trop d'essais : accès bloqué jusqu'à {until}.",
+        "Too many attempts: access locked until {until}.",
+    ),
+    "disabled": ("Compte désactivé.", "Account disabled."),
+    "role": (
+        "Votre rôle ne permet pas d'acquitter cette alarme.",
+        "Your role does not allow acknowledging this alarm.",
+    ),
+    "csrf": ("Formulaire expiré : rechargez la page.", "Form expired: reload the page."),
+    "login_needed": ("Identifiez-vous d'abord.", "Please sign in first."),
+    # SMS replies (short, GSM-7 friendly)
+    "sms.acked": ("Alarme {code} acquittee par {name}.", "Alarm {code} acknowledged by {name}."),
+    "sms.already": ("Alarme {code} deja acquittee.", "Alarm {code} already acknowledged."),
+    "sms.unknown_code": ("Code {number} inconnu.", "Unknown code {number}."),
+    "sms.ambiguous": ("Code {number} ambigu : utilisez le lien.", "Ambiguous code {number}: use the link."),
+    "sms.syntax": ("Repondez OK suivi du code, ex. OK 1234.", "Reply OK and the code, e.g. OK 1234."),
+    "sms.not_recipient": (
+        "Vous n'etes pas d'astreinte pour {code}.",
+        "You are not on call for {code}.",
+    ),
+}
+
+
+def fr(key: str, **values: str) -> str:
+    return TEXTS[key][0].format(**values)
+
+
+def en(key: str, **values: str) -> str:
+    return TEXTS[key][1].format(**values)
+
+
+def both(key: str, sep: str = " / ", **values: str) -> str:
+    """French then English: ``"Acquitter / Acknowledge"``."""
+    return f"{fr(key, **values)}{sep}{en(key, **values)}"

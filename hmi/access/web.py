@@ -1,0 +1,294 @@
+"""HTTP endpoints of the acknowledgement link (``/a/<token>``) and the router factory.
+
+* ``GET /a/<token>`` shows the alarm and a PIN (or login) form; it acknowledges nothing, so
+  link previews and scanners are harmless.
+* ``POST /a/<token>/login`` checks the PIN of the link's technician (or a username and
+  password bound to that technician) and opens a session scoped to that link.
+* ``POST /a/<token>/ack`` with that session and its CSRF token burns the link, acknowledges,
+  and optionally resets the fault; ``POST /access/arrival/<occurrence>`` records arrival.
+
+Every refusal renders a clear page and is audited (``LINK_REFUSED`` or ``LOGIN_FAILED``,
+channel ``link``, with the client address).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from chaufferie.alarms.ack_links import AckToken, LinkError, LinkRefusal
+from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context
+from chaufferie.historian.access_store import InterventionRecord, UserRecord
+from chaufferie.hmi.access import pages
+from chaufferie.hmi.access.authn import AuthRefusal, AuthResult
+from chaufferie.hmi.access.desk import ACK_ROLE, AckOutcome
+from chaufferie.hmi.access.ports import OccurrenceView
+from chaufferie.hmi.access.services import AccessServices
+from chaufferie.hmi.access.sessions import Session, client_address, is_https
+from chaufferie.hmi.access.sms import SmsWebhook
+from chaufferie.hmi.access.views import alarm_panel
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Cache-Control": "no-store",
+}
+COMMON_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+REFUSAL_STATUS = {
+    LinkRefusal.TAMPERED: 400,
+    LinkRefusal.EXPIRED: 410,
+    LinkRefusal.REUSED: 410,
+    LinkRefusal.OTHER_ALARM: 403,
+    LinkRefusal.OTHER_TECHNICIAN: 403,
+    LinkRefusal.UNKNOWN_ALARM: 404,
+}
+
+
+class Refused(Exception):
+    """Stop handling a request and answer with a refusal page (already audited)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused")
+        self.response = response
+
+
+def html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers={**PAGE_HEADERS, **COMMON_HEADERS})
+
+
+def security_headers(app: FastAPI) -> None:
+    """Add the app-wide headers (frames, sniffing, referrer; HSTS over HTTPS) to every response."""
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in COMMON_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+class LinkFlow:
+    """The handlers of the link pages."""
+
+    def __init__(self, services: AccessServices) -> None:
+        self.s = services
+
+    # -- helpers -------------------------------------------------------------------------
+    def context(self, request: Request, user: str | None = None) -> Context:
+        address = client_address(request, self.s.cfg.hmi)
+        return Context(origin="access.link", user=user, channel=Channel.LINK, address=address)
+
+    def refuse(self, ctx: Context, reason: LinkRefusal, target: str = "", **details: str) -> Refused:
+        self.s.audit.record(
+            ActionKind.LINK_REFUSED, ctx, target, ActionResult.REFUSED, reason=reason.value, **details
+        )
+        return Refused(html(pages.refusal(reason.value), REFUSAL_STATUS[reason]))
+
+    def refuse_key(self, ctx: Context, key: str, status: int, target: str = "") -> Refused:
+        self.s.audit.record(ActionKind.LINK_REFUSED, ctx, target, ActionResult.REFUSED, reason=key)
+        return Refused(html(pages.refusal(key), status))
+
+    async def token(self, raw: str, ctx: Context) -> tuple[AckToken, OccurrenceView]:
+        try:
+            tok = await asyncio.to_thread(self.s.links.verify, raw, self.s.store)
+        except LinkError as exc:
+            raise self.refuse(ctx, exc.reason) from None
+        occ = self.s.lookup.occurrence(tok.occurrence_id)
+        if occ is None:
+            raise self.refuse(ctx, LinkRefusal.UNKNOWN_ALARM, tok.occurrence_id, contact=tok.contact_id)
+        return tok, occ
+
+    async def form_and_session(self, request: Request, ctx: Context) -> tuple[dict[str, str], Session]:
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        session = self.s.sessions.read(request)
+        if session is None or not session.csrf_ok(form.get("csrf", "")):
+            raise self.refuse_key(ctx, "csrf", 400)
+        return form, session
+
+    async def session_user(self, session: Session, ctx: Context) -> UserRecord:
+        user = await self.known_user(session.username)
+        if user is None:
+            raise self.refuse_key(ctx, "login_needed", 401)
+        if user.disabled:
+            raise self.refuse_key(ctx, "disabled", 403, user.username)
+        return user
+
+    async def known_user(self, username: str | None) -> UserRecord | None:
+        return None if username is None else await asyncio.to_thread(self.s.store.get_user, username)
+
+    def with_session(self, request: Request, response: Response, session: Session) -> Response:
+        self.s.sessions.write(request, response, session)
+        return response
+
+    # -- GET /a/<token> ------------------------------------------------------------------
+    async def show(self, request: Request, token: str) -> Response:
+        ctx = self.context(request)
+        try:
+            tok, occ = await self.token(token, ctx)
+        except Refused as refused:
+            return refused.response
+        session = self.s.sessions.read(request) or self.s.sessions.new()
+        user = await self.linked_user(session, tok)
+        body = pages.panel(alarm_panel(self.s, occ))
+        if user is not None and not occ.needs_ack:
+            body += pages.message("ack.already")
+        elif user is not None:
+            can_reset = self.s.desk.reset_refusal(occ, user) is None
+            body += pages.ack_form(f"/a/{token}/ack", session.csrf, occ.occurrence_id, can_reset)
+        else:
+            body += pages.login_form(f"/a/{token}/login", session.csrf)
+        return self.with_session(request, html(pages.frame(body)), session)
+
+    async def linked_user(self, session: Session, tok: AckToken) -> UserRecord | None:
+        if session.username is None or session.link_id != tok.token_id:
+            return None
+        user = await self.known_user(session.username)
+        ok = user is not None and not user.disabled and user.contact_id == tok.contact_id
+        return user if ok else None
+
+    # -- POST /a/<token>/login -----------------------------------------------------------
+    async def login(self, request: Request, token: str) -> Response:
+        ctx = self.context(request)
+        try:
+            tok, occ = await self.token(token, ctx)
+            form, session = await self.form_and_session(request, ctx)
+            result = await self.authenticate(form, tok, ctx)
+        except Refused as refused:
+            return refused.response
+        if not result.ok or result.user is None:
+            return self.login_failed(request, token, occ, session, result)
+        fresh = self.s.sessions.rotate(session, result.user.username, tok.token_id)
+        return self.with_session(request, RedirectResponse(f"/a/{token}", status_code=303), fresh)
+
+    async def authenticate(self, form: dict[str, str], tok: AckToken, ctx: Context) -> AuthResult:
+        username, password = form.get("username", "").strip(), form.get("password", "")
+        if username and password:
+            result = await self.s.authn.check_password(username, password, ctx)
+            if result.ok and result.user is not None and result.user.contact_id != tok.contact_id:
+                raise self.refuse(
+                    Context(ctx.origin, result.user.username, ctx.channel, ctx.address),
+                    LinkRefusal.OTHER_TECHNICIAN, tok.occurrence_id, contact=tok.contact_id,
+                )
+            return result
+        user = await asyncio.to_thread(self.s.store.user_by_contact, tok.contact_id)
+        return await self.s.authn.check_pin(user, form.get("pin", ""), ctx)
+
+    def login_failed(
+        self, request: Request, token: str, occ: OccurrenceView, session: Session, result: AuthResult
+    ) -> Response:
+        refusal = result.refusal or AuthRefusal.WRONG
+        until = ""
+        if result.locked_until is not None:
+            until = result.locked_until.astimezone(ZoneInfo(self.s.cfg.site.timezone)).strftime("%H:%M")
+        status = {AuthRefusal.LOCKED: 429, AuthRefusal.DISABLED: 403}.get(refusal, 401)
+        body = pages.message(refusal.value, error=True, until=until) + pages.panel(alarm_panel(self.s, occ))
+        if refusal is not AuthRefusal.LOCKED:
+            body += pages.login_form(f"/a/{token}/login", session.csrf)
+        return self.with_session(request, html(pages.frame(body), status), session)
+
+    # -- POST /a/<token>/ack -------------------------------------------------------------
+    async def acknowledge(self, request: Request, token: str) -> Response:
+        ctx = self.context(request)
+        try:
+            tok, occ = await self.token(token, ctx)
+            form, session = await self.form_and_session(request, ctx)
+            user = await self.session_user(session, ctx)
+            ctx = Context(ctx.origin, user.username, ctx.channel, ctx.address)
+            self.check_binding(tok, session, user, form, ctx)
+            if user.role.at_least(ACK_ROLE):
+                await self.burn(tok, ctx)
+        except Refused as refused:
+            return refused.response
+        comment = form.get("comment", "").strip()[:500]
+        outcome = await self.s.desk.acknowledge(occ, user, ctx, comment, reset=form.get("reset") == "1")
+        if outcome.refusal is not None:
+            return html(pages.refusal(outcome.refusal), 403)
+        fresh = self.s.lookup.occurrence(occ.occurrence_id) or occ
+        return html(pages.frame(self.done_body(fresh, outcome, session)))
+
+    def check_binding(
+        self, tok: AckToken, session: Session, user: UserRecord, form: dict[str, str], ctx: Context
+    ) -> None:
+        if user.contact_id != tok.contact_id:
+            raise self.refuse(ctx, LinkRefusal.OTHER_TECHNICIAN, tok.occurrence_id, contact=tok.contact_id)
+        if session.link_id != tok.token_id or form.get("occurrence") != tok.occurrence_id:
+            raise self.refuse(ctx, LinkRefusal.OTHER_ALARM, tok.occurrence_id)
+
+    async def burn(self, tok: AckToken, ctx: Context) -> None:
+        try:
+            await asyncio.to_thread(self.s.links.burn, tok, self.s.store)
+        except LinkError as exc:
+            raise self.refuse(ctx, exc.reason, tok.occurrence_id) from None
+
+    def done_body(self, occ: OccurrenceView, outcome: AckOutcome, session: Session) -> str:
+        body = pages.message("ack.done" if outcome.acknowledged else "ack.already")
+        if outcome.reset is not None:
+            confirmed = outcome.reset.status.value == "confirmed"
+            body += pages.message("reset.done" if confirmed else "reset.failed", error=not confirmed)
+        elif outcome.reset_refusal is not None:
+            body += pages.message("reset.refused", error=True)
+        body += pages.panel(alarm_panel(self.s, occ))
+        if outcome.intervention is not None and outcome.intervention.arrival is None:
+            body += self.arrival(outcome.intervention, session)
+        return body
+
+    def arrival(self, record: InterventionRecord, session: Session) -> str:
+        due = record.deadline.astimezone(ZoneInfo(self.s.cfg.site.timezone)).strftime("%d/%m %H:%M")
+        return pages.arrival_form(f"/access/arrival/{record.occurrence_id}", session.csrf, due)
+
+    # -- POST /access/arrival/<occurrence> -----------------------------------------------
+    async def arrive(self, request: Request, occurrence_id: str) -> Response:
+        ctx = self.context(request)
+        try:
+            _, session = await self.form_and_session(request, ctx)
+            user = await self.session_user(session, ctx)
+        except Refused as refused:
+            return refused.response
+        ctx = Context(ctx.origin, user.username, ctx.channel, ctx.address)
+        if not user.role.at_least(ACK_ROLE):
+            return self.refuse_key(ctx, "role", 403, occurrence_id).response
+        record = await self.s.interventions.arrive(occurrence_id, ctx)
+        if record is None:
+            return html(pages.refusal("unknown_alarm"), 404)
+        body = pages.message("arrival.done")
+        if record.late_days:
+            body += pages.message("late", error=True) + f"<p><b>{record.late_days}</b></p>"
+        else:
+            body += pages.message("on_time")
+        return html(pages.frame(body))
+
+    async def stylesheet(self) -> Response:
+        headers = {**COMMON_HEADERS, "Cache-Control": "max-age=3600"}
+        return Response(pages.STYLESHEET, media_type="text/css", headers=headers)
+
+
+def build_access_router(services: AccessServices) -> APIRouter:
+    """The access endpoints, to ``include_router`` in the NiceGUI/FastAPI app."""
+    flow = LinkFlow(services)
+    sms = SmsWebhook(services)
+    router = APIRouter()
+    router.add_api_route("/access/style.css", flow.stylesheet, methods=["GET"], include_in_schema=False)
+    router.add_api_route("/a/{token}", flow.show, methods=["GET"], include_in_schema=False)
+    router.add_api_route("/a/{token}/login", flow.login, methods=["POST"], include_in_schema=False)
+    router.add_api_route("/a/{token}/ack", flow.acknowledge, methods=["POST"], include_in_schema=False)
+    router.add_api_route(
+        "/access/arrival/{occurrence_id}", flow.arrive, methods=["POST"], include_in_schema=False
+    )
+    router.add_api_route("/sms/inbound", sms.inbound, methods=["POST"], include_in_schema=False)
+    return router
+
+
+__all__ = ["build_access_router", "is_https", "security_headers"]
