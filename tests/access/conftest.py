@@ -1,0 +1,229 @@
+"""A running access web app on loopback, with users, open alarms and stand-ins at the edge.
+
+The app is a FastAPI app including :func:`build_access_router`, served by uvicorn on a free
+127.0.0.1 port in the test's event loop, with a SQLite store in the test's temp folder.
+At the edges: an in-memory alarms service (the ``alarms`` package's service is not merged
+yet), a recording PLC command sender and a recording SMS sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from chaufferie.config.alarming import Contact, NotifierSettings, TwilioSettings
+from chaufferie.config.bus import Bus, Subscription
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import (
+    AlarmState,
+    Command,
+    CommandResult,
+    CommandStatus,
+    Context,
+    OperatorAction,
+    Role,
+)
+from chaufferie.historian.access_store import AccessStore, UserRecord
+from chaufferie.hmi.access import AccessServices, build_access_router, security_headers
+from chaufferie.hmi.access.ports import OccurrenceView
+from chaufferie.hmi.access.users import UserService
+from tests.conftest import free_port
+
+SECRET = "test-signing-key-0123456789abcdef"
+TWILIO_TOKEN = "test-twilio-auth-token"
+PASSWORD = "correct horse battery"
+PINS = {"martin": "4826", "bernard": "7391", "agent": "5172", "durand": "6283", "dubois": "9034"}
+SETUP = Context(origin="tests", user="tests")
+
+
+class AlarmsStandIn:
+    """In-memory alarms service: implements ``AlarmActions`` and ``AlarmLookup``."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self.occurrences: dict[str, OccurrenceView] = {}
+        self.acks: list[tuple[str, Context, str]] = []
+
+    def raise_alarm(self, occurrence_id: str, code: str, priority: int, recipients: tuple[str, ...]) -> None:
+        self.occurrences[occurrence_id] = OccurrenceView(
+            occurrence_id, code, priority, AlarmState.UNACKED, True, self.clock.now(), recipients
+        )
+
+    async def acknowledge(self, occurrence_id: str, context: Context, comment: str = "") -> bool:
+        occ = self.occurrences.get(occurrence_id)
+        if occ is None or not occ.needs_ack:
+            return False
+        self.occurrences[occurrence_id] = replace(
+            occ, state=AlarmState.ACKED, acked_by=context.user, acked_at=self.clock.now()
+        )
+        self.acks.append((occurrence_id, context, comment))
+        return True
+
+    def occurrence(self, occurrence_id: str) -> OccurrenceView | None:
+        return self.occurrences.get(occurrence_id)
+
+    def open_occurrences(self) -> list[OccurrenceView]:
+        return [o for o in self.occurrences.values() if o.needs_ack or o.active]
+
+
+@dataclass
+class RecordingCommands:
+    """PLC bridge stand-in: confirms every write with its value as read-back."""
+
+    clock: VirtualClock
+    commands: list[Command] = field(default_factory=list)
+
+    async def execute(self, command: Command) -> CommandResult:
+        self.commands.append(command)
+        return CommandResult(
+            command.id, command.point, command.value, CommandStatus.CONFIRMED, self.clock.now(),
+            readback=command.value, context=command.context,
+        )
+
+
+@dataclass
+class RecordingSms:
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def send_sms(self, to: str, body: str, context: Context) -> None:
+        self.sent.append((to, body))
+
+
+@dataclass
+class Site:
+    base_url: str
+    cfg: PlantConfig
+    clock: VirtualClock
+    bus: Bus
+    services: AccessServices
+    store: AccessStore
+    alarms: AlarmsStandIn
+    commands: RecordingCommands
+    sms: RecordingSms
+    audit: Subscription
+
+    def link(self, occurrence_id: str, contact_id: str) -> str:
+        return self.services.links(occurrence_id, contact_id)
+
+    def actions(self) -> list[OperatorAction]:
+        return [m for m in self.audit.drain() if isinstance(m, OperatorAction)]
+
+
+def site_config(config: PlantConfig, base_url: str) -> PlantConfig:
+    extra = (
+        Contact(id="agent-leroy", name="Paul Leroy", phone="+33645678901", role=Role.VIEWER),
+        Contact(id="op-durand", name="Marie Durand", phone="+33656789012", role=Role.OPERATOR),
+    )
+    return config.model_copy(
+        update={
+            "contacts": (*config.contacts, *extra),
+            "hmi": config.hmi.model_copy(update={"public_url": base_url}),
+            "notifiers": NotifierSettings(sms=TwilioSettings(from_number="+33700000000")),
+        }
+    )
+
+
+PEOPLE = (
+    ("martin", Role.TECHNICIAN, "tech-martin", "Julien Martin"),
+    ("bernard", Role.TECHNICIAN, "tech-bernard", "Sophie Bernard"),
+    ("dubois", Role.ADMIN, "mgr-dubois", "Claire Dubois"),
+    ("agent", Role.VIEWER, "agent-leroy", "Paul Leroy"),
+    ("durand", Role.OPERATOR, "op-durand", "Marie Durand"),
+)
+
+
+@functools.cache
+def user_records() -> tuple[UserRecord, ...]:
+    """The test users, hashed once per session (argon2 is slow on purpose)."""
+    records = []
+    for username, role, contact, name in PEOPLE:
+        store = _MemoryUsers()
+        service = UserService(store, VirtualClock())
+        service.add(username, role, PASSWORD, SETUP, display_name=name, pin=PINS[username], contact_id=contact)
+        records.extend(store.users)
+    return tuple(records)
+
+
+class _MemoryUsers:
+    def __init__(self) -> None:
+        self.users: list[UserRecord] = []
+
+    def add_user(self, user: UserRecord) -> None:
+        self.users.append(user)
+
+
+def add_users(store: AccessStore) -> None:
+    for user in user_records():
+        store.add_user(user)
+
+
+@pytest.fixture
+async def site(config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Path) -> AsyncIterator[Site]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    cfg = site_config(config, base_url)
+    store = AccessStore.from_url(f"sqlite:///{tmp_path / 'access.db'}", create=True)
+    alarms, commands, sms = AlarmsStandIn(clock), RecordingCommands(clock), RecordingSms()
+    env = {cfg.hmi.secret_key_env: SECRET, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN}
+    services = AccessServices(cfg, bus, clock, store, alarms, alarms, commands=commands, sms=sms, environ=env)
+    add_users(store)
+    app = FastAPI()
+    security_headers(app)
+    app.include_router(build_access_router(services))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    audit = bus.subscribe(OperatorAction, name="tests.audit")
+    try:
+        yield Site(base_url, cfg, clock, bus, services, store, alarms, commands, sms, audit)
+    finally:
+        server.should_exit = True
+        await task
+        store.engine.dispose()
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(page: str) -> str:
+    match = CSRF.search(page)
+    assert match is not None, "no CSRF field in the page"
+    return match.group(1)
+
+
+def path_of(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+async def sign_in_with_pin(client: httpx.AsyncClient, link: str, pin: str) -> httpx.Response:
+    """Open the link (GET) then post the PIN; returns the login answer."""
+    page = await client.get(path_of(link))
+    assert page.status_code == 200, page.text
+    return await client.post(f"{path_of(link)}/login", data={"csrf": csrf_of(page.text), "pin": pin})
+
+
+async def acknowledge(
+    client: httpx.AsyncClient, link: str, occurrence_id: str, comment: str = "", reset: bool = False
+) -> httpx.Response:
+    """GET the link with a signed-in session and post the ack form."""
+    page = await client.get(path_of(link))
+    data = {"csrf": csrf_of(page.text), "occurrence": occurrence_id, "comment": comment}
+    if reset:
+        data["reset"] = "1"
+    return await client.post(f"{path_of(link)}/ack", data=data)
+
+
+def at(clock: VirtualClock) -> datetime:
+    return clock.now()
