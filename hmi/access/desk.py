@@ -1,9 +1,9 @@
 """The acknowledgement itself, shared by the link page and the SMS reply.
 
-Checks the role (technician or admin), asks the alarms service to acknowledge, records the
-comment, opens the intervention and, when asked and allowed (alarm ``resettable``, role at
+Checks the role (technician or admin), asks the alarms service to acknowledge (it audits
+the acknowledgement and the comment with our context), opens the intervention and, when asked and allowed (alarm ``resettable``, role at
 least technician), sends the remote fault reset to the PLC bridge as a :class:`Command`.
-Each step is audited with its result.
+The role refusal and the reset are audited here.
 """
 
 from __future__ import annotations
@@ -79,14 +79,7 @@ class AckDesk:
             if reset:
                 self._audit.record(ActionKind.RESET, context, target, ActionResult.REFUSED, reason="role")
             return AckOutcome(refusal="role")
-        done = await self._alarms.acknowledge(occ.occurrence_id, context, comment)
-        self._audit.record(
-            ActionKind.ACKNOWLEDGE, context, target,
-            ActionResult.OK if done else ActionResult.REFUSED,
-            reason="" if done else "not_waiting", code=occ.code, priority=occ.priority,
-        )
-        if comment:
-            self._audit.record(ActionKind.COMMENT, context, target, text=comment)
+        done = await self._alarms.acknowledge(occ.occurrence_id, context, comment)  # audits itself
         intervention = await self._interventions.open_for(occ, user.contact_id) if done else None
         result, refusal = (await self._reset(occ, user, context, target)) if reset else (None, None)
         return AckOutcome(done, None, result, refusal, intervention)

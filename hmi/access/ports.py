@@ -46,7 +46,8 @@ class OccurrenceView:
 
 
 class AlarmActions(Protocol):
-    """Acknowledge an occurrence (the alarms service records who, when and how)."""
+    """Acknowledge an occurrence; the alarms service records who, when, how and the comment,
+    and publishes the audit ``OperatorAction`` (ACKNOWLEDGE, with the given context)."""
 
     async def acknowledge(self, occurrence_id: str, context: Context, comment: str = "") -> bool:
         """True if the occurrence was acknowledged now; False if it was not waiting for it."""

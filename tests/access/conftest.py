@@ -2,8 +2,8 @@
 
 The app is a FastAPI app including :func:`build_access_router`, served by uvicorn on a free
 127.0.0.1 port in the test's event loop, with a SQLite store in the test's temp folder.
-At the edges: an in-memory alarms service (the ``alarms`` package's service is not merged
-yet), a recording PLC command sender and a recording SMS sender.
+The alarms service is the real one (engine + operations on a SQLite store, fed tag values
+directly); at the edges: a recording PLC command sender and a recording SMS sender.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from chaufferie.alarms.engine import AlarmEngine
+from chaufferie.alarms.operations import AlarmOperations
+from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.alarming import Contact, NotifierSettings, TwilioSettings
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import VirtualClock
@@ -32,49 +35,29 @@ from chaufferie.config.vocabulary import (
     CommandStatus,
     Context,
     OperatorAction,
+    Quality,
     Role,
+    Scalar,
+    TagValue,
 )
 from chaufferie.historian.access_store import AccessStore, UserRecord
 from chaufferie.hmi.access import AccessServices, build_access_router, security_headers
-from chaufferie.hmi.access.ports import OccurrenceView
+from chaufferie.hmi.access.alarm_adapter import OperationsAccess
 from chaufferie.hmi.access.users import UserService
 from tests.conftest import free_port
 
+TRIGGERS: dict[str, tuple[str, Scalar]] = {
+    "CHB-DEF": ("wood.state", 6),
+    "CHB-STB": ("wood.stb_tripped", True),
+    "FIO-DEF": ("oil.fault", True),
+    "VIS-BLQ": ("screw.jammed", True),
+    "CEN-PLN": ("ash.bin_full", True),
+}
 SECRET = "test-signing-key-0123456789abcdef"
 TWILIO_TOKEN = "test-twilio-auth-token"
 PASSWORD = "correct horse battery"
 PINS = {"martin": "4826", "bernard": "7391", "agent": "5172", "durand": "6283", "dubois": "9034"}
 SETUP = Context(origin="tests", user="tests")
-
-
-class AlarmsStandIn:
-    """In-memory alarms service: implements ``AlarmActions`` and ``AlarmLookup``."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self.clock = clock
-        self.occurrences: dict[str, OccurrenceView] = {}
-        self.acks: list[tuple[str, Context, str]] = []
-
-    def raise_alarm(self, occurrence_id: str, code: str, priority: int, recipients: tuple[str, ...]) -> None:
-        self.occurrences[occurrence_id] = OccurrenceView(
-            occurrence_id, code, priority, AlarmState.UNACKED, True, self.clock.now(), recipients
-        )
-
-    async def acknowledge(self, occurrence_id: str, context: Context, comment: str = "") -> bool:
-        occ = self.occurrences.get(occurrence_id)
-        if occ is None or not occ.needs_ack:
-            return False
-        self.occurrences[occurrence_id] = replace(
-            occ, state=AlarmState.ACKED, acked_by=context.user, acked_at=self.clock.now()
-        )
-        self.acks.append((occurrence_id, context, comment))
-        return True
-
-    def occurrence(self, occurrence_id: str) -> OccurrenceView | None:
-        return self.occurrences.get(occurrence_id)
-
-    def open_occurrences(self) -> list[OccurrenceView]:
-        return [o for o in self.occurrences.values() if o.needs_ack or o.active]
 
 
 @dataclass
@@ -108,10 +91,32 @@ class Site:
     bus: Bus
     services: AccessServices
     store: AccessStore
-    alarms: AlarmsStandIn
+    engine: AlarmEngine
+    alarms: OperationsAccess
     commands: RecordingCommands
     sms: RecordingSms
     audit: Subscription
+
+    recipients: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def raise_alarm(self, code: str, recipients: tuple[str, ...] = ()) -> str:
+        """Make ``code`` active from its condition's point; the new occurrence's id."""
+        point, value = TRIGGERS[code]
+        now = self.clock.now()
+        self.engine.on_tag(TagValue(point, value, Quality.GOOD, now, now))
+        self.bus.publish(TagValue(point, value, Quality.GOOD, now, now))
+        occurrence_id = next(o.id for o in self.engine.occurrences.values() if o.code == code and o.active)
+        self.recipients[occurrence_id] = recipients
+        return occurrence_id
+
+    def state(self, occurrence_id: str) -> AlarmState:
+        occ = self.engine.get(occurrence_id)
+        assert occ is not None
+        return AlarmState(occ.state)
+
+    def acked_by(self, occurrence_id: str) -> str | None:
+        occ = self.engine.get(occurrence_id)
+        return None if occ is None else occ.acked_by
 
     def link(self, occurrence_id: str, contact_id: str) -> str:
         return self.services.links(occurrence_id, contact_id)
@@ -174,24 +179,35 @@ async def site(config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Pat
     base_url = f"http://127.0.0.1:{port}"
     cfg = site_config(config, base_url)
     store = AccessStore.from_url(f"sqlite:///{tmp_path / 'access.db'}", create=True)
-    alarms, commands, sms = AlarmsStandIn(clock), RecordingCommands(clock), RecordingSms()
+    engine = AlarmEngine(cfg, bus, clock, SqliteAlarmStore(tmp_path / "alarms.db"))
+    recipients: dict[str, tuple[str, ...]] = {}
+    alarms = OperationsAccess(AlarmOperations(engine), lambda occ: recipients.get(occ, ()))
+    commands, sms = RecordingCommands(clock), RecordingSms()
     env = {cfg.hmi.secret_key_env: SECRET, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN}
     services = AccessServices(cfg, bus, clock, store, alarms, alarms, commands=commands, sms=sms, environ=env)
     add_users(store)
     app = FastAPI()
     security_headers(app)
     app.include_router(build_access_router(services))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    config_ = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config_)
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await wait_started(server)
     audit = bus.subscribe(OperatorAction, name="tests.audit")
     try:
-        yield Site(base_url, cfg, clock, bus, services, store, alarms, commands, sms, audit)
+        yield Site(base_url, cfg, clock, bus, services, store, engine, alarms, commands, sms, audit, recipients)
     finally:
         server.should_exit = True
         await task
         store.engine.dispose()
+
+
+async def wait_started(server: uvicorn.Server) -> None:
+    for _ in range(500):
+        if server.started:
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError("uvicorn did not start")
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
