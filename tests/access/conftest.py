@@ -12,6 +12,7 @@ import asyncio
 import functools
 import re
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,8 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
 
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.operations import AlarmOperations
@@ -45,6 +48,7 @@ from chaufferie.hmi.access import AccessServices, build_access_router, security_
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess
 from chaufferie.hmi.access.users import UserService
 from tests.conftest import free_port
+from tests.support.twilio_standin import TwilioStandIn
 
 TRIGGERS: dict[str, tuple[str, Scalar]] = {
     "CHB-DEF": ("wood.state", 6),
@@ -54,7 +58,7 @@ TRIGGERS: dict[str, tuple[str, Scalar]] = {
     "CEN-PLN": ("ash.bin_full", True),
 }
 SECRET = "test-signing-key-0123456789abcdef"
-TWILIO_TOKEN = "test-twilio-auth-token"
+FROM_NUMBER = "+33700000000"
 PASSWORD = "correct horse battery"
 PINS = {"martin": "4826", "bernard": "7391", "agent": "5172", "durand": "6283", "dubois": "9034"}
 SETUP = Context(origin="tests", user="tests")
@@ -75,12 +79,21 @@ class RecordingCommands:
         )
 
 
-@dataclass
-class RecordingSms:
-    sent: list[tuple[str, str]] = field(default_factory=list)
+class TwilioClientSms:
+    """``SmsSender`` through the official twilio client, pointed at the local Twilio stand-in."""
+
+    def __init__(self, standin: TwilioStandIn, from_number: str) -> None:
+        self.client = Client(standin.account_sid, standin.auth_token, http_client=AsyncTwilioHttpClient())
+        self.client.api.base_url = standin.base_url
+        self.from_number = from_number
 
     async def send_sms(self, to: str, body: str, context: Context) -> None:
-        self.sent.append((to, body))
+        await self.client.messages.create_async(to=to, from_=self.from_number, body=body)
+
+    async def aclose(self) -> None:
+        http = self.client.http_client
+        if isinstance(http, AsyncTwilioHttpClient):
+            await http.close()
 
 
 @dataclass
@@ -94,7 +107,7 @@ class Site:
     engine: AlarmEngine
     alarms: OperationsAccess
     commands: RecordingCommands
-    sms: RecordingSms
+    twilio: TwilioStandIn
     audit: Subscription
 
     recipients: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -102,12 +115,17 @@ class Site:
     def raise_alarm(self, code: str, recipients: tuple[str, ...] = ()) -> str:
         """Make ``code`` active from its condition's point; the new occurrence's id."""
         point, value = TRIGGERS[code]
-        now = self.clock.now()
-        self.engine.on_tag(TagValue(point, value, Quality.GOOD, now, now))
-        self.bus.publish(TagValue(point, value, Quality.GOOD, now, now))
+        self.tag(point, value)
         occurrence_id = next(o.id for o in self.engine.occurrences.values() if o.code == code and o.active)
         self.recipients[occurrence_id] = recipients
         return occurrence_id
+
+    def tag(self, point: str, value: Scalar) -> None:
+        """A good value of ``point``, seen by the alarm engine and on the bus."""
+        now = self.clock.now()
+        tv = TagValue(point, value, Quality.GOOD, now, now)
+        self.engine.on_tag(tv)
+        self.bus.publish(tv)
 
     def state(self, occurrence_id: str) -> AlarmState:
         occ = self.engine.get(occurrence_id)
@@ -134,7 +152,7 @@ def site_config(config: PlantConfig, base_url: str) -> PlantConfig:
         update={
             "contacts": (*config.contacts, *extra),
             "hmi": config.hmi.model_copy(update={"public_url": base_url}),
-            "notifiers": NotifierSettings(sms=TwilioSettings(from_number="+33700000000")),
+            "notifiers": NotifierSettings(sms=TwilioSettings(from_number=FROM_NUMBER)),
         }
     )
 
@@ -179,27 +197,41 @@ async def site(config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Pat
     base_url = f"http://127.0.0.1:{port}"
     cfg = site_config(config, base_url)
     store = AccessStore.from_url(f"sqlite:///{tmp_path / 'access.db'}", create=True)
+    add_users(store)
     engine = AlarmEngine(cfg, bus, clock, SqliteAlarmStore(tmp_path / "alarms.db"))
     recipients: dict[str, tuple[str, ...]] = {}
     alarms = OperationsAccess(AlarmOperations(engine), lambda occ: recipients.get(occ, ()))
-    commands, sms = RecordingCommands(clock), RecordingSms()
-    env = {cfg.hmi.secret_key_env: SECRET, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN}
-    services = AccessServices(cfg, bus, clock, store, alarms, alarms, commands=commands, sms=sms, environ=env)
-    add_users(store)
-    app = FastAPI()
-    security_headers(app)
-    app.include_router(build_access_router(services))
-    config_ = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config_)
+    commands = RecordingCommands(clock)
+    async with AsyncExitStack() as stack:
+        stack.callback(store.engine.dispose)
+        standin = await stack.enter_async_context(TwilioStandIn())
+        sms = TwilioClientSms(standin, FROM_NUMBER)
+        stack.push_async_callback(sms.aclose)
+        env = {cfg.hmi.secret_key_env: SECRET, "TWILIO_AUTH_TOKEN": standin.auth_token}
+        services = AccessServices(cfg, bus, clock, store, alarms, alarms, commands=commands, sms=sms, environ=env)
+        app = FastAPI()
+        security_headers(app)
+        app.include_router(build_access_router(services))
+        await stack.enter_async_context(serving(app, port))
+        audit = bus.subscribe(OperatorAction, name="tests.audit")
+        yield Site(
+            base_url, cfg, clock, bus, services, store, engine, alarms, commands, standin, audit, recipients
+        )
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, port: int) -> AsyncIterator[None]:
+    """``app`` served by uvicorn on 127.0.0.1:``port`` in this event loop."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     task = asyncio.create_task(server.serve())
-    await wait_started(server)
-    audit = bus.subscribe(OperatorAction, name="tests.audit")
     try:
-        yield Site(base_url, cfg, clock, bus, services, store, engine, alarms, commands, sms, audit, recipients)
+        await wait_started(server)
+        yield
     finally:
         server.should_exit = True
         await task
-        store.engine.dispose()
 
 
 async def wait_started(server: uvicorn.Server) -> None:
