@@ -1,8 +1,9 @@
 """The acknowledgement itself, shared by the link page and the SMS reply.
 
 Checks the role (technician or admin), asks the alarms service to acknowledge (it audits
-the acknowledgement and the comment with our context), opens the intervention and, when asked and allowed (alarm ``resettable``, role at
-least technician), sends the remote fault reset to the PLC bridge as a :class:`Command`.
+the acknowledgement and the comment with our context), opens the intervention and, when
+asked and allowed (alarm ``resettable``, role at least technician), sends the remote fault
+reset to the PLC bridge as a :class:`Command`.
 The role refusal and the reset are audited here.
 """
 

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -173,7 +173,8 @@ def user_records() -> tuple[UserRecord, ...]:
     for username, role, contact, name in PEOPLE:
         store = _MemoryUsers()
         service = UserService(store, VirtualClock())
-        service.add(username, role, PASSWORD, SETUP, display_name=name, pin=PINS[username], contact_id=contact)
+        pin = PINS[username]
+        service.add(username, role, PASSWORD, SETUP, display_name=name, pin=pin, contact_id=contact)
         records.extend(store.users)
     return tuple(records)
 
@@ -208,7 +209,9 @@ async def site(config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Pat
         sms = TwilioClientSms(standin, FROM_NUMBER)
         stack.push_async_callback(sms.aclose)
         env = {cfg.hmi.secret_key_env: SECRET, "TWILIO_AUTH_TOKEN": standin.auth_token}
-        services = AccessServices(cfg, bus, clock, store, alarms, alarms, commands=commands, sms=sms, environ=env)
+        services = AccessServices(
+            cfg, bus, clock, store, alarms, alarms, commands=commands, sms=sms, environ=env
+        )
         app = FastAPI()
         security_headers(app)
         app.include_router(build_access_router(services))

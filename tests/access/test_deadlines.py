@@ -1,0 +1,88 @@
+"""Intervention deadline: 8 working hours, French public holidays out, DST-safe; late days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chaufferie.alarms.deadlines import deadline, is_working_day, lateness
+from chaufferie.config.alarming import WorkingHours
+
+PARIS = ZoneInfo("Europe/Paris")
+HOURS = WorkingHours()
+
+
+def paris(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)  # type: ignore[misc]
+
+
+def due(called: datetime) -> datetime:
+    return deadline(called.astimezone(UTC), HOURS, "Europe/Paris").astimezone(PARIS)
+
+
+def test_night_call_is_due_at_the_end_of_the_working_day() -> None:
+    assert due(paris(2026, 1, 12, 3, 0)) == paris(2026, 1, 12, 17, 30)
+
+
+def test_lunch_break_does_not_count() -> None:
+    assert due(paris(2026, 1, 13, 11, 0)) == paris(2026, 1, 14, 11, 0)
+
+
+def test_friday_afternoon_call_runs_over_the_weekend() -> None:
+    assert due(paris(2026, 1, 16, 16, 0)) == paris(2026, 1, 19, 16, 0)
+
+
+def test_saturday_call_starts_counting_on_monday_morning() -> None:
+    assert due(paris(2026, 1, 17, 10, 0)) == paris(2026, 1, 19, 17, 30)
+
+
+def test_easter_monday_is_skipped() -> None:
+    assert not is_working_day(paris(2026, 4, 6).date(), HOURS)
+    assert due(paris(2026, 4, 3, 17, 0)) == paris(2026, 4, 7, 17, 0)
+
+
+def test_bastille_day_is_skipped() -> None:
+    assert not is_working_day(paris(2026, 7, 14).date(), HOURS)
+    assert due(paris(2026, 7, 13, 10, 0)) == paris(2026, 7, 15, 10, 0)
+
+
+@pytest.mark.parametrize(
+    ("called", "expected", "real_hours"),
+    [
+        (paris(2026, 3, 27, 15, 0), paris(2026, 3, 30, 15, 0), 71),  # spring forward: an hour less
+        (paris(2026, 10, 23, 15, 0), paris(2026, 10, 26, 15, 0), 73),  # fall back: an hour more
+    ],
+)
+def test_working_hours_are_wall_clock_across_a_dst_change(
+    called: datetime, expected: datetime, real_hours: int
+) -> None:
+    result = due(called)
+    assert result == expected
+    assert result.hour == 15
+    assert result.astimezone(UTC) - called.astimezone(UTC) == timedelta(hours=real_hours)
+
+
+def test_on_time_arrival_costs_nothing() -> None:
+    limit = paris(2026, 1, 12, 17, 30)
+    assert lateness(limit, limit, HOURS).late_days == 0
+    assert lateness(limit, limit - timedelta(hours=2), HOURS).penalty_eur == 0.0
+
+
+def test_each_started_calendar_day_late_costs_the_penalty() -> None:
+    limit = paris(2026, 1, 16, 17, 30)
+    ten_minutes = lateness(limit, limit + timedelta(minutes=10), HOURS)
+    over_weekend = lateness(limit, paris(2026, 1, 19, 9, 0), HOURS)
+    assert (ten_minutes.late_days, ten_minutes.penalty_eur) == (1, 100.0)
+    assert (over_weekend.late_days, over_weekend.penalty_eur) == (3, 300.0)
+
+
+def test_naive_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        deadline(datetime(2026, 1, 12, 8, 0), HOURS)
+
+
+def test_no_working_day_at_all_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="no working hours"):
+        deadline(paris(2026, 1, 12, 8, 0), WorkingHours(weekdays=()))

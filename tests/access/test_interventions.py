@@ -1,0 +1,57 @@
+"""An acknowledged P1/P2 call opens an intervention; arrival from the phone page closes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+
+from chaufferie.config.vocabulary import ActionKind, Channel, Context
+from tests.access.conftest import PINS, Site, acknowledge, csrf_of, sign_in_with_pin
+
+
+async def test_ack_opens_intervention_and_arrival_from_the_phone_is_on_time(site: Site) -> None:
+    occ = site.raise_alarm("CHB-DEF", ("tech-martin",))  # Monday 12 Jan 2026, 03:00 in Paris
+    link = site.link(occ, "tech-martin")
+    async with httpx.AsyncClient(base_url=site.base_url) as client:
+        await sign_in_with_pin(client, link, PINS["martin"])
+        done = await acknowledge(client, link, occ)
+        assert "12/01 17:30" in done.text  # 8 working hours: the end of Monday
+        await site.clock.advance(7 * 3600)  # 10:00 in Paris
+        arrived = await client.post(f"/access/arrival/{occ}", data={"csrf": csrf_of(done.text)})
+    assert arrived.status_code == 200
+    assert "dans les délais" in arrived.text
+    record = site.store.intervention(occ)
+    assert record is not None
+    assert record.deadline == datetime(2026, 1, 12, 16, 30, tzinfo=UTC)
+    assert record.arrival == datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
+    assert (record.late_days, record.penalty_eur) == (0, 0.0)
+    [arrival] = [a for a in site.actions() if a.kind is ActionKind.ARRIVAL_ON_SITE]
+    assert (arrival.context.user, arrival.context.channel) == ("martin", Channel.LINK)
+
+
+async def test_late_arrival_recorded_from_the_hmi_counts_days_and_penalty(site: Site) -> None:
+    occ = site.raise_alarm("CHB-DEF", ("tech-martin",))
+    link = site.link(occ, "tech-martin")
+    async with httpx.AsyncClient(base_url=site.base_url) as client:
+        await sign_in_with_pin(client, link, PINS["martin"])
+        await acknowledge(client, link, occ)
+    await site.clock.advance(31 * 3600)  # Tuesday 10:00 in Paris: 16 h 30 late
+    hmi = Context(origin="hmi", user="dubois", channel=Channel.HMI, address="127.0.0.1")
+    record = await site.services.interventions.arrive(occ, hmi)
+    assert record is not None
+    assert record.arrival == datetime(2026, 1, 13, 9, 0, tzinfo=UTC)
+    assert (record.late_days, record.penalty_eur) == (1, 100.0)
+    stored = site.store.list_interventions()
+    assert [(r.occurrence_id, r.late_days) for r in stored] == [(occ, 1)]
+
+
+async def test_low_priority_ack_opens_no_intervention(site: Site) -> None:
+    occ = site.raise_alarm("CEN-PLN", ("tech-martin",))
+    link = site.link(occ, "tech-martin")
+    async with httpx.AsyncClient(base_url=site.base_url) as client:
+        await sign_in_with_pin(client, link, PINS["martin"])
+        done = await acknowledge(client, link, occ)
+    assert done.status_code == 200
+    assert "arrived" not in done.text
+    assert site.store.intervention(occ) is None
