@@ -19,6 +19,7 @@ SUBCOMMANDS = (
     "check_config",
     "catalogue",
     "backup",
+    "sim",
 )
 
 

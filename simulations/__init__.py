@@ -1,0 +1,10 @@
+"""The plant simulator: a first-principles model of the plant and the PLCs that serve it.
+
+It is the PLC, not a client of ours: it imports only the ground floor (``chaufferie.config``).
+- :mod:`.plant` — the model in model time (``Plant.step/read/write/inject/clear``), no sockets;
+  its parts in :mod:`.wood`, :mod:`.fuel`, :mod:`.hydraulics`, :mod:`.weather`;
+- :mod:`.faults` and :mod:`.scenarios` — fault injection per alarm code, named scenarios;
+- :mod:`.server` — ``SimulatorServers``: Modbus TCP (:mod:`.modbus_server`) and secured OPC UA
+  (:mod:`.opcua_server`, :mod:`.security`) on loopback, with the test API for comm-loss tests;
+- :mod:`.headless` (fixed-load commissioning check) and :mod:`.pointmap` (``--print-map``).
+"""

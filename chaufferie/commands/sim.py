@@ -1,0 +1,160 @@
+"""``chaufferie sim``: run the plant simulator (the PLCs), print its map, or check it headless.
+
+- ``chaufferie sim [--scenario S] [--speed X] [--modbus-port P] [--opcua-port P] [--data-dir D]``
+  serves the config's points on 127.0.0.1 until SIGINT/SIGTERM (clean stop).
+- ``chaufferie sim --print-map`` prints the register/node map (Markdown).
+- ``chaufferie sim --headless --load 0.8 [--json]``: fixed-load commissioning check.
+- ``chaufferie sim --headless --scenario S [--days N] [--json]``: a replay. HOOK: when the
+  module ``chaufferie.replay`` exists (closed loop with the supervisor), its
+  ``run_replay(cfg, scenario=S, days=N) -> dict`` is called; otherwise the plant runs open loop
+  (physics only, no supervisor) and its counters are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from chaufferie.config.loader import ConfigError, load_config
+from chaufferie.config.settings import PlantConfig
+from chaufferie.simulations.headless import fixed_load_check
+from chaufferie.simulations.plant import Plant
+from chaufferie.simulations.pointmap import point_map_markdown
+from chaufferie.simulations.scenarios import SCENARIOS, get_scenario
+from chaufferie.simulations.security import SimulatorConfigError
+from chaufferie.simulations.server import SimulatorServers
+
+MESSAGES = {
+    "serving": (
+        "Simulateur « {scenario} » ×{speed:g} : Modbus 127.0.0.1:{modbus}, OPC UA {opcua} "
+        "(Ctrl-C pour arrêter)"
+        " / Simulator '{scenario}' ×{speed:g}: Modbus 127.0.0.1:{modbus}, OPC UA {opcua} (Ctrl-C to stop)"
+    ),
+    "stopped": "Simulateur arrêté / Simulator stopped",
+    "bad_speed": "--speed doit être > 0 / --speed must be > 0",
+    "no_scenario": "--headless demande --load ou --scenario / --headless needs --load or --scenario",
+}
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "sim", help="simulateur de la chaufferie / plant simulator (Modbus TCP + OPC UA)"
+    )
+    p.add_argument("--config", help="YAML configuration (default: the shipped joucas.yaml)")
+    p.add_argument("--scenario", choices=list(SCENARIOS), help="named scenario (default nominal)")
+    p.add_argument("--speed", type=float, default=1.0, help="model seconds per wall second")
+    p.add_argument("--modbus-port", type=int, help="override the Modbus link's port")
+    p.add_argument("--opcua-port", type=int, help="override the OPC UA link's port")
+    p.add_argument("--data-dir", help="data folder (PKI goes to <data-dir>/pki)")
+    p.add_argument("--print-map", action="store_true", help="print the register/node map and exit")
+    p.add_argument("--headless", action="store_true", help="physics only, no servers")
+    p.add_argument("--load", type=float, help="fixed boiler load (fraction) for --headless")
+    p.add_argument("--days", type=float, help="days to replay with --headless --scenario")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config, **({"data_dir": args.data_dir} if args.data_dir else {}))
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return 1
+    if args.print_map:
+        print(point_map_markdown(cfg))
+        return 0
+    if args.headless:
+        return _headless(cfg, args)
+    if not args.speed > 0:
+        print(MESSAGES["bad_speed"], file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(cfg, args))
+    except SimulatorConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(MESSAGES["stopped"])
+    return 0
+
+
+def _headless(cfg: PlantConfig, args: argparse.Namespace) -> int:
+    if args.load is not None:
+        try:
+            result = fixed_load_check(cfg, args.load)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    elif args.scenario:
+        result = _replay(cfg, args.scenario, args.days)
+    else:
+        print(MESSAGES["no_scenario"], file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _replay(cfg: PlantConfig, scenario: str, days: float | None) -> dict[str, Any]:
+    """HOOK for the supervisor's closed-loop replay; open-loop physics when it is absent."""
+    try:
+        replay = importlib.import_module("chaufferie.replay")
+    except ModuleNotFoundError:
+        replay = None
+    if replay is not None:
+        result: dict[str, Any] = replay.run_replay(cfg, scenario=scenario, days=days)
+        return result
+    wall0 = time.perf_counter()
+    plant = Plant(cfg)
+    plant.apply_scenario(get_scenario(scenario))
+    hours = days * 24.0 if days is not None else get_scenario(scenario).duration_h
+    plant.step(hours * 3600.0)
+    return {
+        "scenario": scenario,
+        "closed_loop": False,
+        "model_seconds": plant.t,
+        "wall_seconds": round(time.perf_counter() - wall0, 3),
+        **plant.counters.as_dict(),
+    }
+
+
+async def _serve(cfg: PlantConfig, args: argparse.Namespace) -> None:
+    if not getattr(args, "verbose", False):
+        for noisy in ("asyncua", "pymodbus"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    plant = Plant(cfg)
+    plant.apply_scenario(get_scenario(args.scenario or "nominal"))
+    servers = SimulatorServers(
+        cfg,
+        plant,
+        modbus_port=args.modbus_port,
+        opcua_port=args.opcua_port,
+        data_dir=args.data_dir,
+        speed=args.speed,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with servers:
+        modbus = ", ".join(str(m.port) for m in servers.modbus.values())
+        opcua = ", ".join(o.endpoint for o in servers.opcua.values())
+        print(
+            MESSAGES["serving"].format(
+                scenario=plant.scenario_name, speed=args.speed, modbus=modbus, opcua=opcua
+            ),
+            flush=True,
+        )
+        await stop.wait()

@@ -1,0 +1,116 @@
+"""The simulator's runtime command language (for the HMI's commissioning page and tools).
+
+Owns: :func:`run`, which parses one line and acts on a running :class:`.server.SimulatorServers`.
+Verbs: ``scenario NAME``, ``inject CODE``, ``clear CODE``, ``clear all``, ``force POINT VALUE``
+(``nan``, ``inf``, ``true``/``false`` accepted), ``unforce POINT``, ``deliver [KG]``,
+``empty-ash``, ``speed X``, ``status``. The answer starts with ``ok`` or ``error``; a bad line
+never raises.
+May import: ``chaufferie.config`` only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chaufferie.simulations.server import SimulatorServers
+
+Verb = Callable[["SimulatorServers", list[str]], str]
+
+
+def _value(text: str) -> float | bool:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    return float(text)
+
+
+def _scenario(sim: SimulatorServers, args: list[str]) -> str:
+    sim.apply_scenario(args[0])
+    return f"ok scenario {args[0]}"
+
+
+def _inject(sim: SimulatorServers, args: list[str]) -> str:
+    sim.plant.inject(args[0])
+    return f"ok injected {args[0]}"
+
+
+def _clear(sim: SimulatorServers, args: list[str]) -> str:
+    codes = sorted(sim.plant.faults) if args[0] == "all" else [args[0]]
+    for code in codes:
+        sim.plant.clear(code)
+    return f"ok cleared {' '.join(codes) or 'nothing'}"
+
+
+def _force(sim: SimulatorServers, args: list[str]) -> str:
+    sim.force(args[0], _value(args[1]))
+    return f"ok forced {args[0]}"
+
+
+def _unforce(sim: SimulatorServers, args: list[str]) -> str:
+    sim.unforce(args[0])
+    return f"ok unforced {args[0]}"
+
+
+def _deliver(sim: SimulatorServers, args: list[str]) -> str:
+    kg = sim.plant.feed.deliver(float(args[0]) if args else sim.plant.feed.full_kg)
+    return f"ok delivered {kg:.0f} kg"
+
+
+def _empty_ash(sim: SimulatorServers, args: list[str]) -> str:
+    sim.plant.feed.ash_kg = 0.0
+    return "ok ash bin emptied"
+
+
+def _speed(sim: SimulatorServers, args: list[str]) -> str:
+    speed = float(args[0])
+    if not speed > 0:
+        raise ValueError("speed must be > 0")
+    sim.speed = speed
+    return f"ok speed {speed:g}"
+
+
+def _status(sim: SimulatorServers, args: list[str]) -> str:
+    p = sim.plant
+    return "ok " + json.dumps(
+        {
+            "scenario": p.scenario_name,
+            "model_time": p.now.isoformat(),
+            "faults": sorted(p.faults),
+            "links_down": sorted(p.links_down),
+            "forced": sorted(sim.forced),
+            "speed": sim.speed,
+        }
+    )
+
+
+VERBS: dict[str, tuple[Verb, int]] = {
+    "scenario": (_scenario, 1),
+    "inject": (_inject, 1),
+    "clear": (_clear, 1),
+    "force": (_force, 2),
+    "unforce": (_unforce, 1),
+    "deliver": (_deliver, 0),
+    "empty-ash": (_empty_ash, 0),
+    "speed": (_speed, 1),
+    "status": (_status, 0),
+}
+
+
+def run(sim: SimulatorServers, line: str) -> str:
+    """Run one command line; the answer says ``ok …`` or ``error …`` (never raises)."""
+    words = line.split()
+    if not words:
+        return "error empty command"
+    entry = VERBS.get(words[0].lower())
+    if entry is None:
+        return f"error unknown command '{words[0]}'; known: {', '.join(VERBS)}"
+    verb, needed = entry
+    if len(words) - 1 < needed:
+        return f"error '{words[0]}' needs {needed} argument(s)"
+    try:
+        return verb(sim, words[1:])
+    except (KeyError, ValueError, TypeError) as exc:
+        return f"error {exc}"

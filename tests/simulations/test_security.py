@@ -1,0 +1,71 @@
+"""OPC UA security of the simulator: only encrypted sessions of the configured user get in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from asyncua import Client, ua
+from cryptography import x509
+
+from chaufferie.config.settings import PlantConfig
+from chaufferie.simulations.security import SimulatorConfigError
+from chaufferie.simulations.server import SimulatorServers
+from tests.conftest import free_port
+from tests.simulations.conftest import ClientFactory
+
+
+async def test_server_offers_only_sign_and_encrypt_endpoints(sim: SimulatorServers) -> None:
+    client = Client(sim.opcua_endpoint("hydraulic"), timeout=5)
+    endpoints = await client.connect_and_get_server_endpoints()
+    modes = {e.SecurityMode for e in endpoints}
+    policies = {e.SecurityPolicyUri.rsplit("#", 1)[-1] for e in endpoints}
+    assert modes == {ua.MessageSecurityMode.SignAndEncrypt}
+    assert policies == {"Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"}
+    tokens = {t.TokenType for e in endpoints for t in e.UserIdentityTokens}
+    assert tokens == {ua.UserTokenType.UserName}
+
+
+async def test_connection_without_security_is_refused(sim: SimulatorServers) -> None:
+    client = Client(sim.opcua_endpoint("hydraulic"), timeout=5)
+    client.set_user("exploitant")
+    client.set_password("s3cret-for-tests")
+    with pytest.raises((ua.UaError, TimeoutError, ConnectionError)):
+        await client.connect()
+    await client.disconnect()
+
+
+async def test_anonymous_session_is_refused(sim: SimulatorServers, secure_client: ClientFactory) -> None:
+    client = await secure_client(user=None, password=None)
+    with pytest.raises(ua.UaError):
+        await client.connect()
+    await client.disconnect()
+
+
+async def test_wrong_password_is_refused(sim: SimulatorServers, secure_client: ClientFactory) -> None:
+    client = await secure_client(password="not-the-password")
+    with pytest.raises(ua.UaStatusCodeError):
+        await client.connect()
+    await client.disconnect()
+
+
+async def test_right_password_over_encryption_is_accepted(secure_client: ClientFactory) -> None:
+    async with await secure_client() as client:
+        assert await client.get_namespace_index("urn:chaufferie:plant") > 0
+
+
+def test_server_certificate_is_written_as_der_for_pinning(sim: SimulatorServers) -> None:
+    cert = x509.load_der_x509_certificate(sim.server_certificate.read_bytes())
+    assert sim.server_certificate.parent.name == "pki"
+    assert cert.not_valid_after_utc > cert.not_valid_before_utc
+
+
+async def test_simulator_refuses_to_start_without_credentials(
+    config: PlantConfig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CHAUFFERIE_OPCUA_USER", raising=False)
+    monkeypatch.delenv("CHAUFFERIE_OPCUA_PASSWORD", raising=False)
+    with pytest.raises(SimulatorConfigError, match="CHAUFFERIE_OPCUA_USER"):
+        SimulatorServers(
+            config, modbus_port=free_port(), opcua_port=free_port(), data_dir=tmp_path, speed=None
+        )
