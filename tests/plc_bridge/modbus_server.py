@@ -39,8 +39,8 @@ class PlainModbusServer:
         )
         self._server = ModbusTcpServer(ModbusServerContext(devices=device), address=("127.0.0.1", self.port))
         await self._server.serve_forever(background=True)
-        for table, address, values in self._store:  # a restarted server keeps its values
-            await self.set(table, address, values)
+        for table, address, values in list(self._store):  # a restarted server keeps its values
+            await self._server.context.async_setValues(0, _FUNCTION[table], address, list(values))
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -1,0 +1,168 @@
+"""Writes: only whitelisted points within bounds reach the PLC, confirmed by read-back, all audited."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.points import ModbusLink, ModbusTable
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    Channel,
+    Command,
+    CommandResult,
+    CommandStatus,
+    Context,
+    OperatorAction,
+)
+from chaufferie.plc_bridge.errors import WriteRefused
+from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
+from chaufferie.plc_bridge.service import Bridge
+from chaufferie.plc_bridge.writes import WriteGuard
+from tests.plc_bridge.conftest import eventually
+from tests.plc_bridge.modbus_server import PlainModbusServer
+
+TECH = Context(origin="hmi", user="jdupont", channel=Channel.HMI, address="192.0.2.10")
+
+
+def command(clock: VirtualClock, point: str, value: object) -> Command:
+    return Command(point, value, clock.now(), TECH, reason="test")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("point", "value", "code"),
+    [
+        ("no.such_point", 1, "unknown_point"),
+        ("wood.state", 3, "read_only"),
+        ("wood.setpoint", 95.0, "out_of_bounds"),
+        ("wood.setpoint", 40, "out_of_bounds"),
+        ("wood.setpoint", float("nan"), "not_number"),
+        ("wood.setpoint", True, "not_number"),
+        ("wood.setpoint", "70", "not_number"),
+        ("wood.enable", 1, "not_bool"),
+        ("wood.fault_reset", False, "pulse_true_only"),
+        ("pumps.duty", 1.5, "not_integer"),
+    ],
+)
+def test_guard_refuses_what_is_not_whitelisted(
+    config: PlantConfig, clock: VirtualClock, point: str, value: object, code: str
+) -> None:
+    guard = WriteGuard(config.points, clock)
+    with pytest.raises(WriteRefused) as refused:
+        guard.check(command(clock, point, value))
+    assert refused.value.code == code
+    assert " / " in refused.value.message  # French / English
+
+
+async def test_guard_rate_limits_each_point(config: PlantConfig, clock: VirtualClock) -> None:
+    guard = WriteGuard(config.points, clock)
+    guard.check(command(clock, "wood.setpoint", 70.0))
+    guard.record("wood.setpoint")
+    with pytest.raises(WriteRefused, match="wait 10 s"):
+        guard.check(command(clock, "wood.setpoint", 71.0))
+    guard.check(command(clock, "wood.enable", True))  # another point is not limited
+    await clock.advance(10)
+    guard.check(command(clock, "wood.setpoint", 71.0))
+
+
+@pytest.fixture
+async def bridge(
+    boiler_config: PlantConfig, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+) -> AsyncIterator[Bridge]:
+    link = boiler_config.links["boiler"]
+    assert isinstance(link, ModbusLink)
+    source = ModbusLinkSource("boiler", link, boiler_config.points_of("boiler"), bus, clock)
+    async with Bridge(boiler_config, bus, clock, sources={"boiler": source}) as b:
+        task = asyncio.create_task(b.run())
+        await eventually(lambda: bus.latest("wood.setpoint") is not None)
+        yield b
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def audit_of(bus_sub: list[object], command_id: str) -> OperatorAction:
+    [entry] = [m for m in bus_sub if isinstance(m, OperatorAction) and m.details["command_id"] == command_id]
+    return entry
+
+
+async def test_write_changes_the_plc_and_is_confirmed_by_read_back_and_audited(
+    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+) -> None:
+    seen = bus.subscribe(CommandResult, OperatorAction)
+    cmd = command(clock, "wood.setpoint", 72.5)
+    result = await bridge.execute(cmd)
+    assert result.status is CommandStatus.CONFIRMED, result.message
+    assert result.readback == 72.5
+    assert await modbus_server.get(ModbusTable.HOLDING_REGISTER, 0) == [725]
+    assert bus.latest("wood.setpoint").value == 72.5  # type: ignore[union-attr]
+    published = seen.drain()
+    assert result in published
+    audit = audit_of(published, cmd.id)
+    assert (audit.kind, audit.result, audit.target, audit.context) == (
+        ActionKind.COMMAND,
+        ActionResult.OK,
+        "wood.setpoint",
+        TECH,
+    )
+
+
+async def test_coil_write_and_pulse_are_confirmed(
+    bridge: Bridge, modbus_server: PlainModbusServer, clock: VirtualClock
+) -> None:
+    enable = await bridge.execute(command(clock, "wood.enable", True))
+    assert enable.status is CommandStatus.CONFIRMED, enable.message
+    assert await modbus_server.get(ModbusTable.COIL, 0) == [True]
+    reset = await bridge.execute(command(clock, "wood.fault_reset", True))
+    assert reset.status is CommandStatus.CONFIRMED, reset.message
+    assert await modbus_server.get(ModbusTable.COIL, 1) == [True]  # the PLC, not us, resets it
+
+
+@pytest.mark.parametrize(
+    ("point", "value"), [("wood.setpoint", 99.0), ("wood.state", 1), ("silo.low_level", True)]
+)
+async def test_refused_write_never_reaches_the_plc_and_is_audited(
+    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock, point: str, value: object
+) -> None:
+    before = await modbus_server.get(ModbusTable.HOLDING_REGISTER, 0)
+    seen = bus.subscribe(OperatorAction)
+    cmd = command(clock, point, value)
+    result = await bridge.execute(cmd)
+    assert result.status is CommandStatus.REFUSED
+    assert point in result.message
+    assert await modbus_server.get(ModbusTable.HOLDING_REGISTER, 0) == before
+    audit = audit_of(seen.drain(), cmd.id)
+    assert audit.result is ActionResult.REFUSED
+    assert audit.context.user == "jdupont"
+
+
+async def test_command_published_on_the_bus_is_executed_and_answered(
+    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+) -> None:
+    results = bus.subscribe(CommandResult)
+    cmd = command(clock, "screw.cutoff", True)
+    bus.publish(cmd)
+    await eventually(lambda: results.queue.qsize() > 0)
+    result = results.get_nowait()
+    assert isinstance(result, CommandResult)
+    assert (result.command_id, result.status) == (cmd.id, CommandStatus.CONFIRMED)
+    assert await modbus_server.get(ModbusTable.COIL, 3) == [True]
+
+
+async def test_write_on_a_lost_link_fails_and_is_audited(
+    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+) -> None:
+    await modbus_server.stop()
+    await eventually(
+        lambda: not bridge.sources["boiler"]._client or not bridge.sources["boiler"]._client.connected
+    )  # type: ignore[attr-defined]
+    seen = bus.subscribe(OperatorAction)
+    cmd = command(clock, "wood.setpoint", 70.0)
+    result = await bridge.execute(cmd)
+    assert result.status is CommandStatus.FAILED
+    assert audit_of(seen.drain(), cmd.id).result is ActionResult.FAILED
