@@ -3,14 +3,16 @@
 Owns: users (hashed password and PIN, role, lockout), burnt acknowledgement-link tokens,
 processed SMS ``MessageSid`` values, interventions (deadline, arrival, late days, penalty)
 and login attempts per address. Only hashes are stored, never a password or a PIN.
-May import :mod:`chaufferie.historian.schema` (the one ``MetaData``) and SQLAlchemy.
+May import :mod:`chaufferie.historian.schema` (the one ``MetaData``), its column types and
+SQLAlchemy. Created by the Alembic revision ``0002``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Integer, String, Table, Text
 
 from chaufferie.historian.schema import metadata
+from chaufferie.historian.sqltypes import UtcTime
 
 users = Table(
     "users",
@@ -23,9 +25,9 @@ users = Table(
     Column("contact_id", String(64), nullable=True, unique=True),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("failed_count", Integer, nullable=False, default=0),
-    Column("locked_until", DateTime(timezone=True), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", UtcTime(), nullable=True),
+    Column("created_at", UtcTime(), nullable=False),
+    Column("updated_at", UtcTime(), nullable=False),
 )
 
 burnt_tokens = Table(
@@ -34,7 +36,7 @@ burnt_tokens = Table(
     Column("token_id", String(64), primary_key=True),
     Column("occurrence_id", String(64), nullable=False),
     Column("contact_id", String(64), nullable=False),
-    Column("used_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", UtcTime(), nullable=False),
 )
 
 sms_messages = Table(
@@ -42,7 +44,7 @@ sms_messages = Table(
     metadata,
     Column("message_sid", String(64), primary_key=True),
     Column("sender", String(32), nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcTime(), nullable=False),
 )
 
 interventions = Table(
@@ -52,9 +54,9 @@ interventions = Table(
     Column("code", String(16), nullable=False),
     Column("priority", Integer, nullable=False),
     Column("contact_id", String(64), nullable=True),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("deadline", DateTime(timezone=True), nullable=False),
-    Column("arrival", DateTime(timezone=True), nullable=True),
+    Column("opened_at", UtcTime(), nullable=False),
+    Column("deadline", UtcTime(), nullable=False),
+    Column("arrival", UtcTime(), nullable=True),
     Column("late_days", Integer, nullable=True),
     Column("penalty_eur", Float, nullable=True),
 )
@@ -64,8 +66,8 @@ login_attempts = Table(
     metadata,
     Column("address", String(64), primary_key=True),
     Column("failed_count", Integer, nullable=False, default=0),
-    Column("first_failure_at", DateTime(timezone=True), nullable=True),
-    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("first_failure_at", UtcTime(), nullable=True),
+    Column("locked_until", UtcTime(), nullable=True),
 )
 
 ACCESS_TABLES = (users, burnt_tokens, sms_messages, interventions, login_attempts)

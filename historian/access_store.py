@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chaufferie.config.vocabulary import Role
@@ -25,6 +25,7 @@ from chaufferie.historian.access_schema import (
     sms_messages,
     users,
 )
+from chaufferie.historian.database import make_engine
 from chaufferie.historian.schema import metadata
 
 
@@ -126,9 +127,9 @@ class AccessStore:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: str, *, create: bool = False) -> AccessStore:
-        """A store on ``url``; ``create`` makes missing tables (tests, first start without Alembic)."""
-        store = cls(create_engine(url))
+    def from_url(cls, url: str, *, password_env: str | None = None, create: bool = False) -> AccessStore:
+        """A store on ``url``; ``create`` makes missing tables (tests; production runs Alembic)."""
+        store = cls(make_engine(url, password_env))
         if create:
             store.create_tables()
         return store
