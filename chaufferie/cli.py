@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "backup",
     "sim",
     "user",
+    "report",
 )
 
 

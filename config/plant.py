@@ -41,6 +41,7 @@ class PlantSettings(Frozen):
     oil_capacity_kw: Positive = 150.0
     oil_efficiency: Fraction = 0.85
     oil_kwh_per_litre: Positive = 9.96
+    degree_day_base_c: float = 18.0
     network_nominal_bar: Positive = 2.0
     network_max_bar: Positive = 4.0
     network_low_pressure_bar: Positive = 0.8

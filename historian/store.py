@@ -58,12 +58,6 @@ class Store:
     def _register(self, conn: Connection, points: list[Point]) -> None:
         if not points:
             return
-        t = schema.points
-        stmt = self._insert(t)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.c.site_id, t.c.name],
-            set_={c: stmt.excluded[c] for c in ("unit", "label_fr", "label_en", "tags")},
-        )
         rows = [
             {
                 "site_id": self.site_id,
@@ -75,7 +69,16 @@ class Store:
             }
             for p in points
         ]
-        conn.execute(stmt, rows)
+        conn.execute(self._upsert_points(), rows)
+
+    def _upsert_points(self) -> Insert:
+        t = schema.points
+        stmt = self._insert(t)
+        upsert: Insert = stmt.on_conflict_do_update(
+            index_elements=[t.c.site_id, t.c.name],
+            set_={c: stmt.excluded[c] for c in ("unit", "label_fr", "label_en", "tags")},
+        )
+        return upsert
 
     def point_ids(self, conn: Connection, names: Iterable[str]) -> dict[str, int]:
         """Ids of ``names`` (registering unknown points with empty labels)."""
@@ -91,20 +94,34 @@ class Store:
             self._ids.update({str(name): int(pid) for name, pid in found})
         return self._ids
 
-    def write(self, rows: list[Row]) -> None:
-        """Write one batch in one transaction (idempotent for samples and records)."""
+    def register_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Register points given as ``points`` rows (from an exchange batch)."""
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(self._upsert_points(), [{**r, "site_id": self.site_id} for r in rows])
+
+    def write(self, rows: list[Row], replace_rollups: bool = False) -> None:
+        """Write one batch in one transaction (idempotent for samples and records).
+
+        Rollup rows merge with the bucket already stored (partial buckets of one writer),
+        or replace it when ``replace_rollups`` (complete buckets from an exchange batch).
+        """
+
         by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for table, values in rows:
             by_table[table].append(values)
         try:
             with self.engine.begin() as conn:
-                self._write_tables(conn, by_table)
+                self._write_tables(conn, by_table, replace_rollups)
         except Exception:
             self._ids.clear()
             self._months.clear()
             raise
 
-    def _write_tables(self, conn: Connection, by_table: dict[str, list[dict[str, Any]]]) -> None:
+    def _write_tables(
+        self, conn: Connection, by_table: dict[str, list[dict[str, Any]]], replace_rollups: bool
+    ) -> None:
         names = {r["point"] for table in POINT_TABLES for r in by_table.get(table, ())}
         ids = self.point_ids(conn, names) if names else self._ids
         last_seq = 0
@@ -117,7 +134,7 @@ class Store:
             if name == "samples":
                 self._ensure_partitions(conn, values)
             if name.startswith("rollup_"):
-                conn.execute(self._merge(table), values)
+                conn.execute(self._merge(table, replace_rollups), values)
             else:
                 conn.execute(self._insert(table).on_conflict_do_nothing(), values)
             last_seq = max(last_seq, max((int(v.get("seq", 0)) for v in values), default=0))
@@ -132,9 +149,15 @@ class Store:
             database.ensure_month_partitions(conn, months)
             self._months |= months
 
-    def _merge(self, table: Table) -> Insert:
+    def _merge(self, table: Table, replace: bool) -> Insert:
         stmt = self._insert(table)
         old, new = table.c, stmt.excluded
+        if replace:
+            stats = ("min", "max", "mean", "last", "count", "good_ratio")
+            replaced: Insert = stmt.on_conflict_do_update(
+                index_elements=[old.point_id, old.bucket], set_={c: new[c] for c in stats}
+            )
+            return replaced
         total = old.count + new.count
 
         def weighted(column: str) -> Any:

@@ -1,0 +1,74 @@
+"""User-facing texts of the historian's reports and exports, French first, English second."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["fr", "en"]
+
+FIGURES: dict[str, tuple[str, str, str]] = {
+    # key: (unit, French, English)
+    "period": ("", "Période", "Period"),
+    "start": ("", "Début", "Start"),
+    "end": ("", "Fin", "End"),
+    "wood_heat_mwh": ("MWh", "Chaleur bois", "Heat from wood"),
+    "oil_heat_mwh": ("MWh", "Chaleur fioul", "Heat from oil"),
+    "total_heat_mwh": ("MWh", "Chaleur totale", "Total heat"),
+    "coverage_pct": ("%", "Taux de couverture bois", "Wood coverage rate"),
+    "oil_litres": ("L", "Fioul consommé", "Oil burnt"),
+    "oil_run_hours": ("h", "Heures de marche fioul", "Oil boiler run hours"),
+    "chips_delivered_t": ("t", "Plaquettes livrées", "Chips delivered"),
+    "chips_burnt_t": ("t", "Plaquettes consommées", "Chips burnt"),
+    "efficiency_pct": ("%", "Rendement saisonnier bois", "Seasonal wood efficiency"),
+    "degree_days": ("DJU", "Degrés-jours unifiés (base 18 °C)", "Heating degree-days (base 18 °C)"),
+    "degree_days_missing": ("j", "Jours sans température extérieure", "Days without outdoor temperature"),
+    "oil_starts_replacement": ("", "Démarrages fioul en relève", "Oil starts as replacement"),
+    "oil_starts_top_up": ("", "Démarrages fioul en appoint", "Oil starts as top-up"),
+    "alarms_p1": ("", "Alarmes P1 (urgentes)", "P1 alarms (urgent)"),
+    "alarms_p2": ("", "Alarmes P2 (hautes)", "P2 alarms (high)"),
+    "alarms_p3": ("", "Alarmes P3 (basses)", "P3 alarms (low)"),
+    "interventions": ("", "Interventions", "Interventions"),
+    "interventions_late": ("", "Interventions en retard", "Late interventions"),
+    "late_days": ("j", "Jours de retard", "Days late"),
+    "penalties_eur": ("€", "Pénalités", "Penalties"),
+}
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "report_title_month": ("Rapport énergétique mensuel", "Monthly energy report"),
+    "report_title_season": ("Rapport énergétique de saison de chauffe", "Heating season energy report"),
+    "oil_starts_title": ("Démarrages du fioul par motif", "Oil starts by reason"),
+    "months_title": ("Détail par mois", "Month by month"),
+    "oil_method_litres": ("fioul calculé sur les litres consommés", "oil heat from litres burnt"),
+    "oil_method_run_time": ("fioul calculé sur le temps de marche", "oil heat from run time"),
+    "replacement": ("relève", "replacement"),
+    "top_up": ("appoint", "top-up"),
+    "unknown": ("inconnu", "unknown"),
+    "history_time": ("Date", "Time"),
+    "history_type": ("Type", "Type"),
+    "history_kind": ("Événement", "Event"),
+    "history_code": ("Code", "Code"),
+    "history_priority": ("Priorité", "Priority"),
+    "history_user": ("Utilisateur", "User"),
+    "history_channel": ("Canal", "Channel"),
+    "history_oil_role": ("Rôle fioul", "Oil role"),
+    "history_message": ("Message", "Message"),
+}
+
+
+def text(key: str, language: Language = "fr") -> str:
+    """The text ``key`` in ``language`` (the key itself when unknown)."""
+    pair = TEXTS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if language == "fr" else pair[1]
+
+
+def figure_label(key: str, language: Language = "fr") -> str:
+    """Column heading of figure ``key``, with its unit: "Chaleur bois (MWh)"."""
+    unit, fr, en = FIGURES[key]
+    label = fr if language == "fr" else en
+    return f"{label} ({unit})" if unit else label
+
+
+def figure_unit(key: str) -> str:
+    return FIGURES[key][0]

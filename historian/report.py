@@ -1,0 +1,215 @@
+"""Monthly and seasonal energy reports, computed from the history.
+
+For a period (a local month such as ``2026-01``, or a heating season such as ``2025-2026``,
+bounded at local midnight in the site's time zone and queried in UTC):
+
+- heat from wood: the heat meter's energy counter (``meter.energy``, kWh) read at both ends;
+- heat from oil: litres burnt (``oil.litres`` counter) × kWh per litre × oil efficiency, or,
+  without a litre counter, burner run time × oil boiler capacity;
+- wood coverage rate: wood heat / (wood + oil heat);
+- chips delivered (logbook) and burnt (``wood.fuel_burnt`` counter, kg), in tonnes;
+- seasonal efficiency of the wood boiler: wood heat / (chips burnt × LHV);
+- degree-days (DJU, base ``plant.degree_day_base_c``, 18 °C): per local day,
+  max(0, base − (Tmin + Tmax) / 2) from the outdoor temperature (Météo-France method);
+- oil starts by kind (replacement / top-up) with their reasons, alarms by priority,
+  interventions with late days and penalties.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, func, select
+
+from chaufferie.config.settings import PlantConfig
+from chaufferie.historian import schema
+from chaufferie.historian.history import interventions
+from chaufferie.historian.readings import counter_delta, run_hours
+
+
+@dataclass(frozen=True)
+class EnergyPoints:
+    """Which points the report reads (the Joucas names by default)."""
+
+    wood_heat_kwh: str = "meter.energy"
+    oil_litres: str = "oil.litres"
+    chips_burnt_kg: str = "wood.fuel_burnt"
+
+
+PERIOD = re.compile(r"(\d{4})-(\d{2}|\d{4})")
+
+
+class PeriodError(ValueError):
+    """A period that is neither ``YYYY-MM`` nor ``YYYY-YYYY``."""
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: datetime
+    end: datetime
+    kind: str
+
+
+def parse_period(label: str, cfg: PlantConfig) -> Period:
+    """``2026-01`` (a month) or ``2025-2026`` (the heating season), in the site's time zone."""
+    tz = ZoneInfo(cfg.site.timezone)
+    match = PERIOD.fullmatch(label.strip())
+    if match is None:
+        raise PeriodError(f"period {label!r}: expected YYYY-MM (month) or YYYY-YYYY (season)")
+    first, second = int(match[1]), int(match[2])
+    if len(match[2]) == 2:
+        if not 1 <= second <= 12:
+            raise PeriodError(f"period {label!r}: month {second} is not 1–12")
+        start = datetime(first, second, 1, tzinfo=tz)
+        end = datetime(first + (second == 12), second % 12 + 1, 1, tzinfo=tz)
+        return Period(label, start.astimezone(UTC), end.astimezone(UTC), "month")
+    if second != first + 1:
+        raise PeriodError(f"season {label!r}: the second year must follow the first")
+    start_month, start_day = (int(x) for x in cfg.simulation.season_start.split("-"))
+    end_month, end_day = (int(x) for x in cfg.simulation.season_end.split("-"))
+    start = datetime(first, start_month, start_day, tzinfo=tz)
+    end = datetime(second, end_month, end_day, tzinfo=tz) + timedelta(days=1)
+    return Period(label, start.astimezone(UTC), end.astimezone(UTC), "season")
+
+
+@dataclass
+class EnergyReport:
+    """Every figure of one period's report (energies in MWh, masses in tonnes)."""
+
+    site_id: str
+    site_name: str
+    period: Period
+    wood_heat_mwh: float = 0.0
+    oil_heat_mwh: float = 0.0
+    oil_litres: float = 0.0
+    oil_run_hours: float = 0.0
+    oil_method: str = "litres"
+    chips_delivered_t: float = 0.0
+    chips_burnt_t: float = 0.0
+    degree_days: float = 0.0
+    degree_days_missing: int = 0
+    oil_starts: dict[str, int] = field(default_factory=dict)
+    oil_reasons: dict[str, int] = field(default_factory=dict)
+    alarms_by_priority: dict[int, int] = field(default_factory=dict)
+    interventions: int = 0
+    interventions_late: int = 0
+    late_days: int = 0
+    penalties_eur: float = 0.0
+    months: list[EnergyReport] = field(default_factory=list)
+
+    @property
+    def total_heat_mwh(self) -> float:
+        return self.wood_heat_mwh + self.oil_heat_mwh
+
+    @property
+    def coverage_rate(self) -> float | None:
+        """Share of the heat that came from wood (0–1), None without heat."""
+        total = self.total_heat_mwh
+        return self.wood_heat_mwh / total if total > 0 else None
+
+    def efficiency(self, lhv_kwh_per_t: float) -> float | None:
+        """Seasonal efficiency of the wood boiler (heat out / chips' energy in)."""
+        fuel_mwh = self.chips_burnt_t * lhv_kwh_per_t / 1000.0
+        return self.wood_heat_mwh / fuel_mwh if fuel_mwh > 0 else None
+
+
+def build_report(
+    engine: Engine, cfg: PlantConfig, period: Period, points: EnergyPoints | None = None
+) -> EnergyReport:
+    """The report of ``period``; a season also gets one report per month in ``months``."""
+    points = points or EnergyPoints()
+    report = EnergyReport(cfg.site.id, cfg.site.name, period)
+    with engine.connect() as conn:
+        _energy(conn, cfg, points, report)
+        _events(conn, cfg.site.id, report)
+        report.degree_days, report.degree_days_missing = degree_days(conn, cfg, period.start, period.end)
+    _interventions(engine, report)
+    if period.kind == "season":
+        report.months = [build_report(engine, cfg, month, points) for month in months_of(period, cfg)]
+    return report
+
+
+def months_of(period: Period, cfg: PlantConfig) -> list[Period]:
+    tz = ZoneInfo(cfg.site.timezone)
+    local = period.start.astimezone(tz)
+    months: list[Period] = []
+    year, month = local.year, local.month
+    while True:
+        p = parse_period(f"{year:04d}-{month:02d}", cfg)
+        if p.start >= period.end:
+            return months
+        months.append(Period(p.label, max(p.start, period.start), min(p.end, period.end), "month"))
+        year, month = year + (month == 12), month % 12 + 1
+
+
+def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyReport) -> None:
+    site, start, end = cfg.site.id, r.period.start, r.period.end
+    plant = cfg.plant
+    r.wood_heat_mwh = counter_delta(conn, site, points.wood_heat_kwh, start, end) / 1000.0
+    r.chips_burnt_t = counter_delta(conn, site, points.chips_burnt_kg, start, end) / 1000.0
+    r.oil_litres = counter_delta(conn, site, points.oil_litres, start, end)
+    r.oil_run_hours = run_hours(conn, site, cfg.io.oil_burner, start, end)
+    if r.oil_litres > 0:
+        r.oil_heat_mwh = r.oil_litres * plant.oil_kwh_per_litre * plant.oil_efficiency / 1000.0
+        r.oil_method = "litres"
+    else:
+        r.oil_heat_mwh = r.oil_run_hours * plant.oil_capacity_kw / 1000.0
+        r.oil_method = "run_time"
+    t = schema.chip_deliveries
+    delivered = conn.execute(
+        select(func.coalesce(func.sum(t.c.mass_kg), 0.0)).where(
+            t.c.site_id == site, t.c.time >= start, t.c.time < end
+        )
+    ).scalar_one()
+    r.chips_delivered_t = float(delivered) / 1000.0
+
+
+def _events(conn: Connection, site: str, r: EnergyReport) -> None:
+    start, end = r.period.start, r.period.end
+    e = schema.plant_events
+    starts = conn.execute(
+        select(e.c.oil_role, e.c.reason).where(
+            e.c.site_id == site, e.c.kind == "oil_started", e.c.time >= start, e.c.time < end
+        )
+    ).all()
+    r.oil_starts = dict(Counter(str(role or "unknown") for role, _ in starts))
+    r.oil_reasons = dict(Counter(f"{role or 'unknown'}:{reason or 'unknown'}" for role, reason in starts))
+    a = schema.alarm_transitions
+    rows = conn.execute(
+        select(a.c.priority, func.count(func.distinct(a.c.occurrence_id)))
+        .where(a.c.site_id == site, a.c.active.is_(True), a.c.time >= start, a.c.time < end)
+        .group_by(a.c.priority)
+    ).all()
+    r.alarms_by_priority = {int(p): int(n) for p, n in rows}
+
+
+def _interventions(engine: Engine, r: EnergyReport) -> None:
+    calls = interventions(engine, r.period.start, r.period.end)
+    r.interventions = len(calls)
+    r.interventions_late = sum(1 for c in calls if c.met(r.period.end) is False)
+    r.late_days = sum(c.late_days or 0 for c in calls)
+    r.penalties_eur = sum(c.penalty_eur or 0.0 for c in calls)
+
+
+def degree_days(conn: Connection, cfg: PlantConfig, start: datetime, end: datetime) -> tuple[float, int]:
+    """DJU over [start, end) and the number of local days without outdoor data."""
+    tz = ZoneInfo(cfg.site.timezone)
+    t, p = schema.rollup_hour, schema.points
+    rows = conn.execute(
+        select(t.c.bucket, t.c.min, t.c.max)
+        .join(p, p.c.id == t.c.point_id)
+        .where(p.c.site_id == cfg.site.id, p.c.name == cfg.io.outdoor, t.c.bucket >= start, t.c.bucket < end)
+    ).all()
+    extremes: dict[date, list[float]] = defaultdict(list)
+    for bucket, low, high in rows:
+        if low is not None and high is not None:
+            extremes[bucket.astimezone(tz).date()].extend((low, high))
+    base = cfg.plant.degree_day_base_c
+    total = sum(max(0.0, base - (min(v) + max(v)) / 2.0) for v in extremes.values())
+    days = round((end - start).total_seconds() / 86400)
+    return round(total, 2), max(0, days - len(extremes))

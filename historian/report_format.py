@@ -1,0 +1,163 @@
+"""The energy report as CSV (French or RFC 4180), XML (``exchange.xsd``) and HTML.
+
+:func:`figures` flattens a report into named figures (the keys of
+:data:`~chaufferie.historian.catalogue.FIGURES`), the one list every format writes. Times
+are shown in the site's time zone, ISO 8601 with their offset.
+
+CSV variants: ``fr`` for French spreadsheets (``;`` separator, decimal comma, UTF-8 with
+BOM, French headings with units) and ``rfc4180`` (``,``, decimal point, CRLF, keys as
+headings) for programs.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from chaufferie.historian.catalogue import FIGURES, Language, figure_label, figure_unit, text
+from chaufferie.historian.exchange import NS, to_bytes
+from chaufferie.historian.report import EnergyReport
+
+CsvStyle = Literal["fr", "rfc4180"]
+Value = str | float | int | None
+
+
+def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[str, Value]:
+    """Every figure of ``report`` by key (numbers rounded for reading)."""
+    coverage = report.coverage_rate
+    efficiency = report.efficiency(lhv_kwh_per_t)
+    return {
+        "period": report.period.label,
+        "start": report.period.start.astimezone(tz).isoformat(),
+        "end": report.period.end.astimezone(tz).isoformat(),
+        "wood_heat_mwh": round(report.wood_heat_mwh, 3),
+        "oil_heat_mwh": round(report.oil_heat_mwh, 3),
+        "total_heat_mwh": round(report.total_heat_mwh, 3),
+        "coverage_pct": None if coverage is None else round(100 * coverage, 2),
+        "oil_litres": round(report.oil_litres, 1),
+        "oil_run_hours": round(report.oil_run_hours, 2),
+        "chips_delivered_t": round(report.chips_delivered_t, 3),
+        "chips_burnt_t": round(report.chips_burnt_t, 3),
+        "efficiency_pct": None if efficiency is None else round(100 * efficiency, 2),
+        "degree_days": round(report.degree_days, 1),
+        "degree_days_missing": report.degree_days_missing,
+        "oil_starts_replacement": report.oil_starts.get("replacement", 0),
+        "oil_starts_top_up": report.oil_starts.get("top_up", 0),
+        "alarms_p1": report.alarms_by_priority.get(1, 0),
+        "alarms_p2": report.alarms_by_priority.get(2, 0),
+        "alarms_p3": report.alarms_by_priority.get(3, 0),
+        "interventions": report.interventions,
+        "interventions_late": report.interventions_late,
+        "late_days": report.late_days,
+        "penalties_eur": round(report.penalties_eur, 2),
+    }
+
+
+def _periods(report: EnergyReport) -> list[EnergyReport]:
+    return [*report.months, report] if report.months else [report]
+
+
+def french_number(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value).replace(".", ",") if value == value else ""
+    return str(value)
+
+
+def write_csv(header: Sequence[str], rows: Sequence[Sequence[Value]], style: CsvStyle) -> bytes:
+    """A CSV document in ``style`` (see the module docstring)."""
+    out = io.StringIO(newline="")
+    if style == "fr":
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows([french_number(v) for v in row] for row in rows)
+        return "\ufeff".encode() + out.getvalue().encode()
+    writer = csv.writer(out, delimiter=",", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return out.getvalue().encode()
+
+
+def report_csv(report: EnergyReport, lhv: float, tz: ZoneInfo, style: CsvStyle = "fr") -> bytes:
+    """One line per month (seasonal report) and one for the whole period."""
+    keys = list(FIGURES)
+    header = [figure_label(k, "fr") for k in keys] if style == "fr" else keys
+    rows = [list(figures(p, lhv, tz).values()) for p in _periods(report)]
+    return write_csv(header, rows, style)
+
+
+def report_xml(report: EnergyReport, lhv: float, tz: ZoneInfo, timezone: str) -> bytes:
+    """The report as an ``EnergyReport`` document of ``exchange.xsd``."""
+    root = ET.Element(f"{{{NS}}}EnergyReport", version="1", siteId=report.site_id, created=_now())
+    ET.SubElement(root, f"{{{NS}}}Site", id=report.site_id, name=report.site_name, timezone=timezone)
+    for period in [report, *report.months]:
+        element = ET.SubElement(
+            root,
+            f"{{{NS}}}Period",
+            label=period.period.label,
+            kind=period.period.kind,
+            start=period.period.start.astimezone(tz).isoformat(),
+            end=period.period.end.astimezone(tz).isoformat(),
+        )
+        for key, value in figures(period, lhv, tz).items():
+            if key in ("period", "start", "end"):
+                continue
+            attrs = {"key": key, "unit": figure_unit(key)}
+            if value is not None:
+                attrs["value"] = str(value)
+            ET.SubElement(element, f"{{{NS}}}Figure", attrs)
+        for reason, count in sorted(period.oil_reasons.items()):
+            kind, _, why = reason.partition(":")
+            ET.SubElement(element, f"{{{NS}}}OilStarts", kind=kind, reason=why, count=str(count))
+        for priority, count in sorted(period.alarms_by_priority.items()):
+            ET.SubElement(element, f"{{{NS}}}Alarms", priority=str(priority), count=str(count))
+    return to_bytes(root)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def report_html(report: EnergyReport, lhv: float, tz: ZoneInfo, language: Language = "fr") -> bytes:
+    """A self-contained printable HTML page of the report."""
+    esc = html.escape
+    title = text(f"report_title_{report.period.kind}", language)
+    periods = _periods(report)
+    values = [figures(p, lhv, tz) for p in periods]
+    head = "<th></th>" + "".join(f"<th>{esc(p.period.label)}</th>" for p in periods)
+    body = ""
+    for key in FIGURES:
+        if key in ("period", "start", "end"):
+            continue
+        cells = "".join(f"<td>{esc(_shown(v[key], language))}</td>" for v in values)
+        body += f"<tr><th>{esc(figure_label(key, language))}</th>{cells}</tr>\n"
+    method = text(f"oil_method_{report.oil_method}", language)
+    starts = "".join(
+        f"<li>{esc(text(kind, language))} — {esc(why)} : {count}</li>"
+        for kind, _, why, count in ((*r.partition(":"), n) for r, n in sorted(report.oil_reasons.items()))
+    )
+    page = f"""<!DOCTYPE html>
+<html lang="{language}"><head><meta charset="utf-8"><title>{esc(title)} {esc(report.period.label)}</title>
+<style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #999;padding:4px}}td{{text-align:right}}</style></head>
+<body><h1>{esc(title)} — {esc(report.site_name)} — {esc(report.period.label)}</h1>
+<table><thead><tr>{head}</tr></thead><tbody>
+{body}</tbody></table>
+<p>{esc(method)}</p>
+<h2>{esc(text("oil_starts_title", language))}</h2><ul>{starts}</ul>
+</body></html>
+"""
+    return page.encode()
+
+
+def _shown(value: Value, language: Language) -> str:
+    if language == "fr":
+        return french_number(value)
+    return "" if value is None else str(value)
