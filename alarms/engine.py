@@ -239,6 +239,9 @@ class AlarmEngine:
                 buffer = tv.value
             extra["message"] = oil_start_text(ev, "fr", self.tz, buffer)
             extra["message_en"] = oil_start_text(ev, "en", self.tz, buffer)
+            extra["short"] = {
+                lang: oil_start_text(ev, lang, self.tz, buffer, sms=True) for lang in ("fr", "en")
+            }
             extra["oil_role"] = ev.oil_role
         occ = self._activate(tracker, extra=extra, values=dict(ev.values), new=True, context=ev.context)
         if isinstance(cond, EventCondition) and cond.clear_on is None and occ is not None:
@@ -274,6 +277,7 @@ class AlarmEngine:
             value=tracker.value,
             message=extra.pop("message", a.label_fr),
             message_en=extra.pop("message_en", a.label_en),
+            short=extra.pop("short", {}),
             oil_role=extra.pop("oil_role", None),
             values={**self._snapshot(a), **(values or {})},
             chattering=chattering,

@@ -91,6 +91,7 @@ class Occurrence:
     value: Scalar = None
     message: str = ""
     message_en: str = ""
+    short: dict[str, str] = field(default_factory=dict)
     oil_role: OilRole | None = None
     values: dict[str, Scalar] = field(default_factory=dict)
     acked_by: str | None = None

@@ -196,6 +196,8 @@ class NotifierSettings(Frozen):
     chatter_window_s: Positive = 60.0
     flood_count: Annotated[int, Field(ge=2)] = 10
     flood_window_s: Positive = 600.0
+    group_window_s: Positive = 120.0
+    """Messages to one recipient within this time of the last one are grouped into a summary."""
     daily_test_time: time | None = time(9, 0)
     watchdog_ping_url: str | None = None
     watchdog_stall_s: Positive = 120.0

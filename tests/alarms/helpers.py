@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.operations import AlarmOperations
+from chaufferie.alarms.service import AlarmService
 from chaufferie.alarms.store import SqliteAlarmStore
+from chaufferie.config.alarming import SmtpSettings, TwilioSettings
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
@@ -71,3 +77,39 @@ class Rig:
 
     def open(self, code: str) -> list[str]:
         return [o.id for o in self.engine.occurrences.values() if o.code == code]
+
+
+@asynccontextmanager
+async def running(service: AlarmService) -> AsyncIterator[AlarmService]:
+    """Enter ``service`` and run it in a task; cancel and leave on exit."""
+    async with service:
+        task = asyncio.create_task(service.run())
+        await asyncio.sleep(0)
+        try:
+            yield service
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def settle(service: AlarmService, clock: VirtualClock, seconds: float = 0.0, step: float = 1.0) -> None:
+    """Advance virtual time by ``seconds`` in ``step``s, letting real deliveries finish at each step."""
+    await clock.advance(0)
+    await service.outbox.settled()
+    left = seconds
+    while left > 0:
+        dt = min(step, left)
+        await clock.advance(dt)
+        left -= dt
+        await service.outbox.settled()
+
+
+def with_providers(cfg: PlantConfig, sms: TwilioSettings | None, email: SmtpSettings | None) -> PlantConfig:
+    notifiers = cfg.notifiers.model_copy(update={"sms": sms, "email": email})
+    return cfg.model_copy(update={"notifiers": notifiers})
+
+
+def publish_tag(bus: Bus, clock: VirtualClock, point: str, value: Scalar) -> None:
+    now = clock.now()
+    bus.publish(TagValue(point, value, Quality.GOOD, now, now))

@@ -64,6 +64,8 @@ class TwilioStandIn:
         self.failures_left = 0
         self.down = False
         self.hold_s = 0.0
+        self.received = asyncio.Event()
+        """Set whenever a message is recorded (clear it to wait for the next one)."""
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
 
@@ -118,6 +120,7 @@ class TwilioStandIn:
             return _error(400, 21602, "Message body and From are required.")
         record = SmsRecord(f"SM{next(self._seq):032x}", to, from_, body, datetime.now(UTC))
         self.messages.append(record)
+        self.received.set()
         if self.hold_s > 0:
             await asyncio.sleep(self.hold_s)
         return web.json_response(self._resource(record), status=201)

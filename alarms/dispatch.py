@@ -1,0 +1,123 @@
+"""From "tell this person about this alarm" to outbox messages, grouped per recipient.
+
+A burst or a flood must not become fifty SMS. For each (contact, channel) the first
+request is sent at once; requests arriving within ``group_window_s`` of the last message are
+held and sent together as one summary when the window ends (``flood_window_s / 2`` while the
+engine reports a flood). Requests whose alarm was acknowledged meanwhile are dropped. The
+idempotency key of a single message is ``occurrence/step/contact/channel``; a summary's key
+is derived from the keys it gathers, so composing it twice queues it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from chaufferie.alarms.engine import AlarmEngine
+from chaufferie.alarms.links import LinkMaker
+from chaufferie.alarms.machine import Occurrence
+from chaufferie.alarms.outbox import Outbox
+from chaufferie.alarms.store import OutboxItem
+from chaufferie.alarms.templates import Site, render_alarm, render_digest
+from chaufferie.config.alarming import Contact
+
+
+@dataclass(frozen=True)
+class Request:
+    occ: Occurrence
+    step: int
+    contact: Contact
+    channel: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.occ.id}/{self.step}/{self.contact.id}/{self.channel}"
+
+
+@dataclass
+class _Slot:
+    last: float | None = None
+    pending: list[Request] = field(default_factory=list)
+
+
+def address_of(contact: Contact, channel: str) -> str | None:
+    return contact.phone if channel == "sms" else contact.email
+
+
+class Dispatcher:
+    """Per-recipient grouping in front of the outbox (see module docstring)."""
+
+    def __init__(
+        self,
+        engine: AlarmEngine,
+        outbox: Outbox,
+        site: Site,
+        link_maker: LinkMaker,
+        alarm_list_url: str,
+    ) -> None:
+        self.engine, self.outbox, self.site = engine, outbox, site
+        self.link_maker, self.alarm_list_url = link_maker, alarm_list_url
+        n = engine.cfg.notifiers
+        self.group_window_s = n.group_window_s
+        self.flood_window_s = max(n.group_window_s, n.flood_window_s / 2)
+        self._slots: dict[tuple[str, str], _Slot] = {}
+
+    def window_s(self) -> float:
+        return self.flood_window_s if self.engine.flood.active else self.group_window_s
+
+    def request(self, req: Request) -> None:
+        if address_of(req.contact, req.channel) is None:
+            return
+        slot = self._slots.setdefault((req.contact.id, req.channel), _Slot())
+        now = self.engine.clock.monotonic()
+        if not slot.pending and (slot.last is None or now - slot.last >= self.window_s()):
+            self._send([req])
+            slot.last = now
+        elif all(p.key != req.key for p in slot.pending):
+            slot.pending.append(req)
+
+    def tick(self) -> None:
+        now = self.engine.clock.monotonic()
+        window = self.window_s()
+        for slot in self._slots.values():
+            if not slot.pending or (slot.last is not None and now - slot.last < window):
+                continue
+            live = [r for r in slot.pending if not r.occ.acked and r.occ.annunciated]
+            slot.pending = []
+            if live:
+                self._send(live)
+                slot.last = now
+
+    def held(self) -> int:
+        return sum(len(s.pending) for s in self._slots.values())
+
+    def _send(self, reqs: list[Request]) -> None:
+        first = reqs[0]
+        contact, channel = first.contact, first.channel
+        lang = contact.language.value
+        defs = self.engine.definitions
+        if len(reqs) == 1:
+            link = self.link_maker(first.occ.id, contact.id)
+            rendered = render_alarm(self.site, first.occ, defs[first.occ.code], lang, link, first.step)
+            key, occ_id, code = first.key, first.occ.id, first.occ.code
+        else:
+            unique = list({r.occ.id: r for r in reqs}.values())
+            minutes = max(1, round(self.window_s() / 60))
+            rendered = render_digest(
+                self.site, [(r.occ, defs[r.occ.code]) for r in unique], lang, self.alarm_list_url, minutes
+            )
+            digest = hashlib.sha256("|".join(sorted(r.key for r in reqs)).encode()).hexdigest()[:16]
+            key, occ_id, code = f"digest/{digest}/{contact.id}/{channel}", None, None
+        address = address_of(contact, channel)
+        assert address is not None  # noqa: S101  (checked in request)
+        self.outbox.enqueue(
+            OutboxItem(
+                key=key, channel=channel, contact_id=contact.id, address=address,
+                subject=rendered.subject, text=rendered.sms if channel == "sms" else rendered.text,
+                html=rendered.html if channel == "email" else "", occurrence_id=occ_id, code=code,
+            )
+        )
+        for r in reqs:
+            if r.step not in r.occ.notified_steps:
+                r.occ.notified_steps.append(r.step)
+                self.engine.store.save(r.occ)

@@ -1,0 +1,149 @@
+"""The alarm service: engine, escalation, outbox and watchdog wired together.
+
+``async with AlarmService(cfg, bus, clock) as alarms: await alarms.run()`` — it subscribes
+to tag values, link events and plant events, ticks the engine and the escalation every
+``tick_s`` of the injected clock, delivers the outbox and runs the watchdog. The HMI and the
+remote-ack channels call :attr:`AlarmService.operations`.
+
+Seams (all optional): ``store`` (:class:`AlarmStore`, default SQLite ``alarms.db`` in the
+data folder), ``link_maker`` (default :class:`PlainLinkMaker` on ``hmi.public_url``) and
+``channels`` (default: Twilio / SMTP when configured, else the local outbox folder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from chaufferie.alarms.catalogue import MESSAGES, text
+from chaufferie.alarms.channels import FolderOutbox, Notifier, SmtpEmail, TwilioSms
+from chaufferie.alarms.dispatch import Dispatcher
+from chaufferie.alarms.engine import AlarmEngine
+from chaufferie.alarms.escalation import Escalator
+from chaufferie.alarms.links import LinkMaker, PlainLinkMaker
+from chaufferie.alarms.operations import AlarmOperations
+from chaufferie.alarms.outbox import Outbox
+from chaufferie.alarms.rota import OnCall
+from chaufferie.alarms.store import AlarmStore, OutboxItem, SqliteAlarmStore
+from chaufferie.alarms.templates import Site
+from chaufferie.alarms.watchdog import Watchdog
+from chaufferie.config.alarming import Contact
+from chaufferie.config.bus import Bus, Subscription
+from chaufferie.config.clock import Clock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import LinkEvent, PlantEvent, TagValue
+
+log = logging.getLogger(__name__)
+
+
+def build_channels(cfg: PlantConfig) -> dict[str, Notifier]:
+    """Twilio and SMTP when configured, the local outbox folder for what is not."""
+    n = cfg.notifiers
+    folder = cfg.data_path(n.outbox_dir)
+    sms: Notifier = TwilioSms(n.sms) if n.sms is not None else FolderOutbox(folder, "sms")
+    email: Notifier = SmtpEmail(n.email) if n.email is not None else FolderOutbox(folder, "email")
+    return {"sms": sms, "email": email}
+
+
+class AlarmService:
+    """See module docstring."""
+
+    def __init__(
+        self,
+        cfg: PlantConfig,
+        bus: Bus,
+        clock: Clock,
+        *,
+        store: AlarmStore | None = None,
+        link_maker: LinkMaker | None = None,
+        channels: dict[str, Notifier] | None = None,
+        tick_s: float = 1.0,
+    ) -> None:
+        self.cfg, self.bus, self.clock, self.tick_s = cfg, bus, clock, tick_s
+        self.store: AlarmStore = store or SqliteAlarmStore(cfg.data_path("alarms.db"))
+        self._own_store = store is None
+        self.channels = channels if channels is not None else build_channels(cfg)
+        self.engine = AlarmEngine(cfg, bus, clock, self.store)
+        self.operations = AlarmOperations(self.engine)
+        site = Site.of(cfg)
+        contacts = {c.id: c for c in cfg.contacts}
+        self.outbox = Outbox(self.store, bus, clock, self.channels, cfg.notifiers, contacts, cfg.site.id)
+        self.oncall = OnCall(cfg.rota, cfg.contacts, site.tz) if cfg.rota is not None else None
+        public = cfg.hmi.public_url.rstrip("/")
+        self.dispatcher = Dispatcher(
+            self.engine, self.outbox, site, link_maker or PlainLinkMaker(public), f"{public}/alarms"
+        )
+        self.escalator = Escalator(self.engine, self.dispatcher, self.oncall)
+        self.watchdog = Watchdog(self.engine, self.outbox, self.on_call_now)
+        self.engine.listeners.append(self.escalator.on_transition)
+        self.outbox.on_failure.append(self._delivery_failed)
+        self.outbox.on_success.append(self._delivery_ok)
+        self._failed_channels: set[str] = set()
+        self._sub: Subscription | None = None
+
+    async def __aenter__(self) -> Self:
+        self.engine.restore()
+        self.escalator.restore()
+        self._sub = self.bus.subscribe(TagValue, LinkEvent, PlantEvent, maxsize=50_000, name="alarms")
+        await self.outbox.reconcile()
+        log.info("alarm service started: %d alarm definitions", len(self.engine.definitions))
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._sub is not None:
+            self._sub.close()
+        for channel in self.channels.values():
+            await channel.aclose()
+        if self._own_store:
+            self.store.close()
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._consume(), name="alarms-consume")
+            tg.create_task(self._ticker(), name="alarms-tick")
+            tg.create_task(self.outbox.run(), name="alarms-outbox")
+            tg.create_task(self.watchdog.run(), name="alarms-watchdog")
+
+    def tick(self) -> None:
+        self.engine.tick()
+        self.escalator.tick()
+        self.dispatcher.tick()
+
+    async def _consume(self) -> None:
+        assert self._sub is not None  # noqa: S101  (set in __aenter__)
+        async for message in self._sub:
+            try:
+                self.engine.handle(message)
+            except Exception:
+                log.exception("alarm engine failed on %r", message)
+
+    async def _ticker(self) -> None:
+        while True:
+            await self.clock.sleep(self.tick_s)
+            try:
+                self.tick()
+            except Exception:
+                # logged, not fatal: a stuck engine is what SUP-HBT (dead-man) is for
+                log.exception("alarm tick failed")
+
+    def on_call_now(self, now: datetime) -> list[Contact]:
+        if self.oncall is None:
+            return list(self.cfg.contacts)
+        return [self.oncall.contact(self.oncall.at(now).on_call)]
+
+    def _delivery_failed(self, item: OutboxItem) -> None:
+        self._failed_channels.add(item.channel)
+        detail = text(MESSAGES, "notdef_detail", "fr", channel=item.channel, contact=item.contact_id,
+                      error=item.error)
+        self.engine.signal("notification_failed", True, detail)
+
+    def _delivery_ok(self, item: OutboxItem) -> None:
+        if item.channel in self._failed_channels and item.fallback_of is None:
+            self._failed_channels.discard(item.channel)
+            if not self._failed_channels:
+                self.engine.signal("notification_failed", False)

@@ -1,0 +1,177 @@
+"""Messages to people: SMS (GSM-7, 160 characters when possible), email text and HTML.
+
+Texts come from :mod:`~chaufferie.alarms.catalogue` in the recipient's language; times are
+shown in the site's time zone. An SMS is transliterated to the GSM-7 alphabet (``ê``→``e``,
+``°``→ nothing, ``–``→``-``…) so it costs one segment, and its text is shortened — never its
+acknowledgement link — to fit 160 characters.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from chaufferie.alarms.catalogue import MESSAGES, text
+from chaufferie.alarms.machine import Occurrence
+from chaufferie.config.alarming import AlarmDefinition
+from chaufferie.config.settings import PlantConfig
+
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = frozenset("^{}\\[~]|€")
+_TRANSLIT = {"°": "", "–": "-", "—": "-", "’": "'", "‘": "'", "«": '"', "»": '"', "…": "...",
+             "\u00a0": " ", "\u202f": " ", "œ": "oe", "Œ": "OE", "ç": "c"}
+SMS_LIMIT = 160
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One notification in every form a channel may need."""
+
+    subject: str
+    sms: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """What templates need to know about the site."""
+
+    id: str
+    name: str
+    tz: ZoneInfo
+    units: dict[str, str]
+    labels: dict[str, tuple[str, str]]
+
+    @classmethod
+    def of(cls, cfg: PlantConfig) -> Site:
+        return cls(
+            cfg.site.id,
+            cfg.site.name,
+            ZoneInfo(cfg.site.timezone),
+            {p.name: p.unit for p in cfg.points},
+            {p.name: (p.label_fr, p.label_en) for p in cfg.points},
+        )
+
+
+def gsm7_length(s: str) -> int | None:
+    """Septets needed for ``s`` in GSM-7 (None if some character is not in the alphabet)."""
+    n = 0
+    for ch in s:
+        if ch in GSM7:
+            n += 1
+        elif ch in GSM7_EXTENDED:
+            n += 2
+        else:
+            return None
+    return n
+
+
+def to_gsm7(s: str) -> str:
+    """``s`` with every character outside GSM-7 replaced by its closest GSM-7 spelling."""
+    out = []
+    for ch in s:
+        if ch in GSM7 or ch in GSM7_EXTENDED:
+            out.append(ch)
+        elif ch in _TRANSLIT:
+            out.append(_TRANSLIT[ch])
+        else:
+            base = unicodedata.normalize("NFKD", ch)[0]
+            out.append(base if base in GSM7 else "?")
+    return " ".join("".join(out).split())
+
+
+def fit_sms(body: str, tail: str = "", limit: int = SMS_LIMIT) -> str:
+    """GSM-7 ``body`` shortened (with ``…`` as ``...``) so that ``body + tail`` fits ``limit``."""
+    body, tail = to_gsm7(body), to_gsm7(tail) if tail else ""
+    room = limit - (gsm7_length(tail) or len(tail))
+    if (gsm7_length(body) or len(body)) <= room:
+        return body + tail
+    cut = body
+    while cut and (gsm7_length(cut + "...") or len(cut) + 3) > room:
+        cut = cut[:-1]
+    return cut.rstrip() + "..." + tail
+
+
+def _lang_pick(lang: str, fr: str, en: str) -> str:
+    return en if lang == "en" and en else fr
+
+
+def render_alarm(
+    site: Site, occ: Occurrence, alarm: AlarmDefinition, lang: str, link: str, step: int = 0
+) -> Rendered:
+    """An alarm notification (``step`` > 0: a reminder of an unacknowledged alarm)."""
+    label = _lang_pick(lang, alarm.label_fr, alarm.label_en)
+    message = _lang_pick(lang, occ.message, occ.message_en)
+    when = occ.raised_at.astimezone(site.tz)
+    stamp = when.strftime("%d/%m %H:%M") if lang == "fr" else when.strftime("%Y-%m-%d %H:%M")
+    common = {"site": site.id, "priority": occ.priority, "code": occ.code}
+    short = occ.short.get(lang) or message
+    sms = fit_sms(
+        text(MESSAGES, "sms", lang, **common, label=short, time=when.strftime("%H:%M")),
+        text(MESSAGES, "sms_link", lang, link=link) if link else "",
+    )
+    lines = [text(MESSAGES, "body_intro", lang, **common, time=stamp), "", message]
+    if message != label:
+        lines += ["", label]
+    if step:
+        lines += ["", text(MESSAGES, "body_escalated", lang, step=step)]
+    values = _values(site, occ, lang)
+    if values:
+        lines += ["", text(MESSAGES, "body_values", lang), *(f"  - {v}" for v in values)]
+    help_text = _lang_pick(lang, alarm.help_fr, alarm.help_en)
+    if help_text:
+        lines += ["", help_text]
+    if link:
+        lines += ["", text(MESSAGES, "body_link", lang, link=link)]
+    subject = text(MESSAGES, "subject", lang, **common, label=message if occ.oil_role else label)
+    return Rendered(subject, sms, "\n".join(lines) + "\n", _html(subject, lines, link))
+
+
+def render_digest(site: Site, items: Sequence[tuple[Occurrence, AlarmDefinition]], lang: str,
+                  link: str, minutes: int) -> Rendered:
+    """One message for many alarms (a burst or a flood), not one per alarm."""
+    codes = sorted({o.code for o, _ in items})
+    common = {"site": site.id, "count": len(items)}
+    sms = fit_sms(text(MESSAGES, "digest_sms", lang, **common, codes=" ".join(codes)),
+                  text(MESSAGES, "sms_link", lang, link=link) if link else "")
+    lines = [text(MESSAGES, "digest_intro", lang, count=len(items), site=site.name), ""]
+    for occ, alarm in sorted(items, key=lambda i: (i[0].priority, i[0].raised_at)):
+        when = occ.raised_at.astimezone(site.tz).strftime("%H:%M")
+        label = _lang_pick(lang, occ.message, occ.message_en) or alarm.label_fr
+        lines.append(f"  - {when} P{occ.priority} {occ.code} {label}")
+    if link:
+        lines += ["", text(MESSAGES, "digest_link", lang, link=link)]
+    subject = text(MESSAGES, "digest_subject", lang, **common, minutes=minutes)
+    return Rendered(subject, sms, "\n".join(lines) + "\n", _html(subject, lines, link))
+
+
+def render_plain(subject: str, body: str) -> Rendered:
+    """A message that is the same in every form (daily test, fallback copy)."""
+    return Rendered(subject, fit_sms(body), body + "\n", _html(subject, body.splitlines(), ""))
+
+
+def _values(site: Site, occ: Occurrence, lang: str) -> list[str]:
+    out = []
+    for name, value in occ.values.items():
+        fr, en = site.labels.get(name, (name, name))
+        label = en if lang == "en" else fr
+        if isinstance(value, float):
+            shown = f"{value:.1f}".replace(".", ",") if lang == "fr" else f"{value:.1f}"
+        else:
+            shown = str(value)
+        out.append(f"{label} : {shown} {site.units.get(name, '')}".rstrip())
+    return out
+
+
+def _html(subject: str, lines: Sequence[str], link: str) -> str:
+    body = "".join(f"<p>{html.escape(line)}</p>" if line else "" for line in lines)
+    if link:
+        body = body.replace(html.escape(link), f'<a href="{html.escape(link)}">{html.escape(link)}</a>')
+    return f"<html><head><title>{html.escape(subject)}</title></head><body>{body}</body></html>"
