@@ -33,6 +33,7 @@ font-size:22px;padding:10px;border:1px solid #666;border-radius:6px}
 input[type=checkbox]{width:28px;height:28px;vertical-align:middle}
 button{width:100%;min-height:56px;margin-top:14px;font-size:20px;font-weight:bold;border-radius:8px;
 border:2px solid #333;background:#333;color:#fff}
+button .en{color:#ddd}
 .msg{padding:10px;border-radius:6px;background:#fff;border:2px solid #333;margin-bottom:12px}
 .err{border-color:#c00}
 details{margin-top:10px}
