@@ -60,6 +60,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "csrf": ("Formulaire expiré : rechargez la page.", "Form expired: reload the page."),
     "login_needed": ("Identifiez-vous d'abord.", "Please sign in first."),
+    # HMI user administration and login
+    "user.saved": ("Utilisateur enregistré.", "User saved."),
+    "user.disabled": ("Utilisateur désactivé.", "User disabled."),
+    "user.unknown": ("Utilisateur inconnu.", "Unknown user."),
+    "user.password_needed": (
+        "Mot de passe requis pour un nouvel utilisateur.",
+        "A new user needs a password.",
+    ),
+    "user.not_admin": ("Réservé aux administrateurs.", "Administrators only."),
+    "user.last_admin": ("Impossible : c'est le dernier administrateur.", "Not possible: last administrator."),
     # SMS replies (short, GSM-7 friendly)
     "sms.acked": ("Alarme {code} acquittee par {name}.", "Alarm {code} acknowledged by {name}."),
     "sms.already": ("Alarme {code} deja acquittee.", "Alarm {code} already acknowledged."),

@@ -74,6 +74,30 @@ class UserService:
         self._changed(context, username, change="add", role=role.value, contact=contact_id or "")
         return user
 
+    def update(
+        self,
+        username: str,
+        context: Context,
+        *,
+        role: Role | None = None,
+        display_name: str | None = None,
+        contact_id: str | None = None,
+    ) -> UserRecord:
+        """Change role, display name or contact binding (``None`` leaves a field as it is)."""
+        user = self._get(username)
+        if contact_id is not None and self._contacts is not None and contact_id not in self._contacts:
+            raise ValueError(f"unknown contact {contact_id!r}")
+        changes = {
+            "role": role or user.role,
+            "display_name": display_name or user.display_name,
+            "contact_id": contact_id if contact_id is not None else user.contact_id,
+        }
+        updated = with_updates(user, self._clock.now(), **changes)
+        self._save(updated)
+        contact = updated.contact_id or ""
+        self._changed(context, username, change="update", role=updated.role.value, contact=contact)
+        return updated
+
     def set_password(self, username: str, password: str, context: Context) -> None:
         user = self._get(username)
         check_password(password)
