@@ -3,9 +3,15 @@
 A session (see :mod:`.opcua_security` for certificates, pinning and credentials) starts with
 one batch read of every node, so the bus has the whole picture at once, then creates a
 subscription at the link's publishing interval with one monitored item per point (sampling
-interval from the link, an absolute deadband filter where the point has one; items the
-server refuses the filter for are created without it). Notifications carry the server's
-status code (→ quality) and timestamps (source, else server).
+interval from the link). Notifications carry the server's status code (→ quality) and
+timestamps (source, else server).
+
+Deadband: each point's deadband is always applied by the bridge (:mod:`.tracking`). An
+absolute deadband *filter* on the server is available (``server_deadband=True``; items the
+server refuses the filter for are created without it) but off by default: servers that
+apply it to every change (asyncua's does) swallow a NaN (``abs(nan) > db`` is false) and a
+Bad status without a value, so a failed sensor would look steady and Good. Honesty first;
+the bandwidth saved is small at a plant's scale.
 
 The session watchdog is the client's health probe, set to ``watchdog_interval_s`` (above
 asyncua's 1 s default) with the link's ``session_timeout_s``, so a slow loop does not drop
@@ -99,6 +105,7 @@ class OpcUaLinkSource:
         cfg: PlantConfig,
         rng: random.Random | None = None,
         request_timeout_s: float = 4.0,
+        server_deadband: bool = False,
     ) -> None:
         self.name = name
         self.link = link
@@ -115,6 +122,7 @@ class OpcUaLinkSource:
             rng=rng,
         )
         self.request_timeout_s = request_timeout_s
+        self.server_deadband = server_deadband
         self._client: Client | None = None
         self._node_ids: dict[str, ua.NodeId] = {}
         self._handles: dict[int, str] = {}
@@ -226,7 +234,7 @@ class OpcUaLinkSource:
         params.SamplingInterval = float(self.link.sampling_interval_ms)
         params.QueueSize = 1
         params.DiscardOldest = True
-        if deadband > 0:
+        if deadband > 0 and self.server_deadband:
             params.Filter = ua.DataChangeFilter(
                 Trigger=ua.DataChangeTrigger.StatusValue,
                 DeadbandType=ua.DeadbandType.Absolute,

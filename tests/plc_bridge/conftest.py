@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.points import ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.plc_bridge.base import TagSource
+from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import free_port
 from tests.plc_bridge.modbus_server import PlainModbusServer
 
@@ -71,3 +75,45 @@ def boiler_config(config: PlantConfig, modbus_server: PlainModbusServer) -> Plan
     """The default plant with its Modbus link pointed at the test server."""
     link = config.links["boiler"].model_copy(update={"port": modbus_server.port})
     return config.model_copy(update={"links": {**config.links, "boiler": link}})
+
+
+SIM_USER, SIM_PASSWORD = "bridge", "correct horse battery"
+
+
+def with_ports(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantConfig:
+    """``cfg`` with its Modbus link on ``modbus_port`` and its OPC UA link on ``opcua_port``."""
+    links = {}
+    for name, link in cfg.links.items():
+        if isinstance(link, ModbusLink):
+            links[name] = link.model_copy(update={"port": modbus_port})
+        else:
+            links[name] = link.model_copy(update={"endpoint": f"opc.tcp://127.0.0.1:{opcua_port}/chaufferie"})
+    return cfg.model_copy(update={"links": links})
+
+
+@pytest.fixture
+async def sim(
+    config: PlantConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SimulatorServers]:
+    """The simulator's real servers on loopback (manual steps), with credentials in the environment."""
+    monkeypatch.setenv("CHAUFFERIE_OPCUA_USER", SIM_USER)
+    monkeypatch.setenv("CHAUFFERIE_OPCUA_PASSWORD", SIM_PASSWORD)
+    modbus_port, opcua_port = free_port(), free_port()
+    cfg = with_ports(config, modbus_port, opcua_port)
+    servers = SimulatorServers(
+        cfg, modbus_port=modbus_port, opcua_port=opcua_port, data_dir=tmp_path / "sim", speed=None
+    )
+    async with servers:
+        yield servers
+
+
+@pytest.fixture
+def plant_config(sim: SimulatorServers) -> PlantConfig:
+    """The configuration pointing at the simulator, its OPC UA certificate trusted by the bridge."""
+    cfg = sim.cfg
+    for link in cfg.links.values():
+        if isinstance(link, OpcUaLink):
+            trusted = cfg.data_path(link.trusted_server_certs_dir)
+            trusted.mkdir(parents=True, exist_ok=True)
+            shutil.copy(sim.server_certificate, trusted / "simulator.der")
+    return cfg

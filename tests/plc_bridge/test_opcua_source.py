@@ -1,0 +1,136 @@
+"""The OPC UA source against the simulator's secured server, with the real asyncua client."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.points import OpcUaLink
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality
+from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
+from chaufferie.simulations.server import SimulatorServers
+from tests.plc_bridge.conftest import advance_until, eventually, running
+
+
+def hydraulic(cfg: PlantConfig, bus: Bus, clock: VirtualClock, **changes: object) -> OpcUaLinkSource:
+    link = cfg.links["hydraulic"]
+    assert isinstance(link, OpcUaLink)
+    return OpcUaLinkSource(
+        "hydraulic", link.model_copy(update=changes), cfg.points_of("hydraulic"), bus, clock, cfg
+    )
+
+
+def all_good(bus: Bus, cfg: PlantConfig) -> bool:
+    return all((tv := bus.latest(p.name)) is not None and tv.good for p in cfg.points_of("hydraulic"))
+
+
+async def test_startup_read_puts_every_hydraulic_point_on_the_bus_with_server_timestamps(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    source = hydraulic(plant_config, bus, clock)
+    async with running(source):
+        await eventually(lambda: all_good(bus, plant_config), within=10)
+        served = sim.values()
+        for p in plant_config.points_of("hydraulic"):
+            if p.name == "hydraulic.heartbeat":
+                continue
+            assert bus.latest(p.name).value == pytest.approx(served[p.name], rel=1e-6), p.name  # type: ignore[union-attr]
+        await eventually(lambda: source.state is LinkState.UP)
+        assert source.subscription is not None
+
+
+async def test_a_value_changed_in_the_simulator_reaches_the_bus_by_subscription(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    source = hydraulic(plant_config, bus, clock)
+    async with running(source):
+        await eventually(lambda: all_good(bus, plant_config), within=10)
+        before = source.notifications
+        sim.force("buffer.temp_top", 71.25)
+        await sim.publish()
+        await eventually(lambda: bus.latest("buffer.temp_top").value == 71.25)  # type: ignore[union-attr]
+        assert source.notifications > before
+
+
+async def test_nan_and_bad_status_from_the_server_make_points_bad(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    source = hydraulic(plant_config, bus, clock)
+    async with running(source):
+        await eventually(lambda: all_good(bus, plant_config), within=10)
+        sim.force("buffer.temp_middle", math.nan)
+        sim.plant.inject("COM-CPT")  # heat meter served with a Bad status
+        await sim.publish()
+        await eventually(lambda: bus.latest("buffer.temp_middle").quality is Quality.BAD)  # type: ignore[union-attr]
+        await eventually(lambda: bus.latest("meter.power").quality is Quality.BAD)  # type: ignore[union-attr]
+        assert bus.latest("buffer.temp_top").good  # type: ignore[union-attr]
+
+
+async def test_server_stopped_turns_points_bad_then_session_and_subscription_are_restored(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    events = bus.subscribe(LinkEvent)
+    source = hydraulic(plant_config, bus, clock)
+    async with running(source):
+        await eventually(lambda: all_good(bus, plant_config), within=10)
+        await sim.stop_server("hydraulic")
+        await eventually(
+            lambda: all(bus.latest(p.name).stale for p in plant_config.points_of("hydraulic")),  # type: ignore[union-attr]
+            within=10,
+        )
+        assert bus.latest("buffer.temp_top").quality is Quality.BAD  # type: ignore[union-attr]
+        await sim.start_server("hydraulic")
+        await advance_until(clock, lambda: source.sessions == 2, step=2.0, max_steps=20, settle=1.0)
+        sim.force("buffer.temp_bottom", 44.5)
+        await sim.publish()
+        await eventually(lambda: bus.latest("buffer.temp_bottom").value == 44.5, within=5)  # type: ignore[union-attr]
+        assert bus.latest("buffer.temp_bottom").good  # type: ignore[union-attr]
+    states = [(e.previous, e.state) for e in events.drain() if isinstance(e, LinkEvent)]
+    assert states == [
+        (LinkState.CONNECTING, LinkState.UP),
+        (LinkState.UP, LinkState.DOWN),
+        (LinkState.DOWN, LinkState.UP),
+    ]
+
+
+async def test_session_watchdog_keeps_a_healthy_session(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    events = bus.subscribe(LinkEvent)
+    source = hydraulic(plant_config, bus, clock, watchdog_interval_s=0.2, session_timeout_s=10)
+    async with running(source):
+        await eventually(lambda: all_good(bus, plant_config), within=10)
+        client = source._client
+        assert client is not None
+        assert client._watchdog_intervall == 0.2
+        assert client.session_timeout == 10_000
+        # a dozen health probes pass (real time: the watchdog runs on the network's clock)
+        with pytest.raises(AssertionError):
+            await eventually(lambda: source.state is not LinkState.UP, within=2.5)
+        assert source.sessions == 1
+    assert [e.state for e in events.drain() if isinstance(e, LinkEvent)] == [LinkState.UP]
+
+
+async def test_frozen_hydraulic_heartbeat_makes_its_points_uncertain_then_bad(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    sim.force("hydraulic.heartbeat", 7)
+    await sim.publish()
+    source = hydraulic(plant_config, bus, clock)  # heartbeat_timeout_s: 10
+
+    def quality() -> Quality:
+        return bus.latest("network.pressure").quality  # type: ignore[union-attr]
+
+    async with running(source):
+        await eventually(lambda: all_good(bus, plant_config), within=10)
+        await advance_until(clock, lambda: quality() is Quality.UNCERTAIN, max_steps=11, settle=0.2)
+        await eventually(lambda: source.state is LinkState.DEGRADED)
+        await advance_until(clock, lambda: quality() is Quality.BAD, max_steps=11, settle=0.2)
+        sim.force("hydraulic.heartbeat", 8)
+        await sim.publish()
+        await advance_until(clock, lambda: quality() is Quality.GOOD, settle=0.5)
+        await eventually(lambda: source.state is LinkState.UP)
