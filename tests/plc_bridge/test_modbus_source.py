@@ -188,10 +188,10 @@ async def test_frozen_plc_heartbeat_makes_the_link_uncertain_then_bad_until_it_m
 
     async with running(source):
         await eventually(lambda: good(bus, "wood.outlet_temp"))
-        await advance_until(clock, lambda: quality() is Quality.UNCERTAIN, max_steps=11)
+        await advance_until(clock, lambda: quality() is Quality.UNCERTAIN, max_steps=11, settle=0.15)
         assert clock.monotonic() >= 10
         await eventually(lambda: source.state is LinkState.DEGRADED)
-        await advance_until(clock, lambda: quality() is Quality.BAD, max_steps=11)
+        await advance_until(clock, lambda: quality() is Quality.BAD, max_steps=11, settle=0.15)
         assert clock.monotonic() >= 20
         await modbus_server.set(IR, 7, [43])
         await advance_until(clock, lambda: quality() is Quality.GOOD)

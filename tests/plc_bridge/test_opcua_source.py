@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
@@ -97,20 +98,31 @@ async def test_server_stopped_turns_points_bad_then_session_and_subscription_are
     ]
 
 
-async def test_session_watchdog_keeps_a_healthy_session(
+async def stall_loop(times: int, busy_s: float = 0.25, pause_s: float = 0.2) -> None:
+    """A slow event loop: hog it ``busy_s`` at a time (CPU, not sleeping), ``times`` times."""
+    loop = asyncio.get_running_loop()
+    for _ in range(times):
+        end = loop.time() + busy_s
+        while loop.time() < end:
+            pass
+        await asyncio.sleep(pause_s)
+
+
+async def test_session_watchdog_keeps_a_healthy_session_through_a_slow_loop(
     plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
     events = bus.subscribe(LinkEvent)
-    source = hydraulic(plant_config, bus, clock, watchdog_interval_s=0.2, session_timeout_s=10)
+    source = hydraulic(plant_config, bus, clock, watchdog_interval_s=1.0, session_timeout_s=10)
     async with running(source):
         await eventually(lambda: all_good(bus, plant_config), within=10)
         client = source._client
         assert client is not None
-        assert client._watchdog_intervall == 0.2
+        assert client._watchdog_intervall == 1.0  # asyncua's default probe is 1 s; the plant's is 5 s
         assert client.session_timeout == 10_000
-        # a dozen health probes pass (real time: the watchdog runs on the network's clock)
-        with pytest.raises(AssertionError):
-            await eventually(lambda: source.state is not LinkState.UP, within=2.5)
+        started = asyncio.get_running_loop().time()
+        await stall_loop(10)  # ≈ 4.5 s: several health probes while the loop stutters
+        assert asyncio.get_running_loop().time() - started >= 3 * client._watchdog_intervall
+        assert source.state is LinkState.UP
         assert source.sessions == 1
     assert [e.state for e in events.drain() if isinstance(e, LinkEvent)] == [LinkState.UP]
 
