@@ -52,7 +52,8 @@ MESSAGES: Texts = {
         "fr": "{site} P{priority} {code} {time} {label}",
         "en": "{site} P{priority} {code} {time} {label}",
     },
-    "sms_link": {"fr": " Acq: {link}", "en": " Ack: {link}"},
+    "sms_link": {"fr": " Acq: OK {reply} ou {link}", "en": " Ack: OK {reply} or {link}"},
+    "sms_list": {"fr": " {link}", "en": " {link}"},
     "body_intro": {
         "fr": "Alarme {code} (priorité {priority}) sur {site} à {time} :",
         "en": "Alarm {code} (priority {priority}) at {site}, {time}:",

@@ -118,6 +118,9 @@ class Dispatcher:
             )
         )
         for r in reqs:
-            if r.step not in r.occ.notified_steps:
-                r.occ.notified_steps.append(r.step)
+            if r.step not in r.occ.notified_steps or contact.id not in r.occ.recipients:
+                if r.step not in r.occ.notified_steps:
+                    r.occ.notified_steps.append(r.step)
+                if contact.id not in r.occ.recipients:
+                    r.occ.recipients.append(contact.id)
                 self.engine.store.save(r.occ)

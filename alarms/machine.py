@@ -103,6 +103,7 @@ class Occurrence:
     chattering: bool = False
     flood_id: str | None = None
     notified_steps: list[int] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
 
     # guards (pure) and actions named in TRANSITIONS

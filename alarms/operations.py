@@ -60,6 +60,8 @@ class AlarmView:
     shelve_reason: str
     shelved_by: str | None
     comments: tuple[Comment, ...]
+    recipients: tuple[str, ...] = ()
+    """Contacts this occurrence was sent to (ids), in the order they were reached."""
 
 
 class AlarmOperations:
@@ -85,7 +87,7 @@ class AlarmOperations:
             alarm.label_fr, alarm.label_en, occ.message, occ.message_en, occ.value, dict(occ.values),
             live, occ.oil_role, occ.latched, alarm.resettable, occ.chattering, occ.flood_id,
             occ.acked_by, occ.acked_at, occ.shelved_until, occ.shelve_reason, occ.shelved_by,
-            tuple(occ.comments),
+            tuple(occ.comments), tuple(occ.recipients),
         )
 
     def reset_permitted(self, occurrence_id: str) -> bool:

@@ -9,11 +9,14 @@ acknowledgement link — to fit 160 characters.
 from __future__ import annotations
 
 import html
+import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from chaufferie.alarms.ack_links import reply_code
 from chaufferie.alarms.catalogue import MESSAGES, text
 from chaufferie.alarms.machine import Occurrence
 from chaufferie.config.alarming import AlarmDefinition
@@ -27,6 +30,8 @@ GSM7_EXTENDED = frozenset("^{}\\[~]|€")
 _TRANSLIT = {"°": "", "–": "-", "—": "-", "’": "'", "‘": "'", "«": '"', "»": '"', "…": "...",
              "\u00a0": " ", "\u202f": " ", "œ": "oe", "Œ": "OE", "ç": "c"}
 SMS_LIMIT = 160
+SEGMENT = 153
+"""GSM-7 characters per segment of a concatenated SMS."""
 
 
 @dataclass(frozen=True)
@@ -84,19 +89,33 @@ def to_gsm7(s: str) -> str:
         else:
             base = unicodedata.normalize("NFKD", ch)[0]
             out.append(base if base in GSM7 else "?")
-    return " ".join("".join(out).split())
+    return re.sub(r"\s+", " ", "".join(out))
 
 
-def fit_sms(body: str, tail: str = "", limit: int = SMS_LIMIT) -> str:
-    """GSM-7 ``body`` shortened (with ``…`` as ``...``) so that ``body + tail`` fits ``limit``."""
+def fit_sms(body: str, tail: str = "", limit: int = SMS_LIMIT, min_body: int = 60) -> str:
+    """GSM-7 ``body + tail``, the body shortened (``...``) to fit one SMS of ``limit``.
+
+    When ``tail`` (the link) is too long to leave ``min_body`` characters of text in one SMS,
+    the message takes as few 153-character segments as hold the tail and that much text.
+    """
     body, tail = to_gsm7(body), to_gsm7(tail) if tail else ""
-    room = limit - (gsm7_length(tail) or len(tail))
-    if (gsm7_length(body) or len(body)) <= room:
+    body_len, tail_len = _len7(body), _len7(tail)
+    if body_len + tail_len <= limit:
+        return body + tail
+    if tail_len + min(body_len, min_body) > limit:
+        limit = SEGMENT * math.ceil((tail_len + min(body_len, min_body)) / SEGMENT)
+    room = limit - tail_len
+    if body_len <= room:
         return body + tail
     cut = body
-    while cut and (gsm7_length(cut + "...") or len(cut) + 3) > room:
+    while cut and _len7(cut) + 3 > room:
         cut = cut[:-1]
     return cut.rstrip() + "..." + tail
+
+
+def _len7(s: str) -> int:
+    n = gsm7_length(s)
+    return len(s) if n is None else n
 
 
 def _lang_pick(lang: str, fr: str, en: str) -> str:
@@ -115,7 +134,7 @@ def render_alarm(
     short = occ.short.get(lang) or message
     sms = fit_sms(
         text(MESSAGES, "sms", lang, **common, label=short, time=when.strftime("%H:%M")),
-        text(MESSAGES, "sms_link", lang, link=link) if link else "",
+        text(MESSAGES, "sms_link", lang, link=link, reply=reply_code(occ.id)) if link else "",
     )
     lines = [text(MESSAGES, "body_intro", lang, **common, time=stamp), "", message]
     if message != label:
@@ -140,7 +159,7 @@ def render_digest(site: Site, items: Sequence[tuple[Occurrence, AlarmDefinition]
     codes = sorted({o.code for o, _ in items})
     common = {"site": site.id, "count": len(items)}
     sms = fit_sms(text(MESSAGES, "digest_sms", lang, **common, codes=" ".join(codes)),
-                  text(MESSAGES, "sms_link", lang, link=link) if link else "")
+                  text(MESSAGES, "sms_list", lang, link=link) if link else "")
     lines = [text(MESSAGES, "digest_intro", lang, count=len(items), site=site.name), ""]
     for occ, alarm in sorted(items, key=lambda i: (i[0].priority, i[0].raised_at)):
         when = occ.raised_at.astimezone(site.tz).strftime("%H:%M")

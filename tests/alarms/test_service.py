@@ -1,0 +1,142 @@
+"""The alarm service over time: working-hours policy, restarts, NOT-DEF, daily test, dead-man."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from aiohttp import web
+
+from chaufferie.alarms.service import AlarmService
+from chaufferie.alarms.store import OutboxStatus
+from chaufferie.config.alarming import TwilioSettings
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import AlarmState, AlarmTransition
+from tests.alarms.helpers import publish_tag, running, settle, with_providers
+from tests.conftest import free_port
+from tests.support.smtp_server import SmtpTestServer
+from tests.support.twilio_standin import TwilioStandIn
+
+
+def _codes(sub_messages: list[object], state: AlarmState) -> list[str]:
+    return [m.code for m in sub_messages if isinstance(m, AlarmTransition) and m.state is state]
+
+
+async def test_p3_at_night_waits_for_working_hours_and_goes_by_email_only(
+    config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    async with running(AlarmService(config, bus, clock)) as service:
+        publish_tag(bus, clock, "ash.bin_full", True)  # 03:00 Monday in Paris
+        await settle(service, clock, 4 * 3600, step=60)
+        assert service.store.outbox() == []
+        await settle(service, clock, 3600 + 60, step=60)  # 08:01 in Paris
+        items = service.store.outbox()
+    # 08:01 on Monday: the week of Bernard has just begun
+    assert [(i.channel, i.contact_id, i.code) for i in items] == [("email", "tech-bernard", "CEN-PLN")]
+
+
+async def test_queued_email_survives_a_restart_and_is_sent_once(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, smtp_server: SmtpTestServer
+) -> None:
+    cfg = with_providers(config, None, smtp_server.settings())
+    smtp_server.stop()
+    async with running(AlarmService(cfg, bus, clock)) as first:
+        publish_tag(bus, clock, "wood.state", 7)
+        await settle(first, clock, 15)
+        [item] = [i for i in first.outbox.pending() if i.channel == "email"]
+    smtp_server.start()
+    async with running(AlarmService(cfg, bus, clock)) as second:
+        await settle(second, clock, 60)
+        assert [i.status for i in second.store.outbox() if i.key == item.key] == [OutboxStatus.SENT]
+    assert len(smtp_server.texts_to("julien.martin@example.org")) == 1
+
+
+async def test_notdef_returns_to_normal_once_sms_works_again(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, twilio_standin: TwilioStandIn
+) -> None:
+    cfg = with_providers(config, TwilioSettings(from_number="+33700000000",
+                                                api_base_url=twilio_standin.base_url), None)
+    cfg = cfg.model_copy(update={"notifiers": cfg.notifiers.model_copy(update={"max_attempts": 2})})
+    tap = bus.subscribe(AlarmTransition)
+    twilio_standin.down = True
+    async with running(AlarmService(cfg, bus, clock)) as service:
+        publish_tag(bus, clock, "wood.state", 7)
+        await settle(service, clock, 30)
+        assert "NOT-DEF" in _codes(tap.drain(), AlarmState.UNACKED)
+        twilio_standin.down = False
+        publish_tag(bus, clock, "oil.fault", True)
+        await settle(service, clock, 200, step=5)
+    assert "NOT-DEF" in _codes(tap.drain(), AlarmState.RTN_UNACKED)
+    assert twilio_standin.bodies_to("+33612345678") != []
+
+
+async def test_daily_test_message_goes_to_the_on_call_person_at_nine(
+    config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    async with running(AlarmService(config, bus, clock)) as service:
+        await settle(service, clock, 6 * 3600 - 60, step=300)  # 07:59 UTC = 08:59 in Paris
+        assert service.store.outbox() == []
+        await settle(service, clock, 120, step=10)
+        items = service.store.outbox()
+    assert sorted((i.channel, i.contact_id) for i in items) == [
+        ("email", "tech-bernard"), ("sms", "tech-bernard")  # Monday 09:00: Bernard's week began at 08:00
+    ]
+    assert all(i.status is OutboxStatus.SENT for i in items)
+    assert "test quotidien" in items[0].text
+
+
+@pytest.fixture
+async def ping_server() -> AsyncIterator[tuple[str, list[str]]]:
+    hits: list[str] = []
+
+    async def ping(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/ping/chaufferie", ping)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/ping/chaufferie", hits
+    finally:
+        await runner.cleanup()
+
+
+async def test_dead_man_raises_sup_hbt_when_the_engine_stops_and_pings_only_while_alive(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, ping_server: tuple[str, list[str]]
+) -> None:
+    url, hits = ping_server
+    cfg = config.model_copy(update={"notifiers": config.notifiers.model_copy(
+        update={"watchdog_ping_url": url, "daily_test_time": None})})
+    tap = bus.subscribe(AlarmTransition)
+    service = AlarmService(cfg, bus, clock)
+    async with service:
+        watchdog = asyncio.create_task(service.watchdog.run())  # no ticker: the engine is "stuck"
+        outbox = asyncio.create_task(service.outbox.run())
+        for _ in range(4):
+            await clock.advance(30)
+            await asyncio.sleep(0.05)  # the real HTTP ping
+        assert _codes(tap.drain(), AlarmState.UNACKED) == []
+        assert len(hits) == 4
+        await clock.advance(60)
+        assert _codes(tap.drain(), AlarmState.UNACKED) == ["SUP-HBT"]
+        pings_while_silent = len(hits)
+        service.tick()  # evaluation resumes
+        await clock.advance(30)
+        await asyncio.sleep(0.05)
+        assert _codes(tap.drain(), AlarmState.RTN_UNACKED) == ["SUP-HBT"]
+        for task in (watchdog, outbox):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert pings_while_silent == 4
+    assert len(hits) == 5
+    assert clock.now() > datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
