@@ -1,0 +1,75 @@
+"""The alarms service and the PLC bridge behind the HMI's ``AlarmActions`` port.
+
+Acknowledge, shelve, unshelve and comment go to the alarm operations (which audit them).
+*Reset* means two things in the plant: a latched alarm (STB, burn-back) is reset in the alarm
+state machine once it is back to normal and acknowledged; a resettable PLC fault (wood boiler
+fault, jammed screw, oil boiler fault) is reset by pulsing its reset point through the bridge,
+confirmed by read-back. Alarms that are neither are refused.
+"""
+
+from __future__ import annotations
+
+from chaufferie.alarms.errors import AlarmError
+from chaufferie.alarms.operations import AlarmOperations
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import AlarmState, Command, CommandStatus, Context
+from chaufferie.hmi.ports import CommandSender, Outcome
+
+
+class HmiAlarmActions:
+    """``AlarmActions`` over :class:`AlarmOperations` and the bridge."""
+
+    def __init__(self, cfg: PlantConfig, ops: AlarmOperations, commands: CommandSender | None) -> None:
+        self._cfg = cfg
+        self._ops = ops
+        self._commands = commands
+
+    async def acknowledge(self, occurrence_id: str, context: Context, comment: str = "") -> Outcome:
+        try:
+            await self._ops.acknowledge(occurrence_id, context, comment)
+        except AlarmError as exc:
+            return Outcome(False, str(exc))
+        return Outcome(True)
+
+    async def shelve(self, occurrence_id: str, context: Context, reason: str, duration_s: float) -> Outcome:
+        try:
+            await self._ops.shelve(occurrence_id, context, duration_s / 60.0, reason)
+        except AlarmError as exc:
+            return Outcome(False, str(exc))
+        return Outcome(True)
+
+    async def unshelve(self, occurrence_id: str, context: Context) -> Outcome:
+        try:
+            await self._ops.unshelve(occurrence_id, context)
+        except AlarmError as exc:
+            return Outcome(False, str(exc))
+        return Outcome(True)
+
+    async def comment(self, occurrence_id: str, context: Context, text: str) -> Outcome:
+        try:
+            await self._ops.comment(occurrence_id, context, text)
+        except AlarmError as exc:
+            return Outcome(False, str(exc))
+        return Outcome(True)
+
+    async def reset(self, occurrence_id: str, context: Context) -> Outcome:
+        try:
+            view = self._ops.detail(occurrence_id)
+            if view.state is AlarmState.LATCHED:
+                await self._ops.reset(occurrence_id, context)
+                return Outcome(True)
+        except AlarmError as exc:
+            return Outcome(False, str(exc))
+        if not view.resettable:
+            return Outcome(False, "réarmement à distance non autorisé / remote reset not allowed")
+        if self._commands is None:
+            return Outcome(False, "liaison automate indisponible / PLC link unavailable")
+        alarm = self._cfg.alarm(view.code)
+        point = alarm.reset_point or self._cfg.io.wood_fault_reset
+        now = self._ops.engine.clock.now()
+        command = Command(point, True, now, context.child("hmi.reset"), f"reset {view.code}")
+        result = await self._commands.execute(command)
+        if result.status is not CommandStatus.CONFIRMED:
+            return Outcome(False, result.message or result.status.value)
+        return Outcome(True, f"{point} réarmé / reset")
+
