@@ -22,7 +22,23 @@ SUBCOMMANDS = (
     "sim",
     "user",
     "report",
+    "run",
+    "demo",
 )
+
+
+NOISY_LOGGERS = (
+    "asyncua",
+    "pymodbus",
+    "uvicorn",
+    "nicegui",
+    "aiosmtplib",
+    "twilio",
+    "httpx",
+    "alembic",
+    "transitions",
+)
+"""Libraries that log every request at INFO: quiet unless ``--verbose``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        for noisy in NOISY_LOGGERS:
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:

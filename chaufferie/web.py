@@ -42,8 +42,14 @@ class WebServer:
 
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", lifespan="on", access_log=False,
-            proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips="127.0.0.1",
         )
         self.server = _QuietServer(config)
         self.host = host

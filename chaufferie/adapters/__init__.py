@@ -2,7 +2,7 @@
 
 The HMI declares small Protocols (:mod:`chaufferie.hmi.ports`); the layers below offer their
 own APIs. These adapters join them without either side importing the other's internals:
-``auth`` (access control → ``Authenticator``, ``UserAdmin``), ``alarms`` (alarm operations +
+``alarms`` (alarm operations +
 remote reset → ``AlarmActions``), ``history`` (historian → ``HistoryQueries``), ``scenarios``
 (the simulator's runtime control → ``ScenarioRunner``).
 """

@@ -72,4 +72,3 @@ class HmiAlarmActions:
         if result.status is not CommandStatus.CONFIRMED:
             return Outcome(False, result.message or result.status.value)
         return Outcome(True, f"{point} réarmé / reset")
-

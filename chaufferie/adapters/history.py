@@ -49,8 +49,14 @@ def _record(e: HistoryEntry) -> HistoryRecord:
     detail = e.kind if not e.oil_role else f"{e.kind} ({e.oil_role})"
     occurrence = e.details.get("occurrence_id") if isinstance(e.details, dict) else None
     return HistoryRecord(
-        time=e.time, kind=kind, what=e.message or e.kind, detail=detail, code=e.code,
-        priority=e.priority, user=e.user, channel=e.channel,
+        time=e.time,
+        kind=kind,
+        what=e.message or e.kind,
+        detail=detail,
+        code=e.code,
+        priority=e.priority,
+        user=e.user,
+        channel=e.channel,
         occurrence_id=occurrence if isinstance(occurrence, str) else None,
     )
 
@@ -66,8 +72,14 @@ class HmiHistory:
     def _filter(self, q: EventQuery) -> HistoryFilter:
         types = tuple(sorted({_TYPES[k] for k in q.kinds}))
         return HistoryFilter(
-            start=q.start, end=q.end, types=types, code=q.code, priority=q.priority,
-            user=q.user, text=q.text or None, site_id=self.cfg.site.id,
+            start=q.start,
+            end=q.end,
+            types=types,
+            code=q.code,
+            priority=q.priority,
+            user=q.user,
+            text=q.text or None,
+            site_id=self.cfg.site.id,
         )
 
     async def events(self, query: EventQuery) -> list[HistoryRecord]:
@@ -85,22 +97,48 @@ class HmiHistory:
         out: list[HistoryRecord] = []
         with self.engine.connect() as conn:
             for row in conn.execute(select(t).where(t.c.occurrence_id == occurrence_id)).mappings():
-                out.append(HistoryRecord(
-                    row["time"], RecordKind.ALARM, row["message"] or row["state"],
-                    f"{row['previous']} → {row['state']} ({row['trigger']})", row["code"], row["priority"],
-                    row.get("user"), row.get("channel"), occurrence_id,
-                ))
+                out.append(
+                    HistoryRecord(
+                        row["time"],
+                        RecordKind.ALARM,
+                        row["message"] or row["state"],
+                        f"{row['previous']} → {row['state']} ({row['trigger']})",
+                        row["code"],
+                        row["priority"],
+                        row.get("user"),
+                        row.get("channel"),
+                        occurrence_id,
+                    )
+                )
             for row in conn.execute(select(n).where(n.c.occurrence_id == occurrence_id)).mappings():
-                out.append(HistoryRecord(
-                    row["time"], RecordKind.NOTIFICATION, f"{row['medium']} → {row['recipient']}",
-                    row["status"], row["code"], None, None, row["medium"], occurrence_id,
-                ))
+                out.append(
+                    HistoryRecord(
+                        row["time"],
+                        RecordKind.NOTIFICATION,
+                        f"{row['medium']} → {row['recipient']}",
+                        row["status"],
+                        row["code"],
+                        None,
+                        None,
+                        row["medium"],
+                        occurrence_id,
+                    )
+                )
             actions = select(a).where(or_(a.c.target == occurrence_id))
             for row in conn.execute(actions).mappings():
-                out.append(HistoryRecord(
-                    row["time"], RecordKind.ACTION, row["kind"], row["result"], None, None,
-                    row.get("user"), row.get("channel"), occurrence_id,
-                ))
+                out.append(
+                    HistoryRecord(
+                        row["time"],
+                        RecordKind.ACTION,
+                        row["kind"],
+                        row["result"],
+                        None,
+                        None,
+                        row.get("user"),
+                        row.get("channel"),
+                        occurrence_id,
+                    )
+                )
         return sorted(out, key=lambda r: r.time)
 
     async def trend(self, points: Sequence[str], start: datetime, end: datetime) -> list[TrendSeries]:
@@ -109,7 +147,10 @@ class HmiHistory:
         return [
             TrendSeries(
                 name,
-                [TrendPoint(tp.time, tp.value, tp.value is not None and tp.good_ratio >= 0.5) for tp in t.points],
+                [
+                    TrendPoint(tp.time, tp.value, tp.value is not None and tp.good_ratio >= 0.5)
+                    for tp in t.points
+                ],
                 units.get(name, ""),
             )
             for name, t in found.items()
@@ -147,7 +188,11 @@ class HmiHistory:
             "oil_mwh": [(m.period.label, m.oil_heat_mwh) for m in built.months],
         }
         return Report(
-            f"{self.cfg.site.name} — {period}", built.period.start, built.period.end, values, series,
+            f"{self.cfg.site.name} — {period}",
+            built.period.start,
+            built.period.end,
+            values,
+            series,
             {"oil_reasons": dict(built.oil_reasons)},
         )
 

@@ -60,7 +60,9 @@ class SimulatorControl:
                 index = await client.get_namespace_index(SIM_NAMESPACE)
                 command = client.get_node(ua.NodeId(ua.String(COMMAND_NODE), ua.Int16(index)))
                 await command.write_value(ua.DataValue(ua.Variant(text, ua.VariantType.String)))
-                status = await client.get_node(ua.NodeId(ua.String(STATUS_NODE), ua.Int16(index))).read_value()
+                status = await client.get_node(
+                    ua.NodeId(ua.String(STATUS_NODE), ua.Int16(index))
+                ).read_value()
             except (OSError, TimeoutError, ua.UaError, ValueError) as exc:
                 return Outcome(False, f"commande refusée / command refused: {exc}")
             finally:

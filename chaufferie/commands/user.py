@@ -108,8 +108,13 @@ def _prepare(args: argparse.Namespace) -> Change:
 def _add_change(args: argparse.Namespace, password: str, pin: str | None) -> Change:
     def add(users: UserService, ctx: Context) -> str:
         user = users.add(
-            args.username, Role(args.role), password, ctx,
-            display_name=args.name, pin=pin, contact_id=args.contact,
+            args.username,
+            Role(args.role),
+            password,
+            ctx,
+            display_name=args.name,
+            pin=pin,
+            contact_id=args.contact,
         )
         return f"{user.username}: created ({user.role.value})"
 

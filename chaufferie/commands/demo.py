@@ -1,0 +1,186 @@
+"""``chaufferie demo``: the simulator and the whole system on loopback, on embedded defaults.
+
+What ``make demo`` runs. It keeps everything in one data folder (``data/demo`` unless told):
+the SQLite database, the local outbox where SMS and emails land when no provider is set, the
+simulator's and the bridge's certificates, and the demo's own secrets (``demo-secrets.json``,
+mode 600, generated on first run — real deployments take secrets from the environment).
+The first run creates an administrator and a technician and prints their passwords once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from chaufferie.commands.run import add_common_arguments, load, serve
+from chaufferie.config.points import ModbusLink, OpcUaLink
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import Context, Role
+from chaufferie.simulations.scenarios import SCENARIOS
+from chaufferie.wiring import Runtime, build_runtime
+
+DEMO_TECHNICIAN = ("technicien", "tech-martin", "Julien Martin")
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "demo", help="simulator + system on loopback / démonstration complète"
+    )
+    add_common_arguments(p)
+    p.set_defaults(data_dir="data/demo")
+    p.add_argument("--scenario", default="nominal", choices=list(SCENARIOS), help="simulator scenario")
+    p.add_argument("--speed", type=float, default=1.0, help="simulator speed (model s per wall s)")
+    p.set_defaults(func=run)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def demo_secrets(data_dir: Path) -> dict[str, str]:
+    """The demo's secrets, generated once and kept (mode 600) in the data folder."""
+    path = data_dir / "demo-secrets.json"
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return stored
+    values = {
+        "CHAUFFERIE_SECRET_KEY": secrets.token_urlsafe(32),
+        "CHAUFFERIE_OPCUA_USER": "chaufferie",
+        "CHAUFFERIE_OPCUA_PASSWORD": secrets.token_urlsafe(18),
+    }
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(values, indent=2), encoding="utf-8")
+    return values
+
+
+def on_loopback(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantConfig:
+    """``cfg`` with its PLC links moved to the demo simulator's ports on 127.0.0.1."""
+    links: dict[str, Any] = {}
+    for name, link in cfg.links.items():
+        if isinstance(link, ModbusLink):
+            links[name] = link.model_copy(update={"host": "127.0.0.1", "port": modbus_port})
+        elif isinstance(link, OpcUaLink):
+            path = link.endpoint.split("/", 3)[3] if link.endpoint.count("/") >= 3 else ""
+            links[name] = link.model_copy(update={"endpoint": f"opc.tcp://127.0.0.1:{opcua_port}/{path}"})
+    return cfg.model_copy(update={"links": links})
+
+
+def start_simulator(
+    args: argparse.Namespace, data_dir: Path, modbus_port: int, opcua_port: int, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "chaufferie.cli",
+        "sim",
+        "--scenario",
+        args.scenario,
+        "--speed",
+        str(args.speed),
+        "--modbus-port",
+        str(modbus_port),
+        "--opcua-port",
+        str(opcua_port),
+        "--data-dir",
+        str(data_dir / "sim"),
+    ]
+    if args.config:
+        command += ["--config", args.config]
+    return subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and module
+
+
+def wait_for_simulator(
+    sim: subprocess.Popen[bytes], data_dir: Path, port: int, timeout_s: float = 90
+) -> Path:
+    """Wait until the simulator's OPC UA port answers; return its certificate to pin."""
+    cert = data_dir / "sim" / "pki" / "sim-server-cert.der"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if sim.poll() is not None:
+            raise RuntimeError(f"the simulator exited with code {sim.returncode}")
+        if cert.exists() and not _port_free("127.0.0.1", port):
+            return cert
+        time.sleep(0.2)
+    raise RuntimeError(f"the simulator did not start within {timeout_s:.0f} s")
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **demo_secrets(data_dir)}
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("CHAUFFERIE_", "TWILIO_"))})
+    args.data_dir = str(data_dir)
+    base = load(args)
+    if base is None:
+        return 1
+    host, port = args.host or base.hmi.host, args.port or base.hmi.port
+    if not _port_free(host, port):
+        print(f"port {port} on {host} is taken: try `chaufferie demo --port 8081`", file=sys.stderr)
+        return 1
+    modbus_port, opcua_port = _free_port(), _free_port()
+    public = base.hmi.model_copy(update={"public_url": f"http://{host}:{port}", "host": host, "port": port})
+    cfg = on_loopback(base, modbus_port, opcua_port).model_copy(update={"hmi": public})
+    sim = start_simulator(args, data_dir, modbus_port, opcua_port, env)
+    try:
+        cert = wait_for_simulator(sim, data_dir, opcua_port)
+        for link in cfg.links.values():
+            if isinstance(link, OpcUaLink):
+                trusted = cfg.data_path(link.trusted_server_certs_dir)
+                trusted.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(cert, trusted / "sim-server-cert.der")
+        runtime = build_runtime(cfg, host=host, port=port, simulator_control=True)
+        asyncio.run(serve(runtime, on_started=lambda rt: _welcome(rt, host, port)))
+    finally:
+        sim.terminate()
+        try:
+            sim.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            sim.kill()
+    return 0
+
+
+def _welcome(runtime: Runtime, host: str, port: int) -> None:
+    users = runtime.access.users
+    lines = [f"chaufferie demo — IHM / HMI: http://{host}:{port}"]
+    if not users.list():
+        context = Context(origin="demo", user="system")
+        admin_password = secrets.token_urlsafe(9)
+        users.add("admin", Role.ADMIN, admin_password, context, display_name="Administrateur démo")
+        tech_password, pin = secrets.token_urlsafe(9), f"{secrets.randbelow(10**6):06d}"
+        name, contact, display = DEMO_TECHNICIAN
+        users.add(
+            name, Role.TECHNICIAN, tech_password, context, display_name=display, pin=pin, contact_id=contact
+        )
+        lines += [
+            "Comptes créés (affichés une seule fois) / accounts created (shown once):",
+            f"  admin       mot de passe / password: {admin_password}",
+            f"  {name}  mot de passe / password: {tech_password}   PIN: {pin}",
+        ]
+    outbox = runtime.cfg.data_path(runtime.cfg.notifiers.outbox_dir)
+    lines += [
+        f"SMS et courriels / SMS and email: {outbox}",
+        "Scénarios / scenarios: page « Mise en service » (commissioning). Ctrl-C pour arrêter / to stop.",
+    ]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,143 @@
+"""Build the whole system from a configuration: every layer, wired, under one lifespan.
+
+This is the composition root's one place that knows every concrete class. Secrets are read
+here from the environment (never from files) and handed to the services that need them; a
+missing secret stops the start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from chaufferie.adapters.alarms import HmiAlarmActions
+from chaufferie.adapters.history import HmiHistory
+from chaufferie.adapters.scenarios import SimulatorControl
+from chaufferie.adapters.sms import OutboxSms
+from chaufferie.alarms.ack_links import AckLinks, secret_from_env
+from chaufferie.alarms.service import AlarmService
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import Clock, RealClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.historian.access_store import AccessStore
+from chaufferie.historian.writer import HistorianWriter
+from chaufferie.hmi.access.alarm_adapter import OperationsAccess
+from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
+from chaufferie.hmi.access.services import AccessServices
+from chaufferie.hmi.access.web import build_access_router, security_headers
+from chaufferie.hmi.app import HmiServer
+from chaufferie.hmi.services import HmiServices
+from chaufferie.lifespan import StageName, System
+from chaufferie.plc_bridge.service import Bridge
+from chaufferie.supervisor.service import SupervisorService
+from chaufferie.web import add_health_route
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The wired system and its parts (tests and the demo reach into them)."""
+
+    cfg: PlantConfig
+    bus: Bus
+    clock: Clock
+    system: System
+    historian: HistorianWriter
+    bridge: Bridge
+    supervisor: SupervisorService
+    alarms: AlarmService
+    access: AccessServices
+    app: FastAPI
+    hmi: HmiServer | None
+
+
+class _PlantStoryService:
+    """Keeps the ack page's "what the plant did" lines up to date from the bus."""
+
+    def __init__(self, access: AccessServices, bus: Bus) -> None:
+        self._access = access
+        self._bus = bus
+
+    async def __aenter__(self) -> _PlantStoryService:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def run(self) -> None:
+        await self._access.story.run(self._bus)
+
+
+def build_runtime(
+    cfg: PlantConfig,
+    *,
+    bus: Bus | None = None,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    with_hmi: bool = True,
+    host: str | None = None,
+    port: int | None = None,
+    simulator_control: bool = False,
+) -> Runtime:
+    """Wire every layer for ``cfg``; raises if a needed secret is missing."""
+    env = dict(os.environ if environ is None else environ)
+    bus = bus or Bus()
+    clock = clock or RealClock()
+    secret = secret_from_env(cfg.hmi, env)
+    cfg.data_path(".").mkdir(parents=True, exist_ok=True)
+
+    historian = HistorianWriter(cfg, bus, clock)
+    bridge = Bridge(cfg, bus, clock)
+    supervisor = SupervisorService(cfg, bus, clock)
+    alarms = AlarmService(cfg, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
+    ops = OperationsAccess(alarms.operations)
+    access = AccessServices(
+        cfg,
+        bus,
+        clock,
+        AccessStore(historian.engine),
+        ops,
+        ops,
+        commands=bridge,
+        sms=OutboxSms(cfg, alarms.outbox),
+        environ=env,
+    )
+
+    system = System(bus, clock)
+    system.add("historian", StageName.SINKS, historian)
+    system.add("alarms", StageName.PROCESSORS, alarms)
+    system.add("supervisor", StageName.PROCESSORS, supervisor)
+    system.add("plant-story", StageName.PROCESSORS, _PlantStoryService(access, bus))
+    system.add("plc-bridge", StageName.INPUTS, bridge)
+
+    app = FastAPI(title=f"chaufferie — {cfg.site.name}", docs_url=None, redoc_url=None, openapi_url=None)
+    security_headers(app)
+    add_health_route(app, system.health)
+    app.include_router(build_access_router(access))
+    hmi: HmiServer | None = None
+    if with_hmi:
+        services = HmiServices(
+            config=cfg,
+            bus=bus,
+            clock=clock,
+            auth=HmiAuthenticator(access),
+            alarms=HmiAlarmActions(cfg, alarms.operations, bridge),
+            commands=bridge,
+            history=HmiHistory(cfg, historian.engine),
+            users=HmiUserAdmin(access),
+            scenarios=SimulatorControl(cfg) if simulator_control else None,
+        )
+        hmi = HmiServer(services, secret, app, host=host, port=port)
+        system.add("hmi", StageName.INTERFACE, hmi)
+    return Runtime(cfg, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
+
+
+async def bootstrap_admin(runtime: Runtime, environ: Mapping[str, str] | None = None) -> None:
+    """Create the first admin from the environment when the database has none."""
+    await asyncio.to_thread(runtime.access.users.bootstrap_admin, environ)
