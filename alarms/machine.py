@@ -76,9 +76,12 @@ class Comment:
     text: str
 
 
-@dataclass
+@dataclass(eq=False)
 class Occurrence:
-    """One alarm occurrence: the model the shared machine drives (see module table)."""
+    """One alarm occurrence: the model the shared machine drives (see module table).
+
+    Compared by identity: the machine keeps its models in a list.
+    """
 
     id: str
     code: str
