@@ -36,6 +36,7 @@ NOMINAL_OUTDOOR_C = 8.0
 NOMINAL_SWING_K = 8.0
 AUTO_DELIVERY_BELOW = 0.20
 AUTO_ASH_EMPTY_ABOVE = 0.90
+SILO_FAULTS = frozenset({"SIL-BAS", "SIL-VID"})
 
 
 @dataclass
@@ -190,9 +191,12 @@ class Plant:
     def _service(self) -> None:
         """What the municipal agent does: order chips below 20 %, empty the ash bin at 90 %."""
         feed = self.feed
-        if feed.silo_kg < AUTO_DELIVERY_BELOW * feed.full_kg:
+        if feed.silo_kg < AUTO_DELIVERY_BELOW * feed.full_kg and not self.faults & SILO_FAULTS:
             feed.deliver(feed.full_kg)
-        if feed.ash_kg > AUTO_ASH_EMPTY_ABOVE * self.cfg.plant.ash_bin_capacity_kg:
+        if (
+            feed.ash_kg > AUTO_ASH_EMPTY_ABOVE * self.cfg.plant.ash_bin_capacity_kg
+            and "CEN-PLN" not in self.faults
+        ):
             feed.ash_kg = 0.0
 
     # ---- faults, reads and writes (delegated to their tables) --------------------------

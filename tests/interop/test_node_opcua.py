@@ -1,0 +1,67 @@
+"""node-opcua (an OPC UA stack we did not write) reads our hydraulic module server securely."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from chaufferie.simulations.server import SimulatorServers
+from tests.conftest import REQUIRE_TOOLS, require_tool
+
+pytestmark = pytest.mark.interop
+HERE = Path(__file__).parent
+SCRIPT = HERE / "read_opcua.js"
+
+
+def _node() -> str:
+    node = require_tool("node", "OPC UA interop test")
+    if not (HERE / "node_modules" / "node-opcua-client").is_dir():
+        message = "tests/interop/node_modules missing: run `cd tests/interop && npm install`"
+        if REQUIRE_TOOLS:
+            pytest.fail(message)
+        pytest.skip(message)
+    return node
+
+
+async def _read(sim: SimulatorServers, tmp_path: Path, password: str, *nodes: str) -> tuple[int, str, str]:
+    env = dict(os.environ, CHAUFFERIE_OPCUA_PASSWORD=password)
+    proc = await asyncio.create_subprocess_exec(
+        _node(),
+        str(SCRIPT),
+        sim.opcua_endpoint("hydraulic"),
+        str(sim.server_certificate),
+        str(tmp_path / "node-pki"),
+        "urn:chaufferie:plant",
+        *nodes,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_node_opcua_reads_nodes_over_basic256sha256_with_user_and_password(
+    sim: SimulatorServers, tmp_path: Path, opcua_credentials: tuple[str, str]
+) -> None:
+    await sim.step(600)
+    values = sim.values()
+    code, out, err = await _read(
+        sim, tmp_path, opcua_credentials[1], "Buffer.TempTop", "Pumps.Duty", "Oil.Enable", "Meter.Energy"
+    )
+    assert code == 0, err
+    got = json.loads([line for line in out.splitlines() if line.startswith('{"')][-1])
+    assert got["Buffer.TempTop"]["value"] == pytest.approx(values["buffer.temp_top"], abs=0.01)
+    assert got["Pumps.Duty"]["value"] == values["pumps.duty"]
+    assert got["Oil.Enable"]["value"] is False
+    assert got["Meter.Energy"]["status"] == "Good"
+
+
+async def test_node_opcua_with_a_wrong_password_is_denied(sim: SimulatorServers, tmp_path: Path) -> None:
+    code, _, err = await _read(sim, tmp_path, "wrong-password", "Buffer.TempTop")
+    assert code != 0
+    assert "BadUserAccessDenied" in err
