@@ -25,6 +25,13 @@ from chaufferie.hmi.access.sessions import Sessions
 from chaufferie.hmi.access.users import UserService
 
 
+def link_maker(cfg: PlantConfig, clock: Clock, environ: Mapping[str, str] | None = None) -> AckLinks:
+    """The signed-link maker to hand to the alarms service (build it first, then pass it to
+    :class:`AccessServices` as ``links``)."""
+    env = dict(os.environ if environ is None else environ)
+    return AckLinks(cfg.hmi, secret_from_env(cfg.hmi, env), clock)
+
+
 class AccessServices:
     """The wired access-control services (one per process)."""
 
@@ -39,6 +46,7 @@ class AccessServices:
         *,
         commands: CommandSender | None = None,
         sms: SmsSender | None = None,
+        links: AckLinks | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = dict(os.environ if environ is None else environ)
@@ -51,7 +59,7 @@ class AccessServices:
         self.sms = sms
         self.twilio_token = _twilio_token(cfg, env)
         self.audit = Audit(bus, clock)
-        self.links = AckLinks(cfg.hmi, secret, clock)
+        self.links = links or AckLinks(cfg.hmi, secret, clock)
         self.sessions = Sessions(cfg.hmi, secret, clock)
         self.authn = Authenticator(store, clock, cfg.hmi, self.audit)
         self.users = UserService(store, clock, self.audit, frozenset(c.id for c in cfg.contacts))

@@ -6,7 +6,9 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from chaufferie.alarms.ack_links import reply_code
+from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Channel
+from chaufferie.hmi.access.alarm_adapter import alarm_recipients
 from tests.access.conftest import Site
 
 MARTIN = "+33612345678"
@@ -84,3 +86,10 @@ async def test_reply_without_a_code_gets_the_syntax_back(site: Site) -> None:
     site.raise_alarm("CHB-DEF", ("tech-martin",))
     await post_reply(site, MARTIN, "oui je passe", "SM0006")
     assert site.twilio.bodies_to(MARTIN) == ["Repondez OK suivi du code, ex. OK 1234."]
+
+
+async def test_default_recipients_are_the_outbox_and_the_rota_duty(site: Site) -> None:
+    occ = site.raise_alarm("CHB-DEF")
+    recipients = alarm_recipients(AlarmOperations(site.engine))
+    # Monday 12 Jan 2026, 03:00 in Paris: before the 08:00 handover, Martin's week still
+    assert recipients(occ) == ("tech-martin", "tech-bernard", "mgr-dubois")

@@ -1,0 +1,118 @@
+"""The production path: the alarms service sends its SMS with our signed link through the
+Twilio stand-in; the technician opens that link and acknowledges, or replies ``OK <code>``
+and the confirmation goes back through the alarms' outbox."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from twilio.request_validator import RequestValidator
+
+from chaufferie.alarms.ack_links import reply_code
+from chaufferie.alarms.service import AlarmService
+from chaufferie.alarms.store import SqliteAlarmStore
+from chaufferie.config.alarming import TwilioSettings
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import ActionKind, AlarmState, Channel, OperatorAction
+from chaufferie.historian.access_store import AccessStore
+from chaufferie.hmi.access import AccessServices, build_access_router, security_headers
+from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms
+from chaufferie.hmi.access.services import link_maker
+from tests.access.conftest import PINS, SECRET, add_users, path_of, serving, sign_in_with_pin, site_config
+from tests.alarms.helpers import publish_tag, running, settle
+from tests.conftest import free_port
+from tests.support.twilio_standin import TwilioStandIn, twilio_standin
+
+__all__ = ["twilio_standin"]  # the fixture (credentials in the environment)
+
+MARTIN = "+33612345678"
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/a/\S+)")
+
+
+@dataclass
+class Plant:
+    base_url: str
+    clock: VirtualClock
+    bus: Bus
+    alarms: AlarmService
+    twilio: TwilioStandIn
+
+
+@pytest.fixture
+async def plant(
+    config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Path, twilio_standin: TwilioStandIn
+) -> AsyncIterator[Plant]:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    cfg = site_config(config, base_url)
+    sms = TwilioSettings(from_number="+33700000000", api_base_url=twilio_standin.base_url)
+    cfg = cfg.model_copy(update={"notifiers": cfg.notifiers.model_copy(update={"sms": sms})})
+    env = {cfg.hmi.secret_key_env: SECRET, "TWILIO_AUTH_TOKEN": twilio_standin.auth_token}
+    links = link_maker(cfg, clock, env)
+    store = AccessStore.from_url(f"sqlite:///{tmp_path / 'access.db'}", create=True)
+    add_users(store)
+    service = AlarmService(cfg, bus, clock, store=SqliteAlarmStore(tmp_path / "alarms.db"), link_maker=links)
+    async with running(service):
+        alarms = OperationsAccess(service.operations)
+        access = AccessServices(
+            cfg, bus, clock, store, alarms, alarms, sms=OutboxSms(service.outbox, cfg.contacts),
+            links=links, environ=env,
+        )
+        app = FastAPI()
+        security_headers(app)
+        app.include_router(build_access_router(access))
+        async with serving(app, port):
+            yield Plant(base_url, clock, bus, service, twilio_standin)
+    store.engine.dispose()
+
+
+def occurrence_of(plant: Plant, code: str) -> str:
+    return next(o.id for o in plant.alarms.engine.occurrences.values() if o.code == code)
+
+
+async def test_sms_link_from_the_alarms_service_acknowledges(plant: Plant) -> None:
+    audit = plant.bus.subscribe(OperatorAction, name="e2e.audit")
+    publish_tag(plant.bus, plant.clock, "wood.state", 6)  # CHB-DEF, P1, 03:00 Monday: Martin on call
+    await settle(plant.alarms, plant.clock)
+    [sms] = plant.twilio.bodies_to(MARTIN)
+    match = LINK.search(sms)
+    assert match is not None, sms
+    async with httpx.AsyncClient(base_url=plant.base_url) as client:
+        assert (await sign_in_with_pin(client, match.group(1), PINS["martin"])).status_code == 303
+        page = await client.get(path_of(match.group(1)))
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        occ = occurrence_of(plant, "CHB-DEF")
+        form = {"csrf": csrf.group(1), "occurrence": occ}
+        done = await client.post(f"{path_of(match.group(1))}/ack", data=form)
+    assert done.status_code == 200
+    occurrence = plant.alarms.engine.get(occ)
+    assert occurrence is not None
+    assert (occurrence.state, occurrence.acked_by) == (AlarmState.ACKED, "martin")
+    acks = [a for a in audit.drain() if isinstance(a, OperatorAction) and a.kind is ActionKind.ACKNOWLEDGE]
+    assert [(a.context.user, a.context.channel) for a in acks] == [("martin", Channel.LINK)]
+
+
+async def test_sms_reply_acknowledges_and_the_confirmation_goes_through_the_outbox(plant: Plant) -> None:
+    publish_tag(plant.bus, plant.clock, "oil.fault", True)  # FIO-DEF
+    await settle(plant.alarms, plant.clock)
+    occ = occurrence_of(plant, "FIO-DEF")
+    url = f"{plant.base_url}/sms/inbound"
+    params = {"MessageSid": "SM-e2e-1", "From": MARTIN, "To": "+33700000000", "Body": f"OK {reply_code(occ)}"}
+    signature = RequestValidator(plant.twilio.auth_token).compute_signature(url, params)
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200
+    await settle(plant.alarms, plant.clock)
+    occurrence = plant.alarms.engine.get(occ)
+    assert occurrence is not None
+    assert occurrence.acked_by == "martin"
+    assert plant.twilio.bodies_to(MARTIN)[-1] == "Alarme FIO-DEF acquittee par Julien Martin."
