@@ -89,8 +89,13 @@ class SimulatorServers:
         self._task: asyncio.Task[None] | None = None
         self._t0 = time.monotonic()
         self._build(modbus_port, opcua_port)
-        for name in unknown_points(cfg):
-            log.warning("point %s has no model value in the simulator: served as 0", name)
+        unknown = unknown_points(cfg)
+        if unknown:
+            log.warning(
+                "%d point(s) have no model value in the simulator, served as 0: %s",
+                len(unknown),
+                ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else ""),
+            )
 
     def _build(self, modbus_port: int | None, opcua_port: int | None) -> None:
         for name, link in self.cfg.links.items():

@@ -39,7 +39,14 @@ async function main() {
         const nsArray = await session.readNamespaceArray();
         const ns = nsArray.indexOf(namespaceUri);
         if (ns < 0) throw new Error(`namespace ${namespaceUri} not found`);
-        const out = {};
+        const out = { _browsed: [] };
+        const objects = await session.browse("ObjectsFolder");
+        for (const ref of objects.references || []) {
+            if (ref.nodeId.namespace === ns) {
+                const children = await session.browse(ref.nodeId);
+                for (const child of children.references || []) out._browsed.push(child.browseName.name);
+            }
+        }
         for (const node of nodes) {
             const dv = await session.read({ nodeId: `ns=${ns};s=${node}`, attributeId: AttributeIds.Value });
             const v = dv.value.value;

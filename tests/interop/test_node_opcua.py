@@ -1,4 +1,4 @@
-"""node-opcua (an OPC UA stack we did not write) reads our hydraulic module server securely."""
+"""node-opcua (an OPC UA stack we did not write) browses and reads our hydraulic module securely."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ async def test_node_opcua_reads_nodes_over_basic256sha256_with_user_and_password
     assert got["Pumps.Duty"]["value"] == values["pumps.duty"]
     assert got["Oil.Enable"]["value"] is False
     assert got["Meter.Energy"]["status"] == "Good"
+    assert {"Buffer.TempTop", "Oil.Enable", "Meter.Power"} <= set(got["_browsed"])
 
 
 async def test_node_opcua_with_a_wrong_password_is_denied(sim: SimulatorServers, tmp_path: Path) -> None:

@@ -247,3 +247,20 @@ def test_every_scenario_runs_and_conserves_energy(config: PlantConfig) -> None:
             continue
         plant = _run(config, name, min(get_scenario(name).duration_h, 24))
         assert plant.counters.balance_error() < 0.01, name
+
+
+def test_comm_loss_scenario_cuts_each_link_for_a_while(config: PlantConfig) -> None:
+    plant = Plant(config)
+    plant.apply_scenario("comm-loss")
+    seen: dict[str, list[float]] = {"boiler": [], "hydraulic": [], "meter": []}
+    while plant.t < 4 * HOUR:
+        plant.step(30)
+        for link in plant.links_down:
+            seen[link].append(plant.t)
+        if plant.bad_points():
+            seen["meter"].append(plant.t)
+    assert min(seen["boiler"]) == pytest.approx(HOUR, abs=60)
+    assert max(seen["boiler"]) - min(seen["boiler"]) == pytest.approx(600, abs=60)
+    assert min(seen["hydraulic"]) == pytest.approx(2 * HOUR, abs=60)
+    assert max(seen["meter"]) - min(seen["meter"]) == pytest.approx(1800, abs=60)
+    assert not plant.links_down

@@ -8,6 +8,7 @@ import pytest
 from asyncua import Client, ua
 from cryptography import x509
 
+from chaufferie.config.points import SecurityPolicy
 from chaufferie.config.settings import PlantConfig
 from chaufferie.simulations.security import SimulatorConfigError
 from chaufferie.simulations.server import SimulatorServers
@@ -69,3 +70,26 @@ async def test_simulator_refuses_to_start_without_credentials(
         SimulatorServers(
             config, modbus_port=free_port(), opcua_port=free_port(), data_dir=tmp_path, speed=None
         )
+
+
+async def test_a_lab_link_may_allow_anonymous_sessions(
+    config: PlantConfig, opcua_credentials: tuple[str, str], tmp_path: Path
+) -> None:
+    link = config.links["hydraulic"].model_copy(update={"allow_anonymous_lab": True})
+    lab = config.model_copy(update={"links": {**config.links, "hydraulic": link}})
+    async with SimulatorServers(
+        lab, modbus_port=free_port(), opcua_port=free_port(), data_dir=tmp_path, speed=None
+    ) as sim:
+        client = Client(sim.opcua_endpoint("hydraulic"), timeout=5)
+        endpoints = await client.connect_and_get_server_endpoints()
+        tokens = {t.TokenType for e in endpoints for t in e.UserIdentityTokens}
+        assert ua.UserTokenType.Anonymous in tokens
+
+
+def test_security_policy_none_needs_a_lab_link(
+    config: PlantConfig, opcua_credentials: tuple[str, str]
+) -> None:
+    link = config.links["hydraulic"].model_copy(update={"security_policies": (SecurityPolicy.NONE,)})
+    bad = config.model_copy(update={"links": {**config.links, "hydraulic": link}})
+    with pytest.raises(SimulatorConfigError, match="allow_anonymous_lab"):
+        SimulatorServers(bad, modbus_port=free_port(), opcua_port=free_port(), speed=None)
