@@ -8,8 +8,12 @@ booleans the plant-mode guards read:
   start request. Ignition, de-ashing, burn-out and standby are normal phases, not faults.
 * **replacement due**: wood unavailable *and* outlet < SP − ``replacement_drop_k``, both held
   for ``replacement_confirm_s``.
-* **wood recovered**: wood available, has run since it was unavailable, outlet ≥ SP −
-  ``replacement_end_margin_k``, held for ``replacement_end_run_s``.
+* **wood recovered**: the wood boiler is back — available and in operation since it reached
+  ``running`` again — for ``replacement_end_run_s``, and the outlet is ≥ SP −
+  ``replacement_end_margin_k``. While the oil boiler holds the buffer the wood boiler cycles
+  (running, burn-out, standby: normal phases), so "ran again for 15 min" counts the time back in
+  operation, and the outlet is judged when that time is reached (the oil boiler's own aquastat
+  lets it dip to SP − 1 K between its burns).
 * **top-up due**: wood running with modulation ≥ ``topup_modulation_pct`` for
   ``topup_modulation_s`` *and* outlet < SP − ``topup_drop_k`` for ``topup_drop_s`` (and, if
   set, outdoor < ``topup_outdoor_permit_c``).
@@ -199,10 +203,10 @@ class Cascade:
         cold = outlet is not None and outlet < f.setpoint - s.replacement_drop_k
         self._replace_since = since(self._replace_since, f.unavailable is not None and cold, now)
         f.replacement_due = held(self._replace_since, now, s.replacement_confirm_s)
+        back = f.unavailable is None and self.ran_since_unavailable
+        self._recovered_since = since(self._recovered_since, back, now)
         warm = outlet is not None and outlet >= f.setpoint - s.replacement_end_margin_k
-        ok = f.unavailable is None and self.ran_since_unavailable and warm
-        self._recovered_since = since(self._recovered_since, ok, now)
-        f.recovered = held(self._recovered_since, now, s.replacement_end_run_s)
+        f.recovered = warm and held(self._recovered_since, now, s.replacement_end_run_s)
 
     def _topup(self, now: float, f: Facts) -> None:
         s = self.s

@@ -162,6 +162,16 @@ def test_replacement_needs_the_wood_boiler_to_run_again(config: PlantConfig) -> 
     assert rig.mode is M.WOOD
 
 
+def test_outlet_dips_while_oil_holds_the_buffer_do_not_restart_the_recovery(config: PlantConfig) -> None:
+    rig = started(config)
+    rig.set(Signal.WOOD_STATE, FAULT).set(Signal.BUFFER_OUTLET, SP - 5).run(120)
+    rig.set(Signal.WOOD_STATE, RUNNING).set(Signal.BUFFER_OUTLET, SP - 1.5).run(300)
+    rig.set(Signal.WOOD_STATE, STANDBY).set(Signal.BUFFER_OUTLET, SP + 2).run(599)
+    assert rig.mode is M.OIL_REPLACEMENT
+    rig.run(1)
+    assert rig.mode is M.WOOD
+
+
 def test_replacement_holds_while_outlet_below_end_margin(config: PlantConfig) -> None:
     rig = started(config)
     rig.set(Signal.WOOD_STATE, FAULT).set(Signal.BUFFER_OUTLET, SP - 5).run(120)
