@@ -89,7 +89,8 @@ class Emitter:
             values=dict(values or {}),
             context=context,
         )
-        log.info("%s %s%s %s", kind.value, reason, f" ({oil_role.value})" if oil_role else "", message)
+        level = logging.DEBUG if kind is PlantEventKind.SETPOINT_CHANGED else logging.INFO
+        log.log(level, "%s %s%s %s", kind.value, reason, f" ({oil_role.value})" if oil_role else "", message)
         self._out.append(event)
 
     def command(self, point: str, value: Scalar, reason: Reason | str, parent: Context | None = None) -> None:

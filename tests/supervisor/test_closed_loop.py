@@ -1,0 +1,120 @@
+"""Closed loop: the simulated plant and the production supervisor together, in model time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import OilRole, PlantEventKind, PlantMode
+
+pytest.importorskip("chaufferie.simulations.plant", reason="the plant model has not landed")
+
+from chaufferie.replay import Replay
+
+HOUR = 3600.0
+FAULT, LOCKOUT = 6, 7
+
+
+def _until(replay: Replay, condition: Callable[[Replay], bool], limit_s: float) -> float:
+    """Run step by step until ``condition`` holds; the model time it first held."""
+    while replay.plant.t < limit_s:
+        if condition(replay):
+            return replay.plant.t
+        replay.run(until_s=replay.plant.t + replay.step_s)
+    raise AssertionError(f"condition never held before {limit_s} s")
+
+
+def _kinds(replay: Replay, kind: PlantEventKind) -> list[str]:
+    return [e.reason for e in replay.events if e.kind is kind]
+
+
+def test_nominal_day_starts_no_oil(config: PlantConfig) -> None:
+    summary = Replay(config, "nominal").run().summary()
+    assert summary["oil_starts_replacement"] == 0
+    assert summary["oil_starts_topup"] == 0
+    assert summary["heat_oil_kwh"] == 0
+    assert summary["mode_hours"] == {"wood": 48.0}
+    assert summary["buffer_within_band_ratio"] >= 0.95
+
+
+def test_wood_fault_gives_one_replacement_within_the_confirmation_then_wood(config: PlantConfig) -> None:
+    replay = Replay(config, "wood-fault")
+    drop = config.cascade.replacement_drop_k
+
+    def failed_and_cold(r: Replay) -> bool:
+        return r.plant.read("wood.state") in (FAULT, LOCKOUT) and r.plant.read("buffer.temp_top") < (
+            r.core.setpoint.value - drop
+        )
+
+    cold_at = _until(replay, failed_and_cold, 3 * HOUR)
+    replay.run(until_s=7 * HOUR)
+    starts = replay.oil_starts(OilRole.REPLACEMENT)
+    assert len(starts) == 1
+    delay = replay.core.base.to_s(starts[0].time) - cold_at
+    assert delay <= config.cascade.replacement_confirm_s + replay.step_s
+    replay.run(until_s=12 * HOUR)
+    summary = replay.summary()
+    assert summary["oil_starts_replacement"] == 1
+    assert summary["oil_starts_topup"] == 0
+    assert replay.core.mode is PlantMode.WOOD
+    assert _kinds(replay, PlantEventKind.OIL_STOPPED) == ["wood_recovered"]
+    assert summary["alarms_by_code"]["FIO-REL"] == 1
+
+
+def test_cold_snap_tops_up_and_stops_without_replacement(config: PlantConfig) -> None:
+    summary = Replay(config, "cold-snap").run().summary()
+    assert summary["oil_starts_replacement"] == 0
+    assert summary["oil_starts_topup"] >= 1
+    assert summary["oil_starts_max_per_hour"] <= config.cascade.oil_max_starts_per_hour
+    assert summary["mode_hours"]["wood_with_topup"] > 0
+    assert summary["unmet_demand_kwh"] < 1.0
+
+
+@pytest.mark.parametrize(("scenario", "event"), [("screw-jam", "VIS-BLQ"), ("silo-empty", "SIL-VID")])
+def test_starved_boiler_leads_to_replacement(config: PlantConfig, scenario: str, event: str) -> None:
+    replay = Replay(config, scenario).run()
+    summary = replay.summary()
+    assert summary["oil_starts_replacement"] == 1
+    assert summary["alarms_by_code"][event] == 1
+    assert summary["unmet_demand_kwh"] < 1.0
+    assert replay.core.mode is PlantMode.WOOD, "back to wood once repaired"
+
+
+def test_comm_loss_shorter_than_the_delay_does_nothing(config: PlantConfig) -> None:
+    replay = Replay(config, "nominal")
+    replay.plant.schedule(HOUR, "inject", "COM-API")
+    replay.plant.schedule(HOUR + 100, "clear", "COM-API")
+    summary = replay.run(days=0.25).summary()
+    assert [e.kind for e in replay.events if e.kind is PlantEventKind.MODE_CHANGED] == [
+        PlantEventKind.MODE_CHANGED
+    ]
+    assert summary["oil_starts_replacement"] == 0
+
+
+def test_long_comm_loss_with_a_warm_buffer_starts_no_oil(config: PlantConfig) -> None:
+    summary = Replay(config, "comm-loss").run().summary()
+    assert summary["oil_starts_replacement"] == 0
+    assert summary["alarms_by_code"]["COM-API"] == 1
+
+
+def test_long_comm_loss_while_the_buffer_cools_starts_replacement(config: PlantConfig) -> None:
+    replay = Replay(config, "nominal")
+    replay.plant.schedule(HOUR, "inject", "COM-API")
+    replay.plant.schedule(HOUR, "inject", "CHB-ALL")
+    replay.run(days=0.25)
+    [start] = replay.oil_starts(OilRole.REPLACEMENT)
+    assert start.reason == "comm_loss"
+    assert replay.core.base.to_s(start.time) > HOUR + config.cascade.comm_loss_s
+
+
+def test_pump_failure_switches_to_standby_with_one_event(config: PlantConfig) -> None:
+    replay = Replay(config, "pump-failure").run()
+    switched = [e for e in replay.events if e.kind is PlantEventKind.PUMP_SWITCHED]
+    assert len(switched) == 1
+    assert replay.plant.read("pumps.duty") == 2
+    assert _kinds(replay, PlantEventKind.PUMPS_BOTH_FAILED) == []
+    summary = replay.summary()
+    assert summary["alarms_by_code"] == {"PMP-BAS": 1}
+    assert summary["unmet_demand_kwh"] < 2.0
