@@ -147,10 +147,14 @@ class SimulatorServers:
         while True:
             await asyncio.sleep(self.tick_s)
             now = loop.time()
-            if self.speed:
-                self.plant.step((now - last) * self.speed)
+            try:
+                if self.speed:
+                    self.plant.step((now - last) * self.speed)
+                await self.publish()
+            except Exception:
+                log.exception("simulator step failed: the plant stops here")
+                raise
             last = now
-            await self.publish()
 
     # ---- test API ---------------------------------------------------------------------
     async def step(self, seconds: float) -> None:

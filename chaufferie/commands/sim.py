@@ -39,6 +39,9 @@ MESSAGES = {
         " / Simulator '{scenario}' ×{speed:g}: Modbus 127.0.0.1:{modbus}, OPC UA {opcua} (Ctrl-C to stop)"
     ),
     "stopped": "Simulateur arrêté / Simulator stopped",
+    "cannot_listen": (
+        "Impossible d'écouter (port déjà pris ?) / Cannot listen (port already in use?): {error}"
+    ),
     "bad_speed": "--speed doit être > 0 / --speed must be > 0",
     "no_scenario": "--headless demande --load ou --scenario / --headless needs --load or --scenario",
 }
@@ -81,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_serve(cfg, args))
     except SimulatorConfigError as exc:
         print(exc, file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as exc:
+        print(MESSAGES["cannot_listen"].format(error=exc), file=sys.stderr)
         return 2
     print(MESSAGES["stopped"])
     return 0

@@ -102,27 +102,27 @@ def test_print_map_names_every_point_and_matches_the_docs(
     assert (REPO / "docs" / "point-map.md").read_text() == point_map_markdown(config) + "\n"
 
 
-async def test_sim_command_serves_until_sigterm_then_stops_cleanly(tmp_path: Path) -> None:
-    env = dict(os.environ, CHAUFFERIE_OPCUA_USER="u", CHAUFFERIE_OPCUA_PASSWORD="p")
-    proc = await asyncio.create_subprocess_exec(
+async def _sim_process(tmp_path: Path, env: dict[str, str], *extra: str) -> asyncio.subprocess.Process:
+    """``chaufferie sim`` in a child process on free loopback ports."""
+    ports = ("--modbus-port", str(free_port()), "--opcua-port", str(free_port()))
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "chaufferie.cli",
         "sim",
-        "--scenario",
-        "nominal",
-        "--speed",
-        "60",
-        "--modbus-port",
-        str(free_port()),
-        "--opcua-port",
-        str(free_port()),
+        *ports,
         "--data-dir",
         str(tmp_path),
+        *extra,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
+
+
+async def test_sim_command_serves_until_sigterm_then_stops_cleanly(tmp_path: Path) -> None:
+    env = dict(os.environ, CHAUFFERIE_OPCUA_USER="u", CHAUFFERIE_OPCUA_PASSWORD="p")
+    proc = await _sim_process(tmp_path, env, "--scenario", "nominal", "--speed", "60")
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
     assert b"Simulator 'nominal'" in line
@@ -135,21 +135,7 @@ async def test_sim_command_serves_until_sigterm_then_stops_cleanly(tmp_path: Pat
 
 async def test_sim_command_without_credentials_says_which_variables(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHAUFFERIE_OPCUA")}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chaufferie.cli",
-        "sim",
-        "--modbus-port",
-        str(free_port()),
-        "--opcua-port",
-        str(free_port()),
-        "--data-dir",
-        str(tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
+    proc = await _sim_process(tmp_path, env)
     _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 2
     assert b"CHAUFFERIE_OPCUA_USER" in err
