@@ -28,7 +28,7 @@ May import: ``chaufferie.config`` only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -54,7 +54,6 @@ class Scenario:
     events: tuple[tuple[float, str, str], ...] = ()
     duration_h: float = 48.0
     auto_service: bool = True
-    season: bool = field(default=False)
 
     def apply(self, plant: Plant) -> None:
         """Set the weather and schedule the timeline from the plant's current model time."""
@@ -175,7 +174,6 @@ def _scenarios() -> dict[str, Scenario]:
             "Heating season 1 October – 31 May, typical year for Joucas",
             _season,
             duration_h=243 * 24.0,
-            season=True,
         ),
     ]
     return {s.name: s for s in items}

@@ -139,3 +139,14 @@ async def test_sim_command_without_credentials_says_which_variables(tmp_path: Pa
     _, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 2
     assert b"CHAUFFERIE_OPCUA_USER" in err
+
+
+def test_headless_scenario_prints_the_replay_or_open_loop_counters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sim", "--headless", "--scenario", "wood-fault", "--days", "0.5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert isinstance(result, dict)
+    if result.get("closed_loop") is False:  # no chaufferie.replay: the plant alone, open loop
+        assert result["model_seconds"] == pytest.approx(12 * 3600)
+        assert result["unmet_kwh"] > 0  # nobody started the oil boiler
