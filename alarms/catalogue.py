@@ -52,6 +52,7 @@ MESSAGES: Texts = {
         "fr": "{site} P{priority} {code} {time} {label}",
         "en": "{site} P{priority} {code} {time} {label}",
     },
+    "sms_short": {"fr": "{site} P{priority} {code} {label}", "en": "{site} P{priority} {code} {label}"},
     "sms_link": {"fr": " Acq: OK {reply} ou {link}", "en": " Ack: OK {reply} or {link}"},
     "sms_list": {"fr": " {link}", "en": " {link}"},
     "body_intro": {

@@ -3,8 +3,10 @@
 For each annunciated, unacknowledged occurrence, step 0 is due when it is raised, step k at
 ``escalate_after_min[k-1]`` minutes later: step 0 calls the on-call person, step 1 the
 on-call person again and the second, later steps the manager — on every channel of the
-priority's policy the contact has an address for. A working-hours-only priority waits for
-working hours. Acknowledging, shelving, suppressing or closing the occurrence stops it.
+priority's policy the contact has an address for. A working-hours-only priority (P2, P3:
+"working hours escalation") sends its first message at once — every oil start must be told
+when it happens — and escalates only within working hours. Acknowledging, shelving,
+suppressing or closing the occurrence stops it.
 Steps already handed to the outbox are saved on the occurrence, so a restart neither
 repeats nor forgets them.
 """
@@ -69,14 +71,13 @@ class Escalator:
     def _advance(self, occ: Occurrence, start: datetime, now: datetime) -> None:
         """Request every step of ``occ`` that is due at ``now`` and not yet requested."""
         policy = self.cfg.escalation[occ.priority]
-        if policy.working_hours_only and not in_working_hours(
+        off_hours = policy.working_hours_only and not in_working_hours(
             self.cfg.working_hours, now, self.engine.tz
-        ):
-            return
+        )
         offsets = [0.0, *(m * 60 for m in policy.escalate_after_min)]
         done = set(occ.notified_steps) | self._requested.setdefault(occ.id, set())
         for step, offset in enumerate(offsets):
-            if step in done or now < start + timedelta(seconds=offset):
+            if step in done or now < start + timedelta(seconds=offset) or (step and off_hours):
                 continue
             self._requested[occ.id].add(step)
             for contact in self.recipients(step, now):

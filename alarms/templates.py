@@ -131,9 +131,10 @@ def render_alarm(
     when = occ.raised_at.astimezone(site.tz)
     stamp = when.strftime("%d/%m %H:%M") if lang == "fr" else when.strftime("%Y-%m-%d %H:%M")
     common = {"site": site.id, "priority": occ.priority, "code": occ.code}
-    short = occ.short.get(lang) or message
+    short = occ.short.get(lang)
     sms = fit_sms(
-        text(MESSAGES, "sms", lang, **common, label=short, time=when.strftime("%H:%M")),
+        text(MESSAGES, "sms_short", lang, **common, label=short) if short
+        else text(MESSAGES, "sms", lang, **common, label=message, time=when.strftime("%H:%M")),
         text(MESSAGES, "sms_link", lang, link=link, reply=reply_code(occ.id)) if link else "",
     )
     lines = [text(MESSAGES, "body_intro", lang, **common, time=stamp), "", message]
@@ -158,8 +159,10 @@ def render_digest(site: Site, items: Sequence[tuple[Occurrence, AlarmDefinition]
     """One message for many alarms (a burst or a flood), not one per alarm."""
     codes = sorted({o.code for o, _ in items})
     common = {"site": site.id, "count": len(items)}
-    sms = fit_sms(text(MESSAGES, "digest_sms", lang, **common, codes=" ".join(codes)),
-                  text(MESSAGES, "sms_list", lang, link=link) if link else "")
+    # an oil start must say relève or appoint even inside a summary
+    oil = [o.short.get(lang, "") for o, _ in items if o.oil_role is not None and o.short.get(lang)]
+    body = text(MESSAGES, "digest_sms", lang, **common, codes=" ".join(codes))
+    sms = fit_sms(" - ".join([body, *oil]), text(MESSAGES, "sms_list", lang, link=link) if link else "")
     lines = [text(MESSAGES, "digest_intro", lang, count=len(items), site=site.name), ""]
     for occ, alarm in sorted(items, key=lambda i: (i[0].priority, i[0].raised_at)):
         when = occ.raised_at.astimezone(site.tz).strftime("%H:%M")

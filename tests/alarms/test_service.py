@@ -27,17 +27,27 @@ def _codes(sub_messages: list[object], state: AlarmState) -> list[str]:
     return [m.code for m in sub_messages if isinstance(m, AlarmTransition) and m.state is state]
 
 
-async def test_p3_at_night_waits_for_working_hours_and_goes_by_email_only(
+async def test_p3_at_night_is_one_email_at_once_and_nothing_else(
     config: PlantConfig, bus: Bus, clock: VirtualClock
 ) -> None:
     async with running(AlarmService(config, bus, clock)) as service:
         publish_tag(bus, clock, "ash.bin_full", True)  # 03:00 Monday in Paris
-        await settle(service, clock, 4 * 3600, step=60)
-        assert service.store.outbox() == []
-        await settle(service, clock, 3600 + 60, step=60)  # 08:01 in Paris
+        await settle(service, clock, 3600, step=60)
         items = service.store.outbox()
-    # 08:01 on Monday: the week of Bernard has just begun
-    assert [(i.channel, i.contact_id, i.code) for i in items] == [("email", "tech-bernard", "CEN-PLN")]
+    assert [(i.channel, i.contact_id, i.code) for i in items] == [("email", "tech-martin", "CEN-PLN")]
+
+
+async def test_p2_escalates_only_in_working_hours(config: PlantConfig, bus: Bus, clock: VirtualClock) -> None:
+    async with running(AlarmService(config, bus, clock)) as service:
+        publish_tag(bus, clock, "silo.low_level", True)  # 03:00 Monday in Paris, P2, +60 min
+        await settle(service, clock, 4 * 3600, step=60)
+        assert {i.contact_id for i in service.store.outbox()} == {"tech-martin"}
+        await settle(service, clock, 3600 + 120, step=60)  # 08:02 in Paris
+        reached = [(i.contact_id, i.channel) for i in service.store.outbox()]
+    # 08:00 on Monday: Bernard's week begins, he is now on call, Martin the second
+    assert sorted(reached[2:]) == [
+        ("tech-bernard", "email"), ("tech-bernard", "sms"), ("tech-martin", "email"), ("tech-martin", "sms")
+    ]
 
 
 async def test_queued_email_survives_a_restart_and_is_sent_once(

@@ -11,6 +11,7 @@ from chaufferie.alarms.rota import OnCall, in_working_hours
 from chaufferie.alarms.templates import Site, fit_sms, gsm7_length, render_alarm, render_digest, to_gsm7
 from chaufferie.config.alarming import RotaException
 from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import OilRole
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -66,6 +67,18 @@ def test_digest_lists_every_alarm_once(config: PlantConfig) -> None:
     assert d.sms.startswith("joucas 3 alarmes: CHB-DEF PRS-BAS SIL-VID")
     assert d.subject == "[joucas] 3 alarmes en 5 min"
     assert d.text.count(" P1 ") == 3
+
+
+def test_digest_sms_still_says_releve_for_an_oil_start(config: PlantConfig) -> None:
+    site = Site.of(config)
+    oil = _occ(config, "FIO-REL")
+    oil.oil_role = OilRole.REPLACEMENT
+    oil.short = {"fr": "Fioul en relève : défaut chaudière bois depuis 02:14"}
+    items = [(_occ(config), config.alarm("CHB-DEF")), (oil, config.alarm("FIO-REL"))]
+    d = render_digest(site, items, "fr", "http://h/alarms", 2)
+    assert d.sms == (
+        "joucas 2 alarmes: CHB-DEF FIO-REL - Fioul en relève : défaut chaudière bois depuis 02:14 http://h/alarms"
+    )
 
 
 def test_on_call_changes_at_monday_0800_local_time(config: PlantConfig) -> None:
