@@ -63,6 +63,11 @@ def _fail_duty_pump(p: Plant) -> None:
 
 def _repair_pumps(p: Plant) -> None:
     p.pumps.fault = [False, False]
+    p.pumps.no_flow = [False, False]
+
+
+def _duty_pump_no_flow(p: Plant) -> None:
+    p.pumps.no_flow[p.pumps.duty - 1] = True
 
 
 def _fail_both_pumps(p: Plant) -> None:
@@ -170,6 +175,7 @@ FAULTS: dict[str, Fault] = {
     "CEN-PLN": Fault(_fill_ash, _empty_ash, "ash bin full"),
     "FUM-HT": Fault(_set(_wood, "cause_flue", True), _set(_wood, "cause_flue", False), "flue gas +100 K"),
     "PMP-BAS": Fault(_fail_duty_pump, _repair_pumps, "duty pump fails"),
+    "PMP-FLOW": Fault(_duty_pump_no_flow, _repair_pumps, "duty pump runs but no flow (no fault contact)"),
     "PMP-2DF": Fault(_fail_both_pumps, _repair_pumps, "both pumps fail"),
     "PRS-BAS": Fault(_set(lambda p: p.network, "leaking", True), _refill_network, "network leaks 1 bar/h"),
     "PRS-HT": Fault(

@@ -55,6 +55,7 @@ class Pumps:
     def __init__(self) -> None:
         self.duty = 1
         self.fault = [False, False]
+        self.no_flow = [False, False]  # runs but moves no water (seized impeller, closed valve)
 
     def running(self, pump: int) -> bool:
         return self.duty == pump and not self.fault[pump - 1]
@@ -62,6 +63,11 @@ class Pumps:
     @property
     def any_running(self) -> bool:
         return self.running(1) or self.running(2)
+
+    @property
+    def pumping(self) -> bool:
+        """Water actually moves: a pump runs and delivers flow."""
+        return any(self.running(n) and not self.no_flow[n - 1] for n in (1, 2))
 
 
 class Network:

@@ -155,7 +155,7 @@ class Plant:
         self.demand_kw = demand = heat_demand_kw(self.cfg.plant, out) if fixed is None else fixed
         fuel_kw = wood.step(h, buf.temp_c, buf.bottom_c, feed.starved())
         feed.step(h, fuel_kw, wood.state in BURNING)
-        net.step(h, demand, buf.temp_c, self.pumps.any_running)
+        net.step(h, demand, buf.temp_c, self.pumps.pumping)
         oil.step(h, buf.temp_c, wood.setpoint_c)
         loss = buf.loss_kw()
         buf.step(h, wood.heat_kw + oil.heat_kw - net.delivered_kw - loss, net.return_c)

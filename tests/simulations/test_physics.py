@@ -264,3 +264,15 @@ def test_comm_loss_scenario_cuts_each_link_for_a_while(config: PlantConfig) -> N
     assert min(seen["hydraulic"]) == pytest.approx(2 * HOUR, abs=60)
     assert max(seen["meter"]) - min(seen["meter"]) == pytest.approx(1800, abs=60)
     assert not plant.links_down
+
+
+def test_a_running_pump_without_flow_shows_no_fault_but_no_flow(config: PlantConfig) -> None:
+    plant = Plant(config)
+    plant.inject("PMP-FLOW")
+    plant.step(60)
+    assert plant.read("pump1.running") is True
+    assert plant.read("pump1.fault") is False
+    assert plant.read("network.flow") == 0
+    plant.write("pumps.duty", 2)
+    plant.step(60)
+    assert plant.read("network.flow") > 4

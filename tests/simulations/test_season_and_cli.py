@@ -16,8 +16,9 @@ from chaufferie.cli import main
 from chaufferie.config.points import DataType, ModbusSource, ModbusTable, Order
 from chaufferie.config.settings import PlantConfig
 from chaufferie.simulations.codec import decode, encode
+from chaufferie.simulations.faults import FAULTS
 from chaufferie.simulations.pointmap import point_map_markdown
-from chaufferie.simulations.scenarios import get_scenario, season_days
+from chaufferie.simulations.scenarios import SCENARIOS, get_scenario, season_days
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,3 +151,9 @@ def test_headless_scenario_prints_the_replay_or_open_loop_counters(
     if result.get("closed_loop") is False:  # no chaufferie.replay: the plant alone, open loop
         assert result["model_seconds"] == pytest.approx(12 * 3600)
         assert result["unmet_kwh"] > 0  # nobody started the oil boiler
+
+
+def test_simulator_doc_lists_every_fault_and_scenario() -> None:
+    doc = (REPO / "docs" / "simulator.md").read_text()
+    assert all(f"| {code} |" in doc for code in FAULTS)
+    assert all(f"| {name} |" in doc for name in SCENARIOS)
