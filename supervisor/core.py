@@ -34,6 +34,7 @@ from chaufferie.config.vocabulary import (
     PlantEventKind,
     PlantMode,
     Role,
+    Scalar,
 )
 from chaufferie.supervisor.cascade import Cascade, WoodStates
 from chaufferie.supervisor.emitter import Decision, Emitter, Outputs
@@ -69,7 +70,7 @@ class SupervisorCore:
         self.wood_states = WoodStates(points.get(io.wood_state), points.get(io.wood_fault_code))
         self.cascade = Cascade(s, self.wood_states)
         self.modes = ModeMachine(self.emit)
-        self.oil = OilControl(s, io.oil_enable)
+        self.oil = OilControl(s, io.oil_enable, self._oil_values)
         self.setpoint = Setpoint(s, io.wood_setpoint)
         self.restarts = Restarts(s, io.wood_fault_reset)
         self.pumps = Pumps(
@@ -129,8 +130,9 @@ class SupervisorCore:
             else:
                 self._start_manual(request)
         elif action.kind is ActionKind.COMMAND and action.target == self.cfg.io.screw_reverse_test:
-            if authorised(action, Role.OPERATOR):
-                self.screws.request_test(action.context)
+            already_written = "command_id" in action.details
+            if already_written or authorised(action, Role.OPERATOR):
+                self.screws.request_test(action.context, pulse=not already_written)
             else:
                 self.emit.audit(refusal(action, Reason.NOT_AUTHORISED))
         return self.emit.take()
@@ -168,6 +170,17 @@ class SupervisorCore:
             self.emit.event(PlantEventKind.INPUT_RESTORED, Reason.INPUT_RESTORED, values, mode=self.mode)
         self._oil_reason = self.modes.last_reason
         self._oil_parent = None
+
+    def _oil_values(self) -> dict[str, Scalar]:
+        """What an oil start or stop carries: buffer outlet (by point name), setpoint, wood."""
+        f, io = self.cascade.facts, self.cfg.io
+        return {
+            io.buffer_outlet: f.outlet,
+            "setpoint_c": f.setpoint,
+            io.wood_modulation: f.modulation,
+            io.outdoor: f.outdoor,
+            "wood_unavailable": f.unavailable.value if f.unavailable else None,
+        }
 
     def _wood(self, inp: Inputs) -> None:
         enable = not self._forced_stop

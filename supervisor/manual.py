@@ -2,11 +2,14 @@
 
 An ``OperatorAction(kind=MANUAL_MODE, details={"mode": M, "duration_s": D, "role": R})``
 with ``result=OK`` asks to force mode ``M`` — one of ``stopped``, ``wood``,
-``wood_with_topup``, ``oil_replacement`` — for ``D`` seconds (default and maximum
-``manual_mode_max_s``), or with ``M`` = ``auto`` to release it. The user's role (put in
-``details["role"]`` by the HMI or the remote channel that authenticated them) must be at
-least ``technician``. An ``OperatorAction(kind=COMMAND, target=io.screw_reverse_test)`` from an
-operator or above asks for a reverse-rotation test.
+``wood_with_topup``, ``oil_replacement`` (or ``force_<mode>``) — for ``D`` seconds (default and
+maximum ``manual_mode_max_s``), or with ``M`` = ``auto`` / ``release`` to release it. When the
+publisher states the user's role in ``details["role"]`` it must be at least ``technician``;
+without it the action must name its user (the HMI authorises before publishing).
+
+An ``OperatorAction(kind=COMMAND, target=io.screw_reverse_test)`` asks for a reverse-rotation
+test (the supervisor pulses the point); when it is the audit of the operator's own write
+(``details["command_id"]``, as the HMI sends it) the supervisor only follows that test.
 
 A refused request is answered on the bus by an ``OperatorAction`` copy with
 ``result=REFUSED`` and ``details["reason"]`` (``not_authorised`` or ``invalid_request``), so
@@ -27,6 +30,8 @@ from chaufferie.supervisor.reasons import Reason
 
 FORCEABLE = (PlantMode.STOPPED, PlantMode.WOOD, PlantMode.WOOD_WITH_TOPUP, PlantMode.OIL_REPLACEMENT)
 RELEASE = "auto"
+ALIASES = {"release": RELEASE}
+"""Other spellings accepted for ``mode``; ``force_<mode>`` means ``<mode>`` (the HMI's words)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,14 @@ def role_of(action: OperatorAction) -> Role | None:
 
 
 def authorised(action: OperatorAction, minimum: Role) -> bool:
+    """The stated role is at least ``minimum``; with no role stated, an identified user.
+
+    The publisher authenticates and authorises (the HMI lets only a technician send these); when
+    it states the role the supervisor checks it again. An action with neither a role nor a user
+    is refused.
+    """
+    if "role" not in action.details:
+        return bool(action.context.user)
     role = role_of(action)
     return role is not None and role.at_least(minimum)
 
@@ -55,6 +68,7 @@ def parse_manual(action: OperatorAction, max_s: float) -> ManualRequest | Reason
     if not authorised(action, Role.TECHNICIAN):
         return Reason.NOT_AUTHORISED
     mode = str(action.details.get("mode", RELEASE))
+    mode = ALIASES.get(mode, mode.removeprefix("force_"))
     if mode == RELEASE:
         return ManualRequest(None, 0.0, action.context)
     if mode not in {m.value for m in FORCEABLE}:

@@ -14,9 +14,10 @@ Imports: the ground floor and the supervisor's small modules.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from chaufferie.config.plant import CascadeSettings
-from chaufferie.config.vocabulary import Context, OilRole, PlantEventKind
+from chaufferie.config.vocabulary import Context, OilRole, PlantEventKind, Scalar
 from chaufferie.supervisor.emitter import Emitter, Outputs
 from chaufferie.supervisor.reasons import Reason
 from chaufferie.supervisor.timers import SlidingCount
@@ -29,11 +30,15 @@ HOUR_S = 3600.0
 class OilControl:
     """Turns the wanted oil role into protected enable commands and oil events."""
 
-    __slots__ = ("_blocked", "_changed_at", "_point", "_starts", "role", "s", "starts_total")
+    __slots__ = ("_blocked", "_changed_at", "_point", "_snapshot", "_starts", "role", "s", "starts_total")
 
-    def __init__(self, settings: CascadeSettings, enable_point: str) -> None:
+    def __init__(
+        self, settings: CascadeSettings, enable_point: str, snapshot: Callable[[], dict[str, Scalar]]
+    ) -> None:
+        """``snapshot`` gives the plant values each oil event carries (buffer outlet, setpoint...)."""
         self.s = settings
         self._point = enable_point
+        self._snapshot = snapshot
         self.role: OilRole | None = None
         self._changed_at: float | None = None
         self._starts = SlidingCount(HOUR_S)
@@ -64,7 +69,7 @@ class OilControl:
             if self._changed_at is None or now - self._changed_at >= self.s.oil_min_run_s:
                 self._stop(emit, reason, parent)
         elif want is not None and want is not self.role:
-            values = {"handover": True}
+            values = {**self._snapshot(), "handover": True}
             emit.event(PlantEventKind.OIL_STOPPED, reason, values, oil_role=self.role, parent=parent)
             self.role = want
             emit.event(PlantEventKind.OIL_STARTED, reason, values, oil_role=want, parent=parent)
@@ -91,12 +96,13 @@ class OilControl:
         self._changed_at = now
         self._starts.add(now)
         self.starts_total += 1
-        values = {"starts_last_hour": self._starts.count(now)}
+        values = {**self._snapshot(), "starts_last_hour": self._starts.count(now)}
         emit.event(PlantEventKind.OIL_STARTED, reason, values, oil_role=role, parent=parent)
 
     def _stop(self, emit: Emitter, reason: Reason | str, parent: Context | None) -> None:
         now = emit.now_s
         ran = now - self._changed_at if self._changed_at is not None else 0.0
-        emit.event(PlantEventKind.OIL_STOPPED, reason, {"run_s": ran}, oil_role=self.role, parent=parent)
+        values = {**self._snapshot(), "run_s": ran}
+        emit.event(PlantEventKind.OIL_STOPPED, reason, values, oil_role=self.role, parent=parent)
         self.role = None
         self._changed_at = now

@@ -32,6 +32,7 @@ class Screws:
         "_jammed",
         "_parent",
         "_pulse",
+        "_request_pulse",
         "_requested",
         "_schedule",
         "_seen_running",
@@ -52,15 +53,21 @@ class Screws:
         self._seen_running = False
         self._stale_failure = False
         self._requested: Context | None = None
+        self._request_pulse = True
         self._parent: Context | None = None
 
     @property
     def testing(self) -> bool:
         return self._started_at is not None
 
-    def request_test(self, parent: Context) -> None:
-        """An operator asked for a test: it starts at the next evaluation."""
+    def request_test(self, parent: Context, pulse: bool = True) -> None:
+        """An operator asked for a test: it starts at the next evaluation.
+
+        ``pulse`` False: the operator's own write already started it (the HMI writes the pulse
+        itself and audits it); the supervisor only follows it to its result.
+        """
         self._requested = parent
+        self._request_pulse = pulse
 
     def step(self, emit: Emitter, inp: Inputs, outputs: Outputs, in_control: bool) -> None:
         jammed = inp.flag(Signal.SCREW_JAMMED)
@@ -74,22 +81,25 @@ class Screws:
         if in_control:
             outputs.want(emit, self._cutoff, jammed, Reason.SCREW_CUTOFF if jammed else Reason.SCREW_RELEASED)
         scheduled = self._schedule.due(emit.now_s)
+        busy = jammed or inp.flag(Signal.SCREW_TEST_RUNNING)
         if self._started_at is not None:
             self._follow(emit, inp)
-        elif jammed or inp.flag(Signal.SCREW_TEST_RUNNING):
-            self._requested = None
         elif self._requested is not None:
-            self._start(emit, inp, Reason.ON_DEMAND_TEST, self._requested)
+            if not self._request_pulse or not busy:
+                self._start(emit, inp, Reason.ON_DEMAND_TEST, self._requested, self._request_pulse)
             self._requested = None
-        elif scheduled and in_control:
-            self._start(emit, inp, Reason.SCHEDULED_TEST, None)
+        elif scheduled and in_control and not busy:
+            self._start(emit, inp, Reason.SCHEDULED_TEST, None, True)
 
-    def _start(self, emit: Emitter, inp: Inputs, reason: Reason, parent: Context | None) -> None:
+    def _start(
+        self, emit: Emitter, inp: Inputs, reason: Reason, parent: Context | None, pulse: bool
+    ) -> None:
         self._started_at = emit.now_s
         self._seen_running = False
         self._stale_failure = inp.flag(Signal.SCREW_TEST_FAILED)
         self._parent = parent
-        emit.command(self._pulse, True, reason, parent)
+        if pulse:
+            emit.command(self._pulse, True, reason, parent)
         emit.event(PlantEventKind.SCREW_TEST_STARTED, reason, parent=parent)
 
     def _follow(self, emit: Emitter, inp: Inputs) -> None:

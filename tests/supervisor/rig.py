@@ -106,14 +106,24 @@ class Rig:
     def run_until(self, seconds: float) -> Rig:
         return self.run(seconds - self.t)
 
-    def operator(self, kind: ActionKind, role: str, target: str = "", **details: Any) -> Rig:
-        context = Context(origin="hmi", user="julien", channel=Channel.HMI, address="127.0.0.1")
+    def operator(
+        self,
+        kind: ActionKind,
+        role: str | None,
+        target: str = "",
+        user: str | None = "julien",
+        **details: Any,
+    ) -> Rig:
+        """An operator action; ``role`` None: the publisher states no role (as the HMI does)."""
+        context = Context(origin="hmi", user=user, channel=Channel.HMI, address="127.0.0.1")
+        if role is not None:
+            details["role"] = role
         action = OperatorAction(
             kind=kind,
             time=self.core.base.wall(self.t),
             context=context,
             target=target,
-            details={"role": role, **details},
+            details=details,
         )
         self.decisions.extend(self.core.operator_action(self.t, action))
         return self

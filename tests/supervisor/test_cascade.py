@@ -64,6 +64,8 @@ def test_wood_fault_with_cold_outlet_starts_oil_replacement_after_confirmation(
     assert rig.modes() == [(M.OIL_REPLACEMENT, reason)]
     [start] = rig.oil_starts()
     assert (start.oil_role, start.reason) == (OilRole.REPLACEMENT, reason)
+    assert start.values[config.io.buffer_outlet] == SP - 3.1
+    assert start.values["setpoint_c"] == SP
     assert [c.value for c in rig.commands(config.io.oil_enable)] == [True]
 
 

@@ -180,3 +180,13 @@ def test_silo_empty_leads_to_replacement_when_the_buffer_cools(config: PlantConf
     rig = Rig(config).healthy().run(1).clear().set(Signal.SILO_EMPTY, True).set(Signal.BUFFER_OUTLET, SP - 4)
     rig.run(120)
     assert rig.modes() == [(PlantMode.OIL_REPLACEMENT, "silo_empty")]
+
+
+def test_operator_written_test_is_followed_without_a_second_pulse(config: PlantConfig) -> None:
+    rig = Rig(config).healthy().run(1).clear().set(Signal.SCREW_TEST_RUNNING, True)
+    target = config.io.screw_reverse_test
+    rig.operator(ActionKind.COMMAND, None, target=target, value=True, command_id="c1", readback=False).run(30)
+    assert rig.commands(target) == []
+    assert [e.reason for e in rig.events(PlantEventKind.SCREW_TEST_STARTED)] == ["on_demand_test"]
+    rig.set(Signal.SCREW_TEST_RUNNING, False).run(1)
+    assert len(rig.events(PlantEventKind.SCREW_TEST_PASSED)) == 1

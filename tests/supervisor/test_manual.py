@@ -23,7 +23,7 @@ def _rig(config: PlantConfig) -> Rig:
     return Rig(config).healthy().run(1).clear()
 
 
-def _force(rig: Rig, role: str = "technician", **details: object) -> Rig:
+def _force(rig: Rig, role: str | None = "technician", **details: object) -> Rig:
     return rig.operator(ActionKind.MANUAL_MODE, role, **details)
 
 
@@ -102,3 +102,18 @@ def test_forced_stop_disables_the_wood_boiler(config: PlantConfig) -> None:
 def test_release_without_manual_mode_does_nothing(config: PlantConfig) -> None:
     rig = _force(_rig(config), mode="auto").run(5)
     assert rig.decisions == []
+
+
+def test_hmi_words_without_a_stated_role_are_obeyed_for_an_identified_user(config: PlantConfig) -> None:
+    rig = _force(_rig(config), None, mode="force_oil_replacement").run(10)
+    assert rig.modes() == [(M.MANUAL, "manual")]
+    assert rig.core.oil.role is OilRole.REPLACEMENT
+    _force(rig, None, mode="release").run(1)
+    assert rig.modes()[-1] == (M.WOOD, "manual_released")
+
+
+def test_anonymous_action_without_role_is_refused(config: PlantConfig) -> None:
+    rig = _rig(config).operator(ActionKind.MANUAL_MODE, None, user=None, mode="oil_replacement").run(5)
+    assert rig.mode is M.WOOD
+    [refusal] = [d for d in rig.decisions if isinstance(d, OperatorAction)]
+    assert refusal.details["reason"] == "not_authorised"
