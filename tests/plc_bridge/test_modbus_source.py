@@ -1,4 +1,5 @@
-"""The Modbus source against a real pymodbus server on loopback, with the real client."""
+"""The Modbus source against the simulator's Modbus server (and a plain pymodbus one for maps
+the plant does not have), with the real pymodbus client on loopback."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from chaufferie.config.points import ModbusLink, ModbusTable
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality
 from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
+from chaufferie.simulations.server import SimulatorServers
 from tests.plc_bridge.conftest import advance_until, eventually, running
 from tests.plc_bridge.modbus_server import PlainModbusServer
 from tests.plc_bridge.points import modbus_point
@@ -32,26 +34,20 @@ def words(fmt: str, value: float, swap_words: bool = False) -> list[int]:
 
 
 BOILER_RAW = {
-    (IR, 0): [2],
-    (IR, 2): [755],
-    (IR, 3): words("h", 823),
-    (IR, 4): words("h", 650),
-    (IR, 5): words("h", 1502),
-    (IR, 6): words("h", -53),
-    (IR, 7): [42],
-    (IR, 8): words("f", 87.5),
-    (IR, 10): words("I", 1234567, swap_words=True),
-    (IR, 12): words("f", 3210.25, swap_words=True),
-    (IR, 14): [456],
-    (IR, 15): [250],
-    (IR, 16): [123],
-    (IR, 17): [0b101],
-    (IR, 18): words("I", 70000),
-    (IR, 20): words("I", 12345678),
-    (DI, 0): [True, False, True, False, False, True, False, True],
-    (HR, 0): [750],
-    (CO, 0): [True, False, False, False],
-}
+    "wood.state": [2], "wood.fault_code": [0], "wood.modulation": [755],
+    "wood.outlet_temp": words("h", 823), "wood.return_temp": words("h", 650),
+    "wood.flue_temp": words("h", 1502), "outdoor.temp": words("h", -53), "wood.heartbeat": [42],
+    "wood.power": words("f", 87.5), "wood.fuel_burnt": words("I", 1234567, swap_words=True),
+    "silo.mass": words("f", 3210.25, swap_words=True), "silo.level": [456], "screw.current": [250],
+    "ash.bin_level": [123], "wood.stb_tripped": [1], "wood.burnback_tripped": [0],
+    "wood.ignition_failed": [1],
+    "wood.ignitions": words("I", 70000), "wood.run_hours": words("I", 12345678),
+    "silo.low_level": [1], "silo.empty": [0], "screw.running": [1], "screw.jammed": [0],
+    "screw.test_running": [0], "screw.test_failed": [1], "ash.bin_full": [0], "wood.flue_high": [1],
+    "wood.setpoint": [750], "wood.enable": [1], "wood.fault_reset": [0], "screw.reverse_test": [0],
+    "screw.cutoff": [0],
+}  # fmt: skip
+"""Raw registers (or bit) of every boiler point, built here independently of both codecs."""
 BOILER_EXPECTED = {
     "wood.state": 2, "wood.fault_code": 0, "wood.modulation": 75.5, "wood.outlet_temp": 82.3,
     "wood.return_temp": 65.0, "wood.flue_temp": 150.2, "outdoor.temp": -5.3, "wood.heartbeat": 42,
@@ -65,9 +61,10 @@ BOILER_EXPECTED = {
 }  # fmt: skip
 
 
-async def load(server: PlainModbusServer, raw: dict[tuple[ModbusTable, int], list[int] | list[bool]]) -> None:
-    for (table, address), values in raw.items():
-        await server.set(table, address, values)
+async def load(sim: SimulatorServers, raw: dict[str, list[int]]) -> None:
+    for point, registers in raw.items():
+        sim.force_raw(point, registers)
+    await sim.publish()
 
 
 def boiler_source(cfg: PlantConfig, bus: Bus, clock: VirtualClock) -> ModbusLinkSource:
@@ -81,10 +78,10 @@ def good(bus: Bus, *points: str) -> bool:
 
 
 async def test_every_point_of_the_boiler_map_is_decoded_right(
-    boiler_config: PlantConfig, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
-    await load(modbus_server, BOILER_RAW)
-    source = boiler_source(boiler_config, bus, clock)
+    await load(sim, BOILER_RAW)
+    source = boiler_source(plant_config, bus, clock)
     async with running(source):
         await eventually(lambda: good(bus, *BOILER_EXPECTED))
     got = {name: bus.latest(name).value for name in BOILER_EXPECTED}  # type: ignore[union-attr]
@@ -118,27 +115,27 @@ async def test_32_and_64_bit_signed_float_and_byte_swapped_points_decode_right(
 
 
 async def test_a_value_changed_in_the_server_reaches_the_bus_at_the_next_poll(
-    boiler_config: PlantConfig, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
-    await load(modbus_server, BOILER_RAW)
-    source = boiler_source(boiler_config, bus, clock)
+    await load(sim, BOILER_RAW)
+    source = boiler_source(plant_config, bus, clock)
     async with running(source):
         await eventually(lambda: good(bus, "wood.outlet_temp"))
-        await modbus_server.set(IR, 3, words("h", 861))
+        await load(sim, {"wood.outlet_temp": words("h", 861)})
         steps = await advance_until(clock, lambda: bus.latest("wood.outlet_temp").value == 86.1)  # type: ignore[union-attr]
     assert steps == 1
 
 
 async def test_stopped_server_turns_every_point_bad_and_stale_within_three_polls_then_recovers(
-    boiler_config: PlantConfig, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
-    await load(modbus_server, BOILER_RAW)
+    await load(sim, BOILER_RAW)
     events = bus.subscribe(LinkEvent)
-    source = boiler_source(boiler_config, bus, clock)
+    source = boiler_source(plant_config, bus, clock)
     names = list(BOILER_EXPECTED)
     async with running(source):
         await eventually(lambda: good(bus, *names))
-        await modbus_server.stop()
+        await sim.stop_server("boiler")
 
         def all_bad() -> bool:
             return all(bus.latest(n).quality is Quality.BAD and bus.latest(n).stale for n in names)  # type: ignore[union-attr]
@@ -149,7 +146,7 @@ async def test_stopped_server_turns_every_point_bad_and_stale_within_three_polls
         await advance_until(clock, lambda: len(source.core.backoff.delays) >= 4, step=2.0, max_steps=20)
         delays = list(source.core.backoff.delays)
         assert delays[3] > delays[0]
-        await modbus_server.start()
+        await sim.start_server("boiler")
         await advance_until(clock, lambda: good(bus, *names), step=2.0, max_steps=30)
     assert source.core.backoff.nominal_s == source.core.backoff.initial_s  # reset by the good poll
     states = [(e.previous, e.state) for e in events.drain() if isinstance(e, LinkEvent)]
@@ -161,15 +158,16 @@ async def test_stopped_server_turns_every_point_bad_and_stale_within_three_polls
 
 
 async def test_sentinel_nan_and_infinity_make_their_points_bad(
-    boiler_config: PlantConfig, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
-    await load(modbus_server, BOILER_RAW)
-    source = boiler_source(boiler_config, bus, clock)
+    await load(sim, BOILER_RAW)
+    source = boiler_source(plant_config, bus, clock)
     async with running(source):
         await eventually(lambda: good(bus, "wood.outlet_temp", "wood.power", "silo.mass"))
-        await modbus_server.set(IR, 3, words("h", -32768))
-        await modbus_server.set(IR, 8, words("f", math.nan))
-        await modbus_server.set(IR, 12, words("f", math.inf, swap_words=True))
+        sim.force_raw("wood.outlet_temp", words("h", -32768))
+        sim.force_raw("wood.power", words("f", math.nan))
+        sim.force_raw("silo.mass", words("f", math.inf, swap_words=True))
+        await sim.publish()
         bad = ("wood.outlet_temp", "wood.power", "silo.mass")
         await advance_until(clock, lambda: all(bus.latest(p).quality is Quality.BAD for p in bad))  # type: ignore[union-attr]
         assert all(bus.latest(p).value is None for p in bad)  # type: ignore[union-attr]
@@ -178,10 +176,10 @@ async def test_sentinel_nan_and_infinity_make_their_points_bad(
 
 
 async def test_frozen_plc_heartbeat_makes_the_link_uncertain_then_bad_until_it_moves(
-    boiler_config: PlantConfig, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
-    await load(modbus_server, BOILER_RAW)
-    source = boiler_source(boiler_config, bus, clock)  # heartbeat_timeout_s: 10
+    await load(sim, BOILER_RAW)
+    source = boiler_source(plant_config, bus, clock)  # heartbeat_timeout_s: 10
 
     def quality() -> Quality:
         return bus.latest("wood.outlet_temp").quality  # type: ignore[union-attr]
@@ -193,6 +191,6 @@ async def test_frozen_plc_heartbeat_makes_the_link_uncertain_then_bad_until_it_m
         await eventually(lambda: source.state is LinkState.DEGRADED)
         await advance_until(clock, lambda: quality() is Quality.BAD, max_steps=11, settle=0.15)
         assert clock.monotonic() >= 20
-        await modbus_server.set(IR, 7, [43])
+        await load(sim, {"wood.heartbeat": [43]})
         await advance_until(clock, lambda: quality() is Quality.GOOD)
         await eventually(lambda: source.state is LinkState.UP)

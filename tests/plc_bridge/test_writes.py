@@ -9,7 +9,6 @@ import pytest
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
-from chaufferie.config.points import ModbusLink, ModbusTable
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
@@ -19,14 +18,14 @@ from chaufferie.config.vocabulary import (
     CommandResult,
     CommandStatus,
     Context,
+    LinkState,
     OperatorAction,
 )
 from chaufferie.plc_bridge.errors import WriteRefused
-from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
 from chaufferie.plc_bridge.service import Bridge
 from chaufferie.plc_bridge.writes import WriteGuard
-from tests.plc_bridge.conftest import eventually
-from tests.plc_bridge.modbus_server import PlainModbusServer
+from chaufferie.simulations.server import SimulatorServers
+from tests.plc_bridge.conftest import advance_until, eventually
 
 TECH = Context(origin="hmi", user="jdupont", channel=Channel.HMI, address="192.0.2.10")
 
@@ -73,33 +72,35 @@ async def test_guard_rate_limits_each_point(config: PlantConfig, clock: VirtualC
 
 @pytest.fixture
 async def bridge(
-    boiler_config: PlantConfig, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> AsyncIterator[Bridge]:
-    link = boiler_config.links["boiler"]
-    assert isinstance(link, ModbusLink)
-    source = ModbusLinkSource("boiler", link, boiler_config.points_of("boiler"), bus, clock)
-    async with Bridge(boiler_config, bus, clock, sources={"boiler": source}) as b:
+    """The whole bridge (both links, built from the config) against the simulator."""
+    async with Bridge(plant_config, bus, clock) as b:
         task = asyncio.create_task(b.run())
-        await eventually(lambda: bus.latest("wood.setpoint") is not None)
+        await eventually(
+            lambda: b.link_states() == {"boiler": LinkState.UP, "hydraulic": LinkState.UP}, within=10
+        )
         yield b
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
 
-def audit_of(bus_sub: list[object], command_id: str) -> OperatorAction:
-    [entry] = [m for m in bus_sub if isinstance(m, OperatorAction) and m.details["command_id"] == command_id]
+def audit_of(published: list[object], command_id: str) -> OperatorAction:
+    [entry] = [
+        m for m in published if isinstance(m, OperatorAction) and m.details["command_id"] == command_id
+    ]
     return entry
 
 
-async def test_write_changes_the_plc_and_is_confirmed_by_read_back_and_audited(
-    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+async def test_write_changes_the_simulator_and_is_confirmed_by_read_back_and_audited(
+    bridge: Bridge, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
     seen = bus.subscribe(CommandResult, OperatorAction)
     cmd = command(clock, "wood.setpoint", 72.5)
     result = await bridge.execute(cmd)
     assert result.status is CommandStatus.CONFIRMED, result.message
     assert result.readback == 72.5
-    assert await modbus_server.get(ModbusTable.HOLDING_REGISTER, 0) == [725]
+    assert sim.values()["wood.setpoint"] == 72.5
     assert bus.latest("wood.setpoint").value == 72.5  # type: ignore[union-attr]
     published = seen.drain()
     assert result in published
@@ -112,37 +113,51 @@ async def test_write_changes_the_plc_and_is_confirmed_by_read_back_and_audited(
     )
 
 
-async def test_coil_write_and_pulse_are_confirmed(
-    bridge: Bridge, modbus_server: PlainModbusServer, clock: VirtualClock
+async def test_coil_and_opcua_writes_reach_the_simulator(
+    bridge: Bridge, sim: SimulatorServers, clock: VirtualClock
 ) -> None:
-    enable = await bridge.execute(command(clock, "wood.enable", True))
-    assert enable.status is CommandStatus.CONFIRMED, enable.message
-    assert await modbus_server.get(ModbusTable.COIL, 0) == [True]
-    reset = await bridge.execute(command(clock, "wood.fault_reset", True))
-    assert reset.status is CommandStatus.CONFIRMED, reset.message
-    assert await modbus_server.get(ModbusTable.COIL, 1) == [True]  # the PLC, not us, resets it
+    for point, value in [
+        ("wood.enable", True),
+        ("screw.cutoff", True),
+        ("pumps.duty", 2),
+        ("oil.enable", True),
+    ]:
+        result = await bridge.execute(command(clock, point, value))
+        assert result.status is CommandStatus.CONFIRMED, result.message
+        assert sim.values()[point] == value
 
 
-@pytest.mark.parametrize(
-    ("point", "value"), [("wood.setpoint", 99.0), ("wood.state", 1), ("silo.low_level", True)]
-)
-async def test_refused_write_never_reaches_the_plc_and_is_audited(
-    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock, point: str, value: object
+async def test_pulse_is_written_true_and_left_to_the_plc(
+    bridge: Bridge, sim: SimulatorServers, clock: VirtualClock
 ) -> None:
-    before = await modbus_server.get(ModbusTable.HOLDING_REGISTER, 0)
+    result = await bridge.execute(command(clock, "wood.fault_reset", True))
+    assert result.status is CommandStatus.CONFIRMED, result.message
+    assert "Impulsion" in result.message
+
+
+async def test_refused_writes_never_reach_the_plc_and_are_audited(
+    bridge: Bridge, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
     seen = bus.subscribe(OperatorAction)
-    cmd = command(clock, point, value)
-    result = await bridge.execute(cmd)
-    assert result.status is CommandStatus.REFUSED
-    assert point in result.message
-    assert await modbus_server.get(ModbusTable.HOLDING_REGISTER, 0) == before
-    audit = audit_of(seen.drain(), cmd.id)
-    assert audit.result is ActionResult.REFUSED
-    assert audit.context.user == "jdupont"
+    for point, value in [
+        ("wood.setpoint", 99.0),
+        ("wood.state", 1),
+        ("silo.low_level", True),
+        ("pumps.duty", 3),
+    ]:
+        before = sim.values()[point]
+        cmd = command(clock, point, value)
+        result = await bridge.execute(cmd)
+        assert result.status is CommandStatus.REFUSED
+        assert point in result.message
+        assert sim.values()[point] == before
+        audit = audit_of(seen.drain(), cmd.id)
+        assert audit.result is ActionResult.REFUSED
+        assert audit.context.user == "jdupont"
 
 
 async def test_command_published_on_the_bus_is_executed_and_answered(
-    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    bridge: Bridge, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
     results = bus.subscribe(CommandResult)
     cmd = command(clock, "screw.cutoff", True)
@@ -151,16 +166,14 @@ async def test_command_published_on_the_bus_is_executed_and_answered(
     result = results.get_nowait()
     assert isinstance(result, CommandResult)
     assert (result.command_id, result.status) == (cmd.id, CommandStatus.CONFIRMED)
-    assert await modbus_server.get(ModbusTable.COIL, 3) == [True]
+    assert sim.values()["screw.cutoff"] is True
 
 
 async def test_write_on_a_lost_link_fails_and_is_audited(
-    bridge: Bridge, modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+    bridge: Bridge, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
-    await modbus_server.stop()
-    await eventually(
-        lambda: not bridge.sources["boiler"]._client or not bridge.sources["boiler"]._client.connected
-    )  # type: ignore[attr-defined]
+    await sim.stop_server("boiler")
+    await advance_until(clock, lambda: bridge.link_states()["boiler"] is LinkState.DOWN)
     seen = bus.subscribe(OperatorAction)
     cmd = command(clock, "wood.setpoint", 70.0)
     result = await bridge.execute(cmd)
