@@ -194,3 +194,37 @@ async def test_frozen_plc_heartbeat_makes_the_link_uncertain_then_bad_until_it_m
         await load(sim, {"wood.heartbeat": [43]})
         await advance_until(clock, lambda: quality() is Quality.GOOD)
         await eventually(lambda: source.state is LinkState.UP)
+
+
+async def test_every_boiler_point_equals_what_the_simulator_encodes(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    forced = {"outdoor.temp": -7.3, "wood.power": 64.25, "silo.mass": 2500.5, "wood.fuel_burnt": 98765.4,
+              "wood.run_hours": 4321.09, "wood.ignitions": 123456, "screw.current": 3.21}  # fmt: skip
+    for point, value in forced.items():
+        sim.force(point, value)
+    await sim.publish()
+    source = boiler_source(plant_config, bus, clock)
+    names = [p.name for p in plant_config.points_of("boiler") if p.name != "wood.heartbeat"]
+    async with running(source):
+        await eventually(lambda: good(bus, *names))
+    served = sim.values()
+    for p in plant_config.points_of("boiler"):
+        if p.name in names:
+            resolution = getattr(p.source, "scale", 1.0) / 2 + 1e-6
+            got = bus.latest(p.name).value  # type: ignore[union-attr]
+            assert got == pytest.approx(served[p.name], abs=resolution, rel=1e-6), p.name
+    assert bus.latest("outdoor.temp").value == -7.3  # type: ignore[union-attr]
+
+
+async def test_plc_that_stops_answering_turns_points_bad_and_recovers(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    source = boiler_source(plant_config, bus, clock)  # timeout_s: 1 (real time: the network's)
+    async with running(source):
+        await eventually(lambda: good(bus, "wood.state"))
+        sim.silence("boiler", True)
+        await advance_until(clock, lambda: bus.latest("wood.state").quality is Quality.BAD, settle=2.0)  # type: ignore[union-attr]
+        assert source.state is LinkState.DOWN
+        sim.silence("boiler", False)
+        await advance_until(clock, lambda: good(bus, "wood.state"), step=2.0, max_steps=10, settle=1.0)
