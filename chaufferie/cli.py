@@ -20,6 +20,7 @@ SUBCOMMANDS = (
     "catalogue",
     "backup",
     "sim",
+    "tags",
     "user",
     "report",
     "run",
