@@ -281,7 +281,7 @@ class AlarmEngine:
             oil_role=extra.pop("oil_role", None),
             values={**self._snapshot(a), **(values or {})},
             chattering=chattering,
-            flood_id=self.flood.new_alarm(now),
+            flood_id=self._flood_id(now),
         )
         state = S.UNACKED
         if a.code in self.out_of_service:
@@ -294,6 +294,14 @@ class AlarmEngine:
         tracker.open.append(occ.id)
         self._publish(occ, S.NORMAL, "activate", context, extra)
         return occ
+
+    def _flood_id(self, now: float) -> str | None:
+        was = self.flood.active
+        flood_id = self.flood.new_alarm(now)
+        if flood_id is not None and not was:
+            log.warning("alarm flood: %d new alarms within %.0f s", self.flood.threshold,
+                        self.cfg.notifiers.flood_window_s)
+        return flood_id
 
     def _snapshot(self, alarm: AlarmDefinition) -> dict[str, Scalar]:
         return {p: tv.value for p in alarm.values if (tv := self.values.get(p)) is not None}

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from chaufferie.alarms.machine import Comment, Occurrence
 from chaufferie.config.vocabulary import AlarmState, OilRole
@@ -73,6 +73,14 @@ class AlarmStore(Protocol):
     def outbox(self, *statuses: OutboxStatus) -> list[OutboxItem]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class PurgeableStore(Protocol):
+    """An :class:`AlarmStore` that can forget old delivered messages (optional)."""
+
+    def purge(self, before: float) -> int:
+        """Forget sent and failed messages created before ``before`` (epoch s); how many."""
 
 
 _SCHEMA = """
@@ -143,6 +151,14 @@ class SqliteAlarmStore:
             wanted,
         ).fetchall()
         return [_item_from_json(r[0]) for r in rows]
+
+    def purge(self, before: float) -> int:
+        done = [s.value for s in (OutboxStatus.SENT, OutboxStatus.FAILED)]
+        rows = self._db.execute("SELECT key, data FROM outbox WHERE status IN (?, ?)", done).fetchall()
+        old = [(key,) for key, data in rows if _item_from_json(data).created_at < before]
+        self._db.executemany("DELETE FROM outbox WHERE key = ?", old)
+        self._db.execute("DELETE FROM occurrence WHERE closed = 1")
+        return len(old)
 
 
 def _item_json(item: OutboxItem) -> str:

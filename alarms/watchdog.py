@@ -21,7 +21,7 @@ from chaufferie.alarms.catalogue import MESSAGES, text
 from chaufferie.alarms.dispatch import address_of
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.outbox import Outbox
-from chaufferie.alarms.store import OutboxItem
+from chaufferie.alarms.store import OutboxItem, PurgeableStore
 from chaufferie.alarms.templates import render_plain
 from chaufferie.config.alarming import Contact
 
@@ -59,15 +59,29 @@ class Watchdog:
         while (when := self.next_test(clock.now())) is not None:
             await clock.sleep((when - clock.now()).total_seconds())
             self.send_daily_test(clock.now())
+            self.purge(clock.now())
+
+    def purge(self, now: datetime) -> int:
+        """Forget delivered messages older than the raw-history retention (None: keep all)."""
+        days = self.engine.cfg.storage.retention.raw_days
+        store = self.engine.store
+        if days is None or not isinstance(store, PurgeableStore):
+            return 0
+        return store.purge((now - timedelta(days=days)).timestamp())
 
     def send_daily_test(self, now: datetime) -> int:
         """Queue today's test messages to the on-call person; the number queued."""
-        local = now.astimezone(self.engine.tz)
-        queued = 0
+        day = now.astimezone(self.engine.tz).date().isoformat()
+        items = self.test_items(now, self.on_call(now), f"daily-test/{day}")
+        return sum(self.outbox.enqueue(i) for i in items)
+
+    def test_items(self, now: datetime, contacts: list[Contact], key_prefix: str) -> list[OutboxItem]:
+        """A test message by SMS and email to each of ``contacts`` (keys ``key_prefix/contact/channel``)."""
+        stamp = now.astimezone(self.engine.tz).strftime("%d/%m/%Y %H:%M")
         site = self.engine.cfg.site.id
-        for contact in self.on_call(now):
+        items = []
+        for contact in contacts:
             lang = contact.language.value
-            stamp = local.strftime("%d/%m/%Y %H:%M")
             rendered = render_plain(
                 text(MESSAGES, "daily_test_subject", lang, site=site),
                 text(MESSAGES, "daily_test", lang, site=site, time=stamp),
@@ -76,14 +90,13 @@ class Watchdog:
                 address = address_of(contact, channel)
                 if address is None or channel not in self.outbox.channels:
                     continue
-                item = OutboxItem(
-                    key=f"daily-test/{local.date().isoformat()}/{contact.id}/{channel}",
+                items.append(OutboxItem(
+                    key=f"{key_prefix}/{contact.id}/{channel}",
                     channel=channel, contact_id=contact.id, address=address, subject=rendered.subject,
                     text=rendered.sms if channel == "sms" else rendered.text,
                     html=rendered.html if channel == "email" else "",
-                )
-                queued += self.outbox.enqueue(item)
-        return queued
+                ))
+        return items
 
     async def _deadman(self) -> None:
         clock = self.engine.clock

@@ -25,6 +25,7 @@ SUBCOMMANDS = (
     "report",
     "run",
     "demo",
+    "notify_test",
 )
 
 
