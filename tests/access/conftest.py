@@ -46,6 +46,7 @@ from chaufferie.config.vocabulary import (
 from chaufferie.historian.access_store import AccessStore, UserRecord
 from chaufferie.hmi.access import AccessServices, build_access_router, security_headers
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess
+from chaufferie.hmi.access.ports import CommandSender
 from chaufferie.hmi.access.users import UserService
 from tests.conftest import free_port
 from tests.support.twilio_standin import TwilioStandIn
@@ -106,7 +107,7 @@ class Site:
     store: AccessStore
     engine: AlarmEngine
     alarms: OperationsAccess
-    commands: RecordingCommands
+    commands: CommandSender
     twilio: TwilioStandIn
     audit: Subscription
 
@@ -194,6 +195,15 @@ def add_users(store: AccessStore) -> None:
 
 @pytest.fixture
 async def site(config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Path) -> AsyncIterator[Site]:
+    async with open_site(config, clock, bus, tmp_path, RecordingCommands(clock)) as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def open_site(
+    config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Path, commands: CommandSender
+) -> AsyncIterator[Site]:
+    """The access app on a free port, users added, the real alarm engine, ``commands`` at the PLC edge."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     cfg = site_config(config, base_url)
@@ -202,7 +212,6 @@ async def site(config: PlantConfig, clock: VirtualClock, bus: Bus, tmp_path: Pat
     engine = AlarmEngine(cfg, bus, clock, SqliteAlarmStore(tmp_path / "alarms.db"))
     recipients: dict[str, tuple[str, ...]] = {}
     alarms = OperationsAccess(AlarmOperations(engine), lambda occ: recipients.get(occ, ()))
-    commands = RecordingCommands(clock)
     async with AsyncExitStack() as stack:
         stack.callback(store.engine.dispose)
         standin = await stack.enter_async_context(TwilioStandIn())

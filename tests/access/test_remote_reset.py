@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import httpx
 
-from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Channel
-from tests.access.conftest import PINS, Site, acknowledge, path_of, sign_in_with_pin
+from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Channel, Command
+from tests.access.conftest import PINS, RecordingCommands, Site, acknowledge, path_of, sign_in_with_pin
+
+
+def recorded(site: Site) -> list[Command]:
+    assert isinstance(site.commands, RecordingCommands)
+    return site.commands.commands
 
 
 def resets(site: Site) -> list[tuple[ActionResult, str]]:
@@ -30,7 +35,7 @@ async def test_technician_resets_a_resettable_fault_with_read_back(site: Site) -
         answer = await acknowledge(client, link, occ, reset=True)
     assert answer.status_code == 200
     assert "Réarmement envoyé et relu" in answer.text
-    [command] = site.commands.commands
+    [command] = recorded(site)
     assert (command.point, command.value) == ("oil.fault_reset", True)
     assert command.context.user == "martin"
     assert command.context.channel is Channel.LINK
@@ -44,7 +49,7 @@ async def test_wood_fault_reset_goes_to_the_wood_reset_point(site: Site) -> None
     async with httpx.AsyncClient(base_url=site.base_url) as client:
         await sign_in_with_pin(client, link, PINS["martin"])
         await acknowledge(client, link, occ, reset=True)
-    assert [c.point for c in site.commands.commands] == ["wood.fault_reset"]
+    assert [c.point for c in recorded(site)] == ["wood.fault_reset"]
 
 
 async def test_stb_is_not_resettable_remotely(site: Site) -> None:
@@ -57,7 +62,7 @@ async def test_stb_is_not_resettable_remotely(site: Site) -> None:
         answer = await acknowledge(client, link, occ, reset=True)  # a forged form asks anyway
     assert answer.status_code == 200
     assert "non autorisé" in answer.text
-    assert site.commands.commands == []
+    assert recorded(site) == []
     assert site.state(occ) is AlarmState.ACKED
     site.tag("wood.stb_tripped", False)  # the plant says it is back to normal: still latched
     assert site.state(occ) is AlarmState.LATCHED
@@ -71,6 +76,6 @@ async def test_operator_can_neither_acknowledge_nor_reset(site: Site) -> None:
         await sign_in_with_pin(client, link, PINS["durand"])
         answer = await acknowledge(client, link, occ, reset=True)
     assert answer.status_code == 403
-    assert site.commands.commands == []
+    assert recorded(site) == []
     assert site.state(occ) is AlarmState.UNACKED
     assert resets(site) == [(ActionResult.REFUSED, "role")]
