@@ -164,14 +164,18 @@ class AlarmEngine:
             elif ev.kind is cond.clear_on:
                 self._clear(tracker)
 
-    def signal(self, name: str, active: bool, detail: str = "") -> None:
+    def signal(self, name: str, active: bool, detail: str = "", detail_en: str = "") -> None:
         """An internal condition (``notification_failed``, ``watchdog``) changed."""
         for tracker in self._by_kind.get("internal", ()):
             cond = tracker.alarm.condition
             if isinstance(cond, InternalCondition) and cond.signal == name:
                 tracker.value = detail or None
                 if active and not self._active(tracker):
-                    self._activate(tracker, extra={"detail": detail} if detail else {})
+                    a, extra = tracker.alarm, {}
+                    if detail:
+                        extra = {"message": f"{a.label_fr} : {detail}", "detail": detail,
+                                 "message_en": f"{a.label_en}: {detail_en or detail}"}
+                    self._activate(tracker, extra=extra)
                 elif not active and self._active(tracker):
                     self._clear(tracker)
 

@@ -138,9 +138,9 @@ class AlarmService:
 
     def _delivery_failed(self, item: OutboxItem) -> None:
         self._failed_channels.add(item.channel)
-        detail = text(MESSAGES, "notdef_detail", "fr", channel=item.channel, contact=item.contact_id,
-                      error=item.error)
-        self.engine.signal("notification_failed", True, detail)
+        fr, en = (text(MESSAGES, "notdef_detail", lang, channel=item.channel, contact=item.contact_id,
+                       error=item.error) for lang in ("fr", "en"))
+        self.engine.signal("notification_failed", True, fr, en)
 
     def _delivery_ok(self, item: OutboxItem) -> None:
         if item.channel in self._failed_channels and item.fallback_of is None:

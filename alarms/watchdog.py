@@ -107,8 +107,8 @@ class Watchdog:
             if silence > period and not self.silent:
                 self.silent = True
                 log.error("alarm engine silent for %.0f s: raising SUP-HBT", silence)
-                detail = text(MESSAGES, "watchdog_detail", "fr", seconds=silence)
-                self.engine.signal("watchdog", True, detail)
+                fr, en = (text(MESSAGES, "watchdog_detail", lang, seconds=silence) for lang in ("fr", "en"))
+                self.engine.signal("watchdog", True, fr, en)
             elif silence <= period and self.silent:
                 self.silent = False
                 log.info("alarm engine evaluating again")

@@ -123,9 +123,9 @@ async def test_twilio_down_for_good_falls_back_to_email_and_raises_notdef(
     assert twilio_standin.requests >= providers.notifiers.max_attempts
     subjects = [str(m["Subject"]) for m in smtp_server.messages if MARTIN_MAIL in str(m["To"])]
     assert any("SMS non délivré" in s for s in subjects)
-    raised = [t.code for t in transitions.drain() if isinstance(t, AlarmTransition)
-              and t.state is AlarmState.UNACKED]
-    assert "NOT-DEF" in raised
+    [notdef] = [t for t in transitions.drain() if isinstance(t, AlarmTransition)
+                and t.code == "NOT-DEF" and t.state is AlarmState.UNACKED]
+    assert notdef.message.startswith("Échec d'envoi des notifications : échec sms vers tech-martin")
 
 
 async def test_smtp_down_is_retried_and_delivered_once_when_back(
