@@ -194,7 +194,7 @@ class Cascade:
             return Reason.SILO_EMPTY
         started = self._start_requested_at
         if not self.has_run_since_start and started is not None and now - started > s.startup_grace_s:
-            return Reason.IGNITION_FAILURE
+            return Reason.START_TIMEOUT
         return None
 
     def _replacement(self, now: float, f: Facts) -> None:

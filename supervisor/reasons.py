@@ -19,7 +19,9 @@ class Reason(StrEnum):
     WOOD_LOCKOUT = "wood_lockout"
     """The wood boiler's PLC is locked out (state ``lockout``): a person must reset it."""
     IGNITION_FAILURE = "ignition_failure"
-    """Ignition failed (fault code), or no ``running`` within the start-up grace after a start."""
+    """The PLC reports an ignition failure (fault code ``ignition_failure``)."""
+    START_TIMEOUT = "start_timeout"
+    """No ``running`` within ``startup_grace_s`` after a start request (enable or fault reset)."""
     SCREW_JAM = "screw_jam"
     """A transfer screw is jammed: the boiler starves."""
     SILO_EMPTY = "silo_empty"
@@ -60,7 +62,7 @@ class Reason(StrEnum):
     # -- wood boiler restarts -----------------------------------------------------------------
     AUTO_RESTART = "auto_restart"
     """The supervisor reset a wood boiler fault (counted against ``wood_max_restarts_24h``)."""
-    RESTARTS_EXHAUSTED = "restarts_exhausted"
+    RESTARTS_EXHAUSTED = "wood_restarts_exhausted"
     """``wood_max_restarts_24h`` reached: a person must look at the boiler."""
     # -- pumps -------------------------------------------------------------------------------
     PUMP_FAULT = "pump_fault"

@@ -100,13 +100,13 @@ def test_normal_phases_are_not_faults(config: PlantConfig, phase: int) -> None:
     assert rig.mode is M.WOOD
 
 
-def test_no_running_within_startup_grace_is_an_ignition_failure(config: PlantConfig) -> None:
+def test_no_running_within_startup_grace_is_a_start_timeout(config: PlantConfig) -> None:
     rig = Rig(config).healthy(outlet=SP - 5).set(Signal.WOOD_STATE, IGNITION).run(1)
     assert rig.mode is M.WOOD  # start request at t = 0
     rig.run_until(1800 + 120)
     assert rig.mode is M.WOOD, "grace is 'up to 30 min', then 120 s confirmation"
     rig.run(1)
-    assert rig.modes()[-1] == (M.OIL_REPLACEMENT, "ignition_failure")
+    assert rig.modes()[-1] == (M.OIL_REPLACEMENT, "start_timeout")
 
 
 def test_reaching_running_within_grace_then_standby_is_fine(config: PlantConfig) -> None:

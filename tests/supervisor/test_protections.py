@@ -70,7 +70,7 @@ def test_wood_fault_is_reset_at_most_six_times_in_24_hours(config: PlantConfig) 
     assert all(c.value is True for c in resets)
     assert len(rig.events(PlantEventKind.WOOD_RESTART)) == 6
     [exhausted] = rig.events(PlantEventKind.WOOD_RESTARTS_EXHAUSTED)
-    assert exhausted.reason == "restarts_exhausted"
+    assert exhausted.reason == "wood_restarts_exhausted"
     assert exhausted.values["restarts_24h"] == 6
     rig.clear().step_s = 60
     rig.run_until(301 + 86400 - 60)
@@ -99,4 +99,4 @@ def test_restart_opens_a_new_startup_grace(config: PlantConfig) -> None:
     rig.set(Signal.WOOD_STATE, IGNITION).set(Signal.BUFFER_OUTLET, SP - 5).run(1800)
     assert rig.mode is M.WOOD, "within the grace after the restart"
     rig.run(122)
-    assert rig.modes()[-1] == (M.OIL_REPLACEMENT, "ignition_failure")
+    assert rig.modes()[-1] == (M.OIL_REPLACEMENT, "start_timeout")
