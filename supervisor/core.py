@@ -138,11 +138,14 @@ class SupervisorCore:
         return self.emit.take()
 
     def command_result(self, now_s: float, result: CommandResult) -> None:
-        """A write we asked for failed or was refused: plan a retry."""
+        """A write we asked for failed or was refused: plan a retry (after ``command_retry_s``)."""
         if result.status is CommandStatus.CONFIRMED:
             return
-        if result.point == self.cfg.io.wood_setpoint:
-            self.setpoint.rewrite()
+        io = self.cfg.io
+        if result.point == io.wood_setpoint:
+            self.setpoint.rewrite(now_s + self.cfg.cascade.command_retry_s)
+        elif result.point == io.pump_duty:
+            self.pumps.duty = None  # believe the read-back again; a failed duty pump is switched anew
         else:
             self.outputs.failed(result.point, now_s)
 

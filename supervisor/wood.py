@@ -45,11 +45,12 @@ def curve_setpoint(curve: tuple[HeatingCurvePoint, ...], outdoor_c: float, low: 
 class Setpoint:
     """The buffer setpoint in force and its writes along the heating curve."""
 
-    __slots__ = ("_point", "s", "value", "written")
+    __slots__ = ("_point", "_retry_at", "s", "value", "written")
 
     def __init__(self, settings: CascadeSettings, point: str) -> None:
         self.s = settings
         self._point = point
+        self._retry_at = 0.0
         self.written: float | None = None
         self.value = settings.setpoint_max_c
 
@@ -67,7 +68,7 @@ class Setpoint:
             return self.value
         s = self.s
         target = round(curve_setpoint(s.heating_curve, outdoor, s.setpoint_min_c, s.setpoint_max_c), 1)
-        if not write:
+        if not write or (self.written is None and emit.now_s < self._retry_at):
             self.value = target
             return target
         if self.written is None or abs(target - self.written) > s.setpoint_step_k:
@@ -77,9 +78,10 @@ class Setpoint:
             emit.event(PlantEventKind.SETPOINT_CHANGED, Reason.HEATING_CURVE, values)
         return self.value
 
-    def rewrite(self) -> None:
-        """The last write failed: write again at the next evaluation."""
+    def rewrite(self, at_s: float) -> None:
+        """The last write failed: write again from ``at_s`` on."""
         self.written = None
+        self._retry_at = at_s
 
 
 class Restarts:

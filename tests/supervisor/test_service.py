@@ -132,3 +132,25 @@ async def test_operator_action_is_answered_on_the_bus(
     modes = [m.mode for m in out if isinstance(m, PlantEvent) and m.kind is PlantEventKind.MODE_CHANGED]
     assert modes == [PlantMode.MANUAL]
     assert service.core.oil.role is OilRole.REPLACEMENT
+
+
+async def test_failed_setpoint_write_is_retried_once_per_retry_delay(
+    service: SupervisorService, bus: Bus, clock: VirtualClock, config: PlantConfig
+) -> None:
+    with bus.subscribe(Command, name="test") as sub:
+        for _ in range(3):
+            bus.publish(
+                CommandResult(
+                    command_id="x",
+                    point=config.io.wood_setpoint,
+                    value=SP,
+                    status=CommandStatus.FAILED,
+                    time=clock.now(),
+                    message="link down",
+                )
+            )
+            await clock.advance(config.cascade.command_retry_s / 3)
+        assert sub.drain() == []
+        await clock.advance(config.cascade.command_retry_s)
+        retries = sub.drain()
+    assert [(c.point, c.value) for c in retries] == [(config.io.wood_setpoint, SP)]
