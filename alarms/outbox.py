@@ -7,13 +7,15 @@ the two leaves SENDING rows; :meth:`Outbox.reconcile` at start asks the provider
 already has them (Twilio) before sending again. A failed attempt is retried after
 ``retry_base_s × 2^(n-1)`` (at most ``retry_max_s``); after ``max_attempts`` (or at once for
 a permanent refusal) the message is FAILED, a copy goes by the other channel, and the
-``on_failure`` hook raises NOT-DEF. Each change is a :class:`NotificationRecord` on the bus.
+``on_failure`` hook raises NOT-DEF. Each change is a :class:`NotificationRecord` on the bus
+(its body without links: a signed acknowledgement link is a credential).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 
 from chaufferie.alarms.catalogue import MESSAGES, text
@@ -35,6 +37,7 @@ _PUBLISHED = {
     OutboxStatus.FAILED: NotificationStatus.FAILED,
 }
 IDLE_WAIT_S = 60.0
+_LINK = re.compile(r"https?://\S+")
 
 
 class Outbox:
@@ -199,7 +202,7 @@ class Outbox:
             NotificationRecord(
                 key=item.key, channel=item.channel, recipient=item.contact_id, status=status,
                 time=self.clock.now(), occurrence_id=item.occurrence_id, code=item.code,
-                body=item.text if item.channel == "sms" else item.subject, attempts=item.attempts,
+                body=_redact(item.text if item.channel == "sms" else item.subject), attempts=item.attempts,
                 error=item.error,
             )
         )
@@ -225,6 +228,11 @@ class Outbox:
                     return
             await asyncio.sleep(0.005)
         raise TimeoutError("outbox did not settle")
+
+
+def _redact(body: str) -> str:
+    """The message without its links: a signed acknowledgement link is a credential."""
+    return _LINK.sub("[lien/link]", body)
 
 
 def _reraise_lost_cancel() -> None:
