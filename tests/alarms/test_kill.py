@@ -1,0 +1,52 @@
+"""kill -9 between "sent to the provider" and "marked sent": no second SMS after the restart."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from chaufferie.alarms.service import AlarmService
+from chaufferie.alarms.store import OutboxStatus, SqliteAlarmStore
+from chaufferie.config.alarming import TwilioSettings
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.loader import load_config
+from tests.alarms.helpers import running, settle, with_providers
+from tests.support.twilio_standin import TwilioStandIn
+
+MARTIN = "+33612345678"
+
+
+async def test_sigkill_after_the_provider_took_the_sms_does_not_send_it_twice(
+    twilio_standin: TwilioStandIn, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    twilio_standin.hold_s = 1.0  # the provider has the message; the answer comes too late
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("kill_child.py")), str(data_dir),
+        twilio_standin.base_url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with asyncio.timeout(30):
+            await twilio_standin.received.wait()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+    assert child.returncode == -signal.SIGKILL
+    store = SqliteAlarmStore(data_dir / "alarms.db")
+    assert [i.channel for i in store.outbox(OutboxStatus.SENDING)] == ["sms"]
+    store.close()
+    twilio_standin.hold_s = 0
+    cfg = with_providers(
+        load_config(data_dir=str(data_dir)),
+        TwilioSettings(from_number="+33700000000", api_base_url=twilio_standin.base_url), None,
+    )
+    clock = VirtualClock()
+    restarted = AlarmService(cfg, Bus(), clock)
+    async with running(restarted):
+        await settle(restarted, clock, 120, step=10)
+        sms = [i for i in restarted.store.outbox() if i.channel == "sms" and i.address == MARTIN]
+    assert [(i.status, i.provider_id) for i in sms] == [(OutboxStatus.SENT, twilio_standin.messages[0].sid)]
+    assert len(twilio_standin.bodies_to(MARTIN)) == 1
