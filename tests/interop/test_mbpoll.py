@@ -11,7 +11,7 @@ from chaufferie.config.points import ModbusSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import require_tool
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 LINE = re.compile(r"^\[(\d+)\]:\s+(\S+)", re.MULTILINE)
 
 

@@ -12,7 +12,7 @@ import pytest
 from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import REQUIRE_TOOLS, require_tool
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 HERE = Path(__file__).parent
 SCRIPT = HERE / "read_opcua.js"
 

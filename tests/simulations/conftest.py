@@ -1,4 +1,10 @@
-"""Fixtures for the simulator's tests: a running simulator on loopback and secure OPC UA clients."""
+"""Fixtures for the simulator's tests: a running simulator on loopback and secure OPC UA clients.
+
+Starting an asyncua server costs seconds, so one simulator serves a whole test module
+(``shared_sim``, module event loop); the ``sim`` fixture hands it to each test with a fresh
+plant, nothing forced and every link up. Modules using it run in the module's event loop:
+``pytestmark = pytest.mark.asyncio(loop_scope="module")``.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from asyncua import Client, ua
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
-from chaufferie.config.settings import PlantConfig
+from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.simulations.plant import Plant
 from chaufferie.simulations.security import ensure_certificate
 from chaufferie.simulations.server import SimulatorServers
@@ -29,28 +36,40 @@ def opcua_credentials(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     return USER, PASSWORD
 
 
-@pytest.fixture
-async def sim(
-    config: PlantConfig, opcua_credentials: tuple[str, str], tmp_path: Path
-) -> AsyncIterator[SimulatorServers]:
-    """Both PLC servers on free loopback ports, stepped only when the test says so."""
-    servers = SimulatorServers(
-        config,
-        Plant(config),
-        modbus_port=free_port(),
-        opcua_port=free_port(),
-        data_dir=tmp_path / "sim",
-        speed=None,
-    )
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared_sim(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SimulatorServers]:
+    """Both PLC servers on free loopback ports for a whole module, stepped only when told."""
+    tmp = tmp_path_factory.mktemp("sim")
+    cfg = load_config(default_config_path(), data_dir=str(tmp / "data"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHAUFFERIE_OPCUA_USER", USER)
+        mp.setenv("CHAUFFERIE_OPCUA_PASSWORD", PASSWORD)
+        servers = SimulatorServers(
+            cfg, Plant(cfg), modbus_port=free_port(), opcua_port=free_port(), data_dir=tmp / "sim", speed=None
+        )
     async with servers:
         yield servers
 
 
-@pytest.fixture
-async def client_cert(tmp_path: Path) -> tuple[Path, Path]:
-    return await ensure_certificate(
-        tmp_path / "client", "client-key.pem", "client-cert.der", CLIENT_URI, client=True
-    )
+@pytest_asyncio.fixture(loop_scope="module")
+async def sim(shared_sim: SimulatorServers) -> SimulatorServers:
+    """The module's simulator with a fresh plant, nothing forced and every link answering."""
+    shared_sim.plant = Plant(shared_sim.cfg)
+    for point in list(shared_sim.forced):
+        shared_sim.unforce(point)
+    for server in shared_sim.modbus.values():
+        server.context.registers.raw_overrides.clear()
+        server.silence(False)
+    for link in shared_sim.cfg.links:
+        await shared_sim.start_server(link)
+    await shared_sim.publish()
+    return shared_sim
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("client")
+    return await ensure_certificate(folder, "client-key.pem", "client-cert.der", CLIENT_URI, client=True)
 
 
 @pytest.fixture

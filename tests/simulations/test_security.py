@@ -15,6 +15,8 @@ from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import free_port
 from tests.simulations.conftest import ClientFactory
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 
 async def test_server_offers_only_sign_and_encrypt_endpoints(sim: SimulatorServers) -> None:
     client = Client(sim.opcua_endpoint("hydraulic"), timeout=5)
@@ -55,7 +57,7 @@ async def test_right_password_over_encryption_is_accepted(secure_client: ClientF
         assert await client.get_namespace_index("urn:chaufferie:plant") > 0
 
 
-def test_server_certificate_is_written_as_der_for_pinning(sim: SimulatorServers) -> None:
+async def test_server_certificate_is_written_as_der_for_pinning(sim: SimulatorServers) -> None:
     cert = x509.load_der_x509_certificate(sim.server_certificate.read_bytes())
     assert sim.server_certificate.parent.name == "pki"
     assert cert.not_valid_after_utc > cert.not_valid_before_utc
@@ -86,7 +88,7 @@ async def test_a_lab_link_may_allow_anonymous_sessions(
         assert ua.UserTokenType.Anonymous in tokens
 
 
-def test_security_policy_none_needs_a_lab_link(
+async def test_security_policy_none_needs_a_lab_link(
     config: PlantConfig, opcua_credentials: tuple[str, str]
 ) -> None:
     link = config.links["hydraulic"].model_copy(update={"security_policies": (SecurityPolicy.NONE,)})

@@ -22,6 +22,8 @@ _PYMODBUS_TYPES = {
     DataType.FLOAT64: AsyncModbusTcpClient.DATATYPE.FLOAT64,
 }
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 
 async def _read_modbus(client: AsyncModbusTcpClient, point: Point) -> float | bool:
     src = point.source
