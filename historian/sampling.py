@@ -16,8 +16,8 @@ from chaufferie.config.points import Point
 from chaufferie.historian.records import Row
 from chaufferie.historian.sqltypes import from_us
 
-RESOLUTIONS = (("rollup_minute", 60_000_000), ("rollup_hour", 3_600_000_000))
-"""Rollup tables and their bucket width in microseconds."""
+MINUTE_TABLE, MINUTE_US = "rollup_minute", 60_000_000
+HOUR_TABLE, HOUR_US = "rollup_hour", 3_600_000_000
 
 
 class SampleFilter:
@@ -76,6 +76,20 @@ class _Bucket:
         if self.high is None or value > self.high:
             self.high = value
 
+    def merge(self, other: _Bucket) -> None:
+        """Fold a finer bucket of the same span into this one."""
+        self.count += other.count
+        self.good += other.good
+        if other.numeric == 0:
+            return
+        self.numeric += other.numeric
+        self.total += other.total
+        self.last = other.last
+        if self.low is None or (other.low is not None and other.low < self.low):
+            self.low = other.low
+        if self.high is None or (other.high is not None and other.high > self.high):
+            self.high = other.high
+
     def row(self, table: str, point: str) -> Row:
         values: dict[str, Any] = {
             "point": point,
@@ -95,32 +109,56 @@ def _new_bucket(start: int) -> _Bucket:
 
 
 class Rollups:
-    """Minute and hour aggregates of every value seen, per point."""
+    """Minute and hour aggregates of every value seen, per point.
+
+    Each value updates its point's open minute bucket only; a minute, once closed, is merged
+    into the open hour bucket (so per value the cost is one bucket update).
+    """
 
     def __init__(self) -> None:
-        self._open: dict[tuple[str, int], _Bucket] = {}
+        self._minute: dict[str, _Bucket] = {}
+        self._hour: dict[str, _Bucket] = {}
 
     def add(self, point: str, value: float | None, good: bool, t_us: int) -> list[Row]:
-        """Account ``value``; the rows of buckets this value closed."""
+        """Account ``value``; the rows of buckets this value closed (usually none)."""
+        start = t_us - t_us % MINUTE_US
+        minute = self._minute.get(point)
+        if minute is not None and minute.start == start:
+            minute.add(value, good)
+            return []
         closed: list[Row] = []
-        for index, (table, width) in enumerate(RESOLUTIONS):
-            start = t_us - t_us % width
-            key = (point, index)
-            bucket = self._open.get(key)
-            if bucket is None or bucket.start != start:
-                if bucket is not None and bucket.start > start:
-                    late = _new_bucket(start)
-                    late.add(value, good)
-                    closed.append(late.row(table, point))
-                    continue
-                if bucket is not None:
-                    closed.append(bucket.row(table, point))
-                bucket = self._open[key] = _new_bucket(start)
-            bucket.add(value, good)
+        if minute is not None and minute.start > start:  # a late value: partial rows of its own
+            late = _new_bucket(start)
+            late.add(value, good)
+            hour = _new_bucket(start - start % HOUR_US)
+            hour.merge(late)
+            return [late.row(MINUTE_TABLE, point), hour.row(HOUR_TABLE, point)]
+        if minute is not None:
+            closed.append(minute.row(MINUTE_TABLE, point))
+            closed.extend(self._into_hour(point, minute))
+        fresh = self._minute[point] = _new_bucket(start)
+        fresh.add(value, good)
+        return closed
+
+    def _into_hour(self, point: str, minute: _Bucket) -> list[Row]:
+        start = minute.start - minute.start % HOUR_US
+        hour = self._hour.get(point)
+        closed: list[Row] = []
+        if hour is not None and hour.start != start:
+            closed.append(hour.row(HOUR_TABLE, point))
+            hour = None
+        if hour is None:
+            hour = self._hour[point] = _new_bucket(start)
+        hour.merge(minute)
         return closed
 
     def flush(self) -> list[Row]:
         """Rows of every open bucket (partial; they merge with later ones in the database)."""
-        rows = [b.row(RESOLUTIONS[index][0], point) for (point, index), b in self._open.items()]
-        self._open.clear()
+        rows: list[Row] = []
+        for point, minute in self._minute.items():
+            rows.append(minute.row(MINUTE_TABLE, point))
+            rows.extend(self._into_hour(point, minute))
+        rows.extend(hour.row(HOUR_TABLE, point) for point, hour in self._hour.items())
+        self._minute.clear()
+        self._hour.clear()
         return rows

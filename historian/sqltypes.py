@@ -42,9 +42,12 @@ class UtcTime(TypeDecorator[datetime]):
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(DateTime(timezone=True))
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: datetime | int | None, dialect: Dialect) -> Any:
+        """Accepts an aware datetime, or an int of microseconds since the epoch (fast path)."""
         if value is None:
             return None
+        if isinstance(value, int):
+            return value if dialect.name == "sqlite" else from_us(value)
         if dialect.name == "sqlite":
             return to_us(value)
         if value.tzinfo is None:

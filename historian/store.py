@@ -23,8 +23,13 @@ from chaufferie.config.settings import Retention
 from chaufferie.historian import database, schema
 from chaufferie.historian.haystack import haystack_tags
 from chaufferie.historian.records import Row
+from chaufferie.historian.sqltypes import from_us, to_us
 
 Insert = postgresql.Insert | sqlite.Insert
+
+SAMPLE_COLUMNS = ("point_id", "time", "value", "quality", "seq")
+if tuple(c.name for c in schema.samples.columns) != SAMPLE_COLUMNS:
+    raise RuntimeError("samples columns changed: update Store._insert_samples")
 
 TABLES = {t.name: t for t in schema.HISTORIAN_TABLES}
 POINT_TABLES = ("samples", "rollup_minute", "rollup_hour")
@@ -39,6 +44,7 @@ class Store:
         self.postgres = engine.dialect.name == "postgresql"
         self._ids: dict[str, int] = {}
         self._months: set[datetime] = set()
+        self._samples_sql: str | None = None
 
     def prepare(self, points: Iterable[Point] = ()) -> int:
         """Migrate to head, register ``points``; the last sequence number used by the site."""
@@ -122,18 +128,19 @@ class Store:
     def _write_tables(
         self, conn: Connection, by_table: dict[str, list[dict[str, Any]]], replace_rollups: bool
     ) -> None:
-        names = {r["point"] for table in POINT_TABLES for r in by_table.get(table, ())}
+        names: set[str] = set()
+        for table_name in POINT_TABLES:
+            names.update(r["point"] for r in by_table.get(table_name, ()))
         ids = self.point_ids(conn, names) if names else self._ids
         last_seq = 0
         for name, values in by_table.items():
             table = TABLES.get(name)
             if table is None:
                 raise KeyError(f"unknown historian table {name!r}")
-            if name in POINT_TABLES:
-                values = [{**v, "point_id": ids[v["point"]]} for v in values]
             if name == "samples":
-                self._ensure_partitions(conn, values)
-            if name.startswith("rollup_"):
+                self._insert_samples(conn, values, ids)
+            elif name in POINT_TABLES:
+                values = [{**v, "point_id": ids[v["point"]]} for v in values]
                 conn.execute(self._merge(table, replace_rollups), values)
             else:
                 conn.execute(self._insert(table).on_conflict_do_nothing(), values)
@@ -141,13 +148,25 @@ class Store:
         if last_seq:
             self._record_sequence(conn, last_seq)
 
-    def _ensure_partitions(self, conn: Connection, values: list[dict[str, Any]]) -> None:
-        if not self.postgres:
+    def _insert_samples(self, conn: Connection, values: list[dict[str, Any]], ids: dict[str, int]) -> None:
+        """The hot path: on SQLite, the Core statement's SQL run with plain tuples (times in µs)."""
+        if self.postgres:
+            rows = [{**v, "point_id": ids[v["point"]]} for v in values]
+            months = {database.month_start(_utc(v["time"])) for v in rows} - self._months
+            if months:
+                database.ensure_month_partitions(conn, months)
+                self._months |= months
+            conn.execute(self._insert(schema.samples).on_conflict_do_nothing(), rows)
             return
-        months = {database.month_start(v["time"]) for v in values} - self._months
-        if months:
-            database.ensure_month_partitions(conn, months)
-            self._months |= months
+        if self._samples_sql is None:
+            statement = sqlite.insert(schema.samples).on_conflict_do_nothing()
+            self._samples_sql = str(statement.compile(dialect=self.engine.dialect))
+        params = [
+            (ids[v["point"]], t if type(t) is int else to_us(t), v["value"], v["quality"], v["seq"])
+            for v in values
+            for t in (v["time"],)
+        ]
+        conn.exec_driver_sql(self._samples_sql, params)
 
     def _merge(self, table: Table, replace: bool) -> Insert:
         stmt = self._insert(table)
@@ -218,3 +237,7 @@ class Store:
                     count += result.rowcount or 0
                 dropped[table.name] = count
         return dropped
+
+
+def _utc(t: datetime | int) -> datetime:
+    return from_us(t) if isinstance(t, int) else t

@@ -31,7 +31,7 @@ from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Message, Quality, TagValue
 from chaufferie.historian.database import make_engine
-from chaufferie.historian.records import RecordMaker, Row, numeric, quality_code, sample_row
+from chaufferie.historian.records import QUALITY_CODES, STALE, RecordMaker, Row
 from chaufferie.historian.sampling import Rollups, SampleFilter
 from chaufferie.historian.spool import Sequencer, Spool
 from chaufferie.historian.sqltypes import to_us
@@ -125,13 +125,12 @@ class HistorianWriter:
     async def _consume(self) -> None:
         if self._sub is None:
             raise RuntimeError("HistorianWriter.run() outside 'async with'")
-        batch_size = self.cfg.storage.batch_size
+        sub, batch_size = self._sub, self.cfg.storage.batch_size
         while True:
-            self.accept(await self._sub.get())
-            for message in self._sub.drain():
+            # At every await, a message is either still queued or in _pending (flushed at exit).
+            self.accept(await sub.get())
+            while len(self._pending) < batch_size and (message := sub.get_nowait()) is not None:
                 self.accept(message)
-                if len(self._pending) >= batch_size:
-                    await self._commit()
             if len(self._pending) >= batch_size:
                 await self._commit()
 
@@ -145,12 +144,18 @@ class HistorianWriter:
 
     def accept(self, message: Message) -> None:
         """Turn ``message`` into pending rows (no I/O)."""
-        if isinstance(message, TagValue):
-            value, quality = numeric(message.value), quality_code(message)
+        if type(message) is TagValue:
+            point, raw = message.point, message.value
+            value = float(raw) if isinstance(raw, int | float) else None  # booleans as 0/1
+            quality = STALE if message.stale else QUALITY_CODES[message.quality]
             t_us = to_us(message.source_time)
-            self._pending.extend(self.rollups.add(message.point, value, quality == 0, t_us))
-            if self.filter.keep(message.point, value, quality, t_us):
-                self._pending.append(sample_row(message, self.sequence()))
+            closed = self.rollups.add(point, value, quality == 0, t_us)
+            if closed:
+                self._pending.extend(closed)
+            if self.filter.keep(point, value, quality, t_us):
+                seq = self.sequence()
+                row = {"point": point, "time": t_us, "value": value, "quality": quality, "seq": seq}
+                self._pending.append(("samples", row))
         else:
             self._pending.extend(self.maker.rows(message))
 
@@ -168,7 +173,7 @@ class HistorianWriter:
             rows, self._pending = self._pending, []
             if rows and self.spool.empty and await self._ready():
                 try:
-                    await asyncio.to_thread(self.store.write, rows)
+                    await self._write(rows)
                     self.health.written += len(rows)
                     self._up()
                     rows = []
@@ -179,6 +184,18 @@ class HistorianWriter:
             if not self.spool.empty:
                 await self._replay()
             self.health.spool_bytes = self.spool.size_bytes
+
+    async def _write(self, rows: list[Row], requeue: bool = True) -> None:
+        """Write ``rows`` in a worker thread; if cancelled meanwhile, let that write finish
+        (and put the rows back for the final flush when it failed) before giving way."""
+        job = asyncio.ensure_future(asyncio.to_thread(self.store.write, rows))
+        try:
+            await asyncio.shield(job)
+        except asyncio.CancelledError:
+            await asyncio.wait([job])
+            if requeue and job.exception() is not None:
+                self._pending[:0] = rows
+            raise
 
     async def _ready(self) -> bool:
         if self._prepared and (self.health.database_ok or self.clock.monotonic() >= self._retry_at):
@@ -238,7 +255,7 @@ class HistorianWriter:
         for segment in self.spool.segments():
             rows = self.spool.read(segment)
             try:
-                await asyncio.to_thread(self.store.write, rows)
+                await self._write(rows, requeue=False)
             except SQLAlchemyError as exc:
                 if _is_outage(exc):
                     self._down(exc)

@@ -121,3 +121,26 @@ async def test_writer_run_batches_bus_messages_on_the_flush_interval(
             await asyncio.sleep(0.01)
         task.cancel()
         assert count(writer.engine, "samples") == 50
+
+
+async def test_stopping_run_when_the_bus_is_drained_loses_no_message(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    """The lifespan's stop: wait for an empty bus queue, cancel run(), leave the context."""
+    import asyncio
+
+    t0 = clock.now()
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        task = asyncio.create_task(writer.run())
+        await asyncio.sleep(0)
+        for i in range(30_000):
+            bus.publish(tag(f"load.p{i % 10}", float(i), t0 + timedelta(milliseconds=100 * i)))
+            if i % 1000 == 0:
+                await asyncio.sleep(0)
+        for _ in range(10_000):
+            if not bus.queue_sizes["historian"]:
+                break
+            await asyncio.sleep(0.001)
+        task.cancel()
+        await asyncio.wait([task])
+    assert count(writer.engine, "samples") == 30_000
