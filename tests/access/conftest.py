@@ -235,7 +235,10 @@ async def open_site(
 async def serving(app: FastAPI, port: int) -> AsyncIterator[None]:
     """``app`` served by uvicorn on 127.0.0.1:``port`` in this event loop."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        # proxy_headers off: forwarded headers are judged by hmi.trusted_proxies, not by uvicorn
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+        )
     )
     task = asyncio.create_task(server.serve())
     try:
