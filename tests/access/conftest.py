@@ -290,3 +290,16 @@ async def acknowledge(
 
 def at(clock: VirtualClock) -> datetime:
     return clock.now()
+
+
+async def ack_by_link(
+    site: Site, code: str, contact: str, username: str, *, reset: bool = False, comment: str = ""
+) -> tuple[str, httpx.Response]:
+    """Raise ``code`` for ``contact``, open its link, sign in with ``username``'s PIN, post the ack."""
+    occ = site.raise_alarm(code, (contact,))
+    link = site.link(occ, contact)
+    async with httpx.AsyncClient(base_url=site.base_url) as client:
+        login = await sign_in_with_pin(client, link, PINS[username])
+        assert login.status_code == 303, login.text
+        answer = await acknowledge(client, link, occ, comment=comment, reset=reset)
+    return occ, answer

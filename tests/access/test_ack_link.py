@@ -9,6 +9,7 @@ from tests.access.conftest import (
     PASSWORD,
     PINS,
     Site,
+    ack_by_link,
     acknowledge,
     csrf_of,
     path_of,
@@ -157,11 +158,7 @@ async def test_five_wrong_pins_lock_the_technician_out(site: Site) -> None:
 
 
 async def test_viewer_cannot_acknowledge(site: Site) -> None:
-    occ = site.raise_alarm("CEN-PLN", ("agent-leroy",))
-    link = site.link(occ, "agent-leroy")
-    async with httpx.AsyncClient(base_url=site.base_url) as client:
-        assert (await sign_in_with_pin(client, link, PINS["agent"])).status_code == 303
-        answer = await acknowledge(client, link, occ)
+    occ, answer = await ack_by_link(site, "CEN-PLN", "agent-leroy", "agent")
     assert answer.status_code == 403
     assert "rôle" in answer.text
     assert site.state(occ) is AlarmState.UNACKED

@@ -9,7 +9,15 @@ from __future__ import annotations
 import httpx
 
 from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Channel, Command
-from tests.access.conftest import PINS, RecordingCommands, Site, acknowledge, path_of, sign_in_with_pin
+from tests.access.conftest import (
+    PINS,
+    RecordingCommands,
+    Site,
+    ack_by_link,
+    acknowledge,
+    path_of,
+    sign_in_with_pin,
+)
 
 
 def recorded(site: Site) -> list[Command]:
@@ -44,11 +52,7 @@ async def test_technician_resets_a_resettable_fault_with_read_back(site: Site) -
 
 
 async def test_wood_fault_reset_goes_to_the_wood_reset_point(site: Site) -> None:
-    occ = site.raise_alarm("CHB-DEF", ("tech-martin",))
-    link = site.link(occ, "tech-martin")
-    async with httpx.AsyncClient(base_url=site.base_url) as client:
-        await sign_in_with_pin(client, link, PINS["martin"])
-        await acknowledge(client, link, occ, reset=True)
+    await ack_by_link(site, "CHB-DEF", "tech-martin", "martin", reset=True)
     assert [c.point for c in recorded(site)] == ["wood.fault_reset"]
 
 
@@ -70,11 +74,7 @@ async def test_stb_is_not_resettable_remotely(site: Site) -> None:
 
 
 async def test_operator_can_neither_acknowledge_nor_reset(site: Site) -> None:
-    occ = site.raise_alarm("FIO-DEF", ("op-durand",))
-    link = site.link(occ, "op-durand")
-    async with httpx.AsyncClient(base_url=site.base_url) as client:
-        await sign_in_with_pin(client, link, PINS["durand"])
-        answer = await acknowledge(client, link, occ, reset=True)
+    occ, answer = await ack_by_link(site, "FIO-DEF", "op-durand", "durand", reset=True)
     assert answer.status_code == 403
     assert recorded(site) == []
     assert site.state(occ) is AlarmState.UNACKED

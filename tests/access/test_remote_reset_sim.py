@@ -30,7 +30,9 @@ FAULT = 6
 
 @contextlib.asynccontextmanager
 async def bridged(cfg: PlantConfig, bus: Bus, clock: VirtualClock) -> AsyncIterator[Bridge]:
-    """The PLC bridge running against the simulator."""
+    """The PLC bridge running against the simulator (Modbus timeout widened for a busy CI box)."""
+    boiler = cfg.links["boiler"].model_copy(update={"timeout_s": 5.0})
+    cfg = cfg.model_copy(update={"links": {**cfg.links, "boiler": boiler}})
     async with Bridge(cfg, bus, clock) as running_bridge:
         task = asyncio.create_task(running_bridge.run())
         try:
