@@ -74,10 +74,14 @@ class PlantTap:
         if down != self.links_down:
             self._links(now, down)
         bad = plant.bad_points()
+        all_good = not down and not bad
         for w in self.watched:
-            if w.link in down:
+            if all_good:
+                good = True
+            elif w.link in down:
                 continue
-            good = w.name not in bad
+            else:
+                good = w.name not in bad
             value = w.read(plant)
             if good == w.good:
                 last = w.value

@@ -76,6 +76,8 @@ class Pumps:
         return None
 
     def _forget_recovered(self, inp: Inputs) -> None:
+        if self.failed[1] is None and self.failed[2] is None:
+            return
         for pump, signal in _FAULT.items():
             if self.failed[pump] is Reason.PUMP_FAULT and inp.good[signal] and not inp.values[signal]:
                 self.failed[pump] = None

@@ -45,12 +45,13 @@ def curve_setpoint(curve: tuple[HeatingCurvePoint, ...], outdoor_c: float, low: 
 class Setpoint:
     """The buffer setpoint in force and its writes along the heating curve."""
 
-    __slots__ = ("_point", "_retry_at", "s", "value", "written")
+    __slots__ = ("_outdoor", "_point", "_retry_at", "s", "value", "written")
 
     def __init__(self, settings: CascadeSettings, point: str) -> None:
         self.s = settings
         self._point = point
         self._retry_at = 0.0
+        self._outdoor: float | None = None
         self.written: float | None = None
         self.value = settings.setpoint_max_c
 
@@ -66,6 +67,9 @@ class Setpoint:
                 if readback is not None:
                     self.value = readback
             return self.value
+        if outdoor == self._outdoor and write and self.written is not None:
+            return self.value  # nothing moved since the last evaluation
+        self._outdoor = outdoor
         s = self.s
         target = round(curve_setpoint(s.heating_curve, outdoor, s.setpoint_min_c, s.setpoint_max_c), 1)
         if not write or (self.written is None and emit.now_s < self._retry_at):
