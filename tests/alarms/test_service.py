@@ -101,11 +101,13 @@ async def test_daily_test_message_goes_to_the_on_call_person_at_nine(
 
 
 @pytest.fixture
-async def ping_server() -> AsyncIterator[tuple[str, list[str]]]:
+async def ping_server() -> AsyncIterator[tuple[str, list[str], asyncio.Event]]:
     hits: list[str] = []
+    pinged = asyncio.Event()
 
     async def ping(request: web.Request) -> web.Response:
         hits.append(request.path)
+        pinged.set()
         return web.Response(text="ok")
 
     app = web.Application()
@@ -115,15 +117,15 @@ async def ping_server() -> AsyncIterator[tuple[str, list[str]]]:
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        yield f"http://127.0.0.1:{port}/ping/chaufferie", hits
+        yield f"http://127.0.0.1:{port}/ping/chaufferie", hits, pinged
     finally:
         await runner.cleanup()
 
 
 async def test_dead_man_raises_sup_hbt_when_the_engine_stops_and_pings_only_while_alive(
-    config: PlantConfig, bus: Bus, clock: VirtualClock, ping_server: tuple[str, list[str]]
+    config: PlantConfig, bus: Bus, clock: VirtualClock, ping_server: tuple[str, list[str], asyncio.Event]
 ) -> None:
-    url, hits = ping_server
+    url, hits, pinged = ping_server
     cfg = config.model_copy(update={"notifiers": config.notifiers.model_copy(
         update={"watchdog_ping_url": url, "daily_test_time": None})})
     tap = bus.subscribe(AlarmTransition)
@@ -132,16 +134,18 @@ async def test_dead_man_raises_sup_hbt_when_the_engine_stops_and_pings_only_whil
         watchdog = asyncio.create_task(service.watchdog.run())  # no ticker: the engine is "stuck"
         outbox = asyncio.create_task(service.outbox.run())
         for _ in range(4):
+            pinged.clear()
             await clock.advance(30)
-            await asyncio.sleep(0.05)  # the real HTTP ping
+            await asyncio.wait_for(pinged.wait(), 5)  # the real HTTP ping
         assert _codes(tap.drain(), AlarmState.UNACKED) == []
         assert len(hits) == 4
         await clock.advance(60)
         assert _codes(tap.drain(), AlarmState.UNACKED) == ["SUP-HBT"]
         pings_while_silent = len(hits)
         service.tick()  # evaluation resumes
+        pinged.clear()
         await clock.advance(30)
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(pinged.wait(), 5)
         assert _codes(tap.drain(), AlarmState.RTN_UNACKED) == ["SUP-HBT"]
         for task in (watchdog, outbox):
             task.cancel()
