@@ -219,6 +219,7 @@ class Replay:
         )
         return {
             "scenario": self.scenario.name,
+            "closed_loop": True,
             "heat_demand_kwh": round(c.demand_kwh, 1),
             "heat_wood_kwh": round(c.heat_wood_kwh, 1),
             "heat_oil_kwh": round(c.heat_oil_kwh, 1),

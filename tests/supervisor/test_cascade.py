@@ -283,3 +283,35 @@ def test_outlet_never_known_at_start_degrades_after_the_comm_loss_delay(config: 
     rig.run(1)
     assert rig.modes() == [(M.DEGRADED, "input_bad")]
     assert rig.commands(config.io.wood_enable)[-1].value is True
+
+
+def test_degraded_during_topup_keeps_the_topup_and_returns_to_it(config: PlantConfig) -> None:
+    rig = _insufficient(started(config)).run(1200).clear()
+    rig.bad(Signal.BUFFER_OUTLET).run(1800)
+    assert rig.modes() == [(M.DEGRADED, "input_bad")]
+    assert rig.core.oil.role is OilRole.TOP_UP
+    assert rig.events(PlantEventKind.OIL_STOPPED) == []
+    rig.set(Signal.BUFFER_OUTLET, SP - 2.6).run(1)
+    assert rig.modes()[-1] == (M.WOOD_WITH_TOPUP, "input_restored")
+
+
+def test_a_trigger_fired_by_hand_obeys_the_guards_of_the_table(config: PlantConfig) -> None:
+    from chaufferie.supervisor.cascade import Facts
+
+    rig = started(config)
+    facts = Facts()
+    facts.outlet_good = True
+    rig.core.modes.trigger("wood_failed", facts=facts, reason="wood_fault", values={})
+    assert rig.mode is M.WOOD
+    facts.replacement_due = True
+    rig.core.modes.trigger("wood_failed", facts=facts, reason="wood_fault", values={})
+    assert rig.mode is M.OIL_REPLACEMENT
+
+
+def test_every_mode_has_a_way_out_and_every_row_a_guard() -> None:
+    from chaufferie.supervisor.modes import OPERATOR_TRANSITIONS, TRANSITIONS
+
+    sources = {m for row in TRANSITIONS for m in row.source} | {M.MANUAL}
+    assert sources == set(PlantMode)
+    assert all(row.guards for row in TRANSITIONS)
+    assert {t for t, _, _ in OPERATOR_TRANSITIONS} == {"manual", "manual_ended"}

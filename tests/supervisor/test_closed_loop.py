@@ -118,3 +118,13 @@ def test_pump_failure_switches_to_standby_with_one_event(config: PlantConfig) ->
     summary = replay.summary()
     assert summary["alarms_by_code"] == {"PMP-BAS": 1}
     assert summary["unmet_demand_kwh"] < 2.0
+
+
+def test_a_changed_cascade_setting_changes_the_replay(config: PlantConfig) -> None:
+    from tests.supervisor.rig import with_cascade
+
+    default = Replay(config, "cold-snap").run(days=2).summary()
+    no_permit = Replay(with_cascade(config, topup_outdoor_permit_c=-10.0), "cold-snap").run(days=2).summary()
+    assert default["oil_starts_topup"] >= 1
+    assert no_permit["oil_starts_topup"] == 0
+    assert no_permit["heat_oil_kwh"] == 0
