@@ -74,7 +74,7 @@ class Svg:
             f"{weight}{style}{tid}>{escape(s)}</text>"
         )
 
-    def badge(self, x: float, y: float, priority: int) -> None:
+    def badge(self, x: float, y: float, priority: int, equipment: str) -> None:
         """A priority badge: coloured shape with a dark outline and the text P1/P2/P3."""
         p = priority_style(priority)
         shapes = {
@@ -83,7 +83,7 @@ class Svg:
             "square": f"M{x - 12} {y - 12} H{x + 12} V{y + 12} H{x - 12} Z",
         }
         self.parts.append(f'<path d="{shapes[p.shape]}" fill="{p.fill}" stroke="#1F1F1F" stroke-width="2"/>')
-        self.text(x, y + 5, f"P{priority}", size=11, fill=p.text, bold=True)
+        self.text(x, y + 5, f"P{priority}", size=11, fill=p.text, bold=True, test_id=f"badge-{equipment}")
 
     def svg(self, title: str) -> str:
         body = "".join(self.parts)
@@ -286,7 +286,7 @@ class Synoptic:
                 f'<circle cx="700" cy="{y}" r="26" fill="{"#7A7A7A" if running else PANEL}" '
                 f'stroke="{LINE}" stroke-width="2"/>'
             )
-            s.text(700, y + 5, f"P{i}", bold=True, fill="#FFFFFF" if running else TEXT)
+            s.text(700, y + 5, str(i), bold=True, fill="#FFFFFF" if running else TEXT)
             role = tr("syn.duty" if duty == i else "syn.standby", self.lang)
             word = tr("syn.fault" if fault else "syn.running" if running else "syn.stopped", self.lang)
             s.text(
@@ -348,7 +348,7 @@ class Synoptic:
         }
         for equipment, prio in self.alarm_badges().items():
             x, y = where[equipment]
-            self.svg.badge(x, y, prio)
+            self.svg.badge(x, y, prio, equipment)
 
     def render(self) -> str:
         for part in (

@@ -153,10 +153,10 @@ def _dialog_shelve(panel: AlarmPanel, row: AlarmRow) -> None:
 
         async def go() -> None:
             if await panel.shelve(row, reason.value or "", float(hours.value or 0)):
-                dialog.close()
+                dialog.delete()
 
         with ui.row():
-            ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat")
+            ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat")
             ui.button(ctx.t("common.confirm"), on_click=go).mark("shelve-confirm")
     dialog.open()
 
@@ -173,10 +173,10 @@ def _dialog_comment(panel: AlarmPanel, row: AlarmRow) -> None:
 
         async def go() -> None:
             if await panel.comment(row, text.value or ""):
-                dialog.close()
+                dialog.delete()
 
         with ui.row():
-            ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat")
+            ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat")
             ui.button(ctx.t("common.save"), on_click=go).mark("comment-confirm")
     dialog.open()
 
@@ -194,7 +194,7 @@ async def _dialog_history(panel: AlarmPanel, row: AlarmRow) -> None:
             ui.label(f"{fmt.local_time(r.time)}  {r.what}{who}{via}  {r.detail}").classes("text-sm").mark(
                 "occurrence-line"
             )
-        ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat")
+        ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat")
     dialog.open()
 
 

@@ -124,12 +124,13 @@ class CommandPanel:
 
             async def go() -> None:
                 dialog.close()
+                dialog.delete()
                 result = action()
                 if isinstance(result, Awaitable):
                     await result
 
             with ui.row():
-                ui.button(ctx.t("common.cancel"), on_click=dialog.close).props("flat").mark("confirm-cancel")
+                ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat").mark("confirm-cancel")
                 ui.button(ctx.t("common.confirm"), on_click=go).mark("confirm-ok")
         dialog.open()
 

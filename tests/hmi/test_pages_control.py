@@ -1,0 +1,186 @@
+"""Remote control, settings and commissioning: technician/admin only, confirmed, bounded, audited."""
+
+from __future__ import annotations
+
+import asyncio
+
+from chaufferie.config.vocabulary import ActionKind, ActionResult, OperatorAction, Role
+from chaufferie.hmi.pages.control import CommandPanel, check_bounds
+from chaufferie.hmi.pages.frame import PageContext
+from chaufferie.hmi.ports import UserSession
+from chaufferie.hmi.services import HmiServices
+from tests.hmi.conftest import login
+from tests.hmi.fakes import FakeCommands, FakeScenarios, FakeUsers
+
+
+def commands(services: HmiServices) -> FakeCommands:
+    assert isinstance(services.commands, FakeCommands)
+    return services.commands
+
+
+def actions(sub) -> list[OperatorAction]:
+    return [m for m in sub.drain() if isinstance(m, OperatorAction)]
+
+
+async def test_viewer_and_operator_are_refused_the_control_page(hmi_user, services: HmiServices) -> None:
+    for who in ("viewer", "operator"):
+        async with hmi_user() as user:
+            await login(user, who, path="/control")
+            await user.should_see(marker="refused")
+            await user.should_not_see(marker="wood-enable")
+
+
+async def test_setpoint_is_sent_after_confirmation_and_read_back(hmi_user, services: HmiServices) -> None:
+    audit = services.bus.subscribe(OperatorAction, name="audit")
+    async with hmi_user() as user:
+        await login(user, "tech", path="/control")
+        user.find(marker="setpoint-input").clear().type("78.5")
+        user.find(marker="setpoint-send").click()
+        await user.should_see("Consigne ballon tampon (°C) → 78.5 °C")
+        assert commands(services).commands == []  # nothing before confirmation
+        user.find(marker="confirm-ok").click()
+        await user.should_see("Commande confirmée par relecture (78.5)")
+    command = commands(services).commands[0]
+    assert (command.point, command.value, command.context.user) == ("wood.setpoint", 78.5, "tech")
+    audited = [a for a in actions(audit) if a.kind is ActionKind.COMMAND]
+    assert audited[0].details["readback"] == 78.5
+    assert audited[0].result is ActionResult.OK
+
+
+async def test_cancel_sends_nothing(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "tech", path="/control")
+        user.find(marker="wood-disable").click()
+        user.find(marker="confirm-cancel").click()
+        await user.should_see(marker="wood-disable")
+    assert commands(services).commands == []
+
+
+async def test_setpoint_outside_the_cascade_bounds_is_refused(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "tech", path="/control")
+        user.find(marker="setpoint-input").clear().type("95")
+        user.find(marker="setpoint-send").click()
+        user.find(marker="confirm-ok").click()
+        await user.should_see("Hors limites [62.0 ; 85.0]")
+    assert commands(services).commands == []
+
+
+def test_bounds_come_from_the_point_and_the_cascade(services: HmiServices) -> None:
+    cfg = services.config
+    assert check_bounds(cfg, "wood.setpoint", 70.0) is None
+    assert check_bounds(cfg, "wood.setpoint", 60.0) == (62.0, 85.0)
+    assert check_bounds(cfg, "pumps.duty", 3) == (1.0, 2.0)
+    assert check_bounds(cfg, "buffer.temp_top", 1.0) == (0.0, 0.0)  # not writable
+    assert check_bounds(cfg, "wood.enable", True) is None
+
+
+async def test_duty_pump_and_reverse_test_and_fault_reset_are_commands(
+    hmi_user, services: HmiServices
+) -> None:
+    async with hmi_user() as user:
+        await login(user, "tech", path="/control")
+        for i, mark in enumerate(("duty-2", "screw-test", "fault-reset")):
+            user.find(marker=mark).click()
+            user.find(marker="confirm-ok").click()
+            for _ in range(20):
+                if len(commands(services).commands) > i:
+                    break
+                await asyncio.sleep(0.05)
+    sent = [(c.point, c.value) for c in commands(services).commands]
+    assert sent == [("pumps.duty", 2), ("screw.reverse_test", True), ("wood.fault_reset", True)]
+
+
+async def test_manual_mode_is_an_operator_action_for_the_supervisor(hmi_user, services: HmiServices) -> None:
+    audit = services.bus.subscribe(OperatorAction, name="audit")
+    async with hmi_user() as user:
+        await login(user, "tech", path="/control")
+        user.find(marker="manual-force").click()
+        user.find(marker="confirm-ok").click()
+        await user.should_see("Fait")
+    manual = [a for a in actions(audit) if a.kind is ActionKind.MANUAL_MODE]
+    assert [(a.details["mode"], a.context.user) for a in manual] == [("force_oil_replacement", "tech")]
+
+
+async def test_forced_command_by_an_operator_is_refused_and_audited(hmi_user, services: HmiServices) -> None:
+    audit = services.bus.subscribe(OperatorAction, name="audit")
+    async with hmi_user() as user:
+        await login(user, "operator")
+        with user:
+            panel = CommandPanel(
+                PageContext(services, UserSession("operator", Role.OPERATOR, "x"), "fr", None)
+            )
+            assert await panel.send("wood.enable", False) is None
+            assert panel.manual_mode("release") is False
+    assert commands(services).commands == []
+    refused = [(a.kind, a.result) for a in actions(audit)]
+    assert refused == [
+        (ActionKind.COMMAND, ActionResult.REFUSED),
+        (ActionKind.MANUAL_MODE, ActionResult.REFUSED),
+    ]
+
+
+async def test_cascade_setting_is_validated_applied_and_audited(hmi_user, services: HmiServices) -> None:
+    audit = services.bus.subscribe(OperatorAction, name="audit")
+    async with hmi_user() as user:
+        await login(user, "tech", path="/settings")
+        await user.should_not_see(marker="rota-cycle")  # admin only
+        user.find(marker="set-topup_drop_k").clear().type("3")
+        user.find(marker="cascade-save").click()
+        await user.should_see("Réglage appliqué")
+        user.find(marker="set-topup_modulation_pct").clear().type("150")
+        user.find(marker="cascade-save").click()
+        await user.should_see(
+            "Valeur invalide : topup_modulation_pct: Input should be less than or equal to 100"
+        )
+    assert services.overrides["cascade"]["topup_drop_k"] == 3.0
+    changes = [a for a in actions(audit) if a.kind is ActionKind.SETTING_CHANGED]
+    assert [a.result for a in changes] == [ActionResult.OK, ActionResult.REFUSED]
+    assert changes[0].details["values"]["topup_drop_k"] == 3.0
+
+
+async def test_heating_curve_change_is_announced(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "tech", path="/settings")
+        user.find(marker="curve--7").clear().type("82")
+        user.find(marker="curve-save").click()
+        await user.should_see("Réglage appliqué")
+    curve = services.overrides["cascade"]["heating_curve"]
+    assert [(p.outdoor_c, p.setpoint_c) for p in curve] == [(-7.0, 82.0), (15.0, 65.0)]
+
+
+async def test_admin_changes_rota_contacts_and_users(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "admin", path="/settings")
+        user.find(marker="rota-cycle").elements.pop().set_value(["tech-bernard", "tech-martin"])
+        user.find(marker="rota-save").click()
+        await user.should_see("Réglage appliqué")
+        user.find(marker="phone-tech-martin").clear().type("0612")
+        user.find(marker="contact-save-tech-martin").click()
+        await user.should_see("Valeur invalide : phone: String should match pattern")
+        user.find(marker="new-username").type("agent2")
+        user.find(marker="new-password").type("long enough secret")
+        user.find(marker="user-save").click()
+        await user.should_see("agent2 · lecture")
+        user.find(marker="disable-agent2").click()
+        await user.should_see("agent2 · lecture (—)")
+    assert services.overrides["rota"]["cycle"] == ("tech-bernard", "tech-martin")
+    assert isinstance(services.users, FakeUsers)
+    assert services.users.saved[0][1] == "long enough secret"
+
+
+async def test_commissioning_starts_a_scenario(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "tech", path="/commissioning")
+        await user.should_see(marker="points-table")
+        user.find(marker="scenario-wood-fault").click()
+        await user.should_see("Fait")
+    assert isinstance(services.scenarios, FakeScenarios)
+    assert services.scenarios.started == ["wood-fault"]
+
+
+async def test_commissioning_without_simulator_says_so(hmi_user, services: HmiServices) -> None:
+    services.scenarios = None
+    async with hmi_user() as user:
+        await login(user, "tech", path="/commissioning")
+        await user.should_see("Simulateur non raccordé")

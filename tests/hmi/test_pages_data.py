@@ -1,0 +1,172 @@
+"""Overview, history, trends, reports, logbook: live values, filters, exports, entries."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from nicegui import ui
+
+from chaufferie.config.vocabulary import ActionKind, OperatorAction, PlantEvent, PlantEventKind, Quality
+from chaufferie.hmi.pages.logbook import delivery
+from chaufferie.hmi.ports import RecordKind
+from chaufferie.hmi.services import HmiServices
+from tests.hmi.conftest import login, publish_values
+from tests.hmi.fakes import FakeHistory
+
+
+def history(services: HmiServices) -> FakeHistory:
+    assert isinstance(services.history, FakeHistory)
+    return services.history
+
+
+def synoptic_svg(user) -> str:
+    element = user.find(marker="synoptic").elements.pop()
+    assert isinstance(element, ui.html)
+    return element.content
+
+
+async def test_synoptic_updates_when_a_value_changes(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        assert "haut 76,1 °C" in synoptic_svg(user)
+        publish_values(services.bus, services.clock, {"buffer.temp_top": 79.4})  # type: ignore[arg-type]
+        for _ in range(30):
+            if "haut 79,4 °C" in synoptic_svg(user):
+                break
+            await asyncio.sleep(0.1)
+        assert "haut 79,4 °C" in synoptic_svg(user)
+
+
+async def test_lost_link_value_is_shown_with_question_mark(hmi_user, services: HmiServices) -> None:
+    publish_values(services.bus, services.clock, {"network.pressure": 2.05}, Quality.BAD)  # type: ignore[arg-type]
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        assert "pression 2,05 bar ? (0 s)" in synoptic_svg(user)
+
+
+async def test_history_filters_by_kind_and_text(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/history")
+        await user.should_see("5 enregistrements")
+        user.find(marker="hist-text").type("relève")
+        user.find(marker="hist-search").click()
+        await user.should_see("1 enregistrements")
+        query = history(services).queries[-1]
+        assert query.text == "relève"
+        assert query.end - query.start >= timedelta(days=8)
+
+
+async def test_history_exports_csv_with_the_filtered_records(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/history")
+        user.find(marker="hist-code").type("chb-def")
+        user.find(marker="hist-csv").click()
+        response = await user.download.next()
+        text = response.content.decode("utf-8-sig")
+        assert text.splitlines()[0] == "time;kind;what;detail"
+        assert len(text.splitlines()) == 3  # header + the alarm and its acknowledgement
+        assert history(services).queries[-1].code == "CHB-DEF"
+
+
+async def test_history_kind_filter_reaches_the_query(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/history")
+        kinds = user.find(marker="hist-kinds").elements.pop()
+        kinds.set_value(["oil"])
+        user.find(marker="hist-search").click()
+        await user.should_see("1 enregistrements")
+        assert history(services).queries[-1].kinds == frozenset({RecordKind.OIL})
+
+
+async def test_trend_of_30_days_asks_the_historian_and_draws_gaps_band_and_oil(
+    hmi_user, services: HmiServices
+) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/trends")
+        user.find(marker="trend-range").elements.pop().set_value("30d")
+        user.find(marker="trend-draw").click()
+        await user.should_see(marker="trend-chart")
+        for _ in range(20):
+            if history(services).trend_calls and history(services).trend_calls[-1][2] - history(
+                services
+            ).trend_calls[-1][1] == timedelta(days=30):
+                break
+            await asyncio.sleep(0.1)
+        points, start, end = history(services).trend_calls[-1]
+        assert end - start == timedelta(days=30)
+        assert "wood.setpoint" in points
+        chart = user.find(marker="trend-chart").elements.pop()
+        assert isinstance(chart, ui.echart)
+        series = chart.options["series"]
+        assert any(v is None for _, v in series[0]["data"])  # the quality gap
+        assert series[0]["connectNulls"] is False
+        assert "markArea" in series[0]  # oil running
+        assert any(s["name"] == "consigne ± 1,5 °C" for s in series)
+
+
+async def test_report_shows_figures_and_downloads_csv(hmi_user) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/reports")
+        await user.should_see("Rapport 2025-12")
+        await user.should_see(marker="report-chart")
+        user.find(marker="report-csv").click()
+        response = await user.download.next()
+        assert response.content == b"period;2025-12\n"
+
+
+async def test_report_refuses_a_malformed_period(hmi_user) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/reports")
+        user.find(marker="report-period").clear().type("janvier")
+        user.find(marker="report-show").click()
+        await user.should_see("Valeur invalide : janvier")
+
+
+async def test_viewer_gets_no_logbook_form(hmi_user) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/logbook")
+        await user.should_see(marker="log-recent")
+        await user.should_not_see(marker="delivery-save")
+
+
+async def test_chip_delivery_in_m3_becomes_a_plant_event_and_an_audited_action(
+    hmi_user, services: HmiServices
+) -> None:
+    sub = services.bus.subscribe(PlantEvent, OperatorAction, name="test")
+    async with hmi_user() as user:
+        await login(user, "operator", path="/logbook")
+        user.find(marker="delivery-qty").type("20")
+        user.find(marker="delivery-unit").elements.pop().set_value("m3")
+        user.find(marker="delivery-supplier").type("Bois du Ventoux")
+        user.find(marker="delivery-humidity").type("24")
+        user.find(marker="delivery-save").click()
+        await user.should_see("Enregistré")
+        services.live.pump()
+        assert services.view.silo.last_delivery == services.clock.now()
+    messages = sub.drain()
+    event = next(m for m in messages if isinstance(m, PlantEvent))
+    action = next(m for m in messages if isinstance(m, OperatorAction))
+    assert event.kind is PlantEventKind.CHIP_DELIVERY
+    assert event.values["kg"] == 4600.0
+    assert event.values["supplier"] == "Bois du Ventoux"
+    assert (action.kind, action.context.user) == (ActionKind.CHIP_DELIVERY, "operator")
+
+
+async def test_delivery_beyond_twice_the_silo_is_refused(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "operator", path="/logbook")
+        user.find(marker="delivery-qty").type("50")
+        user.find(marker="delivery-save").click()
+        await user.should_see("Valeur invalide : 50000 kg is more than twice the silo (4600 kg)")
+
+
+def test_delivery_conversion_and_humidity_bounds(services: HmiServices) -> None:
+    plant = services.config.plant
+    assert delivery(4, "t", " X ", 25, plant).m3 == 4000 / 230
+    for bad in ((0, "t", 25), (4, "kg", 25), (4, "t", 80)):
+        try:
+            delivery(bad[0], bad[1], "", bad[2], plant)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad} accepted")
