@@ -276,3 +276,13 @@ def test_a_running_pump_without_flow_shows_no_fault_but_no_flow(config: PlantCon
     plant.write("pumps.duty", 2)
     plant.step(60)
     assert plant.read("network.flow") > 4
+
+
+def test_a_month_of_season_conserves_energy_with_deliveries_and_ash_removal(config: PlantConfig) -> None:
+    plant = _run(config, "season", 31 * 24)
+    c = plant.counters
+    assert c.balance_error() < 0.01
+    assert c.chips_kg > config.plant.silo_full_kg  # more than one silo burnt: chips were delivered
+    assert plant.read("silo.level") > 15
+    assert plant.now.month == 11  # October done
+    assert c.delivered_kwh == pytest.approx(c.demand_kwh, rel=0.02)  # October: wood alone suffices
