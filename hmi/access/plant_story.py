@@ -6,11 +6,10 @@ last oil start or stop; the ack page shows it in site local time.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from chaufferie.config.bus import Bus
+from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.vocabulary import OilRole, PlantEvent, PlantEventKind
 from chaufferie.hmi.access import texts
 
@@ -31,11 +30,14 @@ class PlantStory:
     async def run(self, bus: Bus) -> None:
         """Follow the bus until cancelled."""
         with bus.subscribe(PlantEvent, maxsize=1000, name="access.plant_story") as sub:
-            while True:
-                message = await sub.get()
-                if isinstance(message, PlantEvent):
-                    self.observe(message)
-                await asyncio.sleep(0)
+            await self.consume(sub)
+
+    async def consume(self, sub: Subscription) -> None:
+        """Observe the plant events of ``sub`` until cancelled."""
+        while True:
+            message = await sub.get()
+            if isinstance(message, PlantEvent):
+                self.observe(message)
 
     def lines(self) -> list[tuple[str, str]]:
         """``(french, english)`` lines, empty when nothing worth telling."""

@@ -8,13 +8,15 @@ Secrets come only from the environment: the signing key from ``cfg.hmi.secret_ke
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 
 from chaufferie.alarms.ack_links import AckLinks, MissingSecretError, secret_from_env
-from chaufferie.config.bus import Bus
+from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import AlarmTransition, PlantEvent
 from chaufferie.hmi.access.audit import Audit
 from chaufferie.hmi.access.authn import Authenticator
 from chaufferie.hmi.access.desk import AckDesk
@@ -33,7 +35,12 @@ def link_maker(cfg: PlantConfig, clock: Clock, environ: Mapping[str, str] | None
 
 
 class AccessServices:
-    """The wired access-control services (one per process)."""
+    """The wired access-control services (one per process).
+
+    Also a service for the lifespan (``async with access: await access.run()``): it follows
+    the bus for the phone page's plant story and for interventions opened by acknowledgements
+    from any channel.
+    """
 
     def __init__(
         self,
@@ -63,9 +70,31 @@ class AccessServices:
         self.sessions = Sessions(cfg.hmi, secret, clock)
         self.authn = Authenticator(store, clock, cfg.hmi, self.audit)
         self.users = UserService(store, clock, self.audit, frozenset(c.id for c in cfg.contacts))
-        self.interventions = InterventionDesk(cfg, store, clock, self.audit)
+        self.interventions = InterventionDesk(cfg, store, store, clock, self.audit)
         self.desk = AckDesk(cfg, alarms, self.interventions, self.audit, clock, commands)
         self.story = PlantStory(cfg.site.timezone)
+        self._subscriptions: tuple[Subscription, ...] = ()
+
+    async def __aenter__(self) -> AccessServices:
+        self._subscriptions = (
+            self.bus.subscribe(PlantEvent, maxsize=1000, name="access.plant_story"),
+            self.bus.subscribe(AlarmTransition, maxsize=10_000, name="access.interventions"),
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for sub in self._subscriptions:
+            sub.close()
+        self._subscriptions = ()
+
+    async def run(self) -> None:
+        """Follow the bus (plant story, interventions) until cancelled."""
+        if not self._subscriptions:
+            raise RuntimeError("use 'async with access:' before run()")
+        plant, transitions = self._subscriptions
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.story.consume(plant), name="access.story")
+            group.create_task(self.interventions.follow(transitions), name="access.interventions")
 
 
 def _twilio_token(cfg: PlantConfig, env: Mapping[str, str]) -> str | None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 
+from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.config.vocabulary import ActionKind, Channel, Context
+from chaufferie.historian.access_store import InterventionRecord
 from tests.access.conftest import PINS, Site, acknowledge, csrf_of, sign_in_with_pin
 
 
@@ -55,3 +60,29 @@ async def test_low_priority_ack_opens_no_intervention(site: Site) -> None:
     assert done.status_code == 200
     assert "arrived" not in done.text
     assert site.store.intervention(occ) is None
+
+
+async def test_acknowledgement_from_the_hmi_opens_the_intervention_too(site: Site) -> None:
+    occ = site.raise_alarm("FIO-DEF")
+    hmi = Context(origin="hmi", user="bernard", channel=Channel.HMI, address="192.0.2.4")
+    async with site.services:
+        follower = asyncio.create_task(site.services.run())
+        await AlarmOperations(site.engine).acknowledge(occ, hmi)
+        try:
+            record = await eventually(lambda: site.store.intervention(occ))
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+    assert (record.code, record.contact_id) == ("FIO-DEF", "tech-bernard")
+    assert record.deadline == datetime(2026, 1, 12, 16, 30, tzinfo=UTC)
+
+
+async def eventually(probe: Callable[[], InterventionRecord | None]) -> InterventionRecord:
+    """What ``probe`` returns once it is not None (real time, short naps, at most 3 s)."""
+    for _ in range(300):
+        found = probe()
+        if found is not None:
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError("not found within 3 s")
