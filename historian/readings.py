@@ -3,7 +3,8 @@
 A counter (heat meter energy, litres, kilograms) is read at both ends of the period: the last
 good value at or before each end, from raw samples or, once those are past their retention,
 from the hour rollups' ``last``. A run time integrates an on/off point as a step function
-over raw samples (each value held until the next one, at most ``max_hold_s``), falling back
+over raw samples (each value held until the next one: values come on change, and a lost link
+arrives as a Bad value, so nothing is held across an outage), falling back
 to the hour rollups' mean when raw samples are gone.
 """
 
@@ -75,7 +76,7 @@ def counter_delta(conn: Connection, site_id: str, name: str, start: datetime, en
 
 
 def run_hours(
-    conn: Connection, site_id: str, name: str, start: datetime, end: datetime, max_hold_s: float = 600.0
+    conn: Connection, site_id: str, name: str, start: datetime, end: datetime
 ) -> float:
     """Hours the on/off point ``name`` was on (value ≥ 0.5, good) during [start, end)."""
     pid = point_id(conn, site_id, name)
@@ -96,10 +97,9 @@ def run_hours(
     if not inside:
         return _rollup_hours(conn, pid, start, end)
     rows = [*before, *inside]
-    hold = timedelta(seconds=max_hold_s)
     on = timedelta()
     for (t, value, quality), nxt in zip(rows, [*rows[1:], None], strict=True):
-        until = min(end, nxt[0] if nxt is not None else end, t + hold)
+        until = min(end, nxt[0] if nxt is not None else end)
         since = max(start, t)
         if quality == 0 and value is not None and value >= 0.5 and until > since:
             on += until - since
