@@ -78,6 +78,14 @@ class SimulationSettings(Frozen):
     season_seed: int = 2026
     season_start: str = "10-01"
     season_end: str = "05-31"
+    # the simulated PLCs' own behaviour (tunable when commissioning against the simulator)
+    wood_firing_lag_s: Positive = 60.0
+    wood_stop_above_k: Positive = 1.0
+    wood_restart_below_k: Positive = 0.5
+    wood_stb_trip_c: Positive = 110.0
+    oil_on_below_k: Positive = 1.0
+    oil_off_above_k: Positive = 3.0
+    screw_reverse_test_s: Positive = 60.0
 
 
 class HeatingCurvePoint(Frozen):

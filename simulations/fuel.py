@@ -12,7 +12,6 @@ from __future__ import annotations
 from chaufferie.config.plant import PlantSettings, SimulationSettings
 from chaufferie.simulations.wood import FaultCode
 
-REVERSE_TEST_S = 60.0
 EMPTY_BELOW_FRACTION = 0.005
 
 
@@ -103,7 +102,7 @@ class Feed:
 
     def _reverse_test(self, dt: float) -> None:
         self.test_s += dt
-        if self.test_s < REVERSE_TEST_S:
+        if self.test_s < self.s.screw_reverse_test_s:
             return
         self.test_running = False
         self.test_failed = self.cause_jam or self.cause_reverse_fail or self.jammed

@@ -22,8 +22,6 @@ PUMP_HEAD_BAR = 0.2
 LEAK_BAR_PER_H = 1.0
 HIGH_PRESSURE_FAULT_BAR = 1.8
 MIN_PRESSURE_BAR = 0.2
-OIL_ON_BELOW_K = 1.0
-OIL_OFF_ABOVE_K = 3.0
 OIL_OUTLET_RISE_K = 15.0
 
 
@@ -138,6 +136,8 @@ class OilBoiler:
     def __init__(self, plant: PlantSettings, sim: SimulationSettings) -> None:
         self.p = plant
         self.start_delay_s = sim.oil_start_delay_s
+        self.on_below_k = sim.oil_on_below_k
+        self.off_above_k = sim.oil_off_above_k
         self.enable = False
         self.fault = False
         self.cause_fault = False
@@ -160,10 +160,10 @@ class OilBoiler:
         ready = self.enabled_s >= self.start_delay_s
         if not ready:
             self.burner_on = False
-        elif buffer_c < setpoint_c - OIL_ON_BELOW_K and not self.burner_on:
+        elif buffer_c < setpoint_c - self.on_below_k and not self.burner_on:
             self.burner_on = True
             self.starts += 1
-        elif buffer_c > setpoint_c + OIL_OFF_ABOVE_K:
+        elif buffer_c > setpoint_c + self.off_above_k:
             self.burner_on = False
         self.heat_kw = self.p.oil_capacity_kw if self.burner_on else 0.0
         self.fuel_kw = self.heat_kw / self.p.oil_efficiency

@@ -16,11 +16,7 @@ from chaufferie.config.plant import PlantSettings, SimulationSettings
 
 KWH_PER_M3_K = 1.163
 DESIGN_DELTA_K = 20.0
-FIRING_LAG_S = 60.0
-STB_TRIP_C = 110.0
 STB_RESET_BELOW_C = 90.0
-STOP_ABOVE_K = 1.0
-RESTART_BELOW_K = 0.5
 FLUE_HIGH_C = 220.0
 
 
@@ -137,7 +133,7 @@ class WoodBoiler:
         self._safeties()
         self._transition(dt, buffer_top_c, fed)
         target = self._target()
-        self.firing += (target - self.firing) * min(1.0, dt / FIRING_LAG_S)
+        self.firing += (target - self.firing) * min(1.0, dt / self.s.wood_firing_lag_s)
         if self.firing < 1e-4:
             self.firing = 0.0
         self.heat_kw = self.firing * self.p.wood_nominal_kw
@@ -148,7 +144,7 @@ class WoodBoiler:
         return self.fuel_kw
 
     def _safeties(self) -> None:
-        if self.cause_stb or self.outlet_c > STB_TRIP_C:
+        if self.cause_stb or self.outlet_c > self.s.wood_stb_trip_c:
             self.stb_tripped = True
         if self.stb_tripped and self.state is not WoodState.LOCKOUT:
             self._trip(WoodState.LOCKOUT, FaultCode.OVERHEAT_STB)
@@ -170,7 +166,7 @@ class WoodBoiler:
             if self.enable:
                 self._ignite(self.s.ignition_s)
         elif st is WoodState.STANDBY:
-            if top_c < self.setpoint_c - RESTART_BELOW_K:
+            if top_c < self.setpoint_c - self.s.wood_restart_below_k:
                 self._ignite(self.s.ignition_s / 5.0)
         elif st is WoodState.IGNITION:
             self._ignition(fed)
@@ -210,7 +206,7 @@ class WoodBoiler:
         elif self.since_de_ash_s >= self.s.de_ashing_every_h * 3600.0:
             self.since_de_ash_s = 0.0
             self._goto(WoodState.DE_ASHING)
-        elif self.command <= self.p.wood_min_modulation and top_c > self.setpoint_c + STOP_ABOVE_K:
+        elif self.command <= self.p.wood_min_modulation and top_c - self.setpoint_c > self.s.wood_stop_above_k:
             self._burn_out(WoodState.STANDBY)
 
     def _regulate(self, dt: float, top_c: float) -> None:
