@@ -86,6 +86,8 @@ class HmiServer:
     async def __aenter__(self) -> Self:
         mount(self.app, self.services, self._secret)
         await self.services.live.__aenter__()
+        if self.services.initial is not None:
+            self.services.live.seed(self.services.initial())
         config = uvicorn.Config(
             self.app,
             host=self.host,

@@ -9,14 +9,14 @@ itself (logbook entries, settings, refused attempts); the historian records it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context, OperatorAction
+from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context, Message, OperatorAction
 from chaufferie.hmi.live import LiveModel
 from chaufferie.hmi.ports import (
     AlarmActions,
@@ -45,6 +45,8 @@ class HmiServices:
     users: UserAdmin | None = None
     settings_store: SettingsStore | None = None
     scenarios: ScenarioRunner | None = None
+    initial: Callable[[], Iterable[Message]] | None = None
+    """Known state the bus no longer holds (active alarms, last mode), applied at start."""
     view: PlantView = field(init=False)
     live: LiveModel = field(init=False)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -19,7 +19,7 @@ from chaufferie.hmi.i18n import oil_role_label, reason_label, tr
 from chaufferie.hmi.theme import BAD_QUALITY, LINE, MUTED, PANEL, PRIORITIES, TEXT, priority_style
 from chaufferie.hmi.viewmodel import PlantView
 
-WIDTH, HEIGHT = 1200, 430
+WIDTH, HEIGHT = 1200, 400
 BAND_K = 1.5
 EQUIPMENT_OF_PREFIX = {
     "SIL": "silo",
@@ -167,13 +167,8 @@ class Synoptic:
             test_id="silo-days",
         )
         if out.order_by is not None:
-            s.text(
-                80,
-                312,
-                tr("syn.order_by", self.lang, date=fmt.local_date(out.order_by)),
-                size=12,
-                test_id="silo-order",
-            )
+            s.text(80, 312, tr("syn.order_by", self.lang), size=12)
+            s.text(80, 328, fmt.local_date(out.order_by), size=12, bold=True, test_id="silo-order")
 
     def screw(self) -> None:
         s = self.svg

@@ -19,6 +19,8 @@ TEXT = "#1F1F1F"
 MUTED = "#6B6B6B"
 BAD_QUALITY = "#8C8C8C"
 OUTLINE = "#1F1F1F"
+PRIMARY = "#37474F"
+"""Controls (buttons, links): a dark blue-grey, never an alarm colour."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,5 +93,5 @@ body, .q-page {{ background:{BACKGROUND}; color:{TEXT}; }}
 .hmi-alarm-row:focus {{ outline:3px solid #1565C0; outline-offset:-3px; }}
 .hmi-alarm-row.selected {{ background:#D6D6D6; }}
 svg.synoptic text {{ font-family: system-ui, sans-serif; }}
-.q-btn {{ min-height:40px; }}
+.q-btn {{ min-height:40px; text-transform:none; }}
 """

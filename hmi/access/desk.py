@@ -99,7 +99,12 @@ class AckDesk:
         result = await self._commands.execute(command)
         ok = result.status is CommandStatus.CONFIRMED
         self._audit.record(
-            ActionKind.RESET, context, target, ActionResult.OK if ok else ActionResult.FAILED,
-            point=point, status=result.status.value, message=result.message,
+            ActionKind.RESET,
+            context,
+            target,
+            ActionResult.OK if ok else ActionResult.FAILED,
+            point=point,
+            status=result.status.value,
+            message=result.message,
         )
         return result, None

@@ -113,12 +113,19 @@ class HmiUserAdmin:
             if not password:
                 raise ValueError(texts.both("user.password_needed"))
             users.add(
-                info.username, info.role, password, context,
-                display_name=info.display_name, contact_id=info.contact_id,
+                info.username,
+                info.role,
+                password,
+                context,
+                display_name=info.display_name,
+                contact_id=info.contact_id,
             )
         else:
             users.update(
-                info.username, context, role=info.role, display_name=info.display_name or None,
+                info.username,
+                context,
+                role=info.role,
+                display_name=info.display_name or None,
                 contact_id=info.contact_id,
             )
             if password:

@@ -75,7 +75,10 @@ class InterventionDesk:
         record = await asyncio.to_thread(self._store.intervention, occurrence_id)
         if record is None or record.arrival is not None:
             self._audit.record(
-                ActionKind.ARRIVAL_ON_SITE, context, occurrence_id, ActionResult.REFUSED,
+                ActionKind.ARRIVAL_ON_SITE,
+                context,
+                occurrence_id,
+                ActionResult.REFUSED,
                 reason="no_open_intervention" if record is None else "already_recorded",
             )
             return record
@@ -84,7 +87,11 @@ class InterventionDesk:
         done = replace(record, arrival=now, late_days=late.late_days, penalty_eur=late.penalty_eur)
         await asyncio.to_thread(self._store.record_arrival, done)
         self._audit.record(
-            ActionKind.ARRIVAL_ON_SITE, context, occurrence_id,
-            deadline=record.deadline.isoformat(), late_days=late.late_days, penalty_eur=late.penalty_eur,
+            ActionKind.ARRIVAL_ON_SITE,
+            context,
+            occurrence_id,
+            deadline=record.deadline.isoformat(),
+            late_days=late.late_days,
+            penalty_eur=late.penalty_eur,
         )
         return done

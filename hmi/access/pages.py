@@ -78,7 +78,7 @@ def frame(body: str) -> str:
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         '<meta name="referrer" content="no-referrer">'
-        f'<title>{escape(texts.both("title"))}</title>'
+        f"<title>{escape(texts.both('title'))}</title>"
         f'<link rel="stylesheet" href="{STYLESHEET_PATH}"></head>'
         f"<body><main>{body}</main></body></html>"
     )
@@ -90,7 +90,7 @@ def panel(p: AlarmPanel) -> str:
     parts = [
         f'<div class="card p{p.priority}"><span class="badge">P{p.priority} · {escape(p.code)}</span>',
         f'<h1>{escape(p.label_fr)}<span class="en" lang="en">{escape(p.label_en)}</span></h1>',
-        f'<div>{escape(texts.fr("since"))} {local} — {escape(texts.fr(state))}'
+        f"<div>{escape(texts.fr('since'))} {local} — {escape(texts.fr(state))}"
         f'<span class="en">{escape(texts.en("since"))} {local} — {escape(texts.en(state))}</span></div>',
     ]
     if p.acked_by:

@@ -17,9 +17,7 @@ def alarm_panel(services: AccessServices, occ: OccurrenceView) -> AlarmPanel:
     except KeyError:
         label_fr, label_en, names = occ.code, occ.code, ()
     points = cfg.points_by_name
-    rows = tuple(
-        _row(points[name], services.bus.latest(name)) for name in names if name in points
-    )
+    rows = tuple(_row(points[name], services.bus.latest(name)) for name in names if name in points)
     return AlarmPanel(
         code=occ.code,
         priority=occ.priority,

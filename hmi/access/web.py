@@ -70,6 +70,7 @@ def html(body: str, status: int = 200) -> HTMLResponse:
 
 def security_headers(app: FastAPI) -> None:
     """Add the app-wide headers (frames, sniffing, referrer; HSTS over HTTPS) to every response."""
+
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
@@ -180,7 +181,9 @@ class LinkFlow:
             if result.ok and result.user is not None and result.user.contact_id != tok.contact_id:
                 raise self.refuse(
                     Context(ctx.origin, result.user.username, ctx.channel, ctx.address),
-                    LinkRefusal.OTHER_TECHNICIAN, tok.occurrence_id, contact=tok.contact_id,
+                    LinkRefusal.OTHER_TECHNICIAN,
+                    tok.occurrence_id,
+                    contact=tok.contact_id,
                 )
             return result
         user = await asyncio.to_thread(self.s.store.user_by_contact, tok.contact_id)

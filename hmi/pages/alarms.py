@@ -43,10 +43,12 @@ class AlarmPanel:
         return definition.label_en if self.ctx.lang == "en" else definition.label_fr
 
     def resettable(self, row: AlarmRow) -> bool:
+        """A PLC fault the alarm allows to reset, or a latched alarm waiting for its reset."""
         try:
-            return self.ctx.services.config.alarm(row.code).resettable
+            definition = self.ctx.services.config.alarm(row.code)
         except KeyError:
             return False
+        return definition.resettable or (definition.latched and row.state is AlarmState.LATCHED)
 
     def _report(self, outcome: Outcome, done: str) -> None:
         if outcome.ok:

@@ -24,7 +24,7 @@ from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import link_label, mode_label, tr
 from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
-from chaufferie.hmi.theme import CSS, PRIORITIES
+from chaufferie.hmi.theme import CSS, PRIMARY, PRIORITIES
 
 NAV: tuple[tuple[str, str, Role], ...] = (
     ("/", "nav.overview", Role.VIEWER),
@@ -160,6 +160,7 @@ def _count_badge(ctx: PageContext, priority: int) -> Callable[[int], None]:
 def header(ctx: PageContext) -> None:
     """The permanent header; registers its own refresher."""
     ui.add_css(CSS)
+    ui.colors(primary=PRIMARY)
     services, view = ctx.services, ctx.services.view
     with ui.header().classes("items-center gap-2 flex-wrap py-1 px-2"):
         ui.label(services.config.site.name).classes("font-bold")

@@ -12,7 +12,7 @@ from nicegui import app, ui
 from chaufferie.hmi.i18n import tr
 from chaufferie.hmi.pages.frame import language
 from chaufferie.hmi.services import HmiServices
-from chaufferie.hmi.theme import CSS
+from chaufferie.hmi.theme import CSS, PRIMARY
 
 
 def safe_next(target: str | None) -> str:
@@ -26,6 +26,7 @@ def register(services: HmiServices) -> None:
     @ui.page("/login", title="Connexion / Log in")
     def login_page(request: Request, next: str = "/") -> None:
         ui.add_css(CSS)
+        ui.colors(primary=PRIMARY)
         lang = language() or services.config.hmi.language.value
         address = request.client.host if request.client else None
         with ui.card().classes("hmi-panel mx-auto mt-8 w-full").style("max-width:380px"):

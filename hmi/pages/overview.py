@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from chaufferie.config.vocabulary import PlantEvent
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi import synoptic
-from chaufferie.hmi.i18n import mode_label, oil_role_label, reason_label
+from chaufferie.hmi.i18n import mode_label, oil_role_label, reason_label, tr
 from chaufferie.hmi.pages.frame import PageContext, hmi_page
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.texts import TEXTS
 
 
-def event_line(ctx: PageContext, index: int) -> str:
-    """One of the latest plant events in words (newest first)."""
-    event = list(ctx.services.view.events)[-1 - index]
-    what = event.kind.value.replace("_", " ")
+def event_line(ctx: PageContext, event: PlantEvent) -> str:
+    """One plant event in words."""
+    key = f"event.{event.kind.value}"
+    what = tr(key, ctx.lang) if key in TEXTS else event.kind.value
     if event.mode is not None:
         what = f"{ctx.t('header.mode')} : {mode_label(event.mode, ctx.lang)}"
     if event.oil_role is not None:
@@ -37,8 +39,8 @@ def register(services: HmiServices) -> None:
             graphic.content = synoptic.render(view, ctx.services.clock.now(), ctx.lang)
             events.clear()
             with events:
-                for i in range(min(8, len(view.events))):
-                    ui.label(event_line(ctx, i))
+                for event in sorted(view.events, key=lambda e: e.time, reverse=True)[:8]:
+                    ui.label(event_line(ctx, event))
 
         refresh()
         ctx.on_refresh(refresh)

@@ -1,0 +1,154 @@
+"""A real HMI server on 127.0.0.1 with fake lower layers, for browser tests and the bench.
+
+Run as ``python -m tests.hmi.browser_server --port N --data DIR``. It serves the real pages
+(``HmiServer``: uvicorn + NiceGUI ``run_with``) on a FastAPI app with two test-only routes
+that stand in for the plant: ``POST /_test/values`` publishes tag values on the bus and
+``POST /_test/alarm`` raises an alarm, each answering with the server's time of publication
+(for latency measurements). It starts with a plausible plant (wood running, one P2 alarm,
+a week of events) so screenshots show a realistic screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import RealClock
+from chaufferie.config.loader import default_config_path, load_config
+from chaufferie.config.vocabulary import (
+    LinkEvent,
+    LinkState,
+    OilRole,
+    PlantEvent,
+    PlantEventKind,
+    PlantMode,
+    Quality,
+    TagValue,
+)
+from chaufferie.hmi.app import HmiServer
+from chaufferie.hmi.services import HmiServices
+from tests.hmi.fakes import (
+    FakeAlarms,
+    FakeAuth,
+    FakeCommands,
+    FakeHistory,
+    FakeScenarios,
+    FakeUsers,
+    sample_records,
+)
+
+PLANT: dict[str, float | bool | int] = {
+    "wood.state": 2,
+    "wood.modulation": 72.0,
+    "wood.outlet_temp": 81.2,
+    "wood.return_temp": 63.5,
+    "wood.flue_temp": 142.0,
+    "wood.power": 72.0,
+    "wood.fuel_burnt": 12345.0,
+    "silo.mass": 2300.0,
+    "silo.level": 50.0,
+    "screw.running": True,
+    "screw.current": 2.4,
+    "screw.jammed": False,
+    "screw.test_running": False,
+    "buffer.temp_top": 76.1,
+    "buffer.temp_middle": 70.3,
+    "buffer.temp_bottom": 64.8,
+    "wood.setpoint": 76.0,
+    "pump1.running": True,
+    "pump2.running": False,
+    "pump1.fault": False,
+    "pump2.fault": False,
+    "pumps.duty": 1,
+    "network.pressure": 2.05,
+    "network.supply_temp": 75.4,
+    "network.return_temp": 60.1,
+    "network.flow": 3.6,
+    "network.low_pressure": False,
+    "meter.power": 68.5,
+    "meter.energy": 123456.0,
+    "oil.burner_on": False,
+    "oil.fault": False,
+    "oil.outlet_temp": 35.0,
+    "wood.enable": True,
+    "outdoor.temp": 3.5,
+}
+
+
+def build(data_dir: str) -> tuple[HmiServices, FakeAlarms]:
+    cfg = load_config(default_config_path(), data_dir=data_dir)
+    bus, clock = Bus(), RealClock()
+    alarms = FakeAlarms(bus, clock)
+    services = HmiServices(
+        config=cfg,
+        bus=bus,
+        clock=clock,
+        auth=FakeAuth(),
+        alarms=alarms,
+        commands=FakeCommands(bus, clock),
+        history=FakeHistory(clock, sample_records(clock.now())),
+        users=FakeUsers(),
+        scenarios=FakeScenarios(),
+    )
+    now = clock.now()
+    for point, value in PLANT.items():
+        bus.publish(TagValue(point, value, Quality.GOOD, now, now))
+    for link in cfg.links:
+        bus.publish(LinkEvent(link, LinkState.UP, LinkState.CONNECTING, "connected", now))
+    story = [
+        PlantEvent(
+            PlantEventKind.OIL_STARTED, now - timedelta(hours=30), "wood_fault", oil_role=OilRole.REPLACEMENT
+        ),
+        PlantEvent(PlantEventKind.OIL_STOPPED, now - timedelta(hours=27), "wood_back"),
+        PlantEvent(PlantEventKind.PUMP_DUTY_SWAPPED, now - timedelta(hours=20), "weekly"),
+        PlantEvent(
+            PlantEventKind.MODE_CHANGED,
+            now - timedelta(hours=27),
+            mode=PlantMode.WOOD,
+            previous_mode=PlantMode.OIL_REPLACEMENT,
+        ),
+    ]
+    bus.publish_many(story)
+    alarms.raise_alarm("CEN-PLN", 3)
+    return services, alarms
+
+
+def test_routes(app: FastAPI, services: HmiServices, alarms: FakeAlarms) -> None:
+    @app.post("/_test/values")
+    async def values(body: dict[str, Any]) -> dict[str, float]:
+        now = services.clock.now()
+        quality = Quality(body.get("quality", "good"))
+        for point, value in body["values"].items():
+            services.bus.publish(TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD))
+        return {"published": time.time()}
+
+    @app.post("/_test/alarm")
+    async def alarm(body: dict[str, Any]) -> dict[str, Any]:
+        occ = alarms.raise_alarm(body["code"], int(body["priority"]), occurrence=body.get("occurrence", ""))
+        return {"published": time.time(), "occurrence": occ}
+
+
+async def serve(port: int, data_dir: str) -> None:
+    services, alarms = build(data_dir)
+    app = FastAPI()
+    test_routes(app, services, alarms)
+    async with HmiServer(services, "browser-test-secret", app, host="127.0.0.1", port=port) as server:
+        await server.run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data", required=True)
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, args.data))
+
+
+if __name__ == "__main__":
+    main()
