@@ -206,7 +206,9 @@ class WoodBoiler:
         elif self.since_de_ash_s >= self.s.de_ashing_every_h * 3600.0:
             self.since_de_ash_s = 0.0
             self._goto(WoodState.DE_ASHING)
-        elif self.command <= self.p.wood_min_modulation and top_c - self.setpoint_c > self.s.wood_stop_above_k:
+        elif (
+            self.command <= self.p.wood_min_modulation and top_c - self.setpoint_c > self.s.wood_stop_above_k
+        ):
             self._burn_out(WoodState.STANDBY)
 
     def _regulate(self, dt: float, top_c: float) -> None:
