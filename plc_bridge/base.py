@@ -10,8 +10,9 @@ Imports only :mod:`chaufferie.config` and sibling modules.
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -19,8 +20,11 @@ from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
 from chaufferie.config.points import Point
 from chaufferie.config.vocabulary import LinkState, Quality, Scalar
+from chaufferie.plc_bridge.errors import LinkError
 from chaufferie.plc_bridge.linkstate import Backoff, LinkStateMachine, Trigger
 from chaufferie.plc_bridge.tracking import HeartbeatWatch, PointTracker
+
+log = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 30.0
 """Longest wait between two reconnect attempts."""
@@ -42,6 +46,26 @@ class TagSource(Protocol):
 
     async def close(self) -> None:
         """Drop the connection."""
+
+
+class LinkSource:
+    """What both sources share: the state read from the core, and :meth:`run` = supervised sessions."""
+
+    core: SourceCore
+
+    @property
+    def state(self) -> LinkState:
+        return self.core.machine.state
+
+    async def run(self) -> None:
+        """Hold sessions until cancelled; on failure mark everything Bad, back off and reconnect."""
+        await self.core.supervise(self._session, self.close)
+
+    async def _session(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
 
 
 class SourceCore:
@@ -78,17 +102,30 @@ class SourceCore:
         self, point: str, value: Scalar, quality: Quality = Quality.GOOD, source_time: datetime | None = None
     ) -> None:
         """A fresh reading of ``point``: feed the heartbeat watch, publish if the tracker says so."""
-        tracker = self.trackers.get(point)
-        if tracker is None:
-            return
+        self.accept_many(((point, value),), quality, source_time)
+
+    def accept_many(
+        self,
+        readings: Iterable[tuple[str, Scalar]],
+        quality: Quality = Quality.GOOD,
+        source_time: datetime | None = None,
+    ) -> None:
+        """Fresh readings taken together (one block): one clock reading for all of them."""
         now = self.clock.monotonic()
         received = self.clock.now()
-        if point == self.heartbeat_point and self.heartbeat is not None and quality is Quality.GOOD:
-            self.heartbeat.feed(value, now)
         stamp = source_time if source_time is not None else received
-        message = tracker.observe(value, quality, stamp, received, now, self.link_quality())
-        if message is not None:
-            self.bus.publish(message)
+        link_quality = self.link_quality()
+        trackers = self.trackers
+        publish = self.bus.publish
+        for point, value in readings:
+            tracker = trackers.get(point)
+            if tracker is None:
+                continue
+            if point == self.heartbeat_point and self.heartbeat is not None and quality is Quality.GOOD:
+                self.heartbeat.feed(value, now)
+            message = tracker.observe(value, quality, stamp, received, now, link_quality)
+            if message is not None:
+                publish(message)
 
     def fail(self, points: Iterable[str]) -> None:
         """These points cannot be read: last good value, Bad, stale."""
@@ -123,6 +160,29 @@ class SourceCore:
         else:
             self.machine.fire(Trigger.RECOVERED, "all points read")
         self.backoff.reset()
+
+    async def supervise(
+        self, session: Callable[[], Awaitable[None]], close: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run ``session`` again and again until cancelled: on failure, points Bad, back off, retry.
+
+        A :class:`LinkError` is the expected failure; any other exception is a bug, logged with
+        its traceback, and handled the same way so that one link never stops the others.
+        """
+        try:
+            while True:
+                try:
+                    await session()
+                    reason = "session ended"
+                except LinkError as exc:
+                    reason = str(exc)
+                except Exception as exc:
+                    log.exception("unexpected error on link %s", self.name)
+                    reason = f"unexpected error: {exc!r}"
+                await close()
+                await self.clock.sleep(self.lost(reason))
+        finally:
+            await close()
 
     def lost(self, reason: str) -> float:
         """The link failed: points Bad and stale, state down; returns the wait before retrying."""

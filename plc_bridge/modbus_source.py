@@ -18,6 +18,7 @@ Imports :mod:`chaufferie.config`, sibling modules and pymodbus.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Iterable
@@ -29,8 +30,8 @@ from pymodbus.exceptions import ModbusException
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
 from chaufferie.config.points import ModbusLink, ModbusSource, ModbusTable, Point
-from chaufferie.config.vocabulary import LinkState, Scalar
-from chaufferie.plc_bridge.base import SourceCore
+from chaufferie.config.vocabulary import Scalar
+from chaufferie.plc_bridge.base import LinkSource, SourceCore
 from chaufferie.plc_bridge.decoding import BitField, RegisterField
 from chaufferie.plc_bridge.errors import LinkError
 from chaufferie.plc_bridge.planning import ReadBlock, plan_reads
@@ -49,7 +50,7 @@ class BlockRefused(Exception):
     """The server answered a block read with a Modbus exception or a short reply."""
 
 
-class ModbusLinkSource:
+class ModbusLinkSource(LinkSource):
     """One Modbus TCP link: planned polling, quality, reconnects and writes."""
 
     def __init__(
@@ -81,23 +82,6 @@ class ModbusLinkSource:
         pymodbus_log = logging.getLogger("pymodbus")
         if pymodbus_log.level == logging.NOTSET:
             pymodbus_log.setLevel(logging.CRITICAL)  # its per-request lines would defeat "log once"
-
-    @property
-    def state(self) -> LinkState:
-        return self.core.machine.state
-
-    async def run(self) -> None:
-        """Poll until cancelled; on failure mark everything Bad, back off and reconnect."""
-        try:
-            while True:
-                try:
-                    await self._session()
-                except LinkError as exc:
-                    reason = str(exc)
-                await self.close()
-                await self.core.clock.sleep(self.core.lost(reason))
-        finally:
-            await self.close()
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -137,19 +121,37 @@ class ModbusLinkSource:
         return client
 
     async def poll_once(self) -> None:
-        """Read every block once and publish what changed (LinkError if the link failed)."""
+        """Read every block once and publish what changed (LinkError if the link failed).
+
+        The next block's request is sent before the current one is decoded, so decoding
+        overlaps the server's work and the network round trip.
+        """
         problems: list[str] = []
-        for block in self.blocks:
+        blocks = self.blocks
+        if blocks:
+            upcoming = asyncio.ensure_future(self._read_or_refusal(blocks[0]))
             try:
-                data = await self._read(block)
-            except BlockRefused as exc:
-                problems.append(str(exc))
-                self.core.fail(block.points)
-                continue
-            for point, value in block.decode(data):
-                self.core.accept(point, value)
+                for i, block in enumerate(blocks):
+                    data = await upcoming
+                    if i + 1 < len(blocks):
+                        upcoming = asyncio.ensure_future(self._read_or_refusal(blocks[i + 1]))
+                    if isinstance(data, BlockRefused):
+                        problems.append(str(data))
+                        self.core.fail(block.points)
+                    else:
+                        self.core.accept_many(block.decode(data))
+            finally:
+                if not upcoming.done():
+                    upcoming.cancel()
+                    await asyncio.gather(upcoming, return_exceptions=True)
         self.polls += 1
         self.core.settle_state(problems)
+
+    async def _read_or_refusal(self, block: ReadBlock) -> Any:
+        try:
+            return await self._read(block)
+        except BlockRefused as refused:
+            return refused
 
     async def _read(self, block: ReadBlock) -> Any:
         client = self._client

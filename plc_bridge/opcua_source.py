@@ -42,7 +42,7 @@ from chaufferie.config.clock import Clock
 from chaufferie.config.points import OpcUaLink, OpcUaSource, OpcUaType, Point
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState, Quality, Scalar
-from chaufferie.plc_bridge.base import SourceCore
+from chaufferie.plc_bridge.base import LinkSource, SourceCore
 from chaufferie.plc_bridge.errors import LinkError
 from chaufferie.plc_bridge.opcua_security import Pki, secure_client
 
@@ -92,7 +92,7 @@ def plain(value: Any) -> Scalar:
     return str(value)
 
 
-class OpcUaLinkSource:
+class OpcUaLinkSource(LinkSource):
     """One OPC UA link: secured session, startup read, subscription, reconnects, writes."""
 
     def __init__(
@@ -130,24 +130,6 @@ class OpcUaLinkSource:
         self.sessions = 0
         self.notifications = 0
         self.subscription: Subscription | None = None
-
-    @property
-    def state(self) -> LinkState:
-        return self.core.machine.state
-
-    async def run(self) -> None:
-        """Keep a session until cancelled; on loss mark everything Bad, back off and reconnect."""
-        try:
-            while True:
-                try:
-                    await self._session()
-                    reason = "session ended"
-                except LinkError as exc:
-                    reason = str(exc)
-                await self.close()
-                await self.core.clock.sleep(self.core.lost(reason))
-        finally:
-            await self.close()
 
     async def close(self) -> None:
         client, self._client = self._client, None

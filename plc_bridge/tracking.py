@@ -37,11 +37,16 @@ def is_number(value: Scalar) -> bool:
 
 
 class PointTracker:
-    """Decides what to publish for one point (see the module docstring)."""
+    """Decides what to publish for one point (see the module docstring).
+
+    :meth:`observe` runs for every point at every poll, so its common case — same value,
+    same quality, heartbeat not due — returns after a few comparisons, creating nothing.
+    """
 
     __slots__ = (
         "_deadband",
         "_heartbeat_s",
+        "_numeric",
         "_sentinels",
         "last",
         "last_good",
@@ -54,19 +59,21 @@ class PointTracker:
         self.name = point.name
         self._deadband = point.deadband
         self._heartbeat_s = point.heartbeat_s
+        self._numeric = not point.is_bool
         self._sentinels = tuple(s for s in point.sentinels if math.isfinite(s))
         self.last: TagValue | None = None
-        self.last_good: TagValue | None = None
+        self.last_good: tuple[Scalar, datetime] | None = None
         self.published_at = -math.inf
         self.observed: tuple[Scalar, Quality, datetime] | None = None
 
     def is_sentinel(self, value: Scalar) -> bool:
         """Does ``value`` mean "no measurement" (a configured sentinel, NaN or ±Inf)?"""
-        if not is_number(value):
+        kind = value.__class__
+        if kind is float and not math.isfinite(value):  # type: ignore[arg-type]
+            return True
+        if not self._sentinels or (kind is not int and kind is not float):
             return False
         number = float(value)  # type: ignore[arg-type]
-        if not math.isfinite(number):
-            return True
         return any(math.isclose(number, s, rel_tol=1e-9, abs_tol=1e-12) for s in self._sentinels)
 
     def observe(
@@ -82,11 +89,20 @@ class PointTracker:
         self.observed = (value, quality, source_time)
         if self.is_sentinel(value):
             value, quality = None, Quality.BAD
-        quality = worst(quality, link_quality)
-        candidate = TagValue(self.name, value, quality, source_time, receive_time)
+        elif link_quality is not Quality.GOOD:
+            quality = worst(quality, link_quality)
         if quality is Quality.GOOD:
-            self.last_good = candidate
-        return self._maybe_publish(candidate, now)
+            self.last_good = (value, source_time)
+        last = self.last
+        if (
+            last is not None
+            and quality is last.quality
+            and not last.stale
+            and now - self.published_at < self._heartbeat_s
+            and (last.value == value or not self._moved(last.value, value))
+        ):
+            return None
+        return self._publish(TagValue(self.name, value, quality, source_time, receive_time), now)
 
     def refresh(self, receive_time: datetime, now: float, link_quality: Quality) -> TagValue | None:
         """Re-evaluate the last reading under a new link quality or for the heartbeat."""
@@ -100,9 +116,12 @@ class PointTracker:
 
     def fail(self, receive_time: datetime, now: float) -> TagValue | None:
         """The link cannot deliver: last good value, Bad and stale (published once, then heartbeat)."""
-        base = self.last_good or self.last
-        value = base.value if base is not None else None
-        source_time = base.source_time if base is not None else receive_time
+        if self.last_good is not None:
+            value, source_time = self.last_good
+        elif self.last is not None:
+            value, source_time = self.last.value, self.last.source_time
+        else:
+            value, source_time = None, receive_time
         self.observed = None
         candidate = TagValue(self.name, value, Quality.BAD, source_time, receive_time, stale=True)
         return self._maybe_publish(candidate, now)
@@ -116,16 +135,21 @@ class PointTracker:
             or self._moved(last.value, candidate.value)
             or now - self.published_at >= self._heartbeat_s
         ):
-            self.last = candidate
-            self.published_at = now
-            return candidate
+            return self._publish(candidate, now)
         return None
 
+    def _publish(self, candidate: TagValue, now: float) -> TagValue:
+        self.last = candidate
+        self.published_at = now
+        return candidate
+
     def _moved(self, old: Scalar, new: Scalar) -> bool:
-        if is_number(old) and is_number(new):
+        if old == new:
+            return False
+        if self._numeric and is_number(old) and is_number(new):
             delta = abs(float(new) - float(old))  # type: ignore[arg-type]
             return delta > self._deadband if self._deadband > 0 else delta != 0
-        return old != new
+        return True
 
 
 class HeartbeatWatch:

@@ -39,7 +39,7 @@ def test_without_deadband_any_change_is_published() -> None:
 def test_sentinel_nan_and_infinities_are_bad_without_a_value() -> None:
     t = _tracker(sentinels=[-3276.8])
     for raw in (-3276.8, math.nan, math.inf, -math.inf):
-        t.last = None
+        t = _tracker(sentinels=[-3276.8])
         message = t.observe(raw, Quality.GOOD, T0, T0, 0.0)
         assert message is not None
         assert message.quality is Quality.BAD
