@@ -105,8 +105,12 @@ async def test_sms_reply_acknowledges_and_the_confirmation_goes_through_the_outb
     publish_tag(plant.bus, plant.clock, "oil.fault", True)  # FIO-DEF
     await settle(plant.alarms, plant.clock)
     occ = occurrence_of(plant, "FIO-DEF")
+    [alarm_sms] = plant.twilio.bodies_to(MARTIN)
+    code = re.search(r"OK (\d{4})", alarm_sms)
+    assert code is not None, alarm_sms
+    assert code.group(1) == reply_code(occ)
     url = f"{plant.base_url}/sms/inbound"
-    params = {"MessageSid": "SM-e2e-1", "From": MARTIN, "To": "+33700000000", "Body": f"OK {reply_code(occ)}"}
+    params = {"MessageSid": "SM-e2e-1", "From": MARTIN, "To": "+33700000000", "Body": f"OK {code.group(1)}"}
     signature = RequestValidator(plant.twilio.auth_token).compute_signature(url, params)
     async with httpx.AsyncClient() as client:
         answer = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
