@@ -80,6 +80,7 @@ class OperationsAccess:
             tuple(self._recipients(v.occurrence_id)),
             v.acked_by,
             v.acked_at,
+            tuple((c.time, c.user or "?", c.text) for c in v.comments),
         )
 
 

@@ -63,6 +63,7 @@ class AlarmPanel:
     values: tuple[ValueRow, ...] = ()
     plant: tuple[tuple[str, str], ...] = ()
     acked_by: str | None = None
+    comments: tuple[tuple[datetime, str, str], ...] = ()
 
 
 def bi(key: str, **values: str) -> str:
@@ -103,6 +104,13 @@ def panel(p: AlarmPanel) -> str:
             f'<div>{escape(fr)}<span class="en" lang="en">{escape(en)}</span></div>' for fr, en in p.plant
         )
         parts.append(f'<div class="card"><b>{bi("plant")}</b>{lines}</div>')
+    if p.comments:
+        tz = ZoneInfo(p.timezone)
+        notes = "".join(
+            f"<div>{at.astimezone(tz).strftime('%d/%m %H:%M')} · {escape(who)} : {escape(text)}</div>"
+            for at, who, text in p.comments
+        )
+        parts.append(f'<div class="card"><b>{bi("history")}</b>{notes}</div>')
     return "".join(parts)
 
 

@@ -39,6 +39,8 @@ class OccurrenceView:
     recipients: tuple[str, ...] = ()
     acked_by: str | None = None
     acked_at: datetime | None = None
+    comments: tuple[tuple[datetime, str, str], ...] = ()
+    """(time, who, text) of the comments left on the occurrence, oldest first."""
 
     @property
     def needs_ack(self) -> bool:

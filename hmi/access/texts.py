@@ -11,6 +11,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "values": ("Valeurs en direct", "Live values"),
     "plant": ("Ce qu'a fait la chaufferie", "What the plant did"),
     "refresh": ("Rafraîchir", "Refresh"),
+    "history": ("Historique", "History"),
     "pin": ("Code PIN", "PIN"),
     "or_login": ("ou identifiant et mot de passe", "or username and password"),
     "username": ("Identifiant", "Username"),

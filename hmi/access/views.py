@@ -29,6 +29,7 @@ def alarm_panel(services: AccessServices, occ: OccurrenceView) -> AlarmPanel:
         values=rows,
         plant=tuple(services.story.lines()),
         acked_by=occ.acked_by,
+        comments=occ.comments,
     )
 
 

@@ -30,6 +30,7 @@ async def test_valid_link_pin_and_post_acknowledges_with_audit_on_link_channel(s
         answer = await acknowledge(client, link, occ, comment="je pars")
     assert answer.status_code == 200
     assert "Alarme acquittée" in answer.text
+    assert "martin : je pars" in answer.text  # the comment is in the occurrence's history
     assert site.state(occ) is AlarmState.ACKED
     assert site.acked_by(occ) == "martin"
     acks = [a for a in site.actions() if a.kind is ActionKind.ACKNOWLEDGE]
