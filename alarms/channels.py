@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import ssl
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -151,9 +151,10 @@ class SmtpEmail:
 class FolderOutbox:
     """No provider configured: each message becomes one readable text file in a folder."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, tz: tzinfo | None = None) -> None:
         self.folder = folder
         self.name = name
+        self.tz = tz
 
     def path(self, item: OutboxItem) -> Path:
         digest = hashlib.sha256(item.key.encode()).hexdigest()[:12]
@@ -161,7 +162,7 @@ class FolderOutbox:
 
     async def send(self, item: OutboxItem) -> str:
         path = self.path(item)
-        stamp = datetime.fromtimestamp(item.created_at).astimezone().isoformat(timespec="seconds")
+        stamp = datetime.fromtimestamp(item.created_at, self.tz or UTC).isoformat(timespec="seconds")
         content = (
             f"Canal / channel: {self.name}\nÀ / to: {item.address} ({item.contact_id})\n"
             f"Date: {stamp}\nObjet / subject: {item.subject}\nClé / key: {item.key}\n\n{item.text}\n"

@@ -1,19 +1,16 @@
 """The acknowledgement link carried by every message: a seam, filled by the access layer.
 
-:class:`LinkMaker` turns (occurrence, contact) into a URL. The signed, single-use, expiring
-implementation lives in :mod:`chaufferie.alarms.ack_links` (written with the access
-control); :class:`PlainLinkMaker` is the trivial default used by tests and when no secret is
+:class:`LinkMaker` (declared in :mod:`chaufferie.alarms.ack_links`) turns (occurrence,
+contact) into a URL; the signed, single-use, expiring implementation lives there too.
+:class:`PlainLinkMaker` is the trivial default used by tests and when no secret is
 configured: it points at the alarm page and proves nothing by itself.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from chaufferie.alarms.ack_links import LinkMaker
 
-
-class LinkMaker(Protocol):
-    def __call__(self, occurrence_id: str, contact_id: str) -> str:
-        """A short URL that lets ``contact_id`` open (and acknowledge) ``occurrence_id``."""
+__all__ = ["LinkMaker", "PlainLinkMaker"]
 
 
 class PlainLinkMaker:

@@ -17,6 +17,7 @@ import logging
 from datetime import datetime
 from types import TracebackType
 from typing import Self
+from zoneinfo import ZoneInfo
 
 from chaufferie.alarms.catalogue import MESSAGES, text
 from chaufferie.alarms.channels import FolderOutbox, Notifier, SmtpEmail, TwilioSms
@@ -42,9 +43,9 @@ log = logging.getLogger(__name__)
 def build_channels(cfg: PlantConfig) -> dict[str, Notifier]:
     """Twilio and SMTP when configured, the local outbox folder for what is not."""
     n = cfg.notifiers
-    folder = cfg.data_path(n.outbox_dir)
-    sms: Notifier = TwilioSms(n.sms) if n.sms is not None else FolderOutbox(folder, "sms")
-    email: Notifier = SmtpEmail(n.email) if n.email is not None else FolderOutbox(folder, "email")
+    folder, tz = cfg.data_path(n.outbox_dir), ZoneInfo(cfg.site.timezone)
+    sms: Notifier = TwilioSms(n.sms) if n.sms is not None else FolderOutbox(folder, "sms", tz)
+    email: Notifier = SmtpEmail(n.email) if n.email is not None else FolderOutbox(folder, "email", tz)
     return {"sms": sms, "email": email}
 
 
