@@ -207,23 +207,6 @@ ash_removals = _record(
 
 Index("ix_samples_time_brin", samples.c.time, postgresql_using="brin").ddl_if(dialect="postgresql")
 
-HISTORIAN_TABLES: tuple[Table, ...] = (
-    points,
-    samples,
-    rollup_minute,
-    rollup_hour,
-    site_sequences,
-    plant_events,
-    alarm_transitions,
-    notifications,
-    operator_actions,
-    link_events,
-    commands,
-    chip_deliveries,
-    ash_removals,
-)
-"""The historian's own tables, in creation order (revision 0001)."""
-
 RECORD_TABLES: tuple[Table, ...] = (
     plant_events,
     alarm_transitions,
@@ -235,3 +218,7 @@ RECORD_TABLES: tuple[Table, ...] = (
     ash_removals,
 )
 """Tables of records keyed by (site_id, seq)."""
+
+BASE_TABLES: tuple[Table, ...] = (points, samples, rollup_minute, rollup_hour, site_sequences)
+HISTORIAN_TABLES: tuple[Table, ...] = (*BASE_TABLES, *RECORD_TABLES)
+"""The historian's own tables, in creation order (revision 0001)."""

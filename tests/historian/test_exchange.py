@@ -113,3 +113,26 @@ async def test_history_csv_lists_every_entry_in_local_time(
     assert rows[0][:3] == ["Date", "Type", "Événement"]
     assert len(rows) == 1 + len(entries)
     assert rows[1][0].endswith("+01:00")
+
+
+async def test_central_database_gathers_batches_of_two_sites(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path
+) -> None:
+    """Two sites number their records from 1: (site, seq) keeps them apart in one database."""
+    other_site = historian_config.site.model_copy(update={"id": "gordes", "name": "Chaufferie de Gordes"})
+    storage = historian_config.storage.model_copy(update={"url": f"sqlite:///{tmp_path / 'gordes.db'}"})
+    gordes = historian_config.model_copy(
+        update={"site": other_site, "storage": storage, "data_dir": str(tmp_path / "gordes")}
+    )
+    central = make_engine(f"sqlite:///{tmp_path / 'central.db'}")
+    for cfg in (historian_config, gordes):
+        engine = await _history(cfg, Bus(), clock)
+        import_batch(central, export_batch(engine, cfg))
+        engine.dispose()
+    with central.connect() as conn:
+        events = conn.execute(select(schema.plant_events.c.site_id, schema.plant_events.c.seq)).all()
+        points = conn.execute(select(schema.points.c.site_id).distinct()).scalars().all()
+    assert sorted(site for site, _ in events) == ["gordes", "joucas"]
+    assert events[0][1] == events[1][1]  # same sequence number, different sites
+    assert sorted(points) == ["gordes", "joucas"]
+    central.dispose()

@@ -77,3 +77,41 @@ async def test_history_filters_by_type_code_priority_user_oil_kind_and_text(
     window = HistoryFilter(start=T0 + timedelta(minutes=2), end=T0 + timedelta(minutes=4))
     assert [e.type for e in history(engine, window)] == ["action", "alarm"]
     assert [e.kind for e in history(engine, HistoryFilter(kinds=("oil_started",)))] == ["oil_started"] * 2
+
+
+async def test_interventions_list_deadlines_met_missed_and_penalties(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    from dataclasses import replace
+
+    from chaufferie.historian.access_store import AccessStore, InterventionRecord
+    from chaufferie.historian.history import interventions
+    from chaufferie.historian.report import Period, build_report
+
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        await writer.flush()
+        store = AccessStore(writer.engine)
+        on_time = InterventionRecord("occ-1", "CHB-DEF", 1, T0, T0 + timedelta(hours=8))
+        late = InterventionRecord(
+            "occ-2", "SIL-BAS", 2, T0 + timedelta(days=1), T0 + timedelta(days=1, hours=8)
+        )
+        still_open = InterventionRecord(
+            "occ-3", "PMP-BAS", 2, T0 + timedelta(days=2), T0 + timedelta(days=2, hours=8)
+        )
+        for record in (on_time, late, still_open):
+            assert store.open_intervention(record)
+        store.record_arrival(replace(on_time, arrival=T0 + timedelta(hours=2), late_days=0, penalty_eur=0.0))
+        store.record_arrival(replace(late, arrival=T0 + timedelta(days=3), late_days=2, penalty_eur=200.0))
+        calls = interventions(writer.engine, T0, T0 + timedelta(days=10))
+        now = T0 + timedelta(days=5)
+        assert [(c.occurrence_id, c.met(now)) for c in calls] == [
+            ("occ-1", True),
+            ("occ-2", False),
+            ("occ-3", False),
+        ]
+        assert calls[1].arrival == T0 + timedelta(days=3)
+        report = build_report(
+            writer.engine, historian_config, Period("x", T0, T0 + timedelta(days=10), "month")
+        )
+    assert (report.interventions, report.interventions_late) == (3, 2)
+    assert (report.late_days, report.penalties_eur) == (2, 200.0)

@@ -144,3 +144,24 @@ async def test_stopping_run_when_the_bus_is_drained_loses_no_message(
         task.cancel()
         await asyncio.wait([task])
     assert count(writer.engine, "samples") == 30_000
+
+
+async def test_retention_trims_raw_and_minutes_and_keeps_hours(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    retention = historian_config.storage.retention  # raw 90 days, minutes 730, hours forever
+    now = clock.now()
+    old, recent = now - timedelta(days=800), now - timedelta(days=1)
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        for t in (old, recent):
+            writer.accept(tag("wood.power", 50.0, t))
+        await writer.flush()
+        dropped = writer.store.apply_retention(now, retention)
+        with writer.engine.connect() as conn:
+            raw = conn.execute(select(schema.samples.c.time)).scalars().all()
+            minutes = conn.execute(select(schema.rollup_minute.c.bucket)).scalars().all()
+            hours = conn.execute(select(schema.rollup_hour.c.bucket)).scalars().all()
+    assert raw == [recent]
+    assert [m.date() for m in minutes] == [recent.date()]
+    assert sorted(h.date() for h in hours) == [old.date(), recent.date()]
+    assert dropped.get("samples", 0) + dropped.get("samples_partitions", 0) == 1
