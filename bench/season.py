@@ -38,7 +38,11 @@ def machine() -> str:
             )
     except OSError:
         pass
-    return f"{platform.node()} — {os.cpu_count()} cores ({model}), shared; Python {platform.python_version()}"
+    load = os.getloadavg()[0]
+    return (
+        f"{platform.node()} — {os.cpu_count()} cores ({model}), shared, load {load:.1f}; "
+        f"Python {platform.python_version()}"
+    )
 
 
 def physics_only(cfg: PlantConfig, days: float) -> float:

@@ -24,7 +24,10 @@ oil_starts_max_per_hour    the most oil starts in any sliding hour
 oil_run_hours              oil burner running time
 buffer_within_band_ratio   share of model time with |buffer outlet − setpoint| ≤ 1.5 K
 unmet_demand_kwh           demand the network could not deliver
-alarms_by_code             alarm activations (annunciated, not suppressed) by code
+alarms_by_code             activations (annunciated, not suppressed) by the real alarm engine,
+                           fed by the tap and the supervisor's events; its timers tick every
+                           model minute; nobody acknowledges; internal alarms (watchdog,
+                           notification failure) are not exercised
 mode_hours                 model hours in each plant mode
 chips_tonnes               chips burnt
 model_seconds / wall_...   model time replayed and the wall time it took
