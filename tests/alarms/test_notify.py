@@ -91,8 +91,9 @@ async def test_escalation_reaches_second_at_15_and_manager_at_30_then_stops_on_a
         assert [len(twilio_standin.bodies_to(n)) for n in (MARTIN, BERNARD, DUBOIS)] == [2, 1, 0]
         await settle(service, clock, 15 * 60, step=30)
         assert [len(twilio_standin.bodies_to(n)) for n in (MARTIN, BERNARD, DUBOIS)] == [2, 1, 1]
-        [occ] = [o.occurrence_id for o in service.operations.active()]
-        await service.operations.acknowledge(occ, TECH)
+        [view] = service.operations.active()
+        assert view.recipients == ("tech-martin", "tech-bernard", "mgr-dubois")
+        await service.operations.acknowledge(view.occurrence_id, TECH)
         await settle(service, clock, 3600, step=60)
     assert [len(twilio_standin.bodies_to(n)) for n in (MARTIN, BERNARD, DUBOIS)] == [2, 1, 1]
 
