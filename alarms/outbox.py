@@ -140,6 +140,11 @@ class Outbox:
         except ChannelError as e:
             self._failed(item, e)
             return
+        except Exception as e:
+            # a provider library's bug must cost one attempt, not the whole alerting chain
+            log.exception("notification %s: unexpected error in channel %s", item.key, item.channel)
+            self._failed(item, ChannelError(f"unexpected {type(e).__name__}"))
+            return
         finally:
             self._busy -= 1
         item.status, item.provider_id, item.error = OutboxStatus.SENT, provider_id, ""

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from chaufferie.alarms.channels import FolderOutbox
 from chaufferie.alarms.service import AlarmService
-from chaufferie.alarms.store import OutboxStatus
+from chaufferie.alarms.store import OutboxItem, OutboxStatus
 from chaufferie.config.alarming import TwilioSettings
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -154,3 +156,40 @@ async def test_dead_man_raises_sup_hbt_when_the_engine_stops_and_pings_only_whil
     assert pings_while_silent == 4
     assert len(hits) == 5
     assert clock.now() > datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
+
+
+class _BuggyOnce:
+    """A channel whose library fails in an unexpected way once, then works."""
+
+    name = "sms"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.failed = False
+
+    async def send(self, item: OutboxItem) -> str:
+        if not self.failed:
+            self.failed = True
+            raise KeyError("sid")  # e.g. a provider answer the library cannot parse
+        self.sent.append(item.text)
+        return "SM1"
+
+    async def find_sent(self, item: OutboxItem) -> str | None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_channel_bug_costs_one_attempt_not_the_alarm_service(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path
+) -> None:
+    sms = _BuggyOnce()
+    channels = {"sms": sms, "email": FolderOutbox(tmp_path / "outbox", "email")}
+    async with running(AlarmService(config, bus, clock, channels=channels)) as service:
+        publish_tag(bus, clock, "wood.state", 7)
+        await settle(service, clock, 30)
+        publish_tag(bus, clock, "oil.fault", True)
+        await settle(service, clock, 180, step=5)
+    assert len(sms.sent) == 2
+    assert "CHB-DEF" in sms.sent[0]
