@@ -1,6 +1,8 @@
 """From "tell this person about this alarm" to outbox messages, grouped per recipient.
 
-A burst or a flood must not become fifty SMS. For each (contact, channel) the first
+A burst or a flood must not become fifty SMS. Oil-start alarms (FIO-REL, FIO-APP) are the
+exception: each is sent on its own, since the message must say relève or appoint. For each
+(contact, channel) the first
 request is sent at once; requests arriving within ``group_window_s`` of the last message are
 held and sent together as one summary when the window ends (``flood_window_s / 2`` while the
 engine reports a flood). Requests whose alarm was acknowledged meanwhile are dropped. The
@@ -70,7 +72,12 @@ class Dispatcher:
             return
         slot = self._slots.setdefault((req.contact.id, req.channel), _Slot())
         now = self.engine.clock.monotonic()
-        if not slot.pending and (slot.last is None or now - slot.last >= self.window_s()):
+        if req.occ.oil_role is not None:
+            # Every oil start gets its own message saying relève or appoint (the tender),
+            # never folded into a summary.
+            self._send([req])
+            slot.last = now
+        elif not slot.pending and (slot.last is None or now - slot.last >= self.window_s()):
             self._send([req])
             slot.last = now
         elif all(p.key != req.key for p in slot.pending):

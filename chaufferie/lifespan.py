@@ -9,7 +9,9 @@ an input is missed), runs every ``run()`` in one task group, and on stop:
 3. stops the processors (supervisor, alarms), then the sinks (historian flush), then the
    HMI, by leaving their contexts in reverse order.
 
-A service whose ``run()`` fails is logged once with its traceback and marked failed in the
+A service that offers ``request_stop()`` (a web server finishing its requests) is asked to
+stop and given a few seconds before it is cancelled. A service whose ``run()`` fails is
+logged once with its traceback and marked failed in the
 health report; the others go on (a failing HMI must not stop the alarms).
 """
 
@@ -155,9 +157,16 @@ class System:
         }
 
 
-async def _cancel(entry: ServiceEntry) -> None:
+async def _cancel(entry: ServiceEntry, grace_s: float = 5.0) -> None:
+    """Stop one service: ask politely when it can be asked (``request_stop()``), then cancel."""
     task = entry.task
     if task is None or task.done():
         return
+    request_stop = getattr(entry.service, "request_stop", None)
+    if callable(request_stop):
+        request_stop()
+        done, _ = await asyncio.wait([task], timeout=grace_s)
+        if done:
+            return
     task.cancel()
     await asyncio.wait([task])  # waits for the task to finish without re-raising its cancellation

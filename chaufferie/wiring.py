@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -74,6 +75,27 @@ class _PlantStoryService:
         await self._access.story.run(self._bus)
 
 
+class _GracefulHmi:
+    """The HMI server, stopped by asking uvicorn to finish rather than by cancelling it."""
+
+    def __init__(self, hmi: HmiServer) -> None:
+        self.hmi = hmi
+
+    async def __aenter__(self) -> _GracefulHmi:
+        await self.hmi.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.hmi.__aexit__(*exc)
+
+    async def run(self) -> None:
+        await self.hmi.run()
+
+    def request_stop(self) -> None:
+        if self.hmi.server is not None:
+            self.hmi.server.should_exit = True
+
+
 def build_runtime(
     cfg: PlantConfig,
     *,
@@ -134,7 +156,7 @@ def build_runtime(
             scenarios=SimulatorControl(cfg) if simulator_control else None,
         )
         hmi = HmiServer(services, secret, app, host=host, port=port)
-        system.add("hmi", StageName.INTERFACE, hmi)
+        system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
     return Runtime(cfg, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
 
 

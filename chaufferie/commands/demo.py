@@ -150,15 +150,19 @@ def run(args: argparse.Namespace) -> int:
                 trusted = cfg.data_path(link.trusted_server_certs_dir)
                 trusted.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(cert, trusted / "sim-server-cert.der")
-        runtime = build_runtime(cfg, host=host, port=port, simulator_control=True)
-        asyncio.run(serve(runtime, on_started=lambda rt: _welcome(rt, host, port)))
+        code = asyncio.run(
+            serve(
+                lambda: build_runtime(cfg, host=host, port=port, simulator_control=True),
+                on_started=lambda rt: _welcome(rt, host, port),
+            )
+        )
     finally:
         sim.terminate()
         try:
             sim.wait(timeout=15)
         except subprocess.TimeoutExpired:
             sim.kill()
-    return 0
+    return code
 
 
 def _welcome(runtime: Runtime, host: str, port: int) -> None:

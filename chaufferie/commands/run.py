@@ -54,17 +54,21 @@ def run(args: argparse.Namespace) -> int:
     cfg = load(args)
     if cfg is None:
         return 1
+    return asyncio.run(
+        serve(lambda: build_runtime(cfg, with_hmi=not args.no_hmi, host=args.host, port=args.port))
+    )
+
+
+async def serve(build: Callable[[], Runtime], on_started: Callable[[Runtime], None] | None = None) -> int:
+    """Build the runtime in the running loop, run it until SIGTERM/SIGINT, stop it in stages.
+
+    Returns the exit code: 0 after a clean stop, 2 when a needed secret is missing.
+    """
     try:
-        runtime = build_runtime(cfg, with_hmi=not args.no_hmi, host=args.host, port=args.port)
+        runtime = build()
     except (MissingSecretError, NotifierConfigError) as exc:
-        print(f"chaufferie run: {exc}", file=sys.stderr)
+        print(f"chaufferie: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(serve(runtime))
-    return 0
-
-
-async def serve(runtime: Runtime, on_started: Callable[[Runtime], None] | None = None) -> None:
-    """Run ``runtime`` until SIGTERM/SIGINT, then stop it in stages."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,3 +83,4 @@ async def serve(runtime: Runtime, on_started: Callable[[Runtime], None] | None =
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+    return 0
