@@ -58,23 +58,6 @@ class Runtime:
     hmi: HmiServer | None
 
 
-class _PlantStoryService:
-    """Keeps the ack page's "what the plant did" lines up to date from the bus."""
-
-    def __init__(self, access: AccessServices, bus: Bus) -> None:
-        self._access = access
-        self._bus = bus
-
-    async def __aenter__(self) -> _PlantStoryService:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    async def run(self) -> None:
-        await self._access.story.run(self._bus)
-
-
 class _GracefulHmi:
     """The HMI server, stopped by asking uvicorn to finish rather than by cancelling it."""
 
@@ -135,7 +118,7 @@ def build_runtime(
     system.add("historian", StageName.SINKS, historian)
     system.add("alarms", StageName.PROCESSORS, alarms)
     system.add("supervisor", StageName.PROCESSORS, supervisor)
-    system.add("plant-story", StageName.PROCESSORS, _PlantStoryService(access, bus))
+    system.add("access", StageName.PROCESSORS, access)
     system.add("plc-bridge", StageName.INPUTS, bridge)
 
     app = FastAPI(title=f"chaufferie — {cfg.site.name}", docs_url=None, redoc_url=None, openapi_url=None)

@@ -16,11 +16,12 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import async_playwright
 
-from chaufferie.hmi.access.oncall import on_call
+from chaufferie.alarms.rota import OnCall
 from tests.access.test_browser import CHROMIUM_ARGS
 from tests.conftest import require_tool
 from tests.e2e.system import SystemUnderTest, base_env, wait_for, write_config
@@ -116,7 +117,9 @@ async def test_wood_fault_releve_link_ack_then_cold_snap_appoint_then_clean_rest
 ) -> None:
     system, twilio, smtp = plant
     await system.start_simulator(speed=60)
-    technician = on_call(system.cfg, datetime.now(UTC))[0]
+    assert system.cfg.rota is not None
+    rota = OnCall(system.cfg.rota, system.cfg.contacts, ZoneInfo(system.cfg.site.timezone))
+    technician = rota.at(datetime.now(UTC)).on_call
     contact = system.cfg.contact(technician)
     assert contact.phone is not None
     assert contact.email is not None
