@@ -19,6 +19,8 @@ from chaufferie.config.vocabulary import (
     CommandResult,
     CommandStatus,
     Context,
+    LinkEvent,
+    LinkState,
     OilRole,
     OperatorAction,
     PlantEvent,
@@ -154,3 +156,22 @@ async def test_failed_setpoint_write_is_retried_once_per_retry_delay(
         await clock.advance(config.cascade.command_retry_s)
         retries = sub.drain()
     assert [(c.point, c.value) for c in retries] == [(config.io.wood_setpoint, SP)]
+
+
+async def test_link_events_on_the_bus_drive_the_comm_loss_rule(
+    service: SupervisorService, bus: Bus, clock: VirtualClock, config: PlantConfig
+) -> None:
+    link = config.point(config.io.wood_state).link
+    with bus.subscribe(PlantEvent, name="test") as sub:
+        bus.publish(_tag(clock, config.io.buffer_outlet, SP - 4))
+        bus.publish(
+            LinkEvent(
+                link=link, state=LinkState.DOWN, previous=LinkState.UP, reason="timeout", time=clock.now()
+            )
+        )
+        bus.publish(_tag(clock, config.io.wood_state, RUNNING, Quality.BAD))
+        await clock.advance(config.cascade.comm_loss_s + config.cascade.replacement_confirm_s - 1)
+        assert service.core.mode is PlantMode.WOOD
+        await clock.advance(3)
+        starts = [e for e in sub.drain() if e.kind is PlantEventKind.OIL_STARTED]
+    assert [(e.oil_role, e.reason) for e in starts] == [(OilRole.REPLACEMENT, "comm_loss")]
