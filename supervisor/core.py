@@ -162,8 +162,12 @@ class SupervisorCore:
         return OIL_BY_MODE.get(self.mode)
 
     def _mode_changed(self, before: PlantMode, inp: Inputs) -> None:
-        """Log a bad/restored input; the oil start or stop that follows carries the reason."""
+        """Log a bad/restored input; adopt an oil boiler found enabled when taking control; the
+        oil start or stop that follows carries the reason of the change."""
         point = self.cfg.io.buffer_outlet
+        if before is PlantMode.STOPPED and inp.flag(Signal.OIL_ENABLE):
+            unavailable = self.cascade.facts.unavailable is not None
+            self.oil.adopt(self.emit.now_s, OilRole.REPLACEMENT if unavailable else OilRole.TOP_UP)
         if self.mode is PlantMode.DEGRADED:
             values = {"point": point, "value": inp.values[Signal.BUFFER_OUTLET]}
             self.emit.event(PlantEventKind.INPUT_BAD, Reason.INPUT_BAD, values, mode=self.mode)

@@ -6,7 +6,8 @@ reason of the mode change); :class:`OilControl` decides what it *does*: a start 
 (sliding 60 min); a stop waits for ``oil_min_run_s`` after the start. A change of role while
 running (top-up becoming replacement) is not a start: it emits ``OIL_STOPPED`` for the old
 role and ``OIL_STARTED`` for the new one with ``values["handover"] = True``, so each role's
-alarm opens and closes, without touching the burner.
+alarm opens and closes, without touching the burner. An oil boiler found enabled when the
+supervisor takes control (after a restart) is adopted (:meth:`OilControl.adopt`), not restarted.
 
 Imports: the ground floor and the supervisor's small modules.
 """
@@ -74,6 +75,15 @@ class OilControl:
             self.role = want
             emit.event(PlantEventKind.OIL_STARTED, reason, values, oil_role=want, parent=parent)
         outputs.want(emit, self._point, self.role is not None, reason)
+
+    def adopt(self, now: float, role: OilRole) -> None:
+        """Take over an oil boiler found enabled (a supervisor restart): no new start, no event.
+
+        The minimum run counts from now; the cascade then keeps it, changes its role or stops it.
+        """
+        self.role = role
+        self._changed_at = now
+        log.info("oil boiler found enabled: adopted as %s", role.value)
 
     def _may_start(self, now: float) -> bool:
         s = self.s

@@ -100,3 +100,23 @@ def test_restart_opens_a_new_startup_grace(config: PlantConfig) -> None:
     assert rig.mode is M.WOOD, "within the grace after the restart"
     rig.run(122)
     assert rig.modes()[-1] == (M.OIL_REPLACEMENT, "start_timeout")
+
+
+def test_oil_found_enabled_at_takeover_is_adopted_not_restarted(config: PlantConfig) -> None:
+    rig = Rig(config).healthy().set(Signal.OIL_ENABLE, True).run(1)
+    assert rig.oil_starts() == []
+    assert rig.core.oil.on
+    rig.run_until(599)
+    assert rig.events(PlantEventKind.OIL_STOPPED) == [], "minimum run from the takeover"
+    rig.run(1)
+    [stop] = rig.events(PlantEventKind.OIL_STOPPED)
+    assert stop.reason == "supervisor_start"
+
+
+def test_oil_adopted_during_a_wood_fault_stays_on_as_replacement(config: PlantConfig) -> None:
+    rig = Rig(config).healthy(outlet=SP - 5).set(Signal.WOOD_STATE, FAULT).set(Signal.OIL_ENABLE, True)
+    rig.run(300)
+    assert rig.mode is M.OIL_REPLACEMENT
+    assert rig.core.oil.role is OilRole.REPLACEMENT
+    assert rig.oil_starts() == []
+    assert rig.events(PlantEventKind.OIL_STOPPED) == []
