@@ -8,8 +8,10 @@
   FastAPI app with uvicorn on ``hmi.host:hmi.port`` inside the current loop, and runs the
   live model that feeds the pages from the bus.
 
-The storage secret (signs the browser's session cookie) comes from the environment variable
-named by ``hmi.secret_key_env``; the root passes it in, this module never reads secrets.
+NiceGUI's per-browser storage (the session token and the language) is kept in
+``<data_dir>/hmi``, not in the working directory. The storage secret (signs the browser's
+session cookie) comes from the environment variable named by ``hmi.secret_key_env``; the
+root passes it in, this module never reads secrets.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import uvicorn
 from fastapi import FastAPI
-from nicegui import ui
+from nicegui import app, ui
+from nicegui.storage import Storage
 
 from chaufferie.hmi.pages import (
     alarms,
@@ -53,6 +57,7 @@ def mount(fastapi_app: FastAPI, services: HmiServices, storage_secret: str) -> N
     """Register the pages and mount NiceGUI on ``fastapi_app`` (call once per process)."""
     if not storage_secret:
         raise ValueError("the HMI needs a storage secret (hmi.secret_key_env)")
+    use_storage_in(services.config.data_path("hmi").resolve())
     build_ui(services)
     ui.run_with(
         fastapi_app,
@@ -63,6 +68,13 @@ def mount(fastapi_app: FastAPI, services: HmiServices, storage_secret: str) -> N
         reconnect_timeout=10.0,
         show_welcome_message=False,
     )
+
+
+def use_storage_in(folder: Path) -> None:
+    """Keep NiceGUI's per-browser storage (session token, language) in the data folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    Storage.path = folder
+    app.storage = Storage()
 
 
 class HmiServer:

@@ -44,12 +44,19 @@ def band_series(setpoint: TrendSeries, lang: str) -> list[dict[str, Any]]:
         "lineStyle": {"opacity": 0},
     }
     return [
-        {**common, "name": "_band_base", "data": base, "tooltip": {"show": False}},
+        {
+            **common,
+            "name": "_band_base",
+            "data": base,
+            "tooltip": {"show": False},
+            "itemStyle": {"color": "#BDBDBD"},
+        },
         {
             **common,
             "name": tr("trend.band", lang),
             "data": width,
             "areaStyle": {"color": "#BDBDBD", "opacity": 0.5},
+            "itemStyle": {"color": "#BDBDBD"},
         },
     ]
 
@@ -92,7 +99,12 @@ def trend_options(
     return {
         "animation": False,
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "cross", "link": [{"xAxisIndex": "all"}]}},
-        "legend": {"type": "scroll", "top": 0, "textStyle": {"color": LINE}},
+        "legend": {
+            "type": "scroll",
+            "top": 0,
+            "textStyle": {"color": LINE},
+            "data": [line["name"] for line in lines if not line["name"].startswith("_")],
+        },
         "grid": {"left": 50, "right": 20, "top": 40, "bottom": 70},
         "xAxis": {"type": "time", "axisLine": {"lineStyle": {"color": MUTED}}},
         "yAxis": {"type": "value", "scale": True, "axisLine": {"lineStyle": {"color": MUTED}}},

@@ -171,11 +171,13 @@ class FakeHistory:
         self.trend_calls.append((tuple(points), start, end))
         step = max(timedelta(minutes=1), (end - start) / 500)
         out = []
-        for name in points:
+        for k, name in enumerate(points):
             pts, t, i = [], start, 0
             while t <= end:
                 good = not (200 <= i < 220)  # a quality gap
-                pts.append(TrendPoint(t, 70.0 + (i % 50) / 10 if name != "wood.setpoint" else 75.0, good))
+                pts.append(
+                    TrendPoint(t, 64.0 + 6 * k + (i % 50) / 10 if name != "wood.setpoint" else 75.0, good)
+                )
                 t += step
                 i += 1
             out.append(TrendSeries(name, pts, "°C"))

@@ -1,0 +1,206 @@
+"""The HMI in a real headless Chromium against a real server on 127.0.0.1.
+
+The server (``tests.hmi.browser_server``) runs the real pages with fake lower layers in its
+own process; the test changes plant values and raises alarms through its test routes. Each
+page is photographed at desktop (1366×800) and phone (360×740) size into
+``tests/artifacts/``; with ``CHAUFFERIE_UPDATE_SCREENSHOTS=1`` they are also copied to
+``docs/screenshots/`` for the README.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port, require_tool
+from tests.hmi.fakes import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1366, "height": 800}
+PHONE = {"width": 360, "height": 740}
+PAGES = (
+    "overview",
+    "alarms",
+    "history",
+    "trends",
+    "reports",
+    "logbook",
+    "control",
+    "settings",
+    "commissioning",
+)
+
+
+def post(base: str, path: str, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(  # noqa: S310 - loopback test server
+        f"{base}{path}", json.dumps(body).encode(), {"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback test server
+        result: dict[str, object] = json.loads(response.read())
+        return result
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    data = tmp_path_factory.mktemp("hmi-browser")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.hmi.browser_server", "--port", str(port), "--data", str(data)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=2):  # noqa: S310 - loopback
+                    break
+            except OSError as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"HMI server did not start: {proc.stderr.read() if proc.stderr else ''}"
+                    ) from exc
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    executable = require_tool("chromium", "browser tests of the HMI")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def logged_in(browser, base: str, username: str, viewport: dict[str, int] = DESKTOP, path: str = "/"):
+    context = browser.new_context(viewport=viewport, accept_downloads=True, locale="fr-FR")
+    page = context.new_page()
+    page.goto(f"{base}/login?next={path}")
+    page.get_by_label("Identifiant").fill(username)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{base}{path}")
+    return page
+
+
+def synoptic_text(page, testid: str) -> str:
+    return str(page.locator(f'svg.synoptic text[data-testid="{testid}"]').text_content())
+
+
+def test_synoptic_updates_when_the_plant_changes(server: str, browser) -> None:
+    page = logged_in(browser, server, "viewer")
+    page.wait_for_selector("svg.synoptic")
+    post(server, "/_test/values", {"values": {"network.pressure": 2.42}})
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"v-network.pressure\"]')"
+        ".textContent.includes('2,42 bar')",
+        timeout=5000,
+    )
+    post(server, "/_test/values", {"values": {"network.pressure": 2.42}, "quality": "bad"})
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"v-network.pressure\"]').textContent.includes('?')",
+        timeout=5000,
+    )
+    post(server, "/_test/values", {"values": {"network.pressure": 2.05}})
+    page.context.close()
+
+
+def test_acknowledge_an_alarm_with_the_keyboard(server: str, browser) -> None:
+    post(server, "/_test/alarm", {"code": "PRS-BAS", "priority": 1})
+    page = logged_in(browser, server, "tech", path="/alarms")
+    row = page.locator('[aria-label*="PRS-BAS"][role="listitem"]')
+    row.wait_for()
+    row.focus()
+    for _ in range(10):  # Tab from the row to its "Acquitter" button
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Acquitter l'alarme PRS-BAS":
+            break
+    else:
+        pytest.fail("the acknowledge button is not reachable with Tab")
+    page.keyboard.press("Enter")
+    page.get_by_text("Alarme PRS-BAS acquittée").wait_for(timeout=5000)
+    page.locator('[aria-label*="PRS-BAS"][aria-label*="active acquittée"]').wait_for(timeout=5000)
+    page.context.close()
+
+
+def test_filter_history_and_download_csv(server: str, browser, artifacts: Path) -> None:
+    page = logged_in(browser, server, "viewer", path="/history")
+    page.get_by_text("5 enregistrements").wait_for()
+    page.get_by_label("Texte recherché").fill("relève")
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_text("1 enregistrements").wait_for()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Exporter CSV").click()
+    path = artifacts / "historique.csv"
+    info.value.save_as(path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["time", "kind", "what", "detail"]
+    assert [r[2] for r in rows[1:]] == ["Démarrage fioul en relève"]
+    page.context.close()
+
+
+def test_open_a_30_day_trend(server: str, browser) -> None:
+    page = logged_in(browser, server, "viewer", path="/trends")
+    page.get_by_role("combobox", name="Période").click()
+    page.get_by_role("option", name="30 jours").click()
+    page.get_by_role("button", name="Tracer").click()
+    page.wait_for_function(
+        "() => { const c = document.querySelector('.nicegui-echart canvas'); return c && c.width > 100; }",
+        timeout=10000,
+    )
+    page.context.close()
+
+
+@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_screenshots_of_every_page(server: str, browser, artifacts: Path, size: str, viewport) -> None:
+    page = logged_in(browser, server, "admin", viewport)
+    for name in PAGES:
+        path = "/" if name == "overview" else f"/{name}"
+        page.goto(f"{server}{path}")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)
+        shot = artifacts / f"hmi-{name}-{size}.png"
+        page.screenshot(path=shot, full_page=False)
+        assert shot.stat().st_size > 5_000
+        if os.environ.get("CHAUFFERIE_UPDATE_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, SCREENSHOTS / shot.name)
+    page.context.close()
+
+
+def test_phone_page_has_no_horizontal_scroll_outside_the_synoptic(server: str, browser) -> None:
+    page = logged_in(browser, server, "tech", PHONE, path="/alarms")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1
+    page.context.close()
