@@ -22,6 +22,7 @@ oil_starts_topup           a replacement while running is a handover, not a star
 oil_role_handovers         those handovers
 oil_starts_max_per_hour    the most oil starts in any sliding hour
 oil_run_hours              oil burner running time
+oil_burner_starts          burner firings by the oil boiler's own aquastat while enabled
 buffer_within_band_ratio   share of model time with |buffer outlet − setpoint| ≤ 1.5 K
 unmet_demand_kwh           demand the network could not deliver
 alarms_by_code             activations (annunciated, not suppressed) by the real alarm engine,
@@ -30,6 +31,7 @@ alarms_by_code             activations (annunciated, not suppressed) by the real
                            notification failure) are not exercised
 mode_hours                 model hours in each plant mode
 chips_tonnes               chips burnt
+events_by_kind             the supervisor's plant events by kind
 model_seconds / wall_...   model time replayed and the wall time it took
 =========================  ==================================================================
 
@@ -232,6 +234,7 @@ class Replay:
             "oil_role_handovers": handovers,
             "oil_starts_max_per_hour": self.max_starts_per_hour,
             "oil_run_hours": round(c.oil_burner_s / HOUR_S, 2),
+            "oil_burner_starts": self.plant.oil.starts,
             "buffer_within_band_ratio": round(self.band_s / model_s, 4) if model_s else 1.0,
             "unmet_demand_kwh": round(c.unmet_kwh, 1),
             "alarms_by_code": dict(sorted(self.alarm_counts.items())),
@@ -239,6 +242,7 @@ class Replay:
                 m.value: round(self.mode_s[m.value] / HOUR_S, 2) for m in PlantMode if self.mode_s[m.value]
             },
             "chips_tonnes": round(c.chips_kg / 1000.0, 3),
+            "events_by_kind": dict(sorted(Counter(e.kind.value for e in self.events).items())),
             "supervisor_evaluations": self.core.evaluations,
             "model_seconds": round(model_s, 1),
             "wall_seconds": round(self.wall_s, 3),
