@@ -63,7 +63,7 @@ from chaufferie.config.vocabulary import (
     PlantEventKind,
     PlantMode,
 )
-from chaufferie.replay_tap import PlantTap, ReplayClock
+from chaufferie.replay_tap import PlantTap, ReplayClock, reader
 from chaufferie.simulations.plant import Plant
 from chaufferie.simulations.scenarios import get_scenario
 from chaufferie.supervisor.core import SupervisorCore
@@ -138,6 +138,8 @@ class Replay:
             points |= {p for a in cfg.alarms for p in watched_points(a)}
             sinks.append(self.alarms.handle)
         self.tap = PlantTap(cfg, self.plant, points, sinks)
+        self._outlet = reader(cfg.io.buffer_outlet)
+        self._setpoint = reader(cfg.io.wood_setpoint)
         self.wall_s = 0.0
         self._next_alarm_tick = 0.0
 
@@ -204,7 +206,7 @@ class Replay:
     def _tally(self, dt: float) -> None:
         self.mode_s[self.core.mode.value] += dt
         plant = self.plant
-        if abs(plant.buffer.temp_c - plant.wood.setpoint_c) <= REGULATION_BAND_K:
+        if abs(self._outlet(plant) - self._setpoint(plant)) <= REGULATION_BAND_K:
             self.band_s += dt
 
     # ---- figures ----------------------------------------------------------------------------

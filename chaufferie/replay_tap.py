@@ -62,7 +62,7 @@ class PlantTap:
         self.plant = plant
         self.sinks = tuple(sinks)
         self.watched = [
-            _Watched(n, by_name[n].link, by_name[n].deadband, _reader(n)) for n in sorted(set(points))
+            _Watched(n, by_name[n].link, by_name[n].deadband, reader(n)) for n in sorted(set(points))
         ]
         self.links_down: set[str] = set()
         self.published = 0
@@ -119,7 +119,7 @@ class PlantTap:
             sink(message)
 
 
-def _reader(point: str) -> Callable[[Plant], Any]:
+def reader(point: str) -> Callable[[Plant], Any]:
     """A fast reader of ``point`` (the simulator's table when it has one)."""
     reader = READERS.get(point)
     if reader is None:
