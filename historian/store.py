@@ -149,14 +149,15 @@ class Store:
             self._record_sequence(conn, last_seq)
 
     def _insert_samples(self, conn: Connection, values: list[dict[str, Any]], ids: dict[str, int]) -> None:
-        """The hot path: on SQLite, the Core statement's SQL run with plain tuples (times in µs)."""
+        """The hot path: on SQLite the Core statement's SQL run with plain tuples (times in µs),
+        on PostgreSQL a COPY (see :func:`_copy_samples`)."""
         if self.postgres:
-            rows = [{**v, "point_id": ids[v["point"]]} for v in values]
-            months = {database.month_start(_utc(v["time"])) for v in rows} - self._months
+            rows = [(ids[v["point"]], _utc(v["time"]), v["value"], v["quality"], v["seq"]) for v in values]
+            months = {database.month_start(r[1]) for r in rows} - self._months
             if months:
                 database.ensure_month_partitions(conn, months)
                 self._months |= months
-            conn.execute(self._insert(schema.samples).on_conflict_do_nothing(), rows)
+            _copy_samples(conn, rows)
             return
         if self._samples_sql is None:
             statement = sqlite.insert(schema.samples).on_conflict_do_nothing()
@@ -237,6 +238,21 @@ class Store:
                     count += result.rowcount or 0
                 dropped[table.name] = count
         return dropped
+
+
+def _copy_samples(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL bulk path: COPY into a transaction-scoped table, then insert what is new."""
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS samples_in (LIKE samples) ON COMMIT DELETE ROWS")
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("no PostgreSQL connection under the SQLAlchemy one")
+    columns = ", ".join(SAMPLE_COLUMNS)
+    with driver.cursor() as cursor, cursor.copy(f"COPY samples_in ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    conn.exec_driver_sql(
+        f"INSERT INTO samples ({columns}) SELECT {columns} FROM samples_in ON CONFLICT DO NOTHING"  # noqa: S608
+    )
 
 
 def _utc(t: datetime | int) -> datetime:
