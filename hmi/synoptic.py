@@ -364,3 +364,17 @@ class Synoptic:
 def render(view: PlantView, now: datetime, lang: str = "fr") -> str:
     """The synoptic SVG for ``view`` at ``now`` in ``lang``."""
     return Synoptic(view, now, lang).render()
+
+
+_cache: dict[tuple[int, str], tuple[int, int, str]] = {}
+
+
+def render_shared(view: PlantView, now: datetime, lang: str = "fr") -> str:
+    """:func:`render`, drawn once per view version, second and language for all pages."""
+    key, second = (id(view), lang), int(now.timestamp())
+    hit = _cache.get(key)
+    if hit is not None and hit[0] == view.version and hit[1] == second:
+        return hit[2]
+    svg = render(view, now, lang)
+    _cache[key] = (view.version, second, svg)
+    return svg

@@ -26,6 +26,8 @@ from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.theme import CSS, PRIMARY, PRIORITIES
 
+AGE_REFRESH_S = 5.0
+MIN_TICK_S = 0.1
 NAV: tuple[tuple[str, str, Role], ...] = (
     ("/", "nav.overview", Role.VIEWER),
     ("/alarms", "nav.alarms", Role.VIEWER),
@@ -124,18 +126,21 @@ def hmi_page(
 
 
 def start_refresh(ctx: PageContext) -> None:
+    """Redraw when the view changed (checked 4 times per ``refresh_s``), and every
+    ``AGE_REFRESH_S`` anyway so the age of a stale value keeps counting."""
     services = ctx.services
-    seen = [-1]
+    seen = {"version": -1, "at": 0.0}
 
     def tick() -> None:
         services.live.pump()
-        if services.view.version == seen[0]:
+        now = services.clock.monotonic()
+        if services.view.version == seen["version"] and now - seen["at"] < AGE_REFRESH_S:
             return
-        seen[0] = services.view.version
+        seen["version"], seen["at"] = services.view.version, now
         for refresher in ctx.refreshers:
             refresher()
 
-    ui.timer(services.refresh_s, tick)
+    ui.timer(max(MIN_TICK_S, services.refresh_s / 4), tick)
 
 
 def _count_badge(ctx: PageContext, priority: int) -> Callable[[int], None]:

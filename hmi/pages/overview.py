@@ -35,11 +35,18 @@ def register(services: HmiServices) -> None:
             ui.label(ctx.t("syn.recent")).classes("font-bold")
             events = ui.column().classes("gap-0 text-sm").mark("events")
 
+        shown: list[object] = [None]
+
         def refresh() -> None:
-            graphic.content = synoptic.render(view, ctx.services.clock.now(), ctx.lang)
+            graphic.content = synoptic.render_shared(view, ctx.services.clock.now(), ctx.lang)
+            latest = sorted(view.events, key=lambda e: e.time, reverse=True)[:8]
+            signature = [e.id for e in latest]
+            if signature == shown[0]:
+                return
+            shown[0] = signature
             events.clear()
             with events:
-                for event in sorted(view.events, key=lambda e: e.time, reverse=True)[:8]:
+                for event in latest:
                     ui.label(event_line(ctx, event))
 
         refresh()

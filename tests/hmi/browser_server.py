@@ -4,8 +4,10 @@ Run as ``python -m tests.hmi.browser_server --port N --data DIR``. It serves the
 (``HmiServer``: uvicorn + NiceGUI ``run_with``) on a FastAPI app with two test-only routes
 that stand in for the plant: ``POST /_test/values`` publishes tag values on the bus and
 ``POST /_test/alarm`` raises an alarm, each answering with the server's time of publication
-(for latency measurements). It starts with a plausible plant (wood running, one P2 alarm,
-a week of events) so screenshots show a realistic screen.
+(for latency measurements). With ``--plant`` the simulator's plant model runs in real time
+and its values are published on change as the PLC bridge would (the bench's load). It
+starts with a plausible plant (wood running, one P3 alarm, a week of events) so that
+screenshots show a realistic screen.
 """
 
 from __future__ import annotations
@@ -119,11 +121,12 @@ def build(data_dir: str) -> tuple[HmiServices, FakeAlarms]:
     return services, alarms
 
 
-def test_routes(app: FastAPI, services: HmiServices, alarms: FakeAlarms) -> None:
+def test_routes(app: FastAPI, services: HmiServices, alarms: FakeAlarms, held: set[str]) -> None:
     @app.post("/_test/values")
     async def values(body: dict[str, Any]) -> dict[str, float]:
         now = services.clock.now()
         quality = Quality(body.get("quality", "good"))
+        held.update(body["values"])
         for point, value in body["values"].items():
             services.bus.publish(TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD))
         return {"published": time.time()}
@@ -134,20 +137,46 @@ def test_routes(app: FastAPI, services: HmiServices, alarms: FakeAlarms) -> None
         return {"published": time.time(), "occurrence": occ}
 
 
-async def serve(port: int, data_dir: str) -> None:
+async def run_plant(services: HmiServices, held: set[str], period_s: float = 0.5) -> None:
+    """The simulator's plant model in real time, published like the bridge does (on change,
+    deadband per point), skipping the points a test holds."""
+    from chaufferie.simulations.plant import Plant
+
+    plant, cfg = Plant(services.config), services.config
+    deadband = {p.name: p.deadband for p in cfg.points}
+    last: dict[str, float | int | bool] = {}
+    while True:
+        await asyncio.sleep(period_s)
+        plant.step(period_s)
+        now = services.clock.now()
+        for point, value in plant.snapshot().items():
+            old = last.get(point)
+            if point in held or (old is not None and abs(float(value) - float(old)) <= deadband[point]):
+                continue
+            last[point] = value
+            services.bus.publish(TagValue(point, value, Quality.GOOD, now, now))
+
+
+async def serve(port: int, data_dir: str, plant: bool) -> None:
     services, alarms = build(data_dir)
-    app = FastAPI()
-    test_routes(app, services, alarms)
+    app, held = FastAPI(), set[str]()
+    test_routes(app, services, alarms, held)
     async with HmiServer(services, "browser-test-secret", app, host="127.0.0.1", port=port) as server:
-        await server.run()
+        if not plant:
+            await server.run()
+            return
+        async with asyncio.TaskGroup() as group:
+            group.create_task(run_plant(services, held))
+            group.create_task(server.run())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data", required=True)
+    parser.add_argument("--plant", action="store_true", help="run the simulator's plant model in real time")
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.data))
+    asyncio.run(serve(args.port, args.data, args.plant))
 
 
 if __name__ == "__main__":
