@@ -1,8 +1,10 @@
 """Turning bus messages into rows: one function per vocabulary type.
 
-A :class:`Row` is ``(table name, column values)``. Samples and rollups name their point
-(``"point"``) rather than its database id, so a row means the same thing in the spool, in
-another database and in the XML exchange format; :mod:`.store` maps names to ids.
+A :class:`Row` is ``(table name, column values)``. Samples and rollups (made by the writer
+and :mod:`.sampling`) name their point (``"point"``) rather than its database id, so a row
+means the same thing in the spool, in another database and in the XML exchange format;
+:mod:`.store` maps names to ids. A sample's ``time`` may be an int of microseconds since the
+epoch (the writer's fast path) or an aware datetime.
 
 Chip deliveries and ash removals come from the logbook entries operators make
 (:class:`~chaufferie.config.vocabulary.OperatorAction` of kind ``chip_delivery`` /
@@ -28,8 +30,6 @@ from chaufferie.config.vocabulary import (
     OperatorAction,
     PlantEvent,
     Quality,
-    Scalar,
-    TagValue,
 )
 
 Row = tuple[str, dict[str, Any]]
@@ -38,19 +38,6 @@ QUALITY_CODES = {Quality.GOOD: 0, Quality.UNCERTAIN: 1, Quality.BAD: 2}
 STALE = 3
 """Quality code of a stale value (bad, last good number kept)."""
 QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad", STALE: "stale"}
-
-
-def quality_code(tag: TagValue) -> int:
-    return STALE if tag.stale else QUALITY_CODES[tag.quality]
-
-
-def numeric(value: Scalar) -> float | None:
-    """The value as a number for trends (booleans 0/1); text and None give None."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    return None
 
 
 def plain(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,19 +55,6 @@ def context_columns(ctx: Context) -> dict[str, Any]:
         "context_id": ctx.id,
         "parent_id": ctx.parent_id,
     }
-
-
-def sample_row(tag: TagValue, seq: int) -> Row:
-    return (
-        "samples",
-        {
-            "point": tag.point,
-            "time": tag.source_time,
-            "value": numeric(tag.value),
-            "quality": quality_code(tag),
-            "seq": seq,
-        },
-    )
 
 
 class RecordMaker:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -66,3 +67,20 @@ def count(engine: Engine, table_name: str) -> int:
 
 def every(start: datetime, step_s: float, n: int) -> list[datetime]:
     return [start + timedelta(seconds=step_s * i) for i in range(n)]
+
+
+def snapshot(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    """Every historian row, point ids replaced by point names, in a stable order."""
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(schema.points.c.id, schema.points.c.name)).all())
+        out: dict[str, list[dict[str, Any]]] = {}
+        for table in schema.HISTORIAN_TABLES:
+            if table.name in ("site_sequences",):
+                continue
+            rows = [dict(r) for r in conn.execute(select(table)).mappings()]
+            for r in rows:
+                if "point_id" in r:
+                    r["point"] = names[r.pop("point_id")]
+                r.pop("id", None)
+            out[table.name] = sorted(rows, key=repr)
+    return out

@@ -6,7 +6,6 @@ import csv
 import io
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,26 +22,9 @@ from chaufferie.historian.exchange import ExchangeError, export_batch, import_ba
 from chaufferie.historian.history import history
 from chaufferie.historian.history_export import history_csv
 from chaufferie.historian.writer import HistorianWriter
-from tests.historian.support import ack, alarm, delivery, every, oil_start, tag
+from tests.historian.support import ack, alarm, delivery, every, oil_start, snapshot, tag
 
 XSD = Path(__file__).parents[2] / "historian" / "exchange.xsd"
-
-
-def snapshot(engine: Engine) -> dict[str, list[dict[str, Any]]]:
-    """Every historian row, point ids replaced by point names, in a stable order."""
-    with engine.connect() as conn:
-        names = dict(conn.execute(select(schema.points.c.id, schema.points.c.name)).all())
-        out: dict[str, list[dict[str, Any]]] = {}
-        for table in schema.HISTORIAN_TABLES:
-            if table.name in ("site_sequences",):
-                continue
-            rows = [dict(r) for r in conn.execute(select(table)).mappings()]
-            for r in rows:
-                if "point_id" in r:
-                    r["point"] = names[r.pop("point_id")]
-                r.pop("id", None)
-            out[table.name] = sorted(rows, key=repr)
-    return out
 
 
 async def _history(cfg: PlantConfig, bus: Bus, clock: VirtualClock) -> Engine:

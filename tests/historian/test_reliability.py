@@ -8,21 +8,24 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import make_url, select
+from sqlalchemy import Engine, make_url, select
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Quality, TagValue
 from chaufferie.historian import schema
+from chaufferie.historian.database import make_engine
 from chaufferie.historian.writer import LOST_POINT, HistorianWriter
+from chaufferie.simulations.tags import READERS as SIMULATED
 from tests.conftest import free_port
 from tests.historian.conftest import HistorianDb
-from tests.historian.support import ack, alarm, count, oil_start, tag
+from tests.historian.support import ack, alarm, count, oil_start, snapshot, tag
 
 POINTS = ("buffer.temp_top", "wood.power", "outdoor.temp")
 
@@ -161,3 +164,67 @@ def test_spool_skips_a_line_cut_short_by_a_crash(tmp_path: Path) -> None:
     with segment.open("ab") as f:
         f.write(b'["plant_events",{"seq":3,"ti')
     assert [r[1]["seq"] for r in Spool(tmp_path, 1 << 20).read(segment)] == [0, 1, 2]
+
+
+class _Taps:
+    def __init__(self, *taps: Any) -> None:
+        self.taps = taps
+
+    def poll(self, now: Any) -> None:
+        for tap in self.taps:
+            tap.poll(now)
+
+
+async def _replay_into(cfg: PlantConfig, engine: Engine, outage: HistorianDb | None) -> None:
+    """Two model hours of the cold snap into a writer; the first hour with the database away."""
+    from chaufferie.replay import Replay
+    from chaufferie.replay_tap import PlantTap
+
+    replay = Replay(cfg, "cold-snap", alarms=False)
+    clock = VirtualClock(replay.plant.now)
+    names = [p.name for p in cfg.points if p.name in SIMULATED]
+    async with HistorianWriter(cfg, Bus(), clock, engine=engine) as writer:
+        replay.tap = _Taps(replay.tap, PlantTap(cfg, replay.plant, names, [writer.accept]))  # type: ignore[assignment]
+        with unavailable(outage) if outage is not None else nullcontext():
+            for minute in range(120):
+                if minute == 60 and outage is not None:
+                    break
+                await _minute(replay, writer, clock, minute)
+            if outage is not None:
+                assert writer.spool.size_bytes > 0
+        for minute in range(60 if outage is not None else 120, 120):
+            await _minute(replay, writer, clock, minute)
+        await writer.flush()
+        assert writer.spool.empty
+        assert writer.health.lost == 0
+
+
+async def _minute(replay: Any, writer: HistorianWriter, clock: VirtualClock, minute: int) -> None:
+    before = len(replay.events)
+    replay.run(until_s=(minute + 1) * 60.0)
+    for event in replay.events[before:]:
+        writer.accept(event)
+    if minute % 15 == 0:
+        writer.accept(ack(replay.plant.now, user=f"tech{minute}"))
+    await clock.advance(60)
+    await writer._commit()
+
+
+async def test_simulator_hour_with_database_away_keeps_the_same_history_as_without(
+    historian_config: PlantConfig, historian_db: HistorianDb, tmp_path: Path
+) -> None:
+    away = historian_db.engine(busy_timeout_s=0.01)
+    await _replay_into(historian_config, away, historian_db)
+    reference_cfg = historian_config.model_copy(update={"data_dir": str(tmp_path / "reference")})
+    reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
+    await _replay_into(reference_cfg, reference, None)
+    got, expected = snapshot(away), snapshot(reference)
+    assert len(expected["samples"]) > 1000
+    assert len(expected["plant_events"]) > 0
+    assert len(expected["operator_actions"]) == 8
+    for table in ("samples", "plant_events", "operator_actions", "rollup_minute", "rollup_hour"):
+        assert len(got[table]) == len(expected[table]), table
+    for table in ("samples", "rollup_minute", "rollup_hour"):
+        assert got[table] == expected[table], table
+    away.dispose()
+    reference.dispose()
