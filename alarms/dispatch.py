@@ -1,11 +1,12 @@
 """From "tell this person about this alarm" to outbox messages, grouped per recipient.
 
-A burst or a flood must not become fifty SMS. Oil-start alarms (FIO-REL, FIO-APP) are the
-exception: each is sent on its own, since the message must say relève or appoint. For each
-(contact, channel) the first
-request is sent at once; requests arriving within ``group_window_s`` of the last message are
-held and sent together as one summary when the window ends (``flood_window_s / 2`` while the
-engine reports a flood). Requests whose alarm was acknowledged meanwhile are dropped. The
+A burst or a flood must not become fifty SMS, and an urgent alarm must not wait. An oil
+start (FIO-REL, FIO-APP) always goes at once on its own: it must say relève or appoint. For each
+(contact, channel), a P1 alarm goes at once while fewer than ``group_burst`` messages went in
+the last ``group_window_s``; a P2/P3 alarm goes at once only when nothing went in that window.
+The rest is held and sent together as one summary when the window since the last message ends.
+During a flood (as the engine reports it) nothing goes at once and the window is
+``flood_window_s / 2``. Requests whose alarm was acknowledged meanwhile are dropped. The
 idempotency key of a single message is ``occurrence/step/contact/channel``; a summary's key
 is derived from the keys it gathers, so composing it twice queues it once.
 """
@@ -13,6 +14,7 @@ is derived from the keys it gathers, so composing it twice queues it once.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from dataclasses import dataclass, field
 
 from chaufferie.alarms.engine import AlarmEngine
@@ -38,8 +40,14 @@ class Request:
 
 @dataclass
 class _Slot:
-    last: float | None = None
+    sent: deque[float] = field(default_factory=deque)
     pending: list[Request] = field(default_factory=list)
+
+    def recent(self, now: float, window: float) -> int:
+        """Messages sent within ``window`` before ``now``."""
+        while self.sent and now - self.sent[0] >= window:
+            self.sent.popleft()
+        return len(self.sent)
 
 
 def address_of(contact: Contact, channel: str) -> str | None:
@@ -61,6 +69,7 @@ class Dispatcher:
         self.link_maker, self.alarm_list_url = link_maker, alarm_list_url
         n = engine.cfg.notifiers
         self.group_window_s = n.group_window_s
+        self.group_burst = n.group_burst
         self.flood_window_s = max(n.group_window_s, n.flood_window_s / 2)
         self._slots: dict[tuple[str, str], _Slot] = {}
 
@@ -72,28 +81,34 @@ class Dispatcher:
             return
         slot = self._slots.setdefault((req.contact.id, req.channel), _Slot())
         now = self.engine.clock.monotonic()
-        if req.occ.oil_role is not None:
-            # Every oil start gets its own message saying relève or appoint (the tender),
-            # never folded into a summary.
+        if self._at_once(req, slot, now):
             self._send([req])
-            slot.last = now
-        elif not slot.pending and (slot.last is None or now - slot.last >= self.window_s()):
-            self._send([req])
-            slot.last = now
+            slot.sent.append(now)
         elif all(p.key != req.key for p in slot.pending):
             slot.pending.append(req)
+
+    def _at_once(self, req: Request, slot: _Slot, now: float) -> bool:
+        """Whether ``req`` goes now, alone (see module docstring)."""
+        if req.occ.oil_role is not None:
+            return True  # every oil start gets its own message saying relève or appoint (the tender)
+        if self.engine.flood.active:
+            return False
+        recent = slot.recent(now, self.window_s())
+        if req.occ.priority == 1:
+            return recent < self.group_burst
+        return not slot.pending and recent == 0
 
     def tick(self) -> None:
         now = self.engine.clock.monotonic()
         window = self.window_s()
         for slot in self._slots.values():
-            if not slot.pending or (slot.last is not None and now - slot.last < window):
+            if not slot.pending or (slot.sent and now - slot.sent[-1] < window):
                 continue
             live = [r for r in slot.pending if not r.occ.acked and r.occ.annunciated]
             slot.pending = []
             if live:
                 self._send(live)
-                slot.last = now
+                slot.sent.append(now)
 
     def held(self) -> int:
         return sum(len(s.pending) for s in self._slots.values())

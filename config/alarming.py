@@ -198,6 +198,8 @@ class NotifierSettings(Frozen):
     flood_window_s: Positive = 600.0
     group_window_s: Positive = 120.0
     """Messages to one recipient within this time of the last one are grouped into a summary."""
+    group_burst: Annotated[int, Field(ge=1)] = 3
+    """P1 alarms still go at once while fewer than this many messages went in the window."""
     daily_test_time: time | None = time(9, 0)
     watchdog_ping_url: str | None = None
     watchdog_stall_s: Positive = 120.0

@@ -18,7 +18,13 @@ from chaufferie.config.alarming import TwilioSettings
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import AlarmState, AlarmTransition
+from chaufferie.config.vocabulary import (
+    AlarmState,
+    AlarmTransition,
+    OilRole,
+    PlantEvent,
+    PlantEventKind,
+)
 from tests.alarms.helpers import publish_tag, running, settle, with_providers
 from tests.conftest import free_port
 from tests.support.smtp_server import SmtpTestServer
@@ -193,3 +199,19 @@ async def test_a_channel_bug_costs_one_attempt_not_the_alarm_service(
         await settle(service, clock, 180, step=5)
     assert len(sms.sent) == 2
     assert "CHB-DEF" in sms.sent[0]
+
+
+async def test_oil_start_right_after_a_summary_goes_at_once(
+    config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    async with running(AlarmService(config, bus, clock)) as service:
+        publish_tag(bus, clock, "wood.state", 7)  # CHB-DEF, P1: at once
+        publish_tag(bus, clock, "wood.ignition_failed", True)  # CHB-ALL, P2: held for the window
+        await settle(service, clock, 1)
+        assert [i.code for i in service.store.outbox() if i.channel == "sms"] == ["CHB-DEF"]
+        await settle(service, clock, 120)
+        bus.publish(PlantEvent(PlantEventKind.OIL_STARTED, clock.now(), reason="ignition_failure",
+                               oil_role=OilRole.REPLACEMENT))
+        await settle(service, clock, 1)
+        codes = [i.code for i in service.store.outbox() if i.channel == "sms"]
+    assert codes == ["CHB-DEF", "CHB-ALL", "FIO-REL"]
