@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+DEMO_ARGS ?=
+
 demo: $(STAMP)
-	$(BIN)/chaufferie demo
+	$(BIN)/chaufferie demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
