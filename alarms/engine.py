@@ -153,6 +153,11 @@ class AlarmEngine:
     def on_plant(self, ev: PlantEvent) -> None:
         if ev.kind is PlantEventKind.MODE_CHANGED and ev.mode is not None:
             self.set_mode(ev.mode)
+        if ev.kind is PlantEventKind.SUPERVISOR_STARTED:
+            # a (re)started supervisor announces again what holds (an oil start...): an
+            # event-held alarm restored from before cannot wait for a stop it will never see
+            for tracker in self._by_kind.get("event", ()):
+                self._clear(tracker)
         for tracker in self._by_kind.get("event", ()):
             cond = tracker.alarm.condition
             if not isinstance(cond, EventCondition):

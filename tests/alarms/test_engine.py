@@ -234,6 +234,12 @@ async def test_each_oil_start_is_one_fio_rel_alarm_with_role_reason_and_time(rig
     assert len({t.occurrence_id for t in rig.transitions("FIO-REL")}) == 2
 
 
+async def test_a_restarted_supervisor_returns_held_oil_alarms_to_normal(rig: Rig) -> None:
+    rig.oil(OilRole.REPLACEMENT, "wood_fault")
+    rig.event(PlantEventKind.SUPERVISOR_STARTED)
+    assert rig.states("FIO-REL") == [S.UNACKED, S.RTN_UNACKED]
+
+
 async def test_top_up_start_raises_fio_app_saying_appoint(rig: Rig) -> None:
     rig.oil(OilRole.TOP_UP, "wood_insufficient", **{"buffer.temp_top": 78.0})
     [tr] = rig.transitions("FIO-APP")

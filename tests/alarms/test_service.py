@@ -215,3 +215,16 @@ async def test_oil_start_right_after_a_summary_goes_at_once(
         await settle(service, clock, 1)
         codes = [i.code for i in service.store.outbox() if i.channel == "sms"]
     assert codes == ["CHB-DEF", "CHB-ALL", "FIO-REL"]
+
+
+async def test_escalation_resumes_after_a_restart_without_repeating_steps(
+    config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    async with running(AlarmService(config, bus, clock)) as first:
+        publish_tag(bus, clock, "wood.state", 7)  # P1 at T: the on-call person
+        await settle(first, clock, 60)
+    await clock.advance(20 * 60)  # down for 20 minutes: step 1 (T+15) became due meanwhile
+    async with running(AlarmService(config, bus, clock)) as second:
+        await settle(second, clock, 5)
+        sms = [(i.key.split("/")[1], i.contact_id) for i in second.store.outbox() if i.channel == "sms"]
+    assert sms == [("0", "tech-martin"), ("1", "tech-martin"), ("1", "tech-bernard")]
