@@ -12,6 +12,7 @@ arrive (:func:`ensure_month_partitions`) and dropped whole by retention
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -76,9 +79,19 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (``head`` at start-up)."""
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    """Bring the schema to ``revision`` (``head`` at start-up); one log line when it changes."""
+    before = current_revision(engine)
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), revision)
+    finally:
+        alembic_log.setLevel(level)
+    after = current_revision(engine)
+    if after != before:
+        log.info("historian database schema upgraded from %s to %s", before or "empty", after)
 
 
 def current_revision(engine: Engine) -> str | None:
