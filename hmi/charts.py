@@ -124,7 +124,7 @@ def report_options(series: Mapping[str, Sequence[tuple[str, float]]], lang: str)
         "legend": {"top": 0},
         "grid": {"left": 50, "right": 20, "top": 40, "bottom": 40},
         "xAxis": {"type": "category", "data": labels},
-        "yAxis": {"type": "value", "name": "MWh"},
+        "yAxis": [{"type": "value", "name": "MWh"}, {"type": "value", "name": "%", "min": 0, "max": 100}],
         "series": [
             {
                 "type": "bar",
@@ -140,5 +140,23 @@ def report_options(series: Mapping[str, Sequence[tuple[str, float]]], lang: str)
                 "data": [v for _, v in oil],
                 "itemStyle": {"color": "#EF6C00", "borderColor": "#1F1F1F", "borderWidth": 1},
             },
+            {
+                "type": "line",
+                "yAxisIndex": 1,
+                "name": tr("report.coverage", lang),
+                "data": coverage(wood, oil),
+                "itemStyle": {"color": "#1F1F1F"},
+                "lineStyle": {"type": "dashed"},
+            },
         ],
     }
+
+
+def coverage(wood: Sequence[tuple[str, float]], oil: Sequence[tuple[str, float]]) -> list[float | None]:
+    """Wood coverage rate (%) per period: wood / (wood + oil), None when no heat."""
+    oil_of = dict(oil)
+    out: list[float | None] = []
+    for label, w in wood:
+        total = w + oil_of.get(label, 0.0)
+        out.append(round(100 * w / total, 1) if total > 0 else None)
+    return out

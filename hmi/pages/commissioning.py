@@ -63,6 +63,7 @@ async def _scenarios(ctx: PageContext, runner: ScenarioRunner) -> None:
         ui.button(ctx.t("com.stop"), on_click=stop).mark("scenario-stop")
         factor = (
             ui.select({1: "×1", 10: "×10", 60: "×60", 600: "×600"}, value=1, label=ctx.t("com.speed"))
+            .classes("min-w-[160px]")
             .props(f'aria-label="{ctx.t("com.speed")}"')
             .mark("speed")
         )
@@ -78,7 +79,10 @@ def register(services: HmiServices) -> None:
         else:
             await _scenarios(ctx, services.scenarios)
         ui.label(ctx.t("com.points")).classes("font-bold")
-        columns = [{"name": n, "label": n, "field": n, "align": "left"} for n in ("point", "label", "value")]
+        columns = [
+            {"name": n, "label": ctx.t(f"com.col.{n}"), "field": n, "align": "left"}
+            for n in ("point", "label", "value")
+        ]
         table = (
             ui.table(columns=columns, rows=[], row_key="point")
             .classes("w-full")

@@ -111,7 +111,9 @@ class CommandPanel:
         ctx = self.ctx
         if not ctx.require(CONTROL_ROLE, ActionKind.MANUAL_MODE, "supervisor"):
             return False
-        ctx.services.publish_action(ActionKind.MANUAL_MODE, ctx.context, "supervisor", {"mode": mode})
+        ctx.services.publish_action(
+            ActionKind.MANUAL_MODE, ctx.context, "supervisor", {"mode": mode, "role": ctx.session.role.value}
+        )
         ui.notify(ctx.t("common.done"), type="positive")
         return True
 

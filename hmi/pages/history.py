@@ -109,14 +109,15 @@ def register(services: HmiServices) -> None:
         columns = [{"name": c, "label": ctx.t(f"hist.col.{c}"), "field": c, "align": "left"} for c in COLUMNS]
         count = ui.label("").classes("text-sm").mark("hist-count")
         table = (
-            ui.table(columns=columns, rows=[], row_key="time", pagination=50)
+            ui.table(columns=columns, rows=[], row_key="id", pagination=50)
             .classes("w-full")
+            .props("dense flat")
             .mark("hist-table")
         )
 
         async def search() -> None:
             records = await history.events(filters.query())
-            table.rows = [table_row(ctx, r) for r in records]
+            table.rows = [{"id": i, **table_row(ctx, r)} for i, r in enumerate(records)]
             table.update()
             count.text = ctx.t("hist.count", count=len(records))
 

@@ -8,9 +8,11 @@ from nicegui import ui
 
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.charts import report_options
+from chaufferie.hmi.i18n import reason_label, tr
 from chaufferie.hmi.pages.frame import PageContext, hmi_page
 from chaufferie.hmi.ports import ExportFormat, Report
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.texts import TEXTS
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}-\d{4}$")
 
@@ -23,10 +25,19 @@ def default_period(services: HmiServices) -> str:
 
 
 def figure_rows(report: Report, lang: str) -> list[dict[str, str]]:
+    """Figures in words (catalogue ``fig.*``), numbers in the language's decimal style."""
     rows = []
     for key, value in report.figures.items():
-        text = fmt.number(value, "", 2, lang) if isinstance(value, float) else fmt.number(value, "", 0, lang)
-        rows.append({"name": key, "value": text})
+        name = tr(f"fig.{key}", lang) if f"fig.{key}" in TEXTS else key
+        decimals = 2 if isinstance(value, float) else 0
+        rows.append({"name": name, "value": fmt.number(value, "", decimals, lang)})
+    for reason, count in dict(report.extra.get("oil_reasons", {})).items():
+        rows.append(
+            {
+                "name": f"{tr('event.oil_started', lang)} : {reason_label(str(reason), lang)}",
+                "value": str(count),
+            }
+        )
     return rows
 
 
@@ -58,6 +69,7 @@ def register(services: HmiServices) -> None:
                 row_key="name",
             )
             .classes("w-full")
+            .props("dense flat hide-header")
             .mark("report-table")
         )
         chart = (

@@ -56,3 +56,33 @@ def test_domain_words_follow_the_glossary() -> None:
     assert i18n.tr("alarms.shelve", "fr") == "Mettre en attente"
     assert i18n.tr("alarms.reset", "fr") == "Réarmer"
     assert i18n.tr("syn.buffer", "en") == "Buffer tank"
+
+
+def test_report_chart_shows_the_wood_coverage_rate_per_month() -> None:
+    from chaufferie.hmi.charts import coverage, report_options
+
+    wood, oil = [("2026-01", 19.0), ("2026-02", 0.0)], [("2026-01", 1.0)]
+    assert coverage(wood, oil) == [95.0, None]
+    series = report_options({"wood_mwh": wood, "oil_mwh": oil}, "fr")["series"]
+    assert [s["name"] for s in series] == ["bois", "fioul", "taux de couverture bois"]
+
+
+def test_report_figures_read_in_words() -> None:
+    from datetime import UTC, datetime
+
+    from chaufferie.hmi.pages.reports import figure_rows
+    from chaufferie.hmi.ports import Report
+
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    report = Report(
+        "r",
+        t,
+        t,
+        {"coverage_pct": 94.5, "oil_starts_replacement": 2},
+        extra={"oil_reasons": {"wood_fault": 2}},
+    )
+    assert figure_rows(report, "fr") == [
+        {"name": "taux de couverture bois (%)", "value": "94,50"},
+        {"name": "démarrages fioul en relève", "value": "2"},
+        {"name": "démarrage fioul : chaudière bois en défaut", "value": "2"},
+    ]
