@@ -179,8 +179,9 @@ class SourceCore:
                 except Exception as exc:
                     log.exception("unexpected error on link %s", self.name)
                     reason = f"unexpected error: {exc!r}"
+                wait = self.lost(reason)  # points Bad first: closing a dead link may take a while
                 await close()
-                await self.clock.sleep(self.lost(reason))
+                await self.clock.sleep(wait)
         finally:
             await close()
 

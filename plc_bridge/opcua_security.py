@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,9 @@ async def secure_client(link: OpcUaLink, pki: Pki, timeout_s: float = 4.0) -> Cl
     client.application_uri = APPLICATION_URI
     client.name = client.description = "chaufferie plc_bridge"
     client.session_timeout = int(link.session_timeout_s * 1000)
+    # The source watches keep-alives itself and rebuilds the whole session; asyncua's in-place
+    # re-creation of a "stale" subscription would reset that clock and hide a hung server.
+    client._stale_check_margin = math.inf
     login = credentials(link)
     try:
         endpoints = await client.connect_and_get_server_endpoints()

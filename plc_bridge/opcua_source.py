@@ -17,9 +17,11 @@ The session watchdog is the client's health probe, set to ``watchdog_interval_s`
 asyncua's 1 s default) with the link's ``session_timeout_s``, so a slow loop does not drop
 a healthy session. When the client reports the connection lost (or the subscription
 ends), every point turns Bad and stale at once, the link goes *down*, and the source builds
-a fresh client after a bounded, jittered backoff, then re-reads and re-subscribes. A tick
-on the injected clock re-publishes steady values at their heartbeat period and applies the
-PLC heartbeat watch.
+a fresh client after a bounded, jittered backoff, then re-reads and re-subscribes. The
+subscription asks for a keep-alive every :data:`KEEPALIVE_S`; a server that keeps the socket
+open but sends neither data nor keep-alive for two of them is treated as lost too. A tick
+on the injected clock re-publishes steady values at their heartbeat period, applies the
+PLC heartbeat watch and checks the keep-alives.
 
 Imports :mod:`chaufferie.config`, sibling modules and asyncua.
 """
@@ -29,7 +31,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -66,6 +70,9 @@ _FILTER_REFUSED = {
 }
 UA_ERRORS = (OSError, TimeoutError, ua.UaError)
 TICK_S = 1.0
+"""Period of the tick that re-publishes heartbeats and checks the PLC counter and keep-alives."""
+KEEPALIVE_S = 2.0
+"""Requested keep-alive period of the subscription: a silent server is noticed within ~2 of them."""
 
 
 def quality_of(status: ua.StatusCode | None) -> Quality:
@@ -104,7 +111,7 @@ class OpcUaLinkSource(LinkSource):
         clock: Clock,
         cfg: PlantConfig,
         rng: random.Random | None = None,
-        request_timeout_s: float = 4.0,
+        request_timeout_s: float = 10.0,
         server_deadband: bool = False,
     ) -> None:
         self.name = name
@@ -130,6 +137,7 @@ class OpcUaLinkSource(LinkSource):
         self.sessions = 0
         self.notifications = 0
         self.subscription: Subscription | None = None
+        self._subscribed_at = 0.0
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -188,9 +196,10 @@ class OpcUaLinkSource(LinkSource):
 
     async def _subscribe(self, client: Client) -> list[str]:
         sub = await client.create_subscription(
-            float(self.link.publishing_interval_ms), handler=None, queue_maxsize=100_000
+            self._subscription_parameters(), handler=None, queue_maxsize=100_000
         )
         self.subscription = sub
+        self._subscribed_at = time.monotonic()
         self._handles = {}
         by_point = {p.name: p for p in self.points}
         requests = [self._item(i + 1, name, by_point[name].deadband) for i, name in enumerate(self._node_ids)]
@@ -208,6 +217,29 @@ class OpcUaLinkSource(LinkSource):
                 problems.append(f"{name}: {result.name}")
                 self.core.fail([name])
         return problems
+
+    def _subscription_parameters(self) -> ua.CreateSubscriptionParameters:
+        """Publishing interval from the link; a keep-alive about every :data:`KEEPALIVE_S`."""
+        interval = float(self.link.publishing_interval_ms)
+        params = ua.CreateSubscriptionParameters()
+        params.RequestedPublishingInterval = interval
+        params.RequestedMaxKeepAliveCount = max(3, math.ceil(KEEPALIVE_S * 1000 / interval))
+        params.RequestedLifetimeCount = 10 * params.RequestedMaxKeepAliveCount
+        params.MaxNotificationsPerPublish = 10_000
+        params.PublishingEnabled = True
+        params.Priority = 0
+        return params
+
+    def _check_alive(self, sub: Subscription) -> None:
+        """LinkError when neither data nor keep-alive came for two keep-alive periods (+1 s).
+
+        Real time on purpose: it measures the network and the server, not the plant's model.
+        """
+        params = sub.parameters
+        keepalive_s = params.RequestedPublishingInterval * params.RequestedMaxKeepAliveCount / 1000
+        silence = time.monotonic() - (sub.last_publish_at or self._subscribed_at)
+        if silence > 2 * keepalive_s + 1:
+            raise LinkError(f"no data nor keep-alive from {self.link.endpoint} for {silence:.0f} s")
 
     def _item(self, handle: int, name: str, deadband: float) -> ua.MonitoredItemCreateRequest:
         self._handles[handle] = name
@@ -232,7 +264,7 @@ class OpcUaLinkSource(LinkSource):
         if sub is None:
             raise LinkError("no subscription")
         consume = asyncio.create_task(self._consume(sub))
-        tick = asyncio.create_task(self._tick(problems))
+        tick = asyncio.create_task(self._tick(sub, problems))
         waited: set[asyncio.Future[Any]] = {consume, tick, lost}
         try:
             done, _ = await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
@@ -257,9 +289,10 @@ class OpcUaLinkSource(LinkSource):
             elif isinstance(event, StatusChangeEvent) and not event.notification.Status.is_good():
                 raise LinkError(f"subscription status {event.notification.Status.name}")
 
-    async def _tick(self, problems: list[str]) -> None:
+    async def _tick(self, sub: Subscription, problems: list[str]) -> None:
         while True:
             await self.core.clock.sleep(TICK_S)
+            self._check_alive(sub)
             self.core.refresh_all()
             self.core.settle_state(problems)
 

@@ -15,6 +15,7 @@ from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.plc_bridge.conftest import advance_until, eventually, running
+from tests.plc_bridge.proxy import FreezableRelay
 
 
 def hydraulic(cfg: PlantConfig, bus: Bus, clock: VirtualClock, **changes: object) -> OpcUaLinkSource:
@@ -146,3 +147,25 @@ async def test_frozen_hydraulic_heartbeat_makes_its_points_uncertain_then_bad(
         await sim.publish()
         await advance_until(clock, lambda: quality() is Quality.GOOD, settle=0.5)
         await eventually(lambda: source.state is LinkState.UP)
+
+
+async def test_server_that_stops_answering_is_noticed_by_the_missing_keep_alives(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    upstream = int(plant_config.links["hydraulic"].endpoint.rsplit(":", 1)[1].split("/")[0])  # type: ignore[union-attr]
+    async with FreezableRelay(upstream) as relay:
+        events = bus.subscribe(LinkEvent)
+        endpoint = f"opc.tcp://127.0.0.1:{relay.port}/chaufferie"
+        source = hydraulic(plant_config, bus, clock, endpoint=endpoint, watchdog_interval_s=60)
+        async with running(source):
+            await advance_until(
+                clock, lambda: source.state is LinkState.UP, step=2.0, max_steps=10, settle=2.0
+            )
+            sessions = source.sessions
+            relay.frozen = True  # sockets stay open, nothing comes back
+            await advance_until(clock, lambda: source.state is LinkState.DOWN, max_steps=15, settle=0.5)
+            assert bus.latest("buffer.temp_top").stale  # type: ignore[union-attr]
+            relay.frozen = False
+            await advance_until(clock, lambda: source.sessions > sessions, step=2.0, max_steps=20, settle=1.0)
+        down = [e for e in events.drain() if isinstance(e, LinkEvent) and e.state is LinkState.DOWN]
+        assert "keep-alive" in down[0].reason
