@@ -11,7 +11,7 @@ from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.points import OpcUaLink
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality
+from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality, TagValue
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.plc_bridge.conftest import advance_until, eventually, running
@@ -169,3 +169,32 @@ async def test_server_that_stops_answering_is_noticed_by_the_missing_keep_alives
             await advance_until(clock, lambda: source.sessions > sessions, step=2.0, max_steps=20, settle=1.0)
         down = [e for e in events.drain() if isinstance(e, LinkEvent) and e.state is LinkState.DOWN]
         assert "keep-alive" in down[0].reason
+
+
+async def test_optional_server_deadband_filter_is_accepted_by_the_server(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    link = plant_config.links["hydraulic"]
+    source = OpcUaLinkSource(
+        "hydraulic",
+        link,
+        plant_config.points_of("hydraulic"),
+        bus,
+        clock,
+        plant_config,
+        server_deadband=True,  # type: ignore[arg-type]
+    )
+    async with running(source):
+        await eventually(lambda: source.state is LinkState.UP, within=10)
+        sim.force("network.pressure", 2.0)
+        await sim.publish()
+        await eventually(lambda: bus.latest("network.pressure").value == 2.0)  # type: ignore[union-attr]
+        seen = bus.subscribe(TagValue)
+        sim.force("network.pressure", 2.01)  # inside the 0.02 deadband
+        await sim.publish()
+        sim.force("network.pressure", 2.5)
+        await sim.publish()
+        await eventually(lambda: bus.latest("network.pressure").value == 2.5)  # type: ignore[union-attr]
+        assert source.state is LinkState.UP  # every filtered item was created
+    pressures = [m.value for m in seen.drain() if isinstance(m, TagValue) and m.point == "network.pressure"]
+    assert pressures == [2.5]

@@ -9,6 +9,7 @@ import pytest
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.points import Access, Bounds
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
@@ -179,3 +180,33 @@ async def test_write_on_a_lost_link_fails_and_is_audited(
     result = await bridge.execute(cmd)
     assert result.status is CommandStatus.FAILED
     assert audit_of(seen.drain(), cmd.id).result is ActionResult.FAILED
+
+
+def _looser(cfg: PlantConfig) -> PlantConfig:
+    """The bridge's config believing more than the PLC allows (wider bounds, a writable meter)."""
+    looser = {
+        "wood.setpoint": {"bounds": Bounds(min=0, max=200)},
+        "network.flow": {"access": Access.READ_WRITE, "bounds": Bounds(min=0, max=10)},
+    }
+    return cfg.model_copy(
+        update={"points": tuple(p.model_copy(update=looser.get(p.name, {})) for p in cfg.points)}
+    )
+
+
+async def test_a_write_the_plc_refuses_is_reported_failed_and_audited(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    seen = bus.subscribe(OperatorAction)
+    before = sim.values()
+    async with Bridge(_looser(plant_config), bus, clock) as b:
+        task = asyncio.create_task(b.run())
+        await eventually(lambda: set(b.link_states().values()) == {LinkState.UP}, within=10)
+        modbus = await b.execute(command(clock, "wood.setpoint", 150.0))  # Modbus exception reply
+        opcua = await b.execute(command(clock, "network.flow", 2.0))  # BadNotWritable
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert (modbus.status, opcua.status) == (CommandStatus.FAILED, CommandStatus.FAILED)
+    assert "Modbus exception" in modbus.message
+    assert "BadNotWritable" in opcua.message or "BadUserAccessDenied" in opcua.message
+    assert sim.values()["wood.setpoint"] == before["wood.setpoint"]
+    assert [a.result for a in seen.drain() if isinstance(a, OperatorAction)] == [ActionResult.FAILED] * 2
