@@ -46,6 +46,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "common.done": ("Fait", "Done"),
     "common.failed": ("Échec : {message}", "Failed: {message}"),
     "common.cancel": ("Annuler", "Cancel"),
+    "common.close": ("Fermer", "Close"),
     "common.confirm": ("Confirmer", "Confirm"),
     "common.save": ("Enregistrer", "Save"),
     "common.apply": ("Appliquer", "Apply"),

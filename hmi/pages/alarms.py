@@ -184,10 +184,18 @@ def _dialog_comment(panel: AlarmPanel, row: AlarmRow) -> None:
 
 
 async def _dialog_history(panel: AlarmPanel, row: AlarmRow) -> None:
+    """Open at once, then fill from the historian (which may take a moment)."""
     ctx = panel.ctx
-    records = [] if ctx.services.history is None else await ctx.services.history.occurrence(row.occurrence_id)
     with ui.dialog() as dialog, ui.card().classes("hmi-panel").style("max-width:760px"):
         ui.label(f"{ctx.t('alarms.details')} — {row.code} {panel.label(row)}").classes("font-bold")
+        lines = ui.column().classes("gap-1")
+        with lines:
+            ui.spinner()
+        ui.button(ctx.t("common.close"), on_click=dialog.delete).props("flat")
+    dialog.open()
+    records = [] if ctx.services.history is None else await ctx.services.history.occurrence(row.occurrence_id)
+    lines.clear()
+    with lines:
         if not records:
             ui.label(ctx.t("alarms.no_history"))
         for r in records:
@@ -196,8 +204,6 @@ async def _dialog_history(panel: AlarmPanel, row: AlarmRow) -> None:
             ui.label(f"{fmt.local_time(r.time)}  {r.what}{who}{via}  {r.detail}").classes("text-sm").mark(
                 "occurrence-line"
             )
-        ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat")
-    dialog.open()
 
 
 def alarm_row(panel: AlarmPanel, row: AlarmRow) -> None:
