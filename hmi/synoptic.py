@@ -103,21 +103,33 @@ class Synoptic:
         self.lang = lang
         self.svg = Svg()
         self.units = {p.name: p.unit for p in view.config.points}
+        self.ranges = {p.name: p.normal_range for p in view.config.points if p.normal_range is not None}
 
     # ---- helpers ----------------------------------------------------------------------
     def value(self, x: float, y: float, label: str, point: str, decimals: int = 1, size: int = 14) -> None:
+        """A value with its unit; grey "?" and age when not Good; ▲/▼ in bold outside its normal range."""
         tv = self.view.value(point)
         shown = fmt.show(tv, self.now, self.units.get(point, ""), decimals, self.lang)
         text = f"{label} {shown.text}" if label else shown.text
+        off = self.off_range(point) if shown.good else ""
         self.svg.text(
             x,
             y,
-            text,
+            f"{text} {off}" if off else text,
             size=size,
             fill=TEXT if shown.good else BAD_QUALITY,
             italic=not shown.good,
+            bold=bool(off),
             test_id=f"v-{point}",
         )
+
+    def off_range(self, point: str) -> str:
+        """ "▲" above, "▼" below the point's normal range, "" inside or without one."""
+        limits = self.ranges.get(point)
+        value = self.view.number(point)
+        if limits is None or value is None:
+            return ""
+        return "▲" if value > limits.max else "▼" if value < limits.min else ""
 
     def state_word(self, point: str) -> tuple[str, bool]:
         """The state's word (``wood_state.*`` catalogue) and whether it is abnormal."""

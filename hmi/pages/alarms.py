@@ -27,6 +27,15 @@ RESET_ROLE = Role.TECHNICIAN
 SHELVE_ROLE = Role.OPERATOR
 COMMENT_ROLE = Role.OPERATOR
 SHELVE_MAX_H = 72.0
+ARROW_KEYS = """(e) => {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+  const rows = [...e.currentTarget.querySelectorAll('[role=listitem]')];
+  const here = document.activeElement && document.activeElement.closest('[role=listitem]');
+  const i = rows.indexOf(here);
+  const j = e.key === 'ArrowDown' ? Math.min(rows.length - 1, i + 1) : Math.max(0, i - 1);
+  if (rows[j]) { rows[j].focus(); e.preventDefault(); }
+}"""
+"""Up and down arrows move between alarm rows (client side); Tab reaches each row's buttons."""
 
 
 class AlarmPanel:
@@ -288,6 +297,7 @@ def register(services: HmiServices) -> None:
             .props(f'role=list aria-label="{ctx.t("alarms.title")}"')
             .mark("alarm-list")
         )
+        listing.on("keydown", js_handler=ARROW_KEYS)
         seen = [-1]
 
         def refresh() -> None:

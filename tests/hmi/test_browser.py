@@ -137,20 +137,26 @@ def test_synoptic_updates_when_the_plant_changes(server: str, browser) -> None:
 
 
 def test_acknowledge_an_alarm_with_the_keyboard(server: str, browser) -> None:
-    post(server, "/_test/alarm", {"code": "PRS-BAS", "priority": 1})
+    post(server, "/_test/alarm", {"code": "PRS-BAS", "priority": 1})  # listed first (P1)
+    post(server, "/_test/alarm", {"code": "VIS-INV", "priority": 3})
     page = logged_in(browser, server, "tech", path="/alarms")
-    row = page.locator('[aria-label*="PRS-BAS"][role="listitem"]')
-    row.wait_for()
-    row.focus()
+    page.locator('[aria-label*="VIS-INV"][role="listitem"]').wait_for()
+    page.locator('[role="listitem"]').first.focus()
+    presses = 0
+    while "VIS-INV" not in page.evaluate("document.activeElement.getAttribute('aria-label') || ''"):
+        assert presses < 5, "the arrow keys do not reach the VIS-INV row"
+        page.keyboard.press("ArrowDown")
+        presses += 1
+    assert presses >= 1
     for _ in range(10):  # Tab from the row to its "Acquitter" button
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Acquitter l'alarme PRS-BAS":
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Acquitter l'alarme VIS-INV":
             break
     else:
         pytest.fail("the acknowledge button is not reachable with Tab")
     page.keyboard.press("Enter")
-    page.get_by_text("Alarme PRS-BAS acquittée").wait_for(timeout=5000)
-    page.locator('[aria-label*="PRS-BAS"][aria-label*="active acquittée"]').wait_for(timeout=5000)
+    page.get_by_text("Alarme VIS-INV acquittée").wait_for(timeout=5000)
+    page.locator('[aria-label*="VIS-INV"][aria-label*="active acquittée"]').wait_for(timeout=5000)
     page.context.close()
 
 

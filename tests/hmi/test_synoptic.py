@@ -128,3 +128,18 @@ def test_silo_shows_tonnes_days_left_and_order_date(
     assert t["silo-days"].text.endswith("j restants")
     assert t["silo-order"].text is not None
     assert re.fullmatch(r"\d\d/\d\d/\d{4}", t["silo-order"].text)
+
+
+def test_value_outside_its_normal_range_is_bold_with_an_arrow(
+    config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    view = view_with_values(config, bus, clock)
+    sub = bus.subscribe()
+    publish_values(bus, clock, {"network.pressure": 3.8, "buffer.temp_top": 55.0})
+    for m in sub.drain():
+        view.apply(m)
+    t = texts(synoptic.render(view, clock.now(), "fr"))
+    assert t["v-network.pressure"].text == "pression 3,80 bar ▲"
+    assert t["v-network.pressure"].get("font-weight") == "700"
+    assert t["v-buffer.temp_top"].text == "haut 55,0 °C ▼"
+    assert t["v-network.flow"].text == "débit 3,60 m³/h"
