@@ -137,6 +137,9 @@ class LinkFlow:
     # -- GET /a/<token> ------------------------------------------------------------------
     async def show(self, request: Request, token: str) -> Response:
         ctx = self.context(request)
+        revisit = await self.revisit(request, token)
+        if revisit is not None:
+            return revisit
         try:
             tok, occ = await self.token(token, ctx)
         except Refused as refused:
@@ -152,6 +155,27 @@ class LinkFlow:
         else:
             body += pages.login_form(f"/a/{token}/login", session.csrf)
         return self.with_session(request, html(pages.frame(body)), session)
+
+    async def revisit(self, request: Request, raw: str) -> Response | None:
+        """The technician who used this link, back with the same session: the alarm and,
+        while the intervention is open, the arrival button (anyone else: the refusal)."""
+        session = self.s.sessions.read(request)
+        if session is None or session.username is None:
+            return None
+        try:
+            tok = self.s.links.verify(raw)
+        except LinkError:
+            return None
+        burnt = await asyncio.to_thread(self.s.store.is_burnt, tok.token_id)
+        user = await self.linked_user(session, tok)
+        occ = self.s.lookup.occurrence(tok.occurrence_id)
+        if not burnt or user is None or occ is None:
+            return None
+        body = pages.message("ack.done") + pages.panel(alarm_panel(self.s, occ))
+        record = await asyncio.to_thread(self.s.store.intervention, tok.occurrence_id)
+        if record is not None and record.arrival is None:
+            body += self.arrival(record, session)
+        return html(pages.frame(body))
 
     async def linked_user(self, session: Session, tok: AckToken) -> UserRecord | None:
         if session.username is None or session.link_id != tok.token_id:

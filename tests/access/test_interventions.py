@@ -12,7 +12,7 @@ import httpx
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.config.vocabulary import ActionKind, Channel, Context
 from chaufferie.historian.access_store import InterventionRecord
-from tests.access.conftest import PINS, Site, acknowledge, csrf_of, sign_in_with_pin
+from tests.access.conftest import PINS, Site, acknowledge, csrf_of, path_of, sign_in_with_pin
 
 
 async def test_ack_opens_intervention_and_arrival_from_the_phone_is_on_time(site: Site) -> None:
@@ -33,6 +33,20 @@ async def test_ack_opens_intervention_and_arrival_from_the_phone_is_on_time(site
     assert (record.late_days, record.penalty_eur) == (0, 0.0)
     [arrival] = [a for a in site.actions() if a.kind is ActionKind.ARRIVAL_ON_SITE]
     assert (arrival.context.user, arrival.context.channel) == ("martin", Channel.LINK)
+
+
+async def test_the_technician_reopening_the_used_link_finds_the_arrival_button(site: Site) -> None:
+    occ = site.raise_alarm("CHB-DEF", ("tech-martin",))
+    link = site.link(occ, "tech-martin")
+    async with httpx.AsyncClient(base_url=site.base_url) as client:
+        await sign_in_with_pin(client, link, PINS["martin"])
+        await acknowledge(client, link, occ)
+        again = await client.get(path_of(link))
+    async with httpx.AsyncClient(base_url=site.base_url) as stranger:
+        other = await stranger.get(path_of(link))
+    assert again.status_code == 200
+    assert 'id="arrived"' in again.text
+    assert other.status_code == 410  # anyone else: the link was used
 
 
 async def test_late_arrival_recorded_from_the_hmi_counts_days_and_penalty(site: Site) -> None:
