@@ -70,3 +70,43 @@ async def test_cold_snap_replay_report_matches_the_simulator_energy_counters(
     assert report.oil_run_hours * 3600 == pytest.approx(counters.oil_burner_s, rel=0.01)
     summary = replay.summary()
     assert report.oil_starts.get("top_up", 0) == summary["oil_starts_topup"] + summary["oil_role_handovers"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+async def test_season_replay_report_matches_the_simulator_energy_counters(
+    config: PlantConfig, clock: VirtualClock
+) -> None:
+    """The whole heating season (1 October – 31 May) into the historian, on SQLite."""
+    replay = Replay(config, "season", alarms=False)
+    start = replay.plant.now
+    async with HistorianWriter(config, Bus(), clock) as writer:
+        tap = PlantTap(config, replay.plant, RECORDED, [writer.accept])
+        replay.tap = _Taps(replay.tap, tap)  # type: ignore[assignment]
+        forwarded = 0
+        while replay.plant.t < replay.duration_s(None) - 1:
+            replay.run(days=1)
+            for event in replay.events[forwarded:]:
+                writer.accept(event)
+            forwarded = len(replay.events)
+            await writer.flush()
+        tap.poll(replay.plant.now)
+        await writer.flush()
+        end = replay.plant.now + timedelta(seconds=1)
+        season = build_report(writer.engine, config, Period("season", start, end, "season"))
+    counters = replay.plant.counters
+    labels = [m.period.label for m in season.months]  # the replay runs in UTC: June's first hours too
+    assert labels[:8] == [
+        "2025-10",
+        "2025-11",
+        "2025-12",
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
+    ]
+    assert season.wood_heat_mwh * 1000 == pytest.approx(counters.heat_wood_kwh, rel=0.005)
+    assert season.oil_heat_mwh * 1000 == pytest.approx(counters.heat_oil_kwh, rel=0.005, abs=1.0)
+    assert sum(m.wood_heat_mwh for m in season.months) == pytest.approx(season.wood_heat_mwh, rel=1e-6)
+    assert 1500 < season.degree_days < 2600  # about 2 000 DJU for Joucas (DOMAIN.md)
