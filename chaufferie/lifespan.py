@@ -81,6 +81,7 @@ class System:
         self._stack = AsyncExitStack()
         self.started = asyncio.Event()
         self.before_stop: list[Callable[[], Awaitable[None]]] = []
+        self.checks: dict[str, Callable[[], tuple[bool, dict[str, Any]]]] = {}
 
     def add(self, name: str, stage: StageName, service: Service) -> None:
         self.entries.append(ServiceEntry(name, stage, service))
@@ -147,12 +148,16 @@ class System:
             await _cancel(entry)
 
     def health(self) -> dict[str, Any]:
-        """Health report for ``/healthz`` and the watchdog."""
-        ok = all(e.state is ServiceState.RUNNING for e in self.entries)
+        """Health report for ``/healthz``: every service running and every check passing."""
+        checks = {name: check() for name, check in self.checks.items()}
+        ok = all(e.state is ServiceState.RUNNING for e in self.entries) and all(
+            passed for passed, _ in checks.values()
+        )
         return {
             "status": "ok" if ok else "degraded",
             "time": self.clock.now().isoformat(),
             "services": {e.name: {"state": e.state.value, "error": e.error} for e in self.entries},
+            "checks": {name: {"ok": passed, **details} for name, (passed, details) in checks.items()},
             "bus_queues": self.bus.queue_sizes,
         }
 

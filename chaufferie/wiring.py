@@ -19,7 +19,6 @@ from fastapi import FastAPI
 from chaufferie.adapters.alarms import HmiAlarmActions
 from chaufferie.adapters.history import HmiHistory
 from chaufferie.adapters.scenarios import SimulatorControl
-from chaufferie.adapters.sms import OutboxSms
 from chaufferie.alarms.ack_links import AckLinks, secret_from_env
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
@@ -27,7 +26,7 @@ from chaufferie.config.clock import Clock, RealClock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.writer import HistorianWriter
-from chaufferie.hmi.access.alarm_adapter import OperationsAccess
+from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.web import build_access_router, security_headers
@@ -110,7 +109,7 @@ def build_runtime(
         ops,
         ops,
         commands=bridge,
-        sms=OutboxSms(cfg, alarms.outbox),
+        sms=OutboxSms(alarms.outbox, cfg.contacts),
         environ=env,
     )
 
@@ -121,6 +120,7 @@ def build_runtime(
     system.add("access", StageName.PROCESSORS, access)
     system.add("plc-bridge", StageName.INPUTS, bridge)
 
+    system.checks["alerting_chain"] = lambda: _alerting_chain(alarms, clock)
     app = FastAPI(title=f"chaufferie — {cfg.site.name}", docs_url=None, redoc_url=None, openapi_url=None)
     security_headers(app)
     add_health_route(app, system.health)
@@ -141,6 +141,14 @@ def build_runtime(
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
     return Runtime(cfg, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
+
+
+def _alerting_chain(alarms: AlarmService, clock: Clock) -> tuple[bool, dict[str, Any]]:
+    """The alarm engine evaluated recently and the outbox is not stuck."""
+    silent_s = clock.monotonic() - alarms.engine.last_tick
+    pending = len(alarms.outbox.pending())
+    ok = silent_s < alarms.cfg.notifiers.watchdog_stall_s
+    return ok, {"engine_silent_s": round(silent_s, 1), "outbox_pending": pending}
 
 
 async def bootstrap_admin(runtime: Runtime, environ: Mapping[str, str] | None = None) -> None:

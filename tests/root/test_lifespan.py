@@ -92,3 +92,15 @@ async def test_stop_drains_the_bus_before_stopping_sinks() -> None:
         for i in range(500):
             bus.publish(TagValue("p.x", float(i), Quality.GOOD, now, now))
     assert sink.seen == 500
+
+
+async def test_failing_check_degrades_health() -> None:
+    system = System(Bus(), VirtualClock())
+    state = {"ok": True}
+    system.checks["alerting_chain"] = lambda: (state["ok"], {"engine_silent_s": 0.0})
+    async with system:
+        assert system.health()["status"] == "ok"
+        state["ok"] = False
+        report = system.health()
+        assert report["status"] == "degraded"
+        assert report["checks"]["alerting_chain"]["ok"] is False
