@@ -143,6 +143,13 @@ class Synoptic:
             word = f"{word} ? ({fmt.age(self.now - tv.receive_time)})"
         return word, name in ("fault", "lockout") or not tv.good
 
+    def box(
+        self, title_key: str, cx: float, x: float, y: float, w: float, h: float, fill: str = PANEL
+    ) -> None:
+        """An equipment outline with its name above it."""
+        self.svg.text(cx, y - 15, tr(title_key, self.lang), bold=True)
+        self.svg.rect(x, y, w, h, fill=fill)
+
     def flag(self, point: str) -> bool | None:
         tv = self.view.value(point)
         return None if tv is None or tv.value is None else bool(tv.value)
@@ -159,8 +166,7 @@ class Synoptic:
     # ---- equipment ----------------------------------------------------------------------
     def silo(self) -> None:
         s = self.svg
-        s.text(80, 30, tr("syn.silo", self.lang), bold=True)
-        s.rect(30, 45, 100, 200, fill=PANEL)
+        self.box("syn.silo", 80, 30, 45, 100, 200)
         out = self.view.silo_outlook(self.now)
         if out.level_pct is not None:
             h = 200 * max(0.0, min(100.0, out.level_pct)) / 100
@@ -203,8 +209,7 @@ class Synoptic:
 
     def wood(self) -> None:
         s = self.svg
-        s.text(355, 30, tr("syn.wood", self.lang), bold=True)
-        s.rect(270, 40, 170, 190, fill=PANEL)
+        self.box("syn.wood", 355, 270, 45, 170, 185)
         word, abnormal = self.state_word("wood.state")
         s.text(355, 65, word, bold=True, fill=PRIORITIES[1].fill if abnormal else TEXT, test_id="wood-state")
         self.value(355, 90, tr("syn.modulation", self.lang), "wood.modulation", 0)
@@ -313,8 +318,7 @@ class Synoptic:
 
     def network(self) -> None:
         s = self.svg
-        s.text(880, 30, tr("syn.network", self.lang), bold=True)
-        s.rect(800, 45, 160, 190, fill=PANEL)
+        self.box("syn.network", 880, 800, 45, 160, 190)
         self.value(880, 80, tr("syn.pressure", self.lang), "network.pressure", 2)
         if self.flag("network.low_pressure"):
             s.text(880, 102, tr("syn.low_pressure", self.lang), size=12, bold=True, fill=PRIORITIES[1].fill)
@@ -345,7 +349,7 @@ class Synoptic:
     def badges(self) -> None:
         where = {
             "silo": (130, 45),
-            "screw": (240, 130),
+            "screw": (255, 185),
             "wood": (440, 40),
             "oil": (440, 275),
             "buffer": (600, 45),

@@ -149,47 +149,50 @@ def priority_badge(ctx: PageContext, row: AlarmRow) -> None:
     ui.label(f"{style.glyph} {ctx.t(f'prio.{row.priority}')}").classes(classes).mark(f"prio-{row.code}")
 
 
-def _dialog_shelve(panel: AlarmPanel, row: AlarmRow) -> None:
-    ctx = panel.ctx
+def _form_dialog(
+    ctx: PageContext,
+    title: str,
+    fields: Callable[[], Callable[[], Awaitable[bool]]],
+    confirm_key: str,
+    mark: str,
+) -> None:
+    """A small dialog: ``fields()`` draws the inputs and returns the submit action."""
     with ui.dialog() as dialog, ui.card().classes("hmi-panel"):
-        ui.label(f"{ctx.t('alarms.shelve')} — {row.code}").classes("font-bold")
-        reason = (
-            ui.input(ctx.t("alarms.reason"))
-            .props(f'aria-label="{ctx.t("alarms.reason")}"')
-            .mark("shelve-reason")
-        )
-        hours = ui.number(ctx.t("alarms.duration"), value=1, min=0.25, max=SHELVE_MAX_H, step=0.25).mark(
-            "shelve-hours"
-        )
+        ui.label(title).classes("font-bold")
+        submit = fields()
 
         async def go() -> None:
-            if await panel.shelve(row, reason.value or "", float(hours.value or 0)):
+            if await submit():
                 dialog.delete()
 
         with ui.row():
             ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat")
-            ui.button(ctx.t("common.confirm"), on_click=go).mark("shelve-confirm")
+            ui.button(ctx.t(confirm_key), on_click=go).mark(mark)
     dialog.open()
+
+
+def _dialog_shelve(panel: AlarmPanel, row: AlarmRow) -> None:
+    ctx = panel.ctx
+
+    def fields() -> Callable[[], Awaitable[bool]]:
+        reason = ui.input(ctx.t("alarms.reason")).props(f'aria-label="{ctx.t("alarms.reason")}"')
+        hours = ui.number(ctx.t("alarms.duration"), value=1, min=0.25, max=SHELVE_MAX_H, step=0.25)
+        reason.mark("shelve-reason")
+        hours.mark("shelve-hours")
+        return lambda: panel.shelve(row, reason.value or "", float(hours.value or 0))
+
+    _form_dialog(ctx, f"{ctx.t('alarms.shelve')} — {row.code}", fields, "common.confirm", "shelve-confirm")
 
 
 def _dialog_comment(panel: AlarmPanel, row: AlarmRow) -> None:
     ctx = panel.ctx
-    with ui.dialog() as dialog, ui.card().classes("hmi-panel"):
-        ui.label(f"{ctx.t('alarms.comment')} — {row.code}").classes("font-bold")
-        text = (
-            ui.textarea(ctx.t("alarms.comment_text"))
-            .props(f'aria-label="{ctx.t("alarms.comment_text")}"')
-            .mark("comment-text")
-        )
 
-        async def go() -> None:
-            if await panel.comment(row, text.value or ""):
-                dialog.delete()
+    def fields() -> Callable[[], Awaitable[bool]]:
+        text = ui.textarea(ctx.t("alarms.comment_text")).props(f'aria-label="{ctx.t("alarms.comment_text")}"')
+        text.mark("comment-text")
+        return lambda: panel.comment(row, text.value or "")
 
-        with ui.row():
-            ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat")
-            ui.button(ctx.t("common.save"), on_click=go).mark("comment-confirm")
-    dialog.open()
+    _form_dialog(ctx, f"{ctx.t('alarms.comment')} — {row.code}", fields, "common.save", "comment-confirm")
 
 
 async def _dialog_history(panel: AlarmPanel, row: AlarmRow) -> None:

@@ -36,6 +36,7 @@ from chaufferie.config.vocabulary import (
 from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.fakes import (
+    PLANT_VALUES,
     FakeAlarms,
     FakeAuth,
     FakeCommands,
@@ -45,42 +46,7 @@ from tests.hmi.fakes import (
     sample_records,
 )
 
-PLANT: dict[str, float | bool | int] = {
-    "wood.state": 2,
-    "wood.modulation": 72.0,
-    "wood.outlet_temp": 81.2,
-    "wood.return_temp": 63.5,
-    "wood.flue_temp": 142.0,
-    "wood.power": 72.0,
-    "wood.fuel_burnt": 12345.0,
-    "silo.mass": 2300.0,
-    "silo.level": 50.0,
-    "screw.running": True,
-    "screw.current": 2.4,
-    "screw.jammed": False,
-    "screw.test_running": False,
-    "buffer.temp_top": 76.1,
-    "buffer.temp_middle": 70.3,
-    "buffer.temp_bottom": 64.8,
-    "wood.setpoint": 76.0,
-    "pump1.running": True,
-    "pump2.running": False,
-    "pump1.fault": False,
-    "pump2.fault": False,
-    "pumps.duty": 1,
-    "network.pressure": 2.05,
-    "network.supply_temp": 75.4,
-    "network.return_temp": 60.1,
-    "network.flow": 3.6,
-    "network.low_pressure": False,
-    "meter.power": 68.5,
-    "meter.energy": 123456.0,
-    "oil.burner_on": False,
-    "oil.fault": False,
-    "oil.outlet_temp": 35.0,
-    "wood.enable": True,
-    "outdoor.temp": 3.5,
-}
+PLANT = {**PLANT_VALUES, "outdoor.temp": 3.5}
 
 
 def build(data_dir: str) -> tuple[HmiServices, FakeAlarms]:
