@@ -53,6 +53,7 @@ class WriterHealth:
     spooled: int = 0
     replayed: int = 0
     lost: int = 0
+    rejected: int = 0
     spool_bytes: int = 0
 
 
@@ -178,7 +179,7 @@ class HistorianWriter:
                     self._up()
                     rows = []
                 except SQLAlchemyError as exc:
-                    rows = self._failed(exc, rows)
+                    rows = await self._salvage(exc, rows)
             if rows:
                 self._to_spool(rows)
             if not self.spool.empty:
@@ -215,19 +216,23 @@ class HistorianWriter:
         self._up()
         return True
 
-    def _failed(self, exc: SQLAlchemyError, rows: list[Row]) -> list[Row]:
+    async def _salvage(self, exc: SQLAlchemyError, rows: list[Row]) -> list[Row]:
+        """After a failed batch, the rows still to keep: all of them when the database is away;
+        otherwise the batch is retried row by row and only the rows it refuses are dropped."""
         if _is_outage(exc):
             self._down(exc)
             return rows
         log.error("historian refused a batch of %d rows (%s); writing it row by row", len(rows), exc)
-        for row in rows:
+        for index, row in enumerate(rows):
             try:
-                self.store.write([row])
+                await self._write([row], requeue=False)
             except SQLAlchemyError as err:
                 if _is_outage(err):
                     self._down(err)
-                    return [row]
-                log.error("historian dropped a row of %s it cannot store: %s", row[0], err)
+                    return rows[index:]
+                self.health.rejected += 1
+                reason = str(err).splitlines()[0]
+                log.error("historian dropped a row of %s it cannot store: %s", row[0], reason)
         return []
 
     def _to_spool(self, rows: list[Row]) -> None:
@@ -257,10 +262,8 @@ class HistorianWriter:
             try:
                 await self._write(rows, requeue=False)
             except SQLAlchemyError as exc:
-                if _is_outage(exc):
-                    self._down(exc)
-                    return
-                self._failed(exc, rows)
+                if await self._salvage(exc, rows):
+                    return  # the database went away again: the segment stays for the next attempt
             self.spool.remove(segment)
             self.health.replayed += len(rows)
         self._up()

@@ -165,3 +165,18 @@ async def test_retention_trims_raw_and_minutes_and_keeps_hours(
     assert [m.date() for m in minutes] == [recent.date()]
     assert sorted(h.date() for h in hours) == [old.date(), recent.date()]
     assert dropped.get("samples", 0) + dropped.get("samples_partitions", 0) == 1
+
+
+async def test_a_row_the_database_refuses_is_dropped_alone_and_counted(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    t = clock.now()
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        good = [writer.maker.plant_event(oil_start(t)), writer.maker.plant_event(oil_start(t))]
+        broken = writer.maker.plant_event(oil_start(t))
+        broken[1]["kind"] = None  # NOT NULL
+        writer._pending.extend([good[0], broken, good[1]])
+        await writer.flush()
+        assert writer.health.rejected == 1
+        assert writer.spool.empty
+        assert count(writer.engine, "plant_events") == 2
