@@ -221,6 +221,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "hist.kinds": ("Types", "Kinds"),
     "hist.text": ("Texte recherché", "Search text"),
     "hist.code": ("Code alarme", "Alarm code"),
+    "hist.all": ("toutes", "all"),
     "hist.export_csv": ("Exporter CSV", "Export CSV"),
     "hist.export_xml": ("Exporter XML", "Export XML"),
     "hist.count": ("{count} enregistrements", "{count} records"),

@@ -82,6 +82,15 @@ class HistoryFilters:
             self.code = (
                 ui.input(ctx.t("hist.code")).props(f'aria-label="{ctx.t("hist.code")}"').mark("hist-code")
             )
+            priorities = {0: ctx.t("hist.all"), **{p: ctx.t(f"prio.{p}") for p in (1, 2, 3)}}
+            self.priority = (
+                ui.select(priorities, value=0, label=ctx.t("alarms.priority"))
+                .classes("min-w-[140px]")
+                .props(f'aria-label="{ctx.t("alarms.priority")}"')
+                .mark("hist-priority")
+            )
+            self.user = ui.input(ctx.t("hist.col.user")).props(f'aria-label="{ctx.t("hist.col.user")}"')
+            self.user.mark("hist-user")
         self.today = today
 
     def query(self) -> EventQuery:
@@ -94,6 +103,8 @@ class HistoryFilters:
             kinds=frozenset(RecordKind(k) for k in (self.kinds.value or [])),
             text=(self.text.value or "").strip(),
             code=(self.code.value or "").strip().upper() or None,
+            priority=int(self.priority.value) or None,
+            user=(self.user.value or "").strip() or None,
         )
 
 

@@ -195,6 +195,8 @@ class FakeHistory:
             and (not q.kinds or r.kind in q.kinds)
             and (not q.text or q.text.lower() in f"{r.what} {r.detail}".lower())
             and (q.code is None or r.code == q.code)
+            and (q.priority is None or r.priority == q.priority)
+            and (q.user is None or r.user == q.user)
         )
 
     async def events(self, query: EventQuery) -> list[HistoryRecord]:

@@ -77,6 +77,12 @@ async def test_history_kind_filter_reaches_the_query(hmi_user, services: HmiServ
         user.find(marker="hist-search").click()
         await user.should_see("1 enregistrements")
         assert history(services).queries[-1].kinds == frozenset({RecordKind.OIL})
+        user.find(marker="hist-priority").elements.pop().set_value(1)
+        user.find(marker="hist-user").type("tech")
+        user.find(marker="hist-search").click()
+        await user.should_see("0 enregistrements")
+        query = history(services).queries[-1]
+        assert (query.priority, query.user) == (1, "tech")
 
 
 async def test_trend_of_30_days_asks_the_historian_and_draws_gaps_band_and_oil(
