@@ -74,15 +74,19 @@ class Svg:
             f"{weight}{style}{tid}>{escape(s)}</text>"
         )
 
-    def badge(self, x: float, y: float, priority: int, equipment: str) -> None:
-        """A priority badge: coloured shape with a dark outline and the text P1/P2/P3."""
+    def badge(self, x: float, y: float, priority: int, equipment: str, unacked: bool = False) -> None:
+        """A priority badge: coloured shape with a dark outline and the text P1/P2/P3; the
+        outline blinks while an alarm there is unacknowledged."""
         p = priority_style(priority)
         shapes = {
             "diamond": f"M{x} {y - 14} L{x + 14} {y} L{x} {y + 14} L{x - 14} {y} Z",
             "triangle": f"M{x} {y - 14} L{x + 15} {y + 12} L{x - 15} {y + 12} Z",
             "square": f"M{x - 12} {y - 12} H{x + 12} V{y + 12} H{x - 12} Z",
         }
-        self.parts.append(f'<path d="{shapes[p.shape]}" fill="{p.fill}" stroke="#1F1F1F" stroke-width="2"/>')
+        blink = ' class="unacked-svg"' if unacked else ""
+        self.parts.append(
+            f'<path d="{shapes[p.shape]}" fill="{p.fill}" stroke="#1F1F1F" stroke-width="2"{blink}/>'
+        )
         self.text(x, y + 5, f"P{priority}", size=11, fill=p.text, bold=True, test_id=f"badge-{equipment}")
 
     def svg(self, title: str) -> str:
@@ -154,13 +158,15 @@ class Synoptic:
         tv = self.view.value(point)
         return None if tv is None or tv.value is None else bool(tv.value)
 
-    def alarm_badges(self) -> dict[str, int]:
-        """Highest priority of the active alarms on each equipment."""
-        worst: dict[str, int] = {}
+    def alarm_badges(self) -> dict[str, tuple[int, bool]]:
+        """Highest priority of the alarms on each equipment, and whether one is unacknowledged."""
+        worst: dict[str, tuple[int, bool]] = {}
         for row in self.view.alarms.values():
             equipment = EQUIPMENT_OF_PREFIX.get(row.code) or EQUIPMENT_OF_PREFIX.get(row.code[:3])
-            if equipment and row.priority < worst.get(equipment, 9):
-                worst[equipment] = row.priority
+            if equipment is None:
+                continue
+            prio, unacked = worst.get(equipment, (9, False))
+            worst[equipment] = (min(prio, row.priority), unacked or row.unacked)
         return worst
 
     # ---- equipment ----------------------------------------------------------------------
@@ -357,9 +363,9 @@ class Synoptic:
             "network": (960, 45),
             "meter": (1130, 95),
         }
-        for equipment, prio in self.alarm_badges().items():
+        for equipment, (prio, unacked) in self.alarm_badges().items():
             x, y = where[equipment]
-            self.svg.badge(x, y, prio, equipment)
+            self.svg.badge(x, y, prio, equipment, unacked)
 
     def render(self) -> str:
         for part in (

@@ -86,7 +86,10 @@ body, .q-page {{ background:{BACKGROUND}; color:{TEXT}; }}
 {_priority_css()}
 .unacked {{ animation: hmi-blink 1s steps(2, start) infinite; outline:3px solid {OUTLINE}; }}
 @keyframes hmi-blink {{ 50% {{ outline-color: transparent; }} }}
-@media (prefers-reduced-motion: reduce) {{ .unacked {{ animation:none; outline-width:4px; }} }}
+.unacked-svg {{ animation: hmi-blink-svg 1s steps(2, start) infinite; stroke-width:4; }}
+@keyframes hmi-blink-svg {{ 50% {{ stroke-opacity:0; }} }}
+@media (prefers-reduced-motion: reduce) {{ .unacked {{ animation:none; outline-width:4px; }}
+  .unacked-svg {{ animation:none; }} }}
 .hmi-bad {{ color:{BAD_QUALITY}; font-style:italic; }}
 .hmi-link-down {{ background:{PRIORITIES[1].fill}; color:#FFFFFF; border:2px solid {OUTLINE}; }}
 .hmi-nav a {{ color:{TEXT}; }}

@@ -102,6 +102,11 @@ def test_equipment_with_an_alarm_carries_the_priority_badge(
     assert f'fill="{PRIORITIES[2].fill}"' in svg
     badges = {k: v.text for k, v in texts(svg).items() if k.startswith("badge-")}
     assert badges == {"badge-pumps": "P2"}
+    assert svg.count('class="unacked-svg"') == 1  # blinks until acknowledged
+    view.apply(
+        AlarmTransition("PMP-BAS", "o1", 2, AlarmState.UNACKED, AlarmState.ACKED, "ack", clock.now(), True)
+    )
+    assert 'class="unacked-svg"' not in synoptic.render(view, clock.now(), "fr")
 
 
 def test_setpoint_marker_turns_orange_outside_the_band(
