@@ -49,8 +49,12 @@ N_NOTIFY = 40
 def _definitions(n: int) -> list[AlarmDefinition]:
     return [
         AlarmDefinition(
-            code=f"BEN-{i:04d}", priority=1 + i % 3, label_fr=f"Banc {i}", label_en=f"Bench {i}",
-            condition=PointCondition(point=f"bench.p{i}", op=">", value=50.0), deadband=1.0,
+            code=f"BEN-{i:04d}",
+            priority=1 + i % 3,
+            label_fr=f"Banc {i}",
+            label_en=f"Bench {i}",
+            condition=PointCondition(point=f"bench.p{i}", op=">", value=50.0),
+            deadband=1.0,
         )
         for i in range(n)
     ]
@@ -61,8 +65,13 @@ def _values(n: int) -> list[TagValue]:
     t = VirtualClock().now()
     # mostly quiet values, a crossing now and then (about 1 % of the samples)
     return [
-        TagValue(f"bench.p{rng.randrange(N_ALARMS)}", 40.0 + (rng.random() < 0.01) * 20.0 + rng.random(),
-                 Quality.GOOD, t, t)
+        TagValue(
+            f"bench.p{rng.randrange(N_ALARMS)}",
+            40.0 + (rng.random() < 0.01) * 20.0 + rng.random(),
+            Quality.GOOD,
+            t,
+            t,
+        )
         for _ in range(n)
     ]
 
@@ -92,11 +101,16 @@ async def bench_latency(cfg: PlantConfig) -> tuple[list[float], list[float]]:
     async with TwilioStandIn() as standin:
         baseline = await _provider_round_trips(standin)
         sms = TwilioSettings(from_number="+33700000000", api_base_url=standin.base_url)
-        notifiers = cfg.notifiers.model_copy(update={
-            "sms": sms, "group_window_s": 0.001, "flood_count": 1_000_000, "daily_test_time": None})
+        notifiers = cfg.notifiers.model_copy(
+            update={"sms": sms, "group_window_s": 0.001, "flood_count": 1_000_000, "daily_test_time": None}
+        )
         defs = _definitions(N_NOTIFY)
-        cfg = cfg.model_copy(update={"notifiers": notifiers, "alarms": tuple(d.model_copy(
-            update={"priority": 1}) for d in defs)})
+        cfg = cfg.model_copy(
+            update={
+                "notifiers": notifiers,
+                "alarms": tuple(d.model_copy(update={"priority": 1}) for d in defs),
+            }
+        )
         bus, clock = Bus(), RealClock()
         latencies = []
         async with AlarmService(cfg, bus, clock) as service:
@@ -145,15 +159,21 @@ def main() -> None:
     print(f"  baseline {baseline:12,.0f} evals/s (bare condition function)")
     print(f"notification latency over {N_NOTIFY} alarms (point change -> SMS at the Twilio stand-in):")
     print(f"  p50 {statistics.median(latencies):.1f} ms  p95 {_p95(latencies):.1f} ms")
-    print(f"  baseline provider round trip alone: p50 {statistics.median(provider):.1f} ms "
-          f"p95 {_p95(provider):.1f} ms")
-    print(json.dumps({
-        "notify_latency_ms_p50": round(statistics.median(latencies), 2),
-        "notify_latency_ms_p95": round(_p95(latencies), 2),
-        "alarm_evals_per_s": round(rate),
-        "baseline_provider_ms_p50": round(statistics.median(provider), 2),
-        "baseline_evals_per_s": round(baseline),
-    }))
+    print(
+        f"  baseline provider round trip alone: p50 {statistics.median(provider):.1f} ms "
+        f"p95 {_p95(provider):.1f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "notify_latency_ms_p50": round(statistics.median(latencies), 2),
+                "notify_latency_ms_p95": round(_p95(latencies), 2),
+                "alarm_evals_per_s": round(rate),
+                "baseline_provider_ms_p50": round(statistics.median(provider), 2),
+                "baseline_evals_per_s": round(baseline),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -127,6 +127,10 @@ class SourceCore:
             if message is not None:
                 publish(message)
 
+    def next_heartbeat(self, points: Iterable[str]) -> float:
+        """When the first of ``points`` is due to be re-published (clock seconds)."""
+        return min((self.trackers[p].due_at for p in points), default=float("inf"))
+
     def fail(self, points: Iterable[str]) -> None:
         """These points cannot be read: last good value, Bad, stale."""
         now = self.clock.monotonic()

@@ -66,6 +66,11 @@ class PointTracker:
         self.published_at = -math.inf
         self.observed: tuple[Scalar, Quality, datetime] | None = None
 
+    @property
+    def due_at(self) -> float:
+        """When the heartbeat calls for re-publishing the value (clock seconds)."""
+        return self.published_at + self._heartbeat_s
+
     def is_sentinel(self, value: Scalar) -> bool:
         """Does ``value`` mean "no measurement" (a configured sentinel, NaN or ±Inf)?"""
         kind = value.__class__

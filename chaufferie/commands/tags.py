@@ -60,7 +60,8 @@ async def collect(cfg: PlantConfig, seconds: float) -> tuple[dict[str, TagValue]
         deadline = clock.monotonic() + seconds
         while clock.monotonic() < deadline:
             snapshot = bus.snapshot()
-            if names <= snapshot.keys() and all(v.good for v in snapshot.values()):
+            links_up = all(state is LinkState.UP for state in bridge.link_states().values())
+            if links_up and names <= snapshot.keys() and all(v.good for v in snapshot.values()):
                 break
             await clock.sleep(0.1)
         links = bridge.link_states()
