@@ -68,13 +68,24 @@ class TwilioSms:
     name = "sms"
 
     def __init__(self, settings: TwilioSettings, timeout_s: float = 15.0) -> None:
-        sid = _env(settings.account_sid_env, "Twilio account SID")
-        token = _env(settings.auth_token_env, "Twilio auth token")
-        self.settings = settings
-        self.client = Client(sid, token, http_client=AsyncTwilioHttpClient(timeout=timeout_s))
-        if settings.api_base_url:
-            # every Messages URL is built from the Api domain's base URL
-            self.client.api.base_url = settings.api_base_url.rstrip("/")
+        self._credentials = (
+            _env(settings.account_sid_env, "Twilio account SID"),
+            _env(settings.auth_token_env, "Twilio auth token"),
+        )
+        self.settings, self.timeout_s = settings, timeout_s
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        """The twilio client, made on first use: its aiohttp session needs the running loop."""
+        if self._client is None:
+            sid, token = self._credentials
+            http = AsyncTwilioHttpClient(timeout=self.timeout_s)
+            self._client = Client(sid, token, http_client=http)
+            if self.settings.api_base_url:
+                # every Messages URL is built from the Api domain's base URL
+                self._client.api.base_url = self.settings.api_base_url.rstrip("/")
+        return self._client
 
     async def send(self, item: OutboxItem) -> str:
         try:
@@ -99,9 +110,9 @@ class TwilioSms:
         return None
 
     async def aclose(self) -> None:
-        http = self.client.http_client
-        if isinstance(http, AsyncTwilioHttpClient):
-            await http.close()
+        if self._client is not None and isinstance(self._client.http_client, AsyncTwilioHttpClient):
+            await self._client.http_client.close()
+        self._client = None
 
 
 class SmtpEmail:

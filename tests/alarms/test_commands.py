@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from chaufferie.alarms.channels import TwilioSms
 from chaufferie.alarms.store import OutboxItem, OutboxStatus, SqliteAlarmStore
 from chaufferie.cli import main
+from chaufferie.config.alarming import TwilioSettings
 
 
 def test_notify_test_sends_sms_and_email_to_the_outbox_folder(
@@ -48,3 +50,10 @@ def test_purge_forgets_only_old_delivered_messages(tmp_path: Path) -> None:
     assert store.purge(500) == 2
     assert sorted(i.key for i in store.outbox()) == ["new-sent", "old-queued"]
     store.close()
+
+
+def test_twilio_channel_can_be_built_before_the_event_loop_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    channel = TwilioSms(TwilioSettings(from_number="+33700000000", api_base_url="http://127.0.0.1:9"))
+    assert channel.name == "sms"  # no aiohttp session yet: it is made inside the loop, on first use
