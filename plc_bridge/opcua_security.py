@@ -42,6 +42,8 @@ POLICIES: dict[SecurityPolicy, type[security_policies.SecurityPolicy]] = {
 }
 APPLICATION_URI = "urn:chaufferie:plc_bridge"
 _refused_once: set[str] = set()
+_unreadable_once: set[str] = set()
+"""Thumbprints refused and files found unreadable: each logged once, not at every retry."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,9 @@ def _read_der(path: Path) -> bytes | None:
         if path.suffix.lower() == ".der":
             return x509.load_der_x509_certificate(data).public_bytes(Encoding.DER)
     except (OSError, ValueError) as exc:
-        log.warning("ignoring unreadable certificate %s: %s", path, exc)
+        if str(path) not in _unreadable_once:
+            _unreadable_once.add(str(path))
+            log.warning("ignoring unreadable certificate %s: %s", path, exc)
     return None
 
 

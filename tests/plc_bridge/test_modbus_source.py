@@ -12,7 +12,7 @@ from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.points import ModbusLink, ModbusTable
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality
+from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality, TagValue
 from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.plc_bridge.conftest import advance_until, eventually, running
@@ -228,3 +228,20 @@ async def test_plc_that_stops_answering_turns_points_bad_and_recovers(
         assert source.state is LinkState.DOWN
         sim.silence("boiler", False)
         await advance_until(clock, lambda: good(bus, "wood.state"), step=2.0, max_steps=10, settle=1.0)
+
+
+async def test_unchanged_values_are_republished_at_their_heartbeat_only(
+    modbus_server: PlainModbusServer, bus: Bus, clock: VirtualClock
+) -> None:
+    points = [modbus_point("x.steady", "holding_register", 0, heartbeat_s=5)]
+    await modbus_server.set(HR, 0, [12])
+    seen = bus.subscribe(TagValue)
+    source = ModbusLinkSource("boiler", ModbusLink(port=modbus_server.port), points, bus, clock)
+    async with running(source):
+        await eventually(lambda: source.polls >= 1)
+        for second in range(1, 12):
+            await clock.advance(1.0)
+            await eventually(lambda s=second: source.polls >= s + 1)  # type: ignore[misc]
+    times = [m.receive_time for m in seen.drain() if isinstance(m, TagValue)]
+    offsets = [(t - times[0]).total_seconds() for t in times]
+    assert offsets == [0.0, 5.0, 10.0]
