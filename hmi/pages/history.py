@@ -12,9 +12,11 @@ from datetime import date, datetime, time, timedelta
 from nicegui import ui
 
 from chaufferie.hmi import format as fmt
+from chaufferie.hmi.i18n import tr
 from chaufferie.hmi.pages.frame import PageContext, hmi_page
 from chaufferie.hmi.ports import EventQuery, ExportFormat, HistoryRecord, RecordKind
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.texts import TEXTS
 
 COLUMNS = ("time", "kind", "what", "detail", "user", "channel")
 
@@ -34,13 +36,25 @@ def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return first, last
 
 
+def detail_label(detail: str, lang: str) -> str:
+    """A record's detail in words when it is a catalogued event or action code
+    (``oil_started (replacement)`` → ``démarrage fioul (RELÈVE)``), else as it is."""
+    code, _, rest = detail.partition(" ")
+    for prefix in ("event", "action"):
+        if f"{prefix}.{code}" in TEXTS:
+            role = rest.strip("()")
+            suffix = f" ({tr(f'oil.{role}', lang)})" if f"oil.{role}" in TEXTS else f" {rest}" if rest else ""
+            return tr(f"{prefix}.{code}", lang) + suffix
+    return detail
+
+
 def table_row(ctx: PageContext, r: HistoryRecord) -> dict[str, str]:
     what = r.what if r.priority is None else f"P{r.priority} {r.what}"
     return {
         "time": fmt.local_time(r.time),
         "kind": ctx.t(f"kind.{r.kind.value}"),
         "what": what,
-        "detail": r.detail,
+        "detail": detail_label(r.detail, ctx.lang),
         "user": r.user or "",
         "channel": r.channel or "",
     }

@@ -9,6 +9,7 @@ against the plant's figures (a delivery cannot exceed twice the silo, humidity 5
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from nicegui import ui
 
@@ -16,6 +17,7 @@ from chaufferie.config.plant import PlantSettings
 from chaufferie.config.vocabulary import ActionKind, PlantEvent, PlantEventKind, Role, Scalar
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.ports import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
 LOG_ROLE = Role.OPERATOR
@@ -167,26 +169,50 @@ def _ash_and_intervention(ctx: PageContext) -> None:
         ui.button(ctx.t("log.arrival"), on_click=save_intervention).mark("intervention-save")
 
 
+LOG_KINDS = (PlantEventKind.CHIP_DELIVERY, PlantEventKind.ASH_REMOVAL)
+PAST_DAYS = 90
+
+
+def entry_line(ctx: PageContext, e: PlantEvent) -> str:
+    kg = e.values.get("kg")
+    amount = fmt.number(kg if isinstance(kg, int | float) else None, "kg", 0, ctx.lang)
+    label = ctx.t("log.delivery" if e.kind is PlantEventKind.CHIP_DELIVERY else "log.ash")
+    return f"{fmt.local_time(e.time)}  {label}  {amount}  {e.context.user or ''}"
+
+
+async def past_entries(ctx: PageContext) -> list[str]:
+    """Deliveries and ash removals of the last ``PAST_DAYS`` days from the historian."""
+    history = ctx.services.history
+    if history is None:
+        return []
+    end = ctx.services.clock.now()
+    query = EventQuery(end - timedelta(days=PAST_DAYS), end, frozenset({RecordKind.PLANT_EVENT}), limit=2000)
+    codes = {k.value for k in LOG_KINDS}
+    records = [r for r in await history.events(query) if r.detail.split(" ")[0] in codes]
+    records.sort(key=lambda r: r.time, reverse=True)
+    return [f"{fmt.local_time(r.time)}  {r.what}  {r.user or ''}" for r in records[:50]]
+
+
 def register(services: HmiServices) -> None:
     @hmi_page(services, "/logbook", "nav.logbook")
-    def logbook_page(ctx: PageContext) -> None:
+    async def logbook_page(ctx: PageContext) -> None:
         ui.label(ctx.t("log.title")).classes("text-lg font-bold")
         if ctx.can(LOG_ROLE):
             _delivery_form(ctx)
             _ash_and_intervention(ctx)
         ui.label(ctx.t("log.recent")).classes("font-bold")
         recent = ui.column().classes("gap-0 text-sm").mark("log-recent")
+        earlier = await past_entries(ctx)
+        opened = services.clock.now()
 
         def refresh() -> None:
             recent.clear()
             with recent:
                 for e in reversed(services.view.events):
-                    if e.kind in (PlantEventKind.CHIP_DELIVERY, PlantEventKind.ASH_REMOVAL):
-                        who = e.context.user or ""
-                        kg = e.values.get("kg")
-                        amount = fmt.number(kg if isinstance(kg, int | float) else None, "kg", 0, ctx.lang)
-                        label = ctx.t("log.delivery" if e.kind is PlantEventKind.CHIP_DELIVERY else "log.ash")
-                        ui.label(f"{fmt.local_time(e.time)}  {label}  {amount}  {who}")
+                    if e.kind in LOG_KINDS and e.time >= opened:
+                        ui.label(entry_line(ctx, e))
+                for line in earlier:
+                    ui.label(line)
 
         refresh()
         ctx.on_refresh(refresh)

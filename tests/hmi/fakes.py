@@ -318,7 +318,10 @@ def sample_records(now: datetime) -> list[HistoryRecord]:
             occurrence_id="occ-CHB-DEF",
         ),
         HistoryRecord(
-            now - timedelta(hours=5), RecordKind.PLANT_EVENT, "Livraison de plaquettes 4 t", "Bois Sud"
+            now - timedelta(hours=5),
+            RecordKind.PLANT_EVENT,
+            "Livraison de plaquettes 4 t (Bois Sud)",
+            "chip_delivery",
         ),
         HistoryRecord(
             now - timedelta(hours=2), RecordKind.ALARM, "SIL-BAS Niveau bas silo", "raised", "SIL-BAS", 2

@@ -129,11 +129,20 @@ async def test_report_refuses_a_malformed_period(hmi_user) -> None:
         await user.should_see("Valeur invalide : janvier")
 
 
-async def test_viewer_gets_no_logbook_form(hmi_user) -> None:
+async def test_viewer_gets_no_logbook_form_but_sees_past_deliveries(hmi_user) -> None:
     async with hmi_user() as user:
         await login(user, "viewer", path="/logbook")
         await user.should_see(marker="log-recent")
         await user.should_not_see(marker="delivery-save")
+        await user.should_see("Livraison de plaquettes 4 t (Bois Sud)")
+
+
+def test_history_details_read_in_words() -> None:
+    from chaufferie.hmi.pages.history import detail_label
+
+    assert detail_label("oil_started (replacement)", "fr") == "démarrage fioul (RELÈVE)"
+    assert detail_label("acknowledge", "en") == "acknowledgement"
+    assert detail_label("wood.setpoint", "fr") == "wood.setpoint"
 
 
 async def test_chip_delivery_in_m3_becomes_a_plant_event_and_an_audited_action(
