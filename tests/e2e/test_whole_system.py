@@ -184,9 +184,8 @@ async def test_wood_fault_releve_link_ack_then_cold_snap_appoint_then_clean_rest
         "appoint SMS",
         system.run,
     )
-    assert system.query("SELECT count(*) FROM plant_events WHERE kind='oil_started' AND oil_role='top_up'")[
-        0
-    ][0]
+    top_up = "SELECT count(*) FROM plant_events WHERE kind='oil_started' AND oil_role='top_up'"
+    await wait_for(lambda: system.query(top_up)[0][0], 30, "top-up start in the history")
 
     # ---- SIGTERM: clean stop, nothing lost; restart resumes
     events_before = system.query("SELECT count(*) FROM plant_events")[0][0]
