@@ -303,7 +303,8 @@ class OpcUaLinkSource(LinkSource):
         if client is None or node_id is None or self.state is LinkState.DOWN:
             raise LinkError("not connected")
         node = client.get_node(node_id)
-        variant = ua.Variant(value, variant_type(point))
+        kind = variant_type(point)
+        variant = ua.Variant(coerce(value, kind), kind)
         try:
             await node.write_value(ua.DataValue(variant))
             readback = await node.read_data_value()
@@ -327,6 +328,22 @@ def variant_type(point: Point) -> ua.VariantType:
     if not isinstance(src, OpcUaSource):
         raise LinkError(f"{point.name} is not an OPC UA point")
     return VARIANTS[src.type]
+
+
+_INTEGER_VARIANTS = {ua.VariantType.Int16, ua.VariantType.UInt16, ua.VariantType.Int32, ua.VariantType.UInt32}
+
+
+def coerce(value: Scalar, kind: ua.VariantType) -> Scalar:
+    """``value`` as the Python type the variant encodes (2.0 → 2 for a UInt16 node)."""
+    if kind in _INTEGER_VARIANTS and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if (
+        kind in (ua.VariantType.Float, ua.VariantType.Double)
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+    ):
+        return float(value)
+    return value
 
 
 def _filter_refused(result: int | ua.StatusCode) -> bool:

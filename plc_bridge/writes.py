@@ -148,6 +148,11 @@ class CommandExecutor:
             readback = await source.write(point, command.value)
         except (LinkError, DecodeError) as exc:
             return self._finish(command, CommandStatus.FAILED, say("link_down", point=point.name, error=exc))
+        except Exception as exc:  # a bug must still answer the command and leave an audit entry
+            log.exception("write of %s failed unexpectedly", point.name)
+            return self._finish(
+                command, CommandStatus.FAILED, say("link_down", point=point.name, error=repr(exc))
+            )
         if not confirms(point, command.value, readback):
             message = say("readback_mismatch", point=point.name, readback=readback, value=command.value)
             return self._finish(command, CommandStatus.FAILED, message, readback)

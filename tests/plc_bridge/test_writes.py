@@ -120,7 +120,7 @@ async def test_coil_and_opcua_writes_reach_the_simulator(
     for point, value in [
         ("wood.enable", True),
         ("screw.cutoff", True),
-        ("pumps.duty", 2),
+        ("pumps.duty", 2.0),
         ("oil.enable", True),
     ]:
         result = await bridge.execute(command(clock, point, value))
