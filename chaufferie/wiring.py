@@ -96,7 +96,8 @@ def build_runtime(
     secret = secret_from_env(cfg.hmi, env)
     cfg.data_path(".").mkdir(parents=True, exist_ok=True)
 
-    historian = HistorianWriter(cfg, bus, clock)
+    lost: list[AlarmService] = []  # the alarms are built after the historian they watch
+    historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
     bridge = Bridge(cfg, bus, clock)
     supervisor = SupervisorService(cfg, bus, clock)
     alarms = AlarmService(cfg, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
@@ -141,6 +142,14 @@ def build_runtime(
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
     return Runtime(cfg, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
+
+
+def _records_lost(alarms: list[AlarmService], count: int) -> None:
+    """The historian's spool overflowed: raise HIS-PER once (it stays until acknowledged)."""
+    for service in alarms:
+        detail = f"{count} enregistrements perdus", f"{count} records lost"
+        service.engine.signal("spool_overflow", True, *detail)
+        service.engine.signal("spool_overflow", False)
 
 
 def _alerting_chain(alarms: AlarmService, clock: Clock) -> tuple[bool, dict[str, Any]]:
