@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -77,6 +78,14 @@ def use_storage_in(folder: Path) -> None:
     app.storage = Storage()
 
 
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the composition root owns SIGTERM/SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class HmiServer:
     """Serves the HMI in the running loop; ``run()`` until cancelled."""
 
@@ -108,7 +117,7 @@ class HmiServer:
             lifespan="on",
             ws="websockets-sansio",
         )
-        self.server = uvicorn.Server(config)
+        self.server = _QuietServer(config)
         return self
 
     async def __aexit__(
