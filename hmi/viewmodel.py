@@ -48,6 +48,8 @@ class AlarmRow:
     value: Scalar = None
     message: str = ""
     oil_role: OilRole | None = None
+    acked_by: str | None = None
+    acked_via: str | None = None
 
     @property
     def unacked(self) -> bool:
@@ -119,28 +121,28 @@ class PlantView:
         if tr.state in GONE_STATES:
             self.alarms.pop(tr.occurrence_id, None)
             return
-        old = self.alarms.get(tr.occurrence_id)
-        if old is None:
-            self.alarms[tr.occurrence_id] = AlarmRow(
-                tr.occurrence_id,
-                tr.code,
-                tr.priority,
-                tr.state,
-                tr.time,
-                tr.time,
-                tr.active,
-                tr.value,
-                tr.message,
-                tr.oil_role,
-            )
-        else:
-            self.alarms[tr.occurrence_id] = replace(
-                old,
-                state=tr.state,
-                changed=tr.time,
-                active=tr.active,
-                value=tr.value if tr.value is not None else old.value,
-            )
+        old = self.alarms.get(tr.occurrence_id) or AlarmRow(
+            tr.occurrence_id,
+            tr.code,
+            tr.priority,
+            tr.state,
+            tr.time,
+            tr.time,
+            tr.active,
+            tr.value,
+            tr.message,
+            tr.oil_role,
+        )
+        acked = tr.previous in UNACKED_STATES and tr.state not in UNACKED_STATES and tr.context.user
+        self.alarms[tr.occurrence_id] = replace(
+            old,
+            state=tr.state,
+            changed=tr.time,
+            active=tr.active,
+            value=tr.value if tr.value is not None else old.value,
+            acked_by=tr.context.user if acked else old.acked_by,
+            acked_via=tr.context.channel.value if acked else old.acked_via,
+        )
 
     # ---- questions the pages ask ----------------------------------------------------
     def value(self, point: str) -> TagValue | None:

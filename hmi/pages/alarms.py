@@ -19,6 +19,7 @@ from chaufferie.hmi.i18n import alarm_state_label
 from chaufferie.hmi.pages.frame import PageContext, hmi_page
 from chaufferie.hmi.ports import AlarmActions, Outcome
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.texts import TEXTS
 from chaufferie.hmi.theme import priority_style
 from chaufferie.hmi.viewmodel import AlarmRow
 
@@ -233,6 +234,11 @@ def alarm_row(panel: AlarmPanel, row: AlarmRow) -> None:
         ui.label(fmt.local_time(row.raised)).classes("text-sm")
         ui.label(f"{row.code} {label}").classes("font-bold" if row.unacked else "")
         ui.label(state).classes("text-sm").mark(f"state-{row.code}")
+        if row.acked_by:
+            via = ctx.t(f"channel.{row.acked_via}") if f"channel.{row.acked_via}" in TEXTS else row.acked_via
+            ui.label(ctx.t("alarms.acked_by", user=row.acked_by, channel=via)).classes("text-sm").mark(
+                f"acked-by-{row.code}"
+            )
         if row.value is not None:
             ui.label(fmt.number(row.value, "", 1, ctx.lang)).classes("text-sm")
         ui.space()

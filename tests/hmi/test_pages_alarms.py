@@ -60,6 +60,7 @@ async def test_technician_acknowledges_and_the_list_shows_it_acknowledged(
         await user.should_see("Alarme CHB-DEF acquittée")
         await user.should_see(marker="state-CHB-DEF", content="active acquittée", retries=30)
         await user.should_not_see(marker="ack-CHB-DEF")
+        await user.should_see("acquittée par tech (IHM)")
         name, occurrence, context, _ = fake(services).calls[0]
         assert (name, occurrence, context.user, context.channel.value) == ("acknowledge", occ, "tech", "hmi")
 
