@@ -168,7 +168,7 @@ def header(ctx: PageContext) -> None:
     ui.colors(primary=PRIMARY)
     services, view = ctx.services, ctx.services.view
     with ui.header().classes("items-center gap-2 flex-wrap py-1 px-2"):
-        ui.label(services.config.site.name).classes("font-bold")
+        ui.label(services.config.site.name).classes("font-bold gt-xs")
         mode = ui.label().classes("hmi-badge hmi-count-zero").mark("mode")
         counts = [_count_badge(ctx, p) for p in (1, 2, 3)]
         links = ui.label().classes("hmi-badge").mark("links")
@@ -180,7 +180,7 @@ def header(ctx: PageContext) -> None:
                 user=ctx.session.display_name or ctx.session.username,
                 role=ctx.t(f"role.{ctx.session.role.value}"),
             )
-        ).classes("text-sm")
+        ).classes("text-sm gt-sm")
         ui.button(ctx.t("header.lang"), on_click=lambda: switch_language(ctx)).props(
             f'flat dense aria-label="{ctx.t("header.lang_aria")}"'
         ).mark("lang")

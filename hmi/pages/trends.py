@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nicegui import ui
 
+from chaufferie.hmi import format as fmt
 from chaufferie.hmi.charts import trend_options
 from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.history import day_bounds, parse_day
 from chaufferie.hmi.services import HmiServices
 
 RANGES = {"1d": 1, "7d": 7, "30d": 30, "365d": 365}
@@ -18,6 +20,18 @@ SETPOINT = "wood.setpoint"
 def numeric_points(services: HmiServices, lang: str) -> dict[str, str]:
     """Point name → label for every point that has a unit (the ones worth a trend)."""
     return {p.name: (p.label_en if lang == "en" else p.label_fr) for p in services.config.points if p.unit}
+
+
+def time_range(
+    services: HmiServices, preset: str, first: str | None, last: str | None
+) -> tuple[datetime, datetime]:
+    """Both dates given → those local days (inclusive); otherwise the preset up to now."""
+    if first and last:
+        today = services.clock.now().astimezone(fmt.PARIS).date()
+        a, b = parse_day(first, today), parse_day(last, today)
+        return day_bounds(min(a, b), max(a, b))
+    end = services.clock.now()
+    return end - timedelta(days=RANGES.get(preset, 1)), end
 
 
 def register(services: HmiServices) -> None:
@@ -41,6 +55,12 @@ def register(services: HmiServices) -> None:
                 .props(f'aria-label="{ctx.t("trend.range")}"')
                 .mark("trend-range")
             )
+            first = ui.input(ctx.t("hist.from")).props(
+                f'type=date clearable aria-label="{ctx.t("hist.from")}"'
+            )
+            last = ui.input(ctx.t("hist.to")).props(f'type=date clearable aria-label="{ctx.t("hist.to")}"')
+            first.mark("trend-from")
+            last.mark("trend-to")
             draw = ui.button(ctx.t("trend.draw")).mark("trend-draw")
         chart = (
             ui.echart(trend_options([], labels, [], ctx.lang))
@@ -50,8 +70,7 @@ def register(services: HmiServices) -> None:
         )
 
         async def redraw() -> None:
-            end = services.clock.now()
-            start = end - timedelta(days=RANGES.get(span.value, 1))
+            start, end = time_range(services, span.value, first.value, last.value)
             names = list(points.value or [])
             wanted = names + ([SETPOINT] if "buffer.temp_top" in names and SETPOINT not in names else [])
             series = await history.trend(wanted, start, end)

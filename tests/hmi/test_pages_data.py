@@ -185,3 +185,18 @@ def test_delivery_conversion_and_humidity_bounds(services: HmiServices) -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad} accepted")
+
+
+async def test_trend_of_any_range_between_two_dates(hmi_user, services: HmiServices) -> None:
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/trends")
+        user.find(marker="trend-from").type("2025-12-01")
+        user.find(marker="trend-to").type("2025-12-31")
+        user.find(marker="trend-draw").click()
+        for _ in range(20):
+            if history(services).trend_calls[-1][1].month == 12:
+                break
+            await asyncio.sleep(0.05)
+        _, start, end = history(services).trend_calls[-1]
+        assert start.isoformat() == "2025-12-01T00:00:00+01:00"
+        assert end.isoformat() == "2026-01-01T00:00:00+01:00"
