@@ -16,7 +16,7 @@ from nicegui import ui
 from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Context, Role
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import alarm_state_label
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import AlarmActions, Outcome
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
@@ -80,7 +80,9 @@ class AlarmPanel:
         if actions is None:
             ui.notify(self.ctx.t("ctl.unavailable"), type="warning")
             return False
-        outcome = await call(actions, self.ctx.context)
+        outcome = await attempt(self.ctx, call(actions, self.ctx.context), "alarm action")
+        if outcome is None:
+            return False
         self._report(outcome, done)
         return outcome.ok
 
@@ -206,7 +208,11 @@ async def _dialog_history(panel: AlarmPanel, row: AlarmRow) -> None:
             ui.spinner()
         ui.button(ctx.t("common.close"), on_click=dialog.delete).props("flat")
     dialog.open()
-    records = [] if ctx.services.history is None else await ctx.services.history.occurrence(row.occurrence_id)
+    history = ctx.services.history
+    found = (
+        None if history is None else await attempt(ctx, history.occurrence(row.occurrence_id), "occurrence")
+    )
+    records = found or []
     lines.clear()
     with lines:
         if not records:

@@ -13,7 +13,7 @@ from nicegui import ui
 
 from chaufferie.config.vocabulary import ActionKind, Role
 from chaufferie.hmi import format as fmt
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import Outcome, ScenarioRunner
 from chaufferie.hmi.services import HmiServices
 
@@ -30,7 +30,9 @@ def _report(ctx: PageContext, outcome: Outcome) -> None:
 def _start(ctx: PageContext, runner: ScenarioRunner, name: str) -> Callable[[], Awaitable[None]]:
     async def handler() -> None:
         if ctx.require(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
-            outcome = await runner.start(name, ctx.context)
+            outcome = await attempt(ctx, runner.start(name, ctx.context), "scenario")
+            if outcome is None:
+                return
             ctx.services.publish_action(
                 ActionKind.COMMAND,
                 ctx.context,
@@ -44,7 +46,7 @@ def _start(ctx: PageContext, runner: ScenarioRunner, name: str) -> Callable[[], 
 
 async def _scenarios(ctx: PageContext, runner: ScenarioRunner) -> None:
     with ui.row().classes("gap-2 flex-wrap"):
-        for scenario in await runner.scenarios():
+        for scenario in await attempt(ctx, runner.scenarios(), "scenarios") or []:
             ui.button(
                 f"{ctx.t('com.start')} : {scenario.name}", on_click=_start(ctx, runner, scenario.name)
             ).props(
@@ -53,11 +55,13 @@ async def _scenarios(ctx: PageContext, runner: ScenarioRunner) -> None:
 
     async def stop() -> None:
         if ctx.require(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
-            _report(ctx, await runner.stop(ctx.context))
+            if (outcome := await attempt(ctx, runner.stop(ctx.context), "scenario stop")) is not None:
+                _report(ctx, outcome)
 
     async def speed(factor: float) -> None:
         if ctx.require(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
-            _report(ctx, await runner.set_speed(factor, ctx.context))
+            if (outcome := await attempt(ctx, runner.set_speed(factor, ctx.context), "speed")) is not None:
+                _report(ctx, outcome)
 
     with ui.row().classes("items-end gap-2"):
         ui.button(ctx.t("com.stop"), on_click=stop).mark("scenario-stop")

@@ -25,7 +25,7 @@ from chaufferie.config.vocabulary import (
     Scalar,
 )
 from chaufferie.hmi import format as fmt
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.services import HmiServices
 
 CONTROL_ROLE = Role.TECHNICIAN
@@ -79,7 +79,9 @@ class CommandPanel:
         command = Command(
             point=point, value=value, time=services.clock.now(), context=ctx.context, reason=reason
         )
-        result = await services.commands.execute(command)
+        result = await attempt(ctx, services.commands.execute(command), f"command {point}")
+        if result is None:
+            return None
         self._report(point, value, result)
         return result
 

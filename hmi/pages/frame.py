@@ -11,10 +11,12 @@ view changed.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from nicegui import app, ui
@@ -28,6 +30,7 @@ from chaufferie.hmi.theme import CSS, PRIMARY, PRIORITIES
 
 AGE_REFRESH_S = 5.0
 MIN_TICK_S = 0.1
+log = logging.getLogger(__name__)
 NAV: tuple[tuple[str, str, Role], ...] = (
     ("/", "nav.overview", Role.VIEWER),
     ("/alarms", "nav.alarms", Role.VIEWER),
@@ -228,6 +231,22 @@ async def logout(ctx: PageContext) -> None:
     if isinstance(token, str):
         await ctx.services.auth.logout(token)
     ui.navigate.to("/login")
+
+
+T = TypeVar("T")
+
+
+async def attempt(ctx: PageContext, call: Awaitable[T], what: str) -> T | None:
+    """Await a lower layer's answer; if it fails, say so on the page (and log it once) and
+    return None, so a database or link hiccup never breaks the screen."""
+    try:
+        return await call
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the boundary between the HMI and a lower layer
+        log.warning("hmi: %s failed: %s", what, exc)
+        ui.notify(ctx.t("common.failed", message=str(exc) or type(exc).__name__), type="negative")
+        return None
 
 
 def run_guarded(

@@ -13,7 +13,7 @@ from nicegui import ui
 
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import tr
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import EventQuery, ExportFormat, HistoryRecord, RecordKind
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
@@ -141,13 +141,15 @@ def register(services: HmiServices) -> None:
         )
 
         async def search() -> None:
-            records = await history.events(filters.query())
+            records = await attempt(ctx, history.events(filters.query()), "history") or []
             table.rows = [{"id": i, **table_row(ctx, r)} for i, r in enumerate(records)]
             table.update()
             count.text = ctx.t("hist.count", count=len(records))
 
         async def export(fmt_: ExportFormat) -> None:
-            data = await history.export_events(filters.query(), fmt_)
+            data = await attempt(ctx, history.export_events(filters.query(), fmt_), "export")
+            if data is None:
+                return
             media = "text/csv" if fmt_ is ExportFormat.CSV else "application/xml"
             ui.download.content(data, f"historique.{fmt_.value}", media)
 

@@ -16,7 +16,7 @@ from nicegui import ui
 from chaufferie.config.plant import PlantSettings
 from chaufferie.config.vocabulary import ActionKind, PlantEvent, PlantEventKind, Role, Scalar
 from chaufferie.hmi import format as fmt
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
@@ -188,7 +188,8 @@ async def past_entries(ctx: PageContext) -> list[str]:
     end = ctx.services.clock.now()
     query = EventQuery(end - timedelta(days=PAST_DAYS), end, frozenset({RecordKind.PLANT_EVENT}), limit=2000)
     codes = {k.value for k in LOG_KINDS}
-    records = [r for r in await history.events(query) if r.detail.split(" ")[0] in codes]
+    found = await attempt(ctx, history.events(query), "logbook history") or []
+    records = [r for r in found if r.detail.split(" ")[0] in codes]
     records.sort(key=lambda r: r.time, reverse=True)
     return [f"{fmt.local_time(r.time)}  {r.what}  {r.user or ''}" for r in records[:50]]
 

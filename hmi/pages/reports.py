@@ -9,7 +9,7 @@ from nicegui import ui
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.charts import report_options
 from chaufferie.hmi.i18n import reason_label, tr
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import ExportFormat, Report
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
@@ -89,7 +89,9 @@ def register(services: HmiServices) -> None:
         async def load() -> None:
             if (p := valid()) is None:
                 return
-            report = await history.report(p)
+            report = await attempt(ctx, history.report(p), "report")
+            if report is None:
+                return
             title.text = report.title
             table.rows = figure_rows(report, ctx.lang)
             table.update()
@@ -100,7 +102,9 @@ def register(services: HmiServices) -> None:
         async def download(kind: ExportFormat) -> None:
             if (p := valid()) is None:
                 return
-            data = await history.export_report(p, kind)
+            data = await attempt(ctx, history.export_report(p, kind), "report export")
+            if data is None:
+                return
             ui.download.content(
                 data,
                 f"rapport-{p}.{kind.value}",

@@ -12,7 +12,7 @@ from nicegui import ui
 from chaufferie.config.plant import CascadeSettings, HeatingCurvePoint
 from chaufferie.config.vocabulary import ActionKind, Role
 from chaufferie.hmi import settings_edit
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import Outcome, UserInfo
 from chaufferie.hmi.services import HmiServices
 
@@ -134,7 +134,7 @@ async def _users(ctx: PageContext) -> None:
 
         async def reload() -> None:
             listing.clear()
-            for user in await admin.users():
+            for user in await attempt(ctx, admin.users(), "users") or []:
                 with listing, ui.row().classes("items-center gap-2"):
                     state = "" if user.enabled else " (—)"
                     ui.label(f"{user.username} · {ctx.t(f'role.{user.role.value}')}{state}")
@@ -168,7 +168,9 @@ async def _users(ctx: PageContext) -> None:
                 if not ctx.require(ADMIN_ROLE, ActionKind.USER_CHANGED, username.value or ""):
                     return
                 info = UserInfo((username.value or "").strip(), Role(role.value))
-                _report(ctx, await admin.save_user(info, password.value or None, ctx.context))
+                saved = await attempt(ctx, admin.save_user(info, password.value or None, ctx.context), "user")
+                if saved is not None:
+                    _report(ctx, saved)
                 await reload()
 
             ui.button(ctx.t("set.user_add"), on_click=save).mark("user-save")
@@ -178,7 +180,9 @@ async def _users(ctx: PageContext) -> None:
 def _disable(ctx: PageContext, username: str, reload: Any) -> Any:
     async def handler() -> None:
         if ctx.require(ADMIN_ROLE, ActionKind.USER_CHANGED, username) and ctx.services.users is not None:
-            _report(ctx, await ctx.services.users.disable_user(username, ctx.context))
+            done = await attempt(ctx, ctx.services.users.disable_user(username, ctx.context), "user")
+            if done is not None:
+                _report(ctx, done)
             await reload()
 
     return handler

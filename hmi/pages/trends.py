@@ -8,7 +8,7 @@ from nicegui import ui
 
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.charts import trend_options
-from chaufferie.hmi.pages.frame import PageContext, hmi_page
+from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.pages.history import day_bounds, parse_day
 from chaufferie.hmi.services import HmiServices
 
@@ -73,8 +73,10 @@ def register(services: HmiServices) -> None:
             start, end = time_range(services, span.value, first.value, last.value)
             names = list(points.value or [])
             wanted = names + ([SETPOINT] if "buffer.temp_top" in names and SETPOINT not in names else [])
-            series = await history.trend(wanted, start, end)
-            oil = await history.oil_intervals(start, end)
+            series = await attempt(ctx, history.trend(wanted, start, end), "trend")
+            oil = await attempt(ctx, history.oil_intervals(start, end), "oil intervals") or []
+            if series is None:
+                return
             setpoint = next((s for s in series if s.point == SETPOINT), None)
             shown = [s for s in series if s.point in names]
             chart.options.clear()

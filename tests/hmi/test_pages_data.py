@@ -200,3 +200,20 @@ async def test_trend_of_any_range_between_two_dates(hmi_user, services: HmiServi
         _, start, end = history(services).trend_calls[-1]
         assert start.isoformat() == "2025-12-01T00:00:00+01:00"
         assert end.isoformat() == "2026-01-01T00:00:00+01:00"
+
+
+class BrokenHistory(FakeHistory):
+    async def events(self, query):  # type: ignore[no-untyped-def]
+        raise OSError("database is locked")
+
+
+async def test_a_failing_historian_is_reported_on_the_page_not_a_crash(
+    hmi_user, services: HmiServices
+) -> None:
+    services.history = BrokenHistory(services.clock)
+    async with hmi_user() as user:
+        await login(user, "viewer", path="/history")
+        await user.should_see("Échec : database is locked")
+        await user.should_see("0 enregistrements")
+        user.find(marker="hist-search").click()
+        await user.should_see(marker="hist-table")
