@@ -19,7 +19,8 @@ a healthy session. When the client reports the connection lost (or the subscript
 ends), every point turns Bad and stale at once, the link goes *down*, and the source builds
 a fresh client after a bounded, jittered backoff, then re-reads and re-subscribes. The
 subscription asks for a keep-alive every :data:`KEEPALIVE_S`; a server that keeps the socket
-open but sends neither data nor keep-alive for two of them is treated as lost too. A tick
+open but sends neither data nor keep-alive for two of them, and does not answer a probe
+read either, is treated as lost too. A tick
 on the injected clock re-publishes steady values at their heartbeat period, applies the
 PLC heartbeat watch and checks the keep-alives.
 
@@ -137,7 +138,7 @@ class OpcUaLinkSource(LinkSource):
         self.sessions = 0
         self.notifications = 0
         self.subscription: Subscription | None = None
-        self._subscribed_at = 0.0
+        self._alive_at = 0.0
 
     async def close(self) -> None:
         client, self._client = self._client, None
@@ -199,7 +200,7 @@ class OpcUaLinkSource(LinkSource):
             self._subscription_parameters(), handler=None, queue_maxsize=100_000
         )
         self.subscription = sub
-        self._subscribed_at = time.monotonic()
+        self._alive_at = time.monotonic()
         self._handles = {}
         by_point = {p.name: p for p in self.points}
         requests = [self._item(i + 1, name, by_point[name].deadband) for i, name in enumerate(self._node_ids)]
@@ -230,16 +231,28 @@ class OpcUaLinkSource(LinkSource):
         params.Priority = 0
         return params
 
-    def _check_alive(self, sub: Subscription) -> None:
-        """LinkError when neither data nor keep-alive came for two keep-alive periods (+1 s).
+    async def _check_alive(self, sub: Subscription) -> None:
+        """LinkError when the server is silent for two keep-alives (+1 s) and a probe read fails.
 
-        Real time on purpose: it measures the network and the server, not the plant's model.
+        The probe keeps a server that revised the keep-alive upward from being taken for a
+        hung one. Real time on purpose: this measures the network and the server, not the
+        plant's model.
         """
         params = sub.parameters
         keepalive_s = params.RequestedPublishingInterval * params.RequestedMaxKeepAliveCount / 1000
-        silence = time.monotonic() - (sub.last_publish_at or self._subscribed_at)
-        if silence > 2 * keepalive_s + 1:
-            raise LinkError(f"no data nor keep-alive from {self.link.endpoint} for {silence:.0f} s")
+        silence = time.monotonic() - max(sub.last_publish_at or 0.0, self._alive_at)
+        if silence <= 2 * keepalive_s + 1:
+            return
+        client = self._client
+        if client is None:
+            raise LinkError("not connected")
+        try:
+            await asyncio.wait_for(client.nodes.server_state.read_value(), keepalive_s + 1)
+        except (TimeoutError, *UA_ERRORS) as exc:
+            raise LinkError(
+                f"no data nor keep-alive from {self.link.endpoint} for {silence:.0f} s: {exc!r}"
+            ) from exc
+        self._alive_at = time.monotonic()
 
     def _item(self, handle: int, name: str, deadband: float) -> ua.MonitoredItemCreateRequest:
         self._handles[handle] = name
@@ -292,7 +305,7 @@ class OpcUaLinkSource(LinkSource):
     async def _tick(self, sub: Subscription, problems: list[str]) -> None:
         while True:
             await self.core.clock.sleep(TICK_S)
-            self._check_alive(sub)
+            await self._check_alive(sub)
             self.core.refresh_all()
             self.core.settle_state(problems)
 

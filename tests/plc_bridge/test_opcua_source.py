@@ -163,7 +163,7 @@ async def test_server_that_stops_answering_is_noticed_by_the_missing_keep_alives
             )
             sessions = source.sessions
             relay.frozen = True  # sockets stay open, nothing comes back
-            await advance_until(clock, lambda: source.state is LinkState.DOWN, max_steps=15, settle=0.5)
+            await advance_until(clock, lambda: source.state is LinkState.DOWN, max_steps=15, settle=1.0)
             assert bus.latest("buffer.temp_top").stale  # type: ignore[union-attr]
             relay.frozen = False
             await advance_until(clock, lambda: source.sessions > sessions, step=2.0, max_steps=20, settle=1.0)
