@@ -210,3 +210,31 @@ def test_phone_page_has_no_horizontal_scroll_outside_the_synoptic(server: str, b
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
     page.context.close()
+
+
+UNLABELLED = """() => {
+  const out = [];
+  const controls = 'button, input, textarea, select, a[href], [role=combobox], [tabindex="0"]';
+  for (const el of document.querySelectorAll(controls)) {
+    if (el.type === 'hidden' || el.closest('[aria-hidden=true]') || el.offsetParent === null) continue;
+    const name = (el.getAttribute('aria-label') || el.getAttribute('title') || '').trim()
+      || (el.labels && el.labels.length ? 'label' : '')
+      || (el.closest('label') ? el.closest('label').innerText.trim() : '')
+      || (el.innerText || '').trim();
+    if (!name) out.push(el.outerHTML.slice(0, 120));
+  }
+  return out;
+}"""
+
+
+def test_every_control_of_every_page_has_an_accessible_name(server: str, browser) -> None:
+    page = logged_in(browser, server, "admin")
+    missing = {}
+    for name in PAGES:
+        page.goto(f"{server}{'/' if name == 'overview' else '/' + name}")
+        page.wait_for_load_state("networkidle")
+        found = page.evaluate(UNLABELLED)
+        if found:
+            missing[name] = found
+    page.context.close()
+    assert missing == {}
