@@ -45,6 +45,13 @@ _READERS = {
 }
 
 
+def quiet_pymodbus() -> None:
+    """Silence pymodbus' per-request error lines (a hung PLC would log one per attempt) unless
+    debugging: this module logs a link's loss once and its recovery once."""
+    if logging.getLogger("pymodbus").getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("pymodbus.logging").setLevel(logging.CRITICAL)
+
+
 class BlockRefused(Exception):
     """The server answered a block read with a Modbus exception or a short reply."""
 
@@ -79,9 +86,7 @@ class ModbusLinkSource(LinkSource):
         self._client: AsyncModbusTcpClient | None = None
         self._unchanged: dict[int, tuple[Any, float, Quality]] = {}
         self.polls = 0
-        pymodbus_log = logging.getLogger("pymodbus")
-        if pymodbus_log.level == logging.NOTSET:
-            pymodbus_log.setLevel(logging.CRITICAL)  # its per-request lines would defeat "log once"
+        quiet_pymodbus()
 
     async def close(self) -> None:
         client, self._client = self._client, None
