@@ -110,6 +110,10 @@ class CascadeSettings(Frozen):
     topup_exit_margin_k: float = Field(default=0.5, ge=0)
     topup_exit_s: Seconds = 600.0
     topup_exit_modulation_pct: Annotated[float, Field(gt=0, le=100)] = 80.0
+    topup_oil_setpoint_offset_k: Positive = 3.0
+    """In top-up the oil boiler's aquastat runs this far below the buffer setpoint, so the wood
+    boiler stays at full modulation and oil only fills the gap; in replacement it holds the
+    setpoint itself (written to ``io.oil_setpoint``)."""
     oil_min_run_s: Seconds = 600.0
     oil_min_off_s: Seconds = 600.0
     oil_max_starts_per_hour: Annotated[int, Field(ge=1)] = 4
@@ -171,3 +175,4 @@ class SupervisorIO(Frozen):
     wood_fault_code: str = "wood.fault_code"
     silo_empty: str = "silo.empty"
     screw_test_running: str = "screw.test_running"
+    oil_setpoint: str = "oil.setpoint"

@@ -4,8 +4,8 @@ Owns: the buffer's energy balance (C = 1.163 kWh/K per m³ of water, standing lo
 pump pair (the duty pump runs unless failed; no automatic switchover — that is the
 supervisor's job), the network's flow, temperatures and pressure (with the low-pressure
 switch), the heat meter on the wood boiler's circuit (power, flow, temperatures, energy,
-volume, communication status) and the oil boiler (enable, burner start delay, aquastat,
-capacity, litres burnt, fault and reset).
+volume, communication status) and the oil boiler (enable, burner start delay, aquastat on its
+own setpoint ``oil.setpoint``, capacity, litres burnt, fault and reset).
 May import: ``chaufferie.config`` only.
 """
 
@@ -131,10 +131,16 @@ class HeatMeter:
 
 
 class OilBoiler:
-    """The existing oil boiler: enabled by the supervisor, own aquastat around the setpoint."""
+    """The existing oil boiler: enabled by the supervisor, own aquastat around its own setpoint.
 
-    def __init__(self, plant: PlantSettings, sim: SimulationSettings) -> None:
+    The aquastat fires below ``setpoint_c − oil_on_below_k`` and stops above ``setpoint_c +
+    oil_off_above_k``; ``setpoint_c`` is the ``oil.setpoint`` point (the supervisor lowers it in
+    top-up); it starts at the wood boiler's initial setpoint.
+    """
+
+    def __init__(self, plant: PlantSettings, sim: SimulationSettings, setpoint_c: float) -> None:
         self.p = plant
+        self.setpoint_c = setpoint_c
         self.start_delay_s = sim.oil_start_delay_s
         self.on_below_k = sim.oil_on_below_k
         self.off_above_k = sim.oil_off_above_k
@@ -153,7 +159,8 @@ class OilBoiler:
         if not self.cause_fault:
             self.fault = False
 
-    def step(self, dt: float, buffer_c: float, setpoint_c: float) -> None:
+    def step(self, dt: float, buffer_c: float) -> None:
+        setpoint_c = self.setpoint_c
         if self.cause_fault:
             self.fault = True
         self.enabled_s = self.enabled_s + dt if self.enable and not self.fault else 0.0

@@ -73,6 +73,7 @@ READERS: dict[str, Reader] = {
     "network.supply_temp": lambda p: p.network.supply_c,
     "network.return_temp": lambda p: p.network.return_c,
     "oil.enable": lambda p: p.oil.enable,
+    "oil.setpoint": lambda p: p.oil.setpoint_c,
     "oil.burner_on": lambda p: p.oil.burner_on,
     "oil.fault": lambda p: p.oil.fault,
     "oil.fault_reset": lambda p: False,
@@ -130,6 +131,10 @@ def _oil_enable(p: Plant, v: Value) -> None:
     p.oil.enable = bool(v)
 
 
+def _oil_setpoint(p: Plant, v: Value) -> None:
+    p.oil.setpoint_c = float(v)
+
+
 def _oil_reset(p: Plant, v: Value) -> None:
     if v:
         p.oil.fault_reset()
@@ -143,6 +148,7 @@ WRITERS: dict[str, Writer] = {
     "screw.cutoff": _cutoff,
     "pumps.duty": _duty,
     "oil.enable": _oil_enable,
+    "oil.setpoint": _oil_setpoint,
     "oil.fault_reset": _oil_reset,
 }
 

@@ -6,7 +6,8 @@
 1. heating curve → setpoint in force (:mod:`.wood`);
 2. cascade facts (:mod:`.cascade`) → at most one plant-mode transition (:mod:`.modes`);
 3. manual-mode expiry;
-4. oil boiler: wanted role from the mode → protected start/stop (:mod:`.oil`);
+4. oil boiler: wanted role from the mode → protected start/stop, and its aquastat setpoint
+   for that role (:mod:`.oil`);
 5. wood boiler enable and automatic fault resets (:mod:`.wood`);
 6. pumps (:mod:`.pumps`) and transfer screws (:mod:`.screws`).
 
@@ -41,7 +42,7 @@ from chaufferie.supervisor.emitter import Decision, Emitter, Outputs
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.manual import ManualRequest, authorised, parse_manual, refusal
 from chaufferie.supervisor.modes import ModeMachine
-from chaufferie.supervisor.oil import OilControl
+from chaufferie.supervisor.oil import OilControl, OilSetpoint
 from chaufferie.supervisor.pumps import Pumps
 from chaufferie.supervisor.reasons import Reason
 from chaufferie.supervisor.screws import Screws
@@ -71,6 +72,7 @@ class SupervisorCore:
         self.cascade = Cascade(s, self.wood_states)
         self.modes = ModeMachine(self.emit)
         self.oil = OilControl(s, io.oil_enable, self._oil_values)
+        self.oil_setpoint = OilSetpoint(s, io.oil_setpoint)
         self.setpoint = Setpoint(s, io.wood_setpoint)
         self.restarts = Restarts(s, io.wood_fault_reset)
         self.pumps = Pumps(
@@ -109,6 +111,7 @@ class SupervisorCore:
             if self.setpoint.written is None:
                 self.setpoint.step(emit, inp)
             self.oil.step(emit, self.outputs, self._wanted_oil(), self._oil_reason, self._oil_parent)
+            self.oil_setpoint.step(emit, self.setpoint.value, self.oil.role)
             self._wood(inp)
         self.pumps.step(emit, inp, in_control and not self._forced_stop)
         self.screws.step(emit, inp, self.outputs, in_control)
@@ -144,6 +147,8 @@ class SupervisorCore:
         io = self.cfg.io
         if result.point == io.wood_setpoint:
             self.setpoint.rewrite(now_s + self.cfg.cascade.command_retry_s)
+        elif result.point == io.oil_setpoint:
+            self.oil_setpoint.rewrite(now_s + self.cfg.cascade.command_retry_s)
         elif result.point == io.pump_duty:
             self.pumps.duty = None  # believe the read-back again; a failed duty pump is switched anew
         else:

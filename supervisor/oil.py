@@ -9,6 +9,13 @@ role and ``OIL_STARTED`` for the new one with ``values["handover"] = True``, so 
 alarm opens and closes, without touching the burner. An oil boiler found enabled when the
 supervisor takes control (after a restart) is adopted (:meth:`OilControl.adopt`), not restarted.
 
+:class:`OilSetpoint` writes the oil boiler's own aquastat setpoint (``io.oil_setpoint``): in
+top-up ``topup_oil_setpoint_offset_k`` below the buffer setpoint, so the wood boiler's own
+controller stays at full fire and the oil boiler only fills the gap (with both on the same
+setpoint the oil boiler holds the buffer at setpoint, the wood boiler backs off, the top-up ends
+and starts again); in replacement, and while off, the buffer setpoint itself. It follows the
+heating curve when the wanted value moves by more than ``setpoint_step_k``.
+
 Imports: the ground floor and the supervisor's small modules.
 """
 
@@ -116,3 +123,37 @@ class OilControl:
         emit.event(PlantEventKind.OIL_STOPPED, reason, values, oil_role=self.role, parent=parent)
         self.role = None
         self._changed_at = now
+
+
+class OilSetpoint:
+    """The oil boiler's aquastat setpoint for its current role, written when it moves."""
+
+    __slots__ = ("_point", "_retry_at", "_topup", "s", "written")
+
+    def __init__(self, settings: CascadeSettings, point: str) -> None:
+        self.s = settings
+        self._point = point
+        self._retry_at = 0.0
+        self._topup = False
+        self.written: float | None = None
+
+    def wanted(self, setpoint_c: float, role: OilRole | None) -> float:
+        """SP − offset in top-up, SP otherwise (rounded to 0.1 K)."""
+        offset = self.s.topup_oil_setpoint_offset_k if role is OilRole.TOP_UP else 0.0
+        return round(setpoint_c - offset, 1)
+
+    def step(self, emit: Emitter, setpoint_c: float, role: OilRole | None) -> None:
+        """Write the wanted setpoint on a change of role or when it moved by more than the step."""
+        if emit.now_s < self._retry_at:
+            return
+        topup = role is OilRole.TOP_UP
+        target = self.wanted(setpoint_c, role)
+        written = self.written
+        if written is None or topup != self._topup or abs(target - written) > self.s.setpoint_step_k:
+            self.written, self._topup = target, topup
+            emit.command(self._point, target, Reason.OIL_SETPOINT)
+
+    def rewrite(self, at_s: float) -> None:
+        """The last write failed: write again from ``at_s`` on."""
+        self.written = None
+        self._retry_at = at_s

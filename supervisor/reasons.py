@@ -35,6 +35,9 @@ class Reason(StrEnum):
     """Outlet back near setpoint for ``topup_exit_s``: top-up ends."""
     WOOD_MODULATION_LOW = "wood_modulation_low"
     """Wood modulation fell below ``topup_exit_modulation_pct``: top-up ends."""
+    OIL_SETPOINT = "oil_setpoint"
+    """The oil boiler's setpoint: ``topup_oil_setpoint_offset_k`` below the buffer setpoint in
+    top-up (wood stays at full fire, oil fills the gap), the buffer setpoint otherwise."""
     # -- back to wood ----------------------------------------------------------------------
     WOOD_RECOVERED = "wood_recovered"
     """The wood boiler ran again for ``replacement_end_run_s`` with outlet near setpoint."""

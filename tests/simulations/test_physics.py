@@ -136,6 +136,27 @@ def test_oil_boiler_fires_after_its_start_delay_and_restores_the_buffer(config: 
     assert c.heat_oil_kwh == pytest.approx(c.fuel_oil_kwh * config.plant.oil_efficiency)
 
 
+def test_oil_aquastat_holds_its_own_setpoint_below_the_wood_one(config: PlantConfig) -> None:
+    plant = _run(config, "cold-snap", 24)
+    assert plant.read("oil.setpoint") == pytest.approx(plant.wood.setpoint_c), "starts at the wood setpoint"
+    oil_sp = plant.wood.setpoint_c - 3.0
+    assert plant.write("oil.setpoint", oil_sp)
+    assert not plant.write("oil.setpoint", 95.0), "outside the point's bounds"
+    plant.write("oil.enable", True)
+    plant.step(HOUR)
+    unmet_before = plant.counters.unmet_kwh
+    temps, modulation = [], []
+    for _ in range(360):
+        plant.step(10)
+        temps.append(plant.buffer.temp_c)
+        modulation.append(plant.read("wood.modulation"))
+    sim = config.simulation
+    assert oil_sp - sim.oil_on_below_k - 1.0 <= min(temps)
+    assert max(temps) <= oil_sp + sim.oil_off_above_k + 0.5
+    assert min(modulation) >= 90, "below its setpoint the wood boiler stays near full fire"
+    assert plant.counters.unmet_kwh - unmet_before == pytest.approx(0.0, abs=0.01)
+
+
 def test_wood_fault_keeps_the_boiler_from_running_until_cleared(config: PlantConfig) -> None:
     plant = Plant(config)
     plant.apply_scenario("wood-fault")

@@ -123,8 +123,11 @@ async def test_opcua_command_points_reach_the_plant(
     async with await secure_client() as client:
         idx = await client.get_namespace_index("urn:chaufferie:plant")
         await client.get_node(ua.NodeId("Oil.Enable", idx)).write_value(True)
+        oil_setpoint = ua.Variant(71.5, ua.VariantType.Double)
+        await client.get_node(ua.NodeId("Oil.Setpoint", idx)).write_value(oil_setpoint)
         await client.get_node(ua.NodeId("Pumps.Duty", idx)).write_value(ua.Variant(2, ua.VariantType.UInt16))
         assert sim.plant.oil.enable
+        assert sim.plant.oil.setpoint_c == 71.5
         assert sim.plant.pumps.duty == 2
         sim.plant.inject("FIO-DEF")
         await sim.step(60)
