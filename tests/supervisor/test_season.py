@@ -20,6 +20,10 @@ def test_season_is_wood_first_with_no_replacement_and_protected_oil(config: Plan
     assert summary["model_seconds"] == 243 * 86400
     assert summary["wood_coverage"] >= 0.90
     assert summary["oil_starts_replacement"] == 0
+    days = summary["model_seconds"] / 86400
+    # the oil boiler fills the gap under a lower setpoint; sharing the wood setpoint gave 545 starts
+    assert summary["oil_starts_topup"] <= 0.4 * days
+    assert summary["alarms_by_code"]["FIO-APP"] == summary["oil_starts_topup"]
     assert summary["oil_starts_max_per_hour"] <= config.cascade.oil_max_starts_per_hour
     assert summary["unmet_demand_kwh"] <= 0.001 * summary["heat_demand_kwh"]
     assert summary["heat_demand_kwh"] == pytest.approx(250_000, rel=0.2)
