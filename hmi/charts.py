@@ -61,6 +61,34 @@ def band_series(setpoint: TrendSeries, lang: str) -> list[dict[str, Any]]:
     ]
 
 
+def _line(s: TrendSeries, name: str, colour: str, axis: int) -> dict[str, Any]:
+    return {
+        "type": "line",
+        "name": name,
+        "data": _ms(s),
+        "xAxisIndex": axis,
+        "yAxisIndex": axis,
+        "showSymbol": False,
+        "connectNulls": False,
+        "lineStyle": {"width": 1.5, "color": colour},
+        "itemStyle": {"color": colour},
+    }
+
+
+def _oil_area(oil: Sequence[Interval], lang: str) -> dict[str, Any]:
+    return {
+        "silent": True,
+        "itemStyle": {"color": "rgba(239,108,0,0.15)"},
+        "data": [
+            [
+                {"name": tr("trend.oil", lang), "xAxis": int(iv.start.timestamp() * 1000)},
+                {"xAxis": int(iv.end.timestamp() * 1000)},
+            ]
+            for iv in oil
+        ],
+    }
+
+
 def trend_options(
     series: Sequence[TrendSeries],
     labels: Mapping[str, str],
@@ -68,47 +96,47 @@ def trend_options(
     lang: str,
     setpoint: TrendSeries | None = None,
 ) -> dict[str, Any]:
+    """Temperatures on the upper plot, other units on a lower one, one cursor for both."""
+    two = any(s.unit != "°C" for s in series) and any(s.unit == "°C" for s in series)
     lines: list[dict[str, Any]] = []
     for i, s in enumerate(series):
         name = f"{labels.get(s.point, s.point)} ({s.unit})" if s.unit else labels.get(s.point, s.point)
-        lines.append(
-            {
-                "type": "line",
-                "name": name,
-                "data": _ms(s),
-                "showSymbol": False,
-                "connectNulls": False,
-                "lineStyle": {"width": 1.5, "color": GREYS[i % len(GREYS)]},
-                "itemStyle": {"color": GREYS[i % len(GREYS)]},
-            }
-        )
+        lines.append(_line(s, name, GREYS[i % len(GREYS)], 1 if two and s.unit != "°C" else 0))
     if setpoint is not None:
         lines.extend(band_series(setpoint, lang))
-    if oil and lines:
-        lines[0]["markArea"] = {
-            "silent": True,
-            "itemStyle": {"color": "rgba(239,108,0,0.15)"},
-            "data": [
-                [
-                    {"name": tr("trend.oil", lang), "xAxis": int(iv.start.timestamp() * 1000)},
-                    {"xAxis": int(iv.end.timestamp() * 1000)},
-                ]
-                for iv in oil
-            ],
-        }
+    for axis in (0, 1) if two else (0,):
+        first = next((line for line in lines if line.get("xAxisIndex", 0) == axis), None)
+        if oil and first is not None:
+            first["markArea"] = _oil_area(oil, lang)
+    grids: list[dict[str, Any]] = [{"left": 50, "right": 20, "top": 40, "bottom": 70}]
+    if two:
+        grids = [
+            {"left": 50, "right": 20, "top": 40, "height": "45%"},
+            {"left": 50, "right": 20, "top": "62%", "bottom": 70},
+        ]
+    axes = range(len(grids))
     return {
         "animation": False,
-        "tooltip": {"trigger": "axis", "axisPointer": {"type": "cross", "link": [{"xAxisIndex": "all"}]}},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "cross"}},
+        "axisPointer": {"link": [{"xAxisIndex": "all"}]},
         "legend": {
             "type": "scroll",
             "top": 0,
             "textStyle": {"color": LINE},
             "data": [line["name"] for line in lines if not line["name"].startswith("_")],
         },
-        "grid": {"left": 50, "right": 20, "top": 40, "bottom": 70},
-        "xAxis": {"type": "time", "axisLine": {"lineStyle": {"color": MUTED}}},
-        "yAxis": {"type": "value", "scale": True, "axisLine": {"lineStyle": {"color": MUTED}}},
-        "dataZoom": [{"type": "inside"}, {"type": "slider", "bottom": 10}],
+        "grid": grids,
+        "xAxis": [
+            {"type": "time", "gridIndex": g, "axisLine": {"lineStyle": {"color": MUTED}}} for g in axes
+        ],
+        "yAxis": [
+            {"type": "value", "scale": True, "gridIndex": g, "axisLine": {"lineStyle": {"color": MUTED}}}
+            for g in axes
+        ],
+        "dataZoom": [
+            {"type": "inside", "xAxisIndex": list(axes)},
+            {"type": "slider", "bottom": 10, "xAxisIndex": list(axes)},
+        ],
         "series": lines,
     }
 

@@ -13,7 +13,7 @@ from chaufferie.hmi.pages.history import day_bounds, parse_day
 from chaufferie.hmi.services import HmiServices
 
 RANGES = {"1d": 1, "7d": 7, "30d": 30, "365d": 365}
-DEFAULT_POINTS = ("buffer.temp_top", "wood.outlet_temp", "network.supply_temp")
+DEFAULT_POINTS = ("buffer.temp_top", "wood.outlet_temp", "network.supply_temp", "wood.modulation")
 SETPOINT = "wood.setpoint"
 
 

@@ -219,7 +219,8 @@ class FakeHistory:
                 )
                 t += step
                 i += 1
-            out.append(TrendSeries(name, pts, "°C"))
+            unit = "%" if name == "wood.modulation" else "°C"
+            out.append(TrendSeries(name, pts, unit))
         return out
 
     async def oil_intervals(self, start: datetime, end: datetime) -> list[Interval]:

@@ -86,3 +86,21 @@ def test_report_figures_read_in_words() -> None:
         {"name": "démarrages fioul en relève", "value": "2"},
         {"name": "démarrage fioul : chaudière bois en défaut", "value": "2"},
     ]
+
+
+def test_trend_puts_other_units_on_a_second_plot_with_one_cursor() -> None:
+    from datetime import UTC, datetime
+
+    from chaufferie.hmi.charts import trend_options
+    from chaufferie.hmi.ports import TrendPoint, TrendSeries
+
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    temp = TrendSeries("buffer.temp_top", [TrendPoint(t, 70.0), TrendPoint(t, None, False)], "°C")
+    bar = TrendSeries("network.pressure", [TrendPoint(t, 2.0)], "bar")
+    options = trend_options([temp, bar], {}, [], "fr")
+    assert len(options["grid"]) == 2
+    assert [s["xAxisIndex"] for s in options["series"]] == [0, 1]
+    assert options["axisPointer"]["link"] == [{"xAxisIndex": "all"}]
+    assert options["dataZoom"][0]["xAxisIndex"] == [0, 1]
+    assert options["series"][0]["data"][1][1] is None  # a quality gap stays a gap
+    assert len(trend_options([temp], {}, [], "fr")["grid"]) == 1
