@@ -52,6 +52,18 @@ class AlarmPanel:
             return row.message or row.code
         return definition.label_en if self.ctx.lang == "en" else definition.label_fr
 
+    def value_text(self, row: AlarmRow) -> str:
+        """The alarm's value with the unit of the point its condition watches."""
+        try:
+            point = getattr(self.ctx.services.config.alarm(row.code).condition, "point", None)
+        except KeyError:
+            point = None
+        points = self.ctx.services.config.points_by_name
+        unit = points[point].unit if isinstance(point, str) and point in points else ""
+        if isinstance(row.value, bool) or unit == "":
+            return fmt.number(row.value, "", 0 if isinstance(row.value, bool | int) else 1, self.ctx.lang)
+        return fmt.number(row.value, unit, 1, self.ctx.lang)
+
     def resettable(self, row: AlarmRow) -> bool:
         """A PLC fault the alarm allows to reset, or a latched alarm waiting for its reset."""
         try:
@@ -246,7 +258,7 @@ def alarm_row(panel: AlarmPanel, row: AlarmRow) -> None:
                 f"acked-by-{row.code}"
             )
         if row.value is not None:
-            ui.label(fmt.number(row.value, "", 1, ctx.lang)).classes("text-sm")
+            ui.label(panel.value_text(row)).classes("text-sm").mark(f"value-{row.code}")
         ui.space()
         _row_buttons(panel, row)
 

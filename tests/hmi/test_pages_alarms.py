@@ -23,12 +23,14 @@ async def test_active_alarm_shows_priority_shape_text_label_and_state(
 ) -> None:
     fake(services).raise_alarm("CHB-DEF", 1, value=6)
     fake(services).raise_alarm("CEN-PLN", 3)
+    fake(services).raise_alarm("PRS-HT", 2, value=3.62)
     async with hmi_user() as user:
         await login(user, "viewer", path="/alarms")
         await user.should_see("◆ P1 urgente")
         await user.should_see("■ P3 basse")
         await user.should_see("CHB-DEF Défaut chaudière bois")
         await user.should_see("active non acquittée")
+        await user.should_see("3,6 bar")
 
 
 async def test_viewer_is_offered_no_alarm_action(hmi_user, services: HmiServices) -> None:
