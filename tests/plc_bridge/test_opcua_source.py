@@ -43,6 +43,8 @@ async def test_startup_read_puts_every_hydraulic_point_on_the_bus_with_server_ti
             assert bus.latest(p.name).value == pytest.approx(served[p.name], rel=1e-6), p.name  # type: ignore[union-attr]
         await eventually(lambda: source.state is LinkState.UP)
         assert source.subscription is not None
+    stamps = [bus.latest(p.name) for p in plant_config.points_of("hydraulic")]
+    assert all(tv is not None and tv.source_time != tv.receive_time for tv in stamps)  # the server's time
 
 
 async def test_a_value_changed_in_the_simulator_reaches_the_bus_by_subscription(
