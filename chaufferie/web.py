@@ -21,6 +21,7 @@ def add_health_route(app: FastAPI, health: Callable[[], dict[str, Any]]) -> None
     """Serve ``GET /healthz`` from ``health()``."""
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
+    async def healthz() -> JSONResponse:
+        # async: runs in the event loop's thread, where the services' SQLite connections live
         report = health()
         return JSONResponse(report, status_code=200 if report.get("status") == "ok" else 503)
