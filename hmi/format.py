@@ -68,5 +68,12 @@ def local_time(t: datetime | None, with_date: bool = True) -> str:
     return local.strftime("%d/%m/%Y %H:%M:%S" if with_date else "%H:%M:%S")
 
 
+def short_time(t: datetime, now: datetime) -> str:
+    """``02:14`` the same day as ``now``, ``12/01 02:14`` another day (local time)."""
+    local = t.astimezone(PARIS)
+    same_day = local.date() == now.astimezone(PARIS).date()
+    return local.strftime("%H:%M") if same_day else local.strftime("%d/%m %H:%M")
+
+
 def local_date(t: datetime | None) -> str:
     return "—" if t is None else t.astimezone(PARIS).strftime("%d/%m/%Y")

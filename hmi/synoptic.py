@@ -247,7 +247,15 @@ class Synoptic:
                 fill=PRIORITIES[1].fill if burner or role else TEXT,
                 test_id="oil-role",
             )
-            s.text(355, 326, reason_label(self.view.oil.reason, self.lang), size=12)
+            since = self.view.oil.since
+            when = (
+                ""
+                if since is None
+                else " · " + tr("header.since", self.lang, time=fmt.short_time(since, self.now))
+            )
+            s.text(
+                355, 326, reason_label(self.view.oil.reason, self.lang) + when, size=12, test_id="oil-reason"
+            )
         else:
             s.text(355, 305, oil_role_label(None, self.lang), test_id="oil-role")
         if self.flag("oil.fault"):

@@ -16,6 +16,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.commissioning": ("Mise en service", "Commissioning"),
     "nav.menu": ("Menu de navigation", "Navigation menu"),
     "header.mode": ("Mode", "Mode"),
+    "header.since": ("depuis {time}", "since {time}"),
     "header.alarms": ("Alarmes non acquittées", "Unacknowledged alarms"),
     "header.links": ("Liaisons", "Links"),
     "header.silo_days": ("Silo : {days} j", "Silo: {days} d"),

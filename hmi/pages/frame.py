@@ -198,7 +198,12 @@ def header(ctx: PageContext) -> None:
                 ui.link(ctx.t(key), href).mark(f"nav-{href.strip('/') or 'overview'}")
 
     def refresh() -> None:
-        mode.text = f"{ctx.t('header.mode')} : {mode_label(view.mode, ctx.lang)}"
+        since = (
+            ""
+            if view.mode_since is None
+            else " " + ctx.t("header.since", time=fmt.short_time(view.mode_since, services.clock.now()))
+        )
+        mode.text = f"{ctx.t('header.mode')} : {mode_label(view.mode, ctx.lang)}{since}"
         for priority, update in zip((1, 2, 3), counts, strict=True):
             update(view.unacked_by_priority().get(priority, 0))
         bad = [name for name, state in view.links.items() if state.value != "up"]

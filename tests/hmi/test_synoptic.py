@@ -81,7 +81,7 @@ def test_oil_boiler_is_labelled_with_its_role_and_reason(
     )
     svg = synoptic.render(view, clock.now(), "fr")
     assert texts(svg)["oil-role"].text == "RELÈVE"
-    assert "chaudière bois en défaut" in svg
+    assert texts(svg)["oil-reason"].text == "chaudière bois en défaut · depuis 03:00"
     view.apply(PlantEvent(PlantEventKind.OIL_STOPPED, clock.now()))
     view.apply(
         PlantEvent(
