@@ -10,6 +10,8 @@ the logged-in user so the lower layer can audit it (who, from where, by which ch
 - :class:`HistoryQueries` — events, trends, reports and exports (the historian).
 - :class:`UserAdmin` — list and change users (the access-control layer).
 - :class:`ScenarioRunner` — the simulator's runtime control (commissioning only).
+- :class:`Interventions` — record the technician's arrival on site for a call-out.
+- :class:`SettingsStore` — persist a validated settings change.
 
 Every method is async and must not raise for an expected refusal: it returns an
 :class:`Outcome` whose message the page shows. This module imports only ``config``.
@@ -221,6 +223,13 @@ class ScenarioRunner(Protocol):
     async def stop(self, context: Context) -> Outcome: ...
 
     async def set_speed(self, factor: float, context: Context) -> Outcome: ...
+
+
+@runtime_checkable
+class Interventions(Protocol):
+    """Call-outs opened by acknowledgements; arrival on site closes one (audited there)."""
+
+    async def arrive(self, occurrence_id: str, context: Context) -> Outcome: ...
 
 
 @runtime_checkable

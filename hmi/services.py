@@ -23,6 +23,7 @@ from chaufferie.hmi.ports import (
     Authenticator,
     CommandSender,
     HistoryQueries,
+    Interventions,
     ScenarioRunner,
     SettingsStore,
     UserAdmin,
@@ -45,6 +46,7 @@ class HmiServices:
     users: UserAdmin | None = None
     settings_store: SettingsStore | None = None
     scenarios: ScenarioRunner | None = None
+    interventions: Interventions | None = None
     initial: Callable[[], Iterable[Message]] | None = None
     """Known state the bus no longer holds (active alarms, last mode), applied at start."""
     view: PlantView = field(init=False)

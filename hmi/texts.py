@@ -294,6 +294,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "log.intervention": ("Intervention", "Intervention"),
     "log.note": ("Description", "Description"),
     "log.arrival": ("Arrivée sur site", "Arrival on site"),
+    "log.call": ("Appel concerné (alarme P1/P2)", "Call-out (P1/P2 alarm)"),
+    "log.no_call": ("Aucun appel en cours", "No call-out open"),
     "log.record": ("Enregistrer", "Record"),
     "log.recorded": ("Enregistré", "Recorded"),
     "log.recent": ("Dernières entrées", "Latest entries"),

@@ -2,8 +2,10 @@
 
 Each entry becomes a :class:`PlantEvent` (``CHIP_DELIVERY`` / ``ASH_REMOVAL``, which reset
 the silo forecast and feed the report) and an :class:`OperatorAction` (the audit: who, from
-where) on the bus; an intervention is an ``ARRIVAL_ON_SITE`` action. Quantities are checked
-against the plant's figures (a delivery cannot exceed twice the silo, humidity 5–60 %).
+where) on the bus. Arrival on site for a call-out (an acknowledged P1/P2 alarm) goes through
+the injected :class:`Interventions` (which closes the call and audits it), with the note as
+a comment on the alarm. Quantities are checked against the plant's figures (a delivery
+cannot exceed twice the silo, humidity 5–60 %).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from chaufferie.hmi.ports import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
 LOG_ROLE = Role.OPERATOR
+CALL_OUT_PRIORITIES = (1, 2)
 HUMIDITY_RANGE = (5.0, 60.0)
 
 
@@ -147,26 +150,47 @@ def _ash_and_intervention(ctx: PageContext) -> None:
                 ui.notify(ctx.t("log.recorded"), type="positive")
 
         ui.button(ctx.t("log.record"), on_click=save_ash).mark("ash-save")
+    _intervention_card(ctx)
+
+
+def _intervention_card(ctx: PageContext) -> None:
+    """Arrival on site for a call-out (a P1/P2 alarm), with an optional note on the alarm."""
+    calls = {
+        r.occurrence_id: f"P{r.priority} {r.code} — {fmt.local_time(r.raised)}"
+        for r in ctx.services.view.sorted_alarms()
+        if r.priority in CALL_OUT_PRIORITIES
+    }
     with ui.card().classes("hmi-panel w-full max-w-xl"):
         ui.label(ctx.t("log.intervention")).classes("font-bold")
-        note = (
-            ui.textarea(ctx.t("log.note"))
-            .props(f'aria-label="{ctx.t("log.note")}"')
-            .classes("w-full")
-            .mark("intervention-note")
-        )
+        which = ui.select(calls, value=next(iter(calls), None), label=ctx.t("log.call"))
+        which.props(f'aria-label="{ctx.t("log.call")}"').classes("w-full").mark("intervention-call")
+        note = ui.textarea(ctx.t("log.note")).props(f'aria-label="{ctx.t("log.note")}"').classes("w-full")
+        note.mark("intervention-note")
 
-        def save_intervention() -> None:
-            if not (note.value or "").strip():
+        async def arrive() -> None:
+            occurrence = which.value
+            if not occurrence:
+                ui.notify(ctx.t("log.no_call"), type="warning")
                 return
-            if ctx.require(LOG_ROLE, ActionKind.ARRIVAL_ON_SITE, "plant"):
-                ctx.services.publish_action(
-                    ActionKind.ARRIVAL_ON_SITE, ctx.context, "plant", {"note": note.value.strip()}
-                )
-                ui.notify(ctx.t("log.recorded"), type="positive")
-                note.value = ""
+            if not ctx.require(LOG_ROLE, ActionKind.ARRIVAL_ON_SITE, occurrence):
+                return
+            desk, alarms = ctx.services.interventions, ctx.services.alarms
+            if desk is None:
+                ui.notify(ctx.t("ctl.unavailable"), type="warning")
+                return
+            outcome = await attempt(ctx, desk.arrive(occurrence, ctx.context), "arrival on site")
+            if outcome is None:
+                return
+            text = (note.value or "").strip()
+            if outcome.ok and text and alarms is not None:
+                await attempt(ctx, alarms.comment(occurrence, ctx.context, text), "comment")
+            ui.notify(
+                ctx.t("log.recorded") if outcome.ok else ctx.t("common.failed", message=outcome.message),
+                type="positive" if outcome.ok else "negative",
+            )
+            note.value = ""
 
-        ui.button(ctx.t("log.arrival"), on_click=save_intervention).mark("intervention-save")
+        ui.button(ctx.t("log.arrival"), on_click=arrive).mark("intervention-save")
 
 
 LOG_KINDS = (PlantEventKind.CHIP_DELIVERY, PlantEventKind.ASH_REMOVAL)

@@ -41,6 +41,7 @@ from tests.hmi.fakes import (
     FakeAuth,
     FakeCommands,
     FakeHistory,
+    FakeInterventions,
     FakeScenarios,
     FakeUsers,
     sample_records,
@@ -63,6 +64,7 @@ def build(data_dir: str) -> tuple[HmiServices, FakeAlarms]:
         history=FakeHistory(clock, sample_records(clock.now())),
         users=FakeUsers(),
         scenarios=FakeScenarios(),
+        interventions=FakeInterventions(),
     )
     now = clock.now()
     for point, value in PLANT.items():

@@ -38,6 +38,7 @@ from tests.hmi.fakes import (
     FakeAuth,
     FakeCommands,
     FakeHistory,
+    FakeInterventions,
     FakeScenarios,
     FakeUsers,
     sample_records,
@@ -79,6 +80,7 @@ def services(config: PlantConfig, bus: Bus, hmi_clock: VirtualClock) -> HmiServi
         history=history,
         users=FakeUsers(),
         scenarios=FakeScenarios(),
+        interventions=FakeInterventions(),
     )
     publish_values(bus, hmi_clock, PLANT_VALUES)
     return s

@@ -276,6 +276,17 @@ class FakeUsers:
 
 
 @dataclass
+class FakeInterventions:
+    arrivals: list[tuple[str, str | None]] = field(default_factory=list)
+
+    async def arrive(self, occurrence_id: str, context: Context) -> Outcome:
+        if any(occ == occurrence_id for occ, _ in self.arrivals):
+            return Outcome(False, "already recorded")
+        self.arrivals.append((occurrence_id, context.user))
+        return Outcome(True)
+
+
+@dataclass
 class FakeScenarios:
     started: list[str] = field(default_factory=list)
     speed: float = 1.0

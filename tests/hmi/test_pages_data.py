@@ -217,3 +217,25 @@ async def test_a_failing_historian_is_reported_on_the_page_not_a_crash(
         await user.should_see("0 enregistrements")
         user.find(marker="hist-search").click()
         await user.should_see(marker="hist-table")
+
+
+async def test_arrival_on_site_closes_the_call_and_comments_the_alarm(
+    hmi_user, services: HmiServices
+) -> None:
+    from tests.hmi.fakes import FakeAlarms, FakeInterventions
+
+    assert isinstance(services.alarms, FakeAlarms)
+    assert isinstance(services.interventions, FakeInterventions)
+    occ = services.alarms.raise_alarm("FIO-REL", 1)
+    services.live.pump()
+    async with hmi_user() as user:
+        await login(user, "tech", path="/logbook")
+        user.find(marker="intervention-note").type("brûleur bois nettoyé")
+        user.find(marker="intervention-save").click()
+        await user.should_see("Enregistré")
+        user.find(marker="intervention-save").click()
+        await user.should_see("Échec : already recorded")
+    assert services.interventions.arrivals == [(occ, "tech")]
+    assert [(c[0], c[1], c[3]) for c in services.alarms.calls] == [
+        ("comment", occ, {"text": "brûleur bois nettoyé"})
+    ]
