@@ -2,6 +2,7 @@
 # Each creates .venv and installs what it needs on first use.
 
 PYTHON ?= python3
+DEMO_ARGS ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
