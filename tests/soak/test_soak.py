@@ -1,0 +1,118 @@
+"""24 model hours of the whole system against the simulated plant: flat, quiet, nothing lost.
+
+One process, one :class:`~chaufferie.config.clock.VirtualClock`: the production services
+(historian on SQLite, alarms with the local outbox folder, supervisor, access services, the
+bridge's command path) wired by :func:`chaufferie.wiring.build_runtime`, fed by the plant
+through the replay's tap (see :mod:`tests.soak.harness`). Every scenario but ``season`` runs
+in turn, 3 model hours each, switched as from the commissioning page (clear all, then the
+scenario). Plant step 10 s = ``simulation.step_s``, the step at which the physics tests hold
+(the plant integrates in sub-steps of at most that anyway); the services run on their own
+configured periods (supervisor and alarms every second, historian flush every second).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chaufferie.config.loader import default_config_path, load_config
+from tests.soak.harness import HOUR_S, Sample, SoakResult, default_plan, run_soak
+
+MODEL_HOURS = 24.0
+HEAP_GROWTH_MAX = 1024 * 1024
+"""Allowed growth of the traced heap between the first and the last quarter (bytes)."""
+QUEUE_MAX = 100
+"""No subscriber's queue may hold more than this between two plant steps."""
+LOG_LINES_PER_HOUR_MAX = 60
+"""Logs say changes of state, never polls (a per-poll line would be 360 an hour per point)."""
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+
+
+@pytest.fixture(scope="module")
+def soak(tmp_path_factory: pytest.TempPathFactory) -> SoakResult:
+    data = tmp_path_factory.mktemp("soak") / "data"
+    cfg = load_config(default_config_path(), data_dir=str(data))
+    result = run_soak(cfg, default_plan(MODEL_HOURS), step_s=cfg.simulation.step_s)
+    _report(result)
+    return result
+
+
+def _report(r: SoakResult) -> None:
+    first, last = _quarters(r.samples)
+    print(
+        f"\nsoak: {r.model_h:.0f} model h in {r.wall_s:.0f} s wall; heap (max, first/last quarter) "
+        f"{_max(first, 'heap_bytes') / 1024:.0f}/{_max(last, 'heap_bytes') / 1024:.0f} KiB; "
+        f"queues max {_max_queue(first)}/{_max_queue(last)}; log lines {r.logs.lines} "
+        f"{dict(r.logs.by_level)}; records: {len(r.spy.plant_events)} plant events, "
+        f"{sum(r.spy.transitions.values())} alarm transitions, {len(r.spy.actions)} operator actions, "
+        f"{sum(r.spy.notifications.values())} notification records, {r.stored['samples']} samples; "
+        f"alarms raised {dict(r.alarms_raised)}; supervisor steps by mode {dict(r.modes)}"
+    )
+
+
+def _quarters(samples: list[Sample]) -> tuple[list[Sample], list[Sample]]:
+    n = max(1, len(samples) // 4)
+    return samples[:n], samples[-n:]
+
+
+def _max(samples: list[Sample], attr: str) -> Any:
+    return max(getattr(s, attr) for s in samples)
+
+
+def _max_queue(samples: list[Sample]) -> int:
+    return max(max(s.queues.values()) for s in samples)
+
+
+def test_soak_covers_24_model_hours_and_every_fault_scenario(soak: SoakResult) -> None:
+    assert soak.model_h == pytest.approx(MODEL_HOURS)
+    assert {"CHB-ALL", "VIS-BLQ", "PMP-BAS", "PRS-BAS", "COM-API", "COM-HYD"} <= set(soak.alarms_raised)
+    assert soak.modes["oil_replacement"] > 0, "the wood fault must hand over to the oil boiler"
+    assert soak.spy.notifications, "the alarms must have notified someone through the outbox"
+
+
+def test_soak_memory_stays_flat(soak: SoakResult) -> None:
+    first, last = _quarters(soak.samples)
+    growth = _max(last, "heap_bytes") - _max(first, "heap_bytes")
+    assert growth <= HEAP_GROWTH_MAX, f"heap grew by {growth / 1024:.0f} KiB over {MODEL_HOURS:.0f} h"
+    assert _max(last, "modules") == _max(first, "modules"), "a module loaded late distorts the comparison"
+    assert _max(last, "tasks") <= _max(first, "tasks"), "tasks accumulate"
+    assert _max(last, "pending_timers") <= _max(first, "pending_timers"), "timers accumulate"
+
+
+def test_soak_bus_queues_stay_flat_and_drop_nothing(soak: SoakResult) -> None:
+    first, last = _quarters(soak.samples)
+    assert _max_queue(soak.samples) <= QUEUE_MAX
+    assert _max_queue(last) <= max(_max_queue(first), 1)
+    assert not any(soak.dropped.values()), soak.dropped
+
+
+def test_soak_logs_no_error_and_only_changes_of_state(soak: SoakResult) -> None:
+    assert soak.logs.bad == []
+    hours = [s.model_h for s in soak.samples]
+    lines = [s.log_lines for s in soak.samples]
+    worst = max(
+        (b - a) / ((tb - ta) or 1.0) for a, b, ta, tb in zip(lines, lines[1:], hours, hours[1:], strict=False)
+    )
+    assert worst <= LOG_LINES_PER_HOUR_MAX, f"{worst:.0f} log lines in a model hour"
+
+
+def test_soak_loses_no_record(soak: SoakResult) -> None:
+    stored, spy = soak.stored, soak.spy
+    assert spy.plant_events == stored["plant_events"]
+    assert spy.actions == stored["actions"]
+    assert spy.transitions == stored["transitions"]
+    assert spy.notifications == stored["notifications"]
+    assert stored["samples"] > MODEL_HOURS * HOUR_S / 60, "the historian must have kept samples"
+
+
+def test_soak_leaves_no_stuck_notification(soak: SoakResult) -> None:
+    assert soak.outbox_pending == 0
+    assert soak.outbox_failed == 0
+
+
+def test_soak_harness_plan_is_every_scenario_but_the_season() -> None:
+    plan = default_plan(MODEL_HOURS)
+    assert "season" not in dict(plan)
+    assert sum(hours for _, hours in plan) == pytest.approx(MODEL_HOURS)
