@@ -108,7 +108,9 @@ def start_simulator(
     ]
     if args.config:
         command += ["--config", args.config]
-    return subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and module
+    # Its own process group: Ctrl-C reaches the demo alone, which stops the system first (inputs
+    # while the simulated PLCs still answer), then the simulator (SIGTERM, in ``run``).
+    return subprocess.Popen(command, env=env, process_group=0)  # noqa: S603 - our own interpreter and module
 
 
 def wait_for_simulator(
