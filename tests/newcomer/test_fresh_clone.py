@@ -5,13 +5,15 @@ committed tree into a temporary folder, ``make venv`` there (pip may use its cac
 ``make demo`` on a free port (``make demo DEMO_ARGS="--port N"``). The HMI must answer on
 127.0.0.1 within 60 s of starting ``make demo``, the demo must print the HMI's address and
 the first accounts, and Ctrl-C (SIGINT to the process group, as a terminal sends it) must stop
-everything — demo and simulator — cleanly, without a traceback.
+everything — demo and simulator — cleanly, without a traceback or an ERROR line.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -112,6 +114,12 @@ class Demo:
         self.proc.wait(timeout=10)
 
 
+def listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1.0)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -149,3 +157,6 @@ def test_fresh_clone_make_demo_serves_the_hmi_within_60_s_and_stops_cleanly_on_c
     assert " ERROR " not in out, out[-4000:]
     assert "system stopped" in out, "the staged stop did not complete"
     assert "Simulator stopped" in out, "the simulator was not stopped"
+    sim_ports = [int(p) for p in re.findall(r"(?:Modbus |opc\.tcp://)127\.0\.0\.1:(\d+)", out)]
+    assert sim_ports, "the demo did not say where its simulator listens"
+    assert not [p for p in sim_ports if listening(p)], "the simulator still listens after Ctrl-C"
