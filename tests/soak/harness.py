@@ -57,6 +57,7 @@ from chaufferie.simulations.scenarios import SCENARIOS
 from chaufferie.wiring import Runtime, build_runtime
 
 HOUR_S = 3600.0
+CATCH_UP_S = 5.0
 SOAK_SECRETS = {
     "CHAUFFERIE_SECRET_KEY": "soak-signing-key-0123456789abcdef",
     "CHAUFFERIE_OPCUA_USER": "chaufferie",
@@ -185,6 +186,28 @@ class Probe:
     clock: VirtualClock
     logs: LogTally
     samples: list[Sample] = field(default_factory=list)
+    peaks: Counter[str] = field(default_factory=Counter)
+    slow_steps: int = 0
+
+    async def catch_up(self, within_s: float = CATCH_UP_S) -> None:
+        """Let consumers finish a step's work (a worker thread's write) before the next step.
+
+        On site a plant step is ``step_s`` of real time; here virtual time would otherwise run
+        ahead of threads. The backlog met is kept per subscriber (:attr:`peaks`); a step whose
+        backlog is not cleared within ``within_s`` of wall time is counted in :attr:`slow_steps`.
+        """
+        sizes = self.bus.queue_sizes
+        if not any(sizes.values()):
+            return
+        for name, size in sizes.items():
+            self.peaks[name] = max(self.peaks[name], size)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while any(self.bus.queue_sizes.values()):
+            if loop.time() > deadline:
+                self.slow_steps += 1
+                return
+            await asyncio.sleep(0.001)
 
     def take(self) -> None:
         gc.collect()
@@ -219,6 +242,9 @@ class SoakResult:
     model_h: float
     alarms_raised: Counter[str]
     modes: Counter[str]
+    peaks: Counter[str]
+    capacity: dict[str, int]
+    slow_steps: int
 
 
 class Soak:
@@ -257,6 +283,7 @@ class Soak:
                 probe.take()
             spy.collect()
         dropped = {s.name: s.dropped for s in subscribers}
+        capacity = {s.name: s.queue.maxsize for s in subscribers}
         spy.sub.close()
         pending, failed = outbox_state(self.cfg)
         return SoakResult(
@@ -271,6 +298,9 @@ class Soak:
             model_h=self.clock.monotonic() / HOUR_S,
             alarms_raised=spy.raised,
             modes=self.modes,
+            peaks=probe.peaks,
+            capacity=capacity,
+            slow_steps=probe.slow_steps,
         )
 
     def switch(self, scenario: str) -> None:
@@ -291,23 +321,30 @@ class Soak:
             await self.clock.advance(dt)
             self.plant.step(dt)
             spy.collect()
+            await probe.catch_up()
             self.modes[runtime.supervisor.core.mode.value] += 1
 
 
 class _capture:
-    """Attach ``handler`` to the root logger at INFO for the duration of a ``with``."""
+    """Make ``handler`` the root logger's only handler, at INFO, for the duration of a ``with``.
+
+    The test runner's own handlers keep every record they see; set aside while the soak runs,
+    they would count as growth of the system under test.
+    """
 
     def __init__(self, handler: logging.Handler) -> None:
         self.handler = handler
         self.root = logging.getLogger()
         self.level = self.root.level
+        self.handlers: list[logging.Handler] = []
 
     def __enter__(self) -> None:
-        self.root.addHandler(self.handler)
+        self.handlers = list(self.root.handlers)
+        self.root.handlers = [self.handler]
         self.root.setLevel(logging.INFO)
 
     def __exit__(self, *exc: object) -> None:
-        self.root.removeHandler(self.handler)
+        self.root.handlers = self.handlers
         self.root.setLevel(self.level)
 
 
