@@ -20,8 +20,12 @@ from chaufferie.config.loader import default_config_path, load_config
 from tests.soak.harness import HOUR_S, Sample, SoakResult, default_plan, run_soak
 
 MODEL_HOURS = 24.0
-HEAP_GROWTH_MAX = 1024 * 1024
-"""Allowed growth of the traced heap between the first and the last quarter (bytes)."""
+HEAP_GROWTH_MAX = 2 * 1024 * 1024
+"""Allowed growth of the traced heap (max of the first quarter → max of the last, bytes).
+
+Measured: −0.2 to +0.9 MiB on a 13–14 MiB heap, from bounded caches filling (SQLAlchemy's
+compiled statements, the rota's holiday years) and the alarm occurrences nobody acknowledges
+in the soak. A leak of 250 bytes per plant step, or 15 per bus message, would exceed it."""
 QUEUE_MAX = 100
 """No subscriber's queue may hold more than this between two plant steps (once caught up)."""
 PEAK_SHARE_MAX = 0.5
