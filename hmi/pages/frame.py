@@ -203,11 +203,11 @@ def header(ctx: PageContext) -> None:
             if view.mode_since is None
             else " " + ctx.t("header.since", time=fmt.short_time(view.mode_since, services.clock.now()))
         )
-        mode.text = f"{ctx.t('header.mode')} : {mode_label(view.mode, ctx.lang)}{since}"
+        mode.text = ctx.t("header.mode_is", mode=mode_label(view.mode, ctx.lang)) + since
         for priority, update in zip((1, 2, 3), counts, strict=True):
             update(view.unacked_by_priority().get(priority, 0))
         bad = [name for name, state in view.links.items() if state.value != "up"]
-        links.text = f"{ctx.t('header.links')} : " + (
+        links.text = ctx.t("header.links_are", links="") + (
             ", ".join(f"{n} {link_label(view.links[n], ctx.lang)}" for n in bad)
             if bad
             else link_label(next(iter(view.links.values())), ctx.lang)

@@ -18,7 +18,7 @@ def event_line(ctx: PageContext, event: PlantEvent) -> str:
     key = f"event.{event.kind.value}"
     what = tr(key, ctx.lang) if key in TEXTS else event.kind.value
     if event.mode is not None:
-        what = f"{ctx.t('header.mode')} : {mode_label(event.mode, ctx.lang)}"
+        what = ctx.t("header.mode_is", mode=mode_label(event.mode, ctx.lang))
     if event.oil_role is not None:
         what = f"{what} — {oil_role_label(event.oil_role, ctx.lang)}"
     reason = f" ({reason_label(event.reason, ctx.lang)})" if event.reason else ""

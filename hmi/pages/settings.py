@@ -63,6 +63,7 @@ def _cascade(ctx: PageContext) -> None:
                     p.outdoor_c,
                     ui.number(ctx.t("set.curve_point", outdoor=p.outdoor_c), value=p.setpoint_c)
                     .props(f'aria-label="{ctx.t("set.curve_point", outdoor=p.outdoor_c)}"')
+                    .classes("min-w-[280px]")
                     .mark(f"curve-{p.outdoor_c:g}"),
                 )
             )

@@ -67,7 +67,7 @@ async def test_language_switch_shows_english_words(hmi_user, services: HmiServic
         await user.should_see("Mode : bois + appoint fioul")
         user.find(marker="lang").click()
         await user.open("/")
-        await user.should_see("Mode : wood + oil top-up")
+        await user.should_see("Mode: wood + oil top-up")
         await user.should_see("Synoptic")
 
 
