@@ -68,6 +68,10 @@ def mount(fastapi_app: FastAPI, services: HmiServices, storage_secret: str) -> N
         favicon="🔥",
         reconnect_timeout=10.0,
         show_welcome_message=False,
+        session_middleware_kwargs={
+            "same_site": "lax",
+            "https_only": services.config.hmi.public_url.startswith("https://"),
+        },
     )
 
 
