@@ -217,6 +217,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alarms.duration": ("Durée (heures)", "Duration (hours)"),
     "alarms.comment_text": ("Commentaire", "Comment"),
     "alarms.acked_by": ("acquittée par {user} ({channel})", "acknowledged by {user} ({channel})"),
+    "alarms.acked_by_only": ("acquittée par {user}", "acknowledged by {user}"),
     "channel.hmi": ("IHM", "HMI"),
     "channel.link": ("lien SMS", "SMS link"),
     "channel.sms_reply": ("réponse SMS", "SMS reply"),

@@ -52,6 +52,13 @@ class AlarmPanel:
             return row.message or row.code
         return definition.label_en if self.ctx.lang == "en" else definition.label_fr
 
+    def acked_text(self, row: AlarmRow) -> str:
+        """ "acquittée par X (lien SMS)"; the channel left out when not known."""
+        key = f"channel.{row.acked_via}"
+        if row.acked_via in (None, "system") or key not in TEXTS:
+            return self.ctx.t("alarms.acked_by_only", user=row.acked_by)
+        return self.ctx.t("alarms.acked_by", user=row.acked_by, channel=self.ctx.t(key))
+
     def value_text(self, row: AlarmRow) -> str:
         """The alarm's value with the unit of the point its condition watches."""
         try:
@@ -253,10 +260,7 @@ def alarm_row(panel: AlarmPanel, row: AlarmRow) -> None:
         ui.label(f"{row.code} {label}").classes("font-bold" if row.unacked else "")
         ui.label(state).classes("text-sm").mark(f"state-{row.code}")
         if row.acked_by:
-            via = ctx.t(f"channel.{row.acked_via}") if f"channel.{row.acked_via}" in TEXTS else row.acked_via
-            ui.label(ctx.t("alarms.acked_by", user=row.acked_by, channel=via)).classes("text-sm").mark(
-                f"acked-by-{row.code}"
-            )
+            ui.label(panel.acked_text(row)).classes("text-sm").mark(f"acked-by-{row.code}")
         if row.value is not None:
             ui.label(panel.value_text(row)).classes("text-sm").mark(f"value-{row.code}")
         ui.space()
