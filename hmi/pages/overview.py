@@ -25,10 +25,23 @@ def event_line(ctx: PageContext, event: PlantEvent) -> str:
     return f"{fmt.local_time(event.time)}  {what}{reason}"
 
 
+KEY_FIGURES: tuple[tuple[str, str, int], ...] = (
+    ("key.buffer_top", "buffer.temp_top", 1),
+    ("key.setpoint", "wood.setpoint", 1),
+    ("key.wood_modulation", "wood.modulation", 0),
+    ("key.network_pressure", "network.pressure", 2),
+    ("key.network_supply", "network.supply_temp", 1),
+    ("key.meter_power", "meter.power", 0),
+)
+"""The phone's first lines (shown below the md breakpoint, above the scrollable graphic)."""
+
+
 def register(services: HmiServices) -> None:
     @hmi_page(services, "/", "nav.overview")
     def overview(ctx: PageContext) -> None:
         view = ctx.services.view
+        with ui.column().classes("hmi-panel w-full p-2 gap-0 lt-md").mark("key-figures"):
+            figures = [ui.label().classes("text-base") for _ in KEY_FIGURES]
         with ui.element("div").classes("hmi-panel w-full p-1").style("overflow-x:auto"):
             graphic = ui.html("", sanitize=False).classes("w-full").style("min-width:720px").mark("synoptic")
         with ui.column().classes("hmi-panel w-full p-2 gap-0"):
@@ -36,8 +49,18 @@ def register(services: HmiServices) -> None:
             events = ui.column().classes("gap-0 text-sm").mark("events")
 
         shown: list[object] = [None]
+        units = {p.name: p.unit for p in ctx.services.config.points}
 
         def refresh() -> None:
+            now = ctx.services.clock.now()
+            for label, (key, point, decimals) in zip(figures, KEY_FIGURES, strict=True):
+                shown_value = fmt.show(view.value(point), now, units.get(point, ""), decimals, ctx.lang)
+                label.text = (
+                    f"{ctx.t(key)} : {shown_value.text}"
+                    if ctx.lang == "fr"
+                    else (f"{ctx.t(key)}: {shown_value.text}")
+                )
+                label.classes(replace="text-base" + ("" if shown_value.good else " hmi-bad"))
             graphic.content = synoptic.render_shared(view, ctx.services.clock.now(), ctx.lang)
             latest = sorted(view.events, key=lambda e: e.time, reverse=True)[:8]
             signature = [e.id for e in latest]

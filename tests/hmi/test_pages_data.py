@@ -239,3 +239,14 @@ async def test_arrival_on_site_closes_the_call_and_comments_the_alarm(
     assert [(c[0], c[1], c[3]) for c in services.alarms.calls] == [
         ("comment", occ, {"text": "brûleur bois nettoyé"})
     ]
+
+
+async def test_overview_lists_the_key_figures_for_a_phone(hmi_user) -> None:
+    from chaufferie.hmi.pages.overview import KEY_FIGURES
+    from chaufferie.hmi.texts import TEXTS
+
+    assert all(key in TEXTS for key, _, _ in KEY_FIGURES)
+    async with hmi_user() as user:
+        await login(user, "viewer")
+        await user.should_see("Ballon tampon haut : 76,1 °C")
+        await user.should_see("Pression réseau : 2,05 bar")
