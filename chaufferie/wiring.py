@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from chaufferie.adapters.alarms import HmiAlarmActions
 from chaufferie.adapters.history import HmiHistory
+from chaufferie.adapters.interventions import HmiInterventions
 from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.alarms.ack_links import AckLinks, secret_from_env
 from chaufferie.alarms.service import AlarmService
@@ -31,6 +32,7 @@ from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.web import build_access_router, security_headers
 from chaufferie.hmi.app import HmiServer
+from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System
 from chaufferie.plc_bridge.service import Bridge
@@ -138,6 +140,8 @@ def build_runtime(
             history=HmiHistory(cfg, historian.engine),
             users=HmiUserAdmin(access),
             scenarios=SimulatorControl(cfg) if simulator_control else None,
+            interventions=HmiInterventions(access.interventions),
+            initial=lambda: alarm_transitions(alarms.operations.active()),
         )
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))

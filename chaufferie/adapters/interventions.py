@@ -1,0 +1,21 @@
+"""The access layer's intervention desk behind the HMI's ``Interventions`` port."""
+
+from __future__ import annotations
+
+from chaufferie.config.vocabulary import Context
+from chaufferie.hmi.access.interventions import InterventionDesk
+from chaufferie.hmi.ports import Outcome
+
+
+class HmiInterventions:
+    """Record arrival on site from the HMI logbook (audited by the desk)."""
+
+    def __init__(self, desk: InterventionDesk) -> None:
+        self._desk = desk
+
+    async def arrive(self, occurrence_id: str, context: Context) -> Outcome:
+        record = await self._desk.arrive(occurrence_id, context)
+        if record is None:
+            return Outcome(False, "aucune intervention ouverte / no open intervention")
+        late = f" — {record.late_days} j de retard / days late" if record.late_days else ""
+        return Outcome(True, f"arrivée enregistrée / arrival recorded{late}")
