@@ -2,7 +2,9 @@
 
 ``async with AlarmService(cfg, bus, clock) as alarms: await alarms.run()`` — it subscribes
 to tag values, link events and plant events, ticks the engine and the escalation every
-``tick_s`` of the injected clock, delivers the outbox and runs the watchdog. The HMI and the
+``tick_s`` of the injected clock, delivers the outbox and runs the watchdog. An accepted
+rota or contact change (``CONFIG_CHANGED`` from the HMI, :mod:`.people`) rebuilds the on-call
+rota and the address book without a restart. The HMI and the
 remote-ack channels call :attr:`AlarmService.operations`.
 
 Seams (all optional): ``store`` (:class:`AlarmStore`, default SQLite ``alarms.db`` in the
@@ -27,6 +29,7 @@ from chaufferie.alarms.escalation import Escalator
 from chaufferie.alarms.links import LinkMaker, PlainLinkMaker
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.alarms.outbox import Outbox
+from chaufferie.alarms.people import PeopleChangeError, is_people_change, with_people_change
 from chaufferie.alarms.rota import OnCall
 from chaufferie.alarms.store import AlarmStore, OutboxItem, SqliteAlarmStore
 from chaufferie.alarms.templates import Site
@@ -35,7 +38,7 @@ from chaufferie.config.alarming import Contact
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import LinkEvent, PlantEvent, TagValue
+from chaufferie.config.vocabulary import LinkEvent, OperatorAction, PlantEvent, TagValue
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,9 @@ class AlarmService:
     async def __aenter__(self) -> Self:
         self.engine.restore()
         self.escalator.restore()
-        self._sub = self.bus.subscribe(TagValue, LinkEvent, PlantEvent, maxsize=50_000, name="alarms")
+        self._sub = self.bus.subscribe(
+            TagValue, LinkEvent, PlantEvent, OperatorAction, maxsize=50_000, name="alarms"
+        )
         await self.outbox.reconcile()
         log.info("alarm service started: %d alarm definitions", len(self.engine.definitions))
         return self
@@ -119,7 +124,10 @@ class AlarmService:
         assert self._sub is not None  # noqa: S101  (set in __aenter__)
         async for message in self._sub:
             try:
-                self.engine.handle(message)
+                if isinstance(message, OperatorAction):
+                    self.people_changed(message)
+                else:
+                    self.engine.handle(message)
             except Exception:
                 log.exception("alarm engine failed on %r", message)
 
@@ -131,6 +139,25 @@ class AlarmService:
             except Exception:
                 # logged, not fatal: a stuck engine is what SUP-HBT (dead-man) is for
                 log.exception("alarm tick failed")
+
+    def people_changed(self, action: OperatorAction) -> None:
+        """Apply an accepted rota or contact change (HMI settings) without a restart."""
+        if not is_people_change(action):
+            return
+        try:
+            cfg = with_people_change(self.cfg, action.details["section"], action.details["values"])
+        except PeopleChangeError as exc:
+            log.warning("%s change from %r ignored: %s", action.details["section"], action.context.user, exc)
+            return
+        self.use_people(cfg)
+        log.info("%s changed by %s: on-call rota rebuilt", action.details["section"], action.context.user)
+
+    def use_people(self, cfg: PlantConfig) -> None:
+        """Take the rota and contacts of ``cfg`` (the rest of the configuration is unchanged)."""
+        self.cfg = self.engine.cfg = self.escalator.cfg = cfg
+        self.outbox.contacts = {c.id: c for c in cfg.contacts}
+        tz = ZoneInfo(cfg.site.timezone)
+        self.oncall = self.escalator.oncall = OnCall(cfg.rota, cfg.contacts, tz) if cfg.rota else None
 
     def on_call_now(self, now: datetime) -> list[Contact]:
         if self.oncall is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
@@ -75,12 +76,10 @@ class SupervisorCore:
         self.oil_setpoint = OilSetpoint(s, io.oil_setpoint)
         self.setpoint = Setpoint(s, io.wood_setpoint)
         self.restarts = Restarts(s, io.wood_fault_reset)
-        self.pumps = Pumps(
-            s, io.pump_duty, Schedule(self.base, epoch_s, s.pump_swap_time, s.pump_swap_weekday)
-        )
-        self.screws = Screws(
-            s, io.screw_reverse_test, io.screw_cutoff, Schedule(self.base, epoch_s, s.screw_test_time)
-        )
+        self.pump_swap = Schedule(self.base, epoch_s, s.pump_swap_time, s.pump_swap_weekday)
+        self.screw_test = Schedule(self.base, epoch_s, s.screw_test_time)
+        self.pumps = Pumps(s, io.pump_duty, self.pump_swap)
+        self.screws = Screws(s, io.screw_reverse_test, io.screw_cutoff, self.screw_test)
         self.started_s = epoch_s
         self.manual: ManualRequest | None = None
         self.manual_until = 0.0
@@ -139,6 +138,17 @@ class SupervisorCore:
             else:
                 self.emit.audit(refusal(action, Reason.NOT_AUTHORISED))
         return self.emit.take()
+
+    def retune(self, now_s: float, settings: CascadeSettings) -> None:
+        """Swap the cascade settings in force (changed live): timers, modes and outputs are
+        kept; thresholds, delays and the heating curve apply from the next evaluation."""
+        self.cfg = self.cfg.model_copy(update={"cascade": settings})
+        for part in (self.cascade, self.oil, self.oil_setpoint, self.restarts, self.pumps, self.screws):
+            part.s = settings
+        self.setpoint.retune(settings)
+        self.outputs.retry_s = settings.command_retry_s
+        self.pump_swap.move(now_s, settings.pump_swap_time, settings.pump_swap_weekday)
+        self.screw_test.move(now_s, settings.screw_test_time)
 
     def command_result(self, now_s: float, result: CommandResult) -> None:
         """A write we asked for failed or was refused: plan a retry (after ``command_retry_s``)."""

@@ -89,6 +89,12 @@ class Schedule:
         self.weekday = weekday
         self.next_s = base.next_local(now_s, at, weekday)
 
+    def move(self, now_s: float, at: time, weekday: int | None = None) -> None:
+        """A new local time (settings changed live): aim at its next occurrence from ``now_s``."""
+        if (at, weekday) != (self.at, self.weekday):
+            self.at, self.weekday = at, weekday
+            self.next_s = self._base.next_local(now_s, at, weekday)
+
     def due(self, now_s: float) -> bool:
         """True once when ``now_s`` reaches the occurrence; then aims at the next one."""
         if now_s < self.next_s:

@@ -82,6 +82,11 @@ class Setpoint:
             emit.event(PlantEventKind.SETPOINT_CHANGED, Reason.HEATING_CURVE, values)
         return self.value
 
+    def retune(self, settings: CascadeSettings) -> None:
+        """New settings (heating curve, bounds): the curve is read again at the next step."""
+        self.s = settings
+        self._outdoor = None
+
     def rewrite(self, at_s: float) -> None:
         """The last write failed: write again from ``at_s`` on."""
         self.written = None

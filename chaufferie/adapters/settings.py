@@ -1,0 +1,162 @@
+"""Settings changed from the HMI, kept: the ``SettingsStore`` port and the saved overrides.
+
+:class:`FileSettingsStore` implements :class:`~chaufferie.hmi.ports.SettingsStore`. A change
+of a section (``cascade``: thresholds and heating curve; ``rota``; ``contacts``: one contact)
+is merged into the section in force and validated by the configuration's own models and
+cross-reference rules; a refused change returns ``Outcome(False, message)`` and nothing is
+written. An accepted one is written to ``<data_dir>/settings-overrides.json`` (temporary file,
+then rename: a crash leaves the old file or the new one, never half of one). The HMI then
+announces it on the bus (``OperatorAction`` ``SETTING_CHANGED`` / ``CONFIG_CHANGED``) and the
+supervisor and the alarms apply it live; the store does not announce it a second time.
+
+At start :func:`with_saved_overrides` applies the saved file to the configuration read from
+YAML, so a restart keeps the changes. A section of the file that no longer fits the
+configuration is skipped with a log line naming it; the plant starts anyway.
+
+File shape: ``{"cascade": {field: value}, "rota": {field: value}, "contacts": {id: {...}}}``
+(only the fields changed, so the YAML still decides every other one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from chaufferie.alarms.people import PeopleChangeError, first_error, with_people_change
+from chaufferie.config.plant import CascadeSettings
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import Context
+from chaufferie.hmi.ports import Outcome
+
+log = logging.getLogger(__name__)
+
+OVERRIDES_FILE = "settings-overrides.json"
+ORDER = ("cascade", "contacts", "rota")
+"""Sections in the order they are applied at start (a rota may name a contact added live)."""
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "unknown_section": {
+        "fr": "section de réglages inconnue : {section}",
+        "en": "unknown settings section: {section}",
+    },
+    "write_failed": {
+        "fr": "réglage non enregistré (écriture de {path} impossible)",
+        "en": "setting not saved (cannot write {path})",
+    },
+}
+
+
+def message(key: str, **values: Any) -> str:
+    """French first, English second, from :data:`MESSAGES`."""
+    return " / ".join(MESSAGES[key][lang].format(**values) for lang in ("fr", "en"))
+
+
+def overrides_path(cfg: PlantConfig) -> Path:
+    return cfg.data_path(OVERRIDES_FILE)
+
+
+def apply_change(
+    cfg: PlantConfig, section: str, values: Mapping[str, Any]
+) -> tuple[PlantConfig, dict[str, Any]]:
+    """``cfg`` with the change applied, and what to store for it; ``ValueError`` if refused."""
+    if section == "cascade":
+        try:
+            cascade = CascadeSettings.model_validate({**cfg.cascade.model_dump(), **values})
+        except ValidationError as exc:
+            raise ValueError(first_error(exc)) from exc
+        dumped = cascade.model_dump(mode="json")
+        return cfg.model_copy(update={"cascade": cascade}), {k: dumped[k] for k in values}
+    if section not in ("rota", "contacts"):
+        raise ValueError(message("unknown_section", section=section))
+    try:
+        changed = with_people_change(cfg, section, values)
+    except PeopleChangeError as exc:
+        raise ValueError(str(exc)) from exc
+    if section == "rota" and changed.rota is not None:
+        dumped = changed.rota.model_dump(mode="json")
+        return changed, {k: dumped[k] for k in values}
+    contact = next(c for c in changed.contacts if c.id == values["id"])
+    return changed, {contact.id: contact.model_dump(mode="json")}
+
+
+def read_overrides(path: Path) -> dict[str, dict[str, Any]]:
+    """The saved overrides (empty when there is no file; a damaged file is logged and ignored)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.error("settings overrides %s unreadable, ignored: %s", path, exc)
+        return {}
+    if not isinstance(data, dict):
+        log.error("settings overrides %s: not a JSON object, ignored", path)
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)}
+
+
+def write_overrides(path: Path, overrides: Mapping[str, Any]) -> None:
+    """Write atomically: a temporary file in the same folder, flushed, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(overrides, out, ensure_ascii=False, indent=2, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def with_saved_overrides(cfg: PlantConfig) -> PlantConfig:
+    """``cfg`` with the saved overrides applied, section by section (a bad one is skipped)."""
+    path = overrides_path(cfg)
+    saved = read_overrides(path)
+    for section in ORDER:
+        entries = saved.get(section) or {}
+        changes = entries.values() if section == "contacts" else [entries] if entries else []
+        for values in changes:
+            try:
+                cfg, _ = apply_change(cfg, section, values)
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("settings overrides %s: section %s skipped: %s", path, section, exc)
+    if saved:
+        log.info("settings overrides applied from %s: %s", path, ", ".join(sorted(saved)))
+    return cfg
+
+
+class FileSettingsStore:
+    """``SettingsStore``: validates against the config, persists the overrides as JSON."""
+
+    def __init__(self, cfg: PlantConfig, path: Path | None = None) -> None:
+        """``cfg`` is the configuration in force (saved overrides already applied)."""
+        self.cfg = cfg
+        self.path = path or overrides_path(cfg)
+        self.overrides = read_overrides(self.path)
+        self._lock = asyncio.Lock()
+
+    async def save(self, section: str, values: Mapping[str, Any], context: Context) -> Outcome:
+        async with self._lock:
+            try:
+                cfg, stored = apply_change(self.cfg, section, values)
+            except (ValueError, KeyError) as exc:
+                log.info("settings %s from %s refused: %s", section, context.user, exc)
+                return Outcome(False, str(exc))
+            overrides = {**self.overrides, section: {**self.overrides.get(section, {}), **stored}}
+            try:
+                await asyncio.to_thread(write_overrides, self.path, overrides)
+            except OSError as exc:
+                log.error("settings %s from %s not saved: %s", section, context.user, exc)
+                return Outcome(False, message("write_failed", path=self.path))
+            self.cfg, self.overrides = cfg, overrides
+        log.info("settings %s changed by %s: %s", section, context.user, ", ".join(sorted(stored)))
+        return Outcome(True)
