@@ -143,8 +143,14 @@ class SmtpEmail:
         msg = self.build(item)
         try:
             await aiosmtplib.send(
-                msg, hostname=s.host, port=s.port, start_tls=s.starttls, tls_context=self.tls,
-                username=self.username, password=self.password, timeout=s.timeout_s,
+                msg,
+                hostname=s.host,
+                port=s.port,
+                start_tls=s.starttls,
+                tls_context=self.tls,
+                username=self.username,
+                password=self.password,
+                timeout=s.timeout_s,
             )
         except aiosmtplib.SMTPResponseException as e:
             raise ChannelError(f"SMTP {e.code}", permanent=500 <= e.code < 600 and e.code != 535) from None

@@ -134,9 +134,15 @@ class Dispatcher:
         assert address is not None  # noqa: S101  (checked in request)
         self.outbox.enqueue(
             OutboxItem(
-                key=key, channel=channel, contact_id=contact.id, address=address,
-                subject=rendered.subject, text=rendered.sms if channel == "sms" else rendered.text,
-                html=rendered.html if channel == "email" else "", occurrence_id=occ_id, code=code,
+                key=key,
+                channel=channel,
+                contact_id=contact.id,
+                address=address,
+                subject=rendered.subject,
+                text=rendered.sms if channel == "sms" else rendered.text,
+                html=rendered.html if channel == "email" else "",
+                occurrence_id=occ_id,
+                code=code,
             )
         )
         for r in reqs:

@@ -178,8 +178,11 @@ class AlarmEngine:
                 if active and not self._active(tracker):
                     a, extra = tracker.alarm, {}
                     if detail:
-                        extra = {"message": f"{a.label_fr} : {detail}", "detail": detail,
-                                 "message_en": f"{a.label_en}: {detail_en or detail}"}
+                        extra = {
+                            "message": f"{a.label_fr} : {detail}",
+                            "detail": detail,
+                            "message_en": f"{a.label_en}: {detail_en or detail}",
+                        }
                     self._activate(tracker, extra=extra)
                 elif not active and self._active(tracker):
                     self._clear(tracker)
@@ -308,8 +311,11 @@ class AlarmEngine:
         was = self.flood.active
         flood_id = self.flood.new_alarm(now)
         if flood_id is not None and not was:
-            log.warning("alarm flood: %d new alarms within %.0f s", self.flood.threshold,
-                        self.cfg.notifiers.flood_window_s)
+            log.warning(
+                "alarm flood: %d new alarms within %.0f s",
+                self.flood.threshold,
+                self.cfg.notifiers.flood_window_s,
+            )
         return flood_id
 
     def _snapshot(self, alarm: AlarmDefinition) -> dict[str, Scalar]:

@@ -44,8 +44,13 @@ SET_ASIDE = (S.SHELVED, S.SUPPRESSED, S.OUT_OF_SERVICE)
 
 def _return(trigger: str, source: AlarmState) -> list[dict[str, Any]]:
     return [
-        {"trigger": trigger, "source": source, "dest": S.UNACKED, "conditions": "is_active",
-         "before": "forget_ack"},
+        {
+            "trigger": trigger,
+            "source": source,
+            "dest": S.UNACKED,
+            "conditions": "is_active",
+            "before": "forget_ack",
+        },
         {"trigger": trigger, "source": source, "dest": S.NORMAL},
     ]
 
@@ -61,8 +66,11 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "reset", "source": S.LATCHED, "dest": S.NORMAL, "conditions": "is_acked"},
     {"trigger": "shelve", "source": list(ANNUNCIATED), "dest": S.SHELVED},
     {"trigger": "suppress", "source": [*ANNUNCIATED, S.SHELVED], "dest": S.SUPPRESSED},
-    {"trigger": "remove_from_service", "source": [*ANNUNCIATED, S.SHELVED, S.SUPPRESSED],
-     "dest": S.OUT_OF_SERVICE},
+    {
+        "trigger": "remove_from_service",
+        "source": [*ANNUNCIATED, S.SHELVED, S.SUPPRESSED],
+        "dest": S.OUT_OF_SERVICE,
+    },
     *_return("unshelve", S.SHELVED),
     *_return("unsuppress", S.SUPPRESSED),
     *_return("return_to_service", S.OUT_OF_SERVICE),

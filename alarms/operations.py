@@ -83,11 +83,32 @@ class AlarmOperations:
         alarm = self.engine.definitions[occ.code]
         live = {p: tv.value for p in alarm.values if (tv := self.engine.values.get(p)) is not None}
         return AlarmView(
-            occ.id, occ.code, occ.priority, occ.state, occ.active, occ.acked, occ.raised_at,
-            alarm.label_fr, alarm.label_en, occ.message, occ.message_en, occ.value, dict(occ.values),
-            live, occ.oil_role, occ.latched, alarm.resettable, occ.chattering, occ.flood_id,
-            occ.acked_by, occ.acked_at, occ.shelved_until, occ.shelve_reason, occ.shelved_by,
-            tuple(occ.comments), tuple(occ.recipients),
+            occ.id,
+            occ.code,
+            occ.priority,
+            occ.state,
+            occ.active,
+            occ.acked,
+            occ.raised_at,
+            alarm.label_fr,
+            alarm.label_en,
+            occ.message,
+            occ.message_en,
+            occ.value,
+            dict(occ.values),
+            live,
+            occ.oil_role,
+            occ.latched,
+            alarm.resettable,
+            occ.chattering,
+            occ.flood_id,
+            occ.acked_by,
+            occ.acked_at,
+            occ.shelved_until,
+            occ.shelve_reason,
+            occ.shelved_by,
+            tuple(occ.comments),
+            tuple(occ.recipients),
         )
 
     def reset_permitted(self, occurrence_id: str) -> bool:
@@ -155,7 +176,10 @@ class AlarmOperations:
             self.engine.fire(occ, trigger, context, {"reason": reason})
         self.engine.bus.publish(
             OperatorAction(
-                ActionKind.SETTING_CHANGED, self.engine.clock.now(), context, target=code,
+                ActionKind.SETTING_CHANGED,
+                self.engine.clock.now(),
+                context,
+                target=code,
                 details={"in_service": in_service, "reason": reason},
             )
         )

@@ -106,8 +106,9 @@ class Outbox:
         while True:
             _reraise_lost_cancel()
             now = self.clock.now().timestamp()
-            waiting = [i for i in self.store.outbox(OutboxStatus.QUEUED, OutboxStatus.RETRYING)
-                       if i.channel == name]
+            waiting = [
+                i for i in self.store.outbox(OutboxStatus.QUEUED, OutboxStatus.RETRYING) if i.channel == name
+            ]
             due = [i for i in waiting if i.next_at <= now]
             for item in due:
                 await self.attempt(item)
@@ -190,7 +191,8 @@ class Outbox:
             channel=other,
             contact_id=item.contact_id,
             address=address,
-            subject=text(MESSAGES, "fallback_subject", lang, site=self.site_id) if other == "email"
+            subject=text(MESSAGES, "fallback_subject", lang, site=self.site_id)
+            if other == "email"
             else item.subject,
             text=item.text if other == "email" else fit_sms(item.subject),
             occurrence_id=item.occurrence_id,
@@ -205,9 +207,15 @@ class Outbox:
             return
         self.bus.publish(
             NotificationRecord(
-                key=item.key, channel=item.channel, recipient=item.contact_id, status=status,
-                time=self.clock.now(), occurrence_id=item.occurrence_id, code=item.code,
-                body=_redact(item.text if item.channel == "sms" else item.subject), attempts=item.attempts,
+                key=item.key,
+                channel=item.channel,
+                recipient=item.contact_id,
+                status=status,
+                time=self.clock.now(),
+                occurrence_id=item.occurrence_id,
+                code=item.code,
+                body=_redact(item.text if item.channel == "sms" else item.subject),
+                attempts=item.attempts,
                 error=item.error,
             )
         )

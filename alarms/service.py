@@ -166,8 +166,17 @@ class AlarmService:
 
     def _delivery_failed(self, item: OutboxItem) -> None:
         self._failed_channels.add(item.channel)
-        fr, en = (text(MESSAGES, "notdef_detail", lang, channel=item.channel, contact=item.contact_id,
-                       error=item.error) for lang in ("fr", "en"))
+        fr, en = (
+            text(
+                MESSAGES,
+                "notdef_detail",
+                lang,
+                channel=item.channel,
+                contact=item.contact_id,
+                error=item.error,
+            )
+            for lang in ("fr", "en")
+        )
         self.engine.signal("notification_failed", True, fr, en)
 
     def _delivery_ok(self, item: OutboxItem) -> None:

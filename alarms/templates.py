@@ -27,8 +27,21 @@ GSM7 = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENDED = frozenset("^{}\\[~]|€")
-_TRANSLIT = {"°": "", "–": "-", "—": "-", "’": "'", "‘": "'", "«": '"', "»": '"', "…": "...",
-             "\u00a0": " ", "\u202f": " ", "œ": "oe", "Œ": "OE", "ç": "c"}
+_TRANSLIT = {
+    "°": "",
+    "–": "-",
+    "—": "-",
+    "’": "'",
+    "‘": "'",
+    "«": '"',
+    "»": '"',
+    "…": "...",
+    "\u00a0": " ",
+    "\u202f": " ",
+    "œ": "oe",
+    "Œ": "OE",
+    "ç": "c",
+}
 SMS_LIMIT = 160
 SEGMENT = 153
 """GSM-7 characters per segment of a concatenated SMS."""
@@ -133,7 +146,8 @@ def render_alarm(
     common = {"site": site.id, "priority": occ.priority, "code": occ.code}
     short = occ.short.get(lang)
     sms = fit_sms(
-        text(MESSAGES, "sms_short", lang, **common, label=short) if short
+        text(MESSAGES, "sms_short", lang, **common, label=short)
+        if short
         else text(MESSAGES, "sms", lang, **common, label=message, time=when.strftime("%H:%M")),
         text(MESSAGES, "sms_link", lang, link=link, reply=reply_code(occ.id)) if link else "",
     )
@@ -154,8 +168,9 @@ def render_alarm(
     return Rendered(subject, sms, "\n".join(lines) + "\n", _html(subject, lines, link))
 
 
-def render_digest(site: Site, items: Sequence[tuple[Occurrence, AlarmDefinition]], lang: str,
-                  link: str, minutes: int) -> Rendered:
+def render_digest(
+    site: Site, items: Sequence[tuple[Occurrence, AlarmDefinition]], lang: str, link: str, minutes: int
+) -> Rendered:
     """One message for many alarms (a burst or a flood), not one per alarm."""
     codes = sorted({o.code for o, _ in items})
     common = {"site": site.id, "count": len(items)}

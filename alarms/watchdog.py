@@ -90,12 +90,17 @@ class Watchdog:
                 address = address_of(contact, channel)
                 if address is None or channel not in self.outbox.channels:
                     continue
-                items.append(OutboxItem(
-                    key=f"{key_prefix}/{contact.id}/{channel}",
-                    channel=channel, contact_id=contact.id, address=address, subject=rendered.subject,
-                    text=rendered.sms if channel == "sms" else rendered.text,
-                    html=rendered.html if channel == "email" else "",
-                ))
+                items.append(
+                    OutboxItem(
+                        key=f"{key_prefix}/{contact.id}/{channel}",
+                        channel=channel,
+                        contact_id=contact.id,
+                        address=address,
+                        subject=rendered.subject,
+                        text=rendered.sms if channel == "sms" else rendered.text,
+                        html=rendered.html if channel == "email" else "",
+                    )
+                )
         return items
 
     async def _deadman(self) -> None:
@@ -121,9 +126,10 @@ class Watchdog:
         if not url:
             return
         try:
-            async with aiohttp.ClientSession() as session, session.get(
-                url, timeout=aiohttp.ClientTimeout(total=10)
-            ) as resp:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(url, timeout=aiohttp.ClientTimeout(total=10)) as resp,
+            ):
                 resp.raise_for_status()
         except (aiohttp.ClientError, OSError, TimeoutError) as e:
             if not self._ping_failing:

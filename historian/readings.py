@@ -75,9 +75,7 @@ def counter_delta(conn: Connection, site_id: str, name: str, start: datetime, en
     return max(0.0, at_end[1] - first)
 
 
-def run_hours(
-    conn: Connection, site_id: str, name: str, start: datetime, end: datetime
-) -> float:
+def run_hours(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> float:
     """Hours the on/off point ``name`` was on (value ≥ 0.5, good) during [start, end)."""
     pid = point_id(conn, site_id, name)
     if pid is None:

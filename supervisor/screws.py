@@ -91,9 +91,7 @@ class Screws:
         elif scheduled and in_control and not busy:
             self._start(emit, inp, Reason.SCHEDULED_TEST, None, True)
 
-    def _start(
-        self, emit: Emitter, inp: Inputs, reason: Reason, parent: Context | None, pulse: bool
-    ) -> None:
+    def _start(self, emit: Emitter, inp: Inputs, reason: Reason, parent: Context | None, pulse: bool) -> None:
         self._started_at = emit.now_s
         self._seen_running = False
         self._stale_failure = inp.flag(Signal.SCREW_TEST_FAILED)

@@ -54,6 +54,8 @@ async def _send(cfg: PlantConfig, contact_id: str | None) -> int:
             ok = item.status is OutboxStatus.SENT
             failures += not ok
             via = type(service.channels[item.channel]).__name__
-            print(f"{item.channel:5} {item.contact_id} {item.address} via {via}: "
-                  f"{'OK ' + item.provider_id if ok else 'FAILED ' + item.error}")
+            print(
+                f"{item.channel:5} {item.contact_id} {item.address} via {via}: "
+                f"{'OK ' + item.provider_id if ok else 'FAILED ' + item.error}"
+            )
         return 1 if failures else 0

@@ -75,8 +75,13 @@ class RecordingCommands:
     async def execute(self, command: Command) -> CommandResult:
         self.commands.append(command)
         return CommandResult(
-            command.id, command.point, command.value, CommandStatus.CONFIRMED, self.clock.now(),
-            readback=command.value, context=command.context,
+            command.id,
+            command.point,
+            command.value,
+            CommandStatus.CONFIRMED,
+            self.clock.now(),
+            readback=command.value,
+            context=command.context,
         )
 
 

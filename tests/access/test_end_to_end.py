@@ -63,8 +63,15 @@ async def plant(
     async with running(service):
         alarms = OperationsAccess(service.operations)
         access = AccessServices(
-            cfg, bus, clock, store, alarms, alarms, sms=OutboxSms(service.outbox, cfg.contacts),
-            links=links, environ=env,
+            cfg,
+            bus,
+            clock,
+            store,
+            alarms,
+            alarms,
+            sms=OutboxSms(service.outbox, cfg.contacts),
+            links=links,
+            environ=env,
         )
         app = FastAPI()
         security_headers(app)

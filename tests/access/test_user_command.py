@@ -24,7 +24,15 @@ def chaufferie_user(data_dir: Path, *args: str, stdin: str = "") -> subprocess.C
 def test_add_list_passwd_and_disable_from_the_command_line(tmp_path: Path) -> None:
     data = tmp_path / "data"
     added = chaufferie_user(
-        data, "--stdin", "add", "claire", "--role", "admin", "--contact", "mgr-dubois", "--pin",
+        data,
+        "--stdin",
+        "add",
+        "claire",
+        "--role",
+        "admin",
+        "--contact",
+        "mgr-dubois",
+        "--pin",
         stdin="a long admin password\n2468\n",
     )
     assert added.returncode == 0, added.stderr

@@ -58,11 +58,17 @@ class PlantEdge:
         for cmd in self.commands.drain():
             assert isinstance(cmd, Command)
             ok = self.plant.write(cmd.point, cmd.value)
-            self.bus.publish(CommandResult(
-                cmd.id, cmd.point, cmd.value, CommandStatus.CONFIRMED if ok else CommandStatus.REFUSED,
-                self.clock.now(), readback=self.plant.read(cmd.point) if ok else None,
-                context=cmd.context.child("plant-edge"),
-            ))
+            self.bus.publish(
+                CommandResult(
+                    cmd.id,
+                    cmd.point,
+                    cmd.value,
+                    CommandStatus.CONFIRMED if ok else CommandStatus.REFUSED,
+                    self.clock.now(),
+                    readback=self.plant.read(cmd.point) if ok else None,
+                    context=cmd.context.child("plant-edge"),
+                )
+            )
 
 
 async def run_until_oil(

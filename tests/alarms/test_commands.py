@@ -44,8 +44,12 @@ def test_purge_forgets_only_old_delivered_messages(tmp_path: Path) -> None:
     def item(key: str, status: OutboxStatus, created: float) -> OutboxItem:
         return OutboxItem(key, "sms", "c", "+33600000000", "", "x", status=status, created_at=created)
 
-    for it in (item("old-sent", OutboxStatus.SENT, 100), item("old-queued", OutboxStatus.QUEUED, 100),
-               item("old-failed", OutboxStatus.FAILED, 100), item("new-sent", OutboxStatus.SENT, 1000)):
+    for it in (
+        item("old-sent", OutboxStatus.SENT, 100),
+        item("old-queued", OutboxStatus.QUEUED, 100),
+        item("old-failed", OutboxStatus.FAILED, 100),
+        item("new-sent", OutboxStatus.SENT, 1000),
+    ):
         store.add_outbox(it)
     assert store.purge(500) == 2
     assert sorted(i.key for i in store.outbox()) == ["new-sent", "old-queued"]

@@ -25,8 +25,12 @@ async def test_sigkill_after_the_provider_took_the_sms_does_not_send_it_twice(
     data_dir = tmp_path / "data"
     twilio_standin.hold_s = 1.0  # the provider has the message; the answer comes too late
     child = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).with_name("kill_child.py")), str(data_dir),
-        twilio_standin.base_url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        str(Path(__file__).with_name("kill_child.py")),
+        str(data_dir),
+        twilio_standin.base_url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         async with asyncio.timeout(30):
@@ -41,7 +45,8 @@ async def test_sigkill_after_the_provider_took_the_sms_does_not_send_it_twice(
     twilio_standin.hold_s = 0
     cfg = with_providers(
         load_config(data_dir=str(data_dir)),
-        TwilioSettings(from_number="+33700000000", api_base_url=twilio_standin.base_url), None,
+        TwilioSettings(from_number="+33700000000", api_base_url=twilio_standin.base_url),
+        None,
     )
     clock = VirtualClock()
     restarted = AlarmService(cfg, Bus(), clock)

@@ -33,23 +33,27 @@ MARTIN_MAIL = "julien.martin@example.org"
 
 
 @pytest.fixture
-def providers(
-    config: PlantConfig, twilio_standin: TwilioStandIn, smtp_server: SmtpTestServer
-) -> PlantConfig:
+def providers(config: PlantConfig, twilio_standin: TwilioStandIn, smtp_server: SmtpTestServer) -> PlantConfig:
     sms = TwilioSettings(from_number="+33700000000", api_base_url=twilio_standin.base_url)
     return with_providers(config, sms, smtp_server.settings())
 
 
 def oil_start(clock: VirtualClock, role: OilRole, reason: str) -> PlantEvent:
     return PlantEvent(
-        PlantEventKind.OIL_STARTED, clock.now(), reason=reason, oil_role=role,
+        PlantEventKind.OIL_STARTED,
+        clock.now(),
+        reason=reason,
+        oil_role=role,
         values={"buffer.temp_top": 71.0},
     )
 
 
 async def test_oil_replacement_sends_one_sms_and_one_email_saying_releve(
-    providers: PlantConfig, bus: Bus, clock: VirtualClock,
-    twilio_standin: TwilioStandIn, smtp_server: SmtpTestServer,
+    providers: PlantConfig,
+    bus: Bus,
+    clock: VirtualClock,
+    twilio_standin: TwilioStandIn,
+    smtp_server: SmtpTestServer,
 ) -> None:
     async with running(AlarmService(providers, bus, clock)) as service:
         bus.publish(oil_start(clock, OilRole.REPLACEMENT, "ignition_failure"))
@@ -108,14 +112,20 @@ async def test_twilio_500_then_201_delivers_one_sms_without_duplicate(
         await settle(service, clock, 120)
     assert len(twilio_standin.bodies_to(MARTIN)) == 1
     sms = [m for m in records.drain() if isinstance(m, NotificationRecord) and m.channel == "sms"]
-    assert [m.status for m in sms] == [NotificationStatus.QUEUED, NotificationStatus.RETRYING,
-                                       NotificationStatus.SENT]
+    assert [m.status for m in sms] == [
+        NotificationStatus.QUEUED,
+        NotificationStatus.RETRYING,
+        NotificationStatus.SENT,
+    ]
     assert "http" not in sms[-1].body  # the acknowledgement link is a credential: not in the history
 
 
 async def test_twilio_down_for_good_falls_back_to_email_and_raises_notdef(
-    providers: PlantConfig, bus: Bus, clock: VirtualClock,
-    twilio_standin: TwilioStandIn, smtp_server: SmtpTestServer,
+    providers: PlantConfig,
+    bus: Bus,
+    clock: VirtualClock,
+    twilio_standin: TwilioStandIn,
+    smtp_server: SmtpTestServer,
 ) -> None:
     transitions = bus.subscribe(AlarmTransition)
     twilio_standin.down = True
@@ -126,8 +136,11 @@ async def test_twilio_down_for_good_falls_back_to_email_and_raises_notdef(
     assert twilio_standin.requests >= providers.notifiers.max_attempts
     subjects = [str(m["Subject"]) for m in smtp_server.messages if MARTIN_MAIL in str(m["To"])]
     assert any("SMS non délivré" in s for s in subjects)
-    [notdef] = [t for t in transitions.drain() if isinstance(t, AlarmTransition)
-                and t.code == "NOT-DEF" and t.state is AlarmState.UNACKED]
+    [notdef] = [
+        t
+        for t in transitions.drain()
+        if isinstance(t, AlarmTransition) and t.code == "NOT-DEF" and t.state is AlarmState.UNACKED
+    ]
     assert notdef.message.startswith("Échec d'envoi des notifications : échec sms vers tech-martin")
 
 
@@ -172,13 +185,22 @@ async def test_killed_between_send_and_mark_sent_does_not_send_twice(
 
 
 async def test_flood_of_50_alarms_in_10_minutes_is_a_handful_of_messages(
-    providers: PlantConfig, bus: Bus, clock: VirtualClock,
-    twilio_standin: TwilioStandIn, smtp_server: SmtpTestServer,
+    providers: PlantConfig,
+    bus: Bus,
+    clock: VirtualClock,
+    twilio_standin: TwilioStandIn,
+    smtp_server: SmtpTestServer,
 ) -> None:
     base = providers.alarm("CHB-DEF")
     flood = [
-        base.model_copy(update={"code": f"TST-{i:03d}", "condition": base.condition.model_copy(
-            update={"point": "wood.fault_code", "op": "==", "value": float(i + 1)})})
+        base.model_copy(
+            update={
+                "code": f"TST-{i:03d}",
+                "condition": base.condition.model_copy(
+                    update={"point": "wood.fault_code", "op": "==", "value": float(i + 1)}
+                ),
+            }
+        )
         for i in range(50)
     ]
     cfg = providers.model_copy(update={"alarms": (*providers.alarms, *flood)})

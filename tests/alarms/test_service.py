@@ -54,7 +54,10 @@ async def test_p2_escalates_only_in_working_hours(config: PlantConfig, bus: Bus,
         reached = [(i.contact_id, i.channel) for i in service.store.outbox()]
     # 08:00 on Monday: Bernard's week begins, he is now on call, Martin the second
     assert sorted(reached[2:]) == [
-        ("tech-bernard", "email"), ("tech-bernard", "sms"), ("tech-martin", "email"), ("tech-martin", "sms")
+        ("tech-bernard", "email"),
+        ("tech-bernard", "sms"),
+        ("tech-martin", "email"),
+        ("tech-martin", "sms"),
     ]
 
 
@@ -77,8 +80,9 @@ async def test_queued_email_survives_a_restart_and_is_sent_once(
 async def test_notdef_returns_to_normal_once_sms_works_again(
     config: PlantConfig, bus: Bus, clock: VirtualClock, twilio_standin: TwilioStandIn
 ) -> None:
-    cfg = with_providers(config, TwilioSettings(from_number="+33700000000",
-                                                api_base_url=twilio_standin.base_url), None)
+    cfg = with_providers(
+        config, TwilioSettings(from_number="+33700000000", api_base_url=twilio_standin.base_url), None
+    )
     cfg = cfg.model_copy(update={"notifiers": cfg.notifiers.model_copy(update={"max_attempts": 2})})
     tap = bus.subscribe(AlarmTransition)
     twilio_standin.down = True
@@ -102,7 +106,8 @@ async def test_daily_test_message_goes_to_the_on_call_person_at_nine(
         await settle(service, clock, 120, step=10)
         items = service.store.outbox()
     assert sorted((i.channel, i.contact_id) for i in items) == [
-        ("email", "tech-bernard"), ("sms", "tech-bernard")  # Monday 09:00: Bernard's week began at 08:00
+        ("email", "tech-bernard"),
+        ("sms", "tech-bernard"),  # Monday 09:00: Bernard's week began at 08:00
     ]
     assert all(i.status is OutboxStatus.SENT for i in items)
     assert "test quotidien" in items[0].text
@@ -134,8 +139,13 @@ async def test_dead_man_raises_sup_hbt_when_the_engine_stops_and_pings_only_whil
     config: PlantConfig, bus: Bus, clock: VirtualClock, ping_server: tuple[str, list[str], asyncio.Event]
 ) -> None:
     url, hits, pinged = ping_server
-    cfg = config.model_copy(update={"notifiers": config.notifiers.model_copy(
-        update={"watchdog_ping_url": url, "daily_test_time": None})})
+    cfg = config.model_copy(
+        update={
+            "notifiers": config.notifiers.model_copy(
+                update={"watchdog_ping_url": url, "daily_test_time": None}
+            )
+        }
+    )
     tap = bus.subscribe(AlarmTransition)
     service = AlarmService(cfg, bus, clock)
     async with service:
@@ -210,8 +220,14 @@ async def test_oil_start_right_after_a_summary_goes_at_once(
         await settle(service, clock, 1)
         assert [i.code for i in service.store.outbox() if i.channel == "sms"] == ["CHB-DEF"]
         await settle(service, clock, 120)
-        bus.publish(PlantEvent(PlantEventKind.OIL_STARTED, clock.now(), reason="ignition_failure",
-                               oil_role=OilRole.REPLACEMENT))
+        bus.publish(
+            PlantEvent(
+                PlantEventKind.OIL_STARTED,
+                clock.now(),
+                reason="ignition_failure",
+                oil_role=OilRole.REPLACEMENT,
+            )
+        )
         await settle(service, clock, 1)
         codes = [i.code for i in service.store.outbox() if i.channel == "sms"]
     assert codes == ["CHB-DEF", "CHB-ALL", "FIO-REL"]

@@ -71,8 +71,15 @@ async def test_smtp_server_can_go_down_and_come_back(smtp_server: SmtpTestServer
     message["From"], message["To"], message["Subject"] = "a@example.org", "b@example.org", "t"
     message.set_content("x")
     tls = ssl.create_default_context(cafile=str(smtp_server.cert_file))
-    kwargs = {"hostname": "127.0.0.1", "port": smtp_server.port, "tls_context": tls, "timeout": 5,
-              "start_tls": True, "username": USERNAME, "password": PASSWORD}
+    kwargs = {
+        "hostname": "127.0.0.1",
+        "port": smtp_server.port,
+        "tls_context": tls,
+        "timeout": 5,
+        "start_tls": True,
+        "username": USERNAME,
+        "password": PASSWORD,
+    }
     with pytest.raises(aiosmtplib.SMTPConnectError):
         await aiosmtplib.send(message, **kwargs)
     smtp_server.start()

@@ -19,8 +19,12 @@ PARIS = ZoneInfo("Europe/Paris")
 def _occ(config: PlantConfig, code: str = "CHB-DEF") -> Occurrence:
     a = config.alarm(code)
     return Occurrence(
-        id="0123456789abcdef0123456789abcdef", code=code, priority=a.priority,
-        raised_at=datetime(2026, 1, 12, 1, 14, tzinfo=UTC), message=a.label_fr, message_en=a.label_en,
+        id="0123456789abcdef0123456789abcdef",
+        code=code,
+        priority=a.priority,
+        raised_at=datetime(2026, 1, 12, 1, 14, tzinfo=UTC),
+        message=a.label_fr,
+        message_en=a.label_en,
         values={"wood.outlet_temp": 91.5},
     )
 
@@ -52,7 +56,10 @@ def test_alarm_sms_and_email_in_french_and_english(config: PlantConfig) -> None:
     occ = _occ(config)
     fr = render_alarm(site, occ, config.alarm("CHB-DEF"), "fr", "http://h/a/x")
     en = render_alarm(site, occ, config.alarm("CHB-DEF"), "en", "http://h/a/x", step=1)
-    assert fr.sms == f"joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: OK {reply_code(occ.id)} ou http://h/a/x"
+    assert (
+        fr.sms
+        == f"joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: OK {reply_code(occ.id)} ou http://h/a/x"
+    )
     assert gsm7_length(fr.sms) is not None
     assert "Température sortie chaudière bois" in fr.text or "91,5" in fr.text
     assert en.subject == "[joucas] P1 CHB-DEF – Wood boiler fault"
@@ -103,9 +110,15 @@ def test_on_call_handover_stays_at_0800_across_summer_time(config: PlantConfig) 
 
 def test_rota_exception_replaces_the_on_call_person(config: PlantConfig) -> None:
     assert config.rota is not None
-    rota = config.rota.model_copy(update={"exceptions": (
-        RotaException(start=date(2026, 1, 10), end=date(2026, 1, 11), on_call="mgr-dubois", reason="congés"),
-    )})
+    rota = config.rota.model_copy(
+        update={
+            "exceptions": (
+                RotaException(
+                    start=date(2026, 1, 10), end=date(2026, 1, 11), on_call="mgr-dubois", reason="congés"
+                ),
+            )
+        }
+    )
     oncall = OnCall(rota, config.contacts, PARIS)
     duty = oncall.at(datetime(2026, 1, 10, 12, 0, tzinfo=UTC))
     assert duty.on_call == "mgr-dubois"

@@ -175,7 +175,11 @@ async def twilio_standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Twili
 
 def _error(status: int, code: int, message: str) -> web.Response:
     return web.json_response(
-        {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-         "status": status},
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
         status=status,
     )
