@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -80,7 +80,6 @@ class System:
         self.entries: list[ServiceEntry] = []
         self._stack = AsyncExitStack()
         self.started = asyncio.Event()
-        self.before_stop: list[Callable[[], Awaitable[None]]] = []
         self.checks: dict[str, Callable[[], tuple[bool, dict[str, Any]]]] = {}
 
     def add(self, name: str, stage: StageName, service: Service) -> None:
@@ -122,8 +121,6 @@ class System:
 
     async def stop(self) -> None:
         """Staged stop: inputs, drain the bus, then leave contexts in reverse order."""
-        for hook in self.before_stop:
-            await hook()
         for entry in self.entries:
             if entry.stage is StageName.INPUTS:
                 await _cancel(entry)

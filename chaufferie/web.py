@@ -7,14 +7,11 @@ the JSON report of :meth:`chaufferie.lifespan.System.health`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-
-log = logging.getLogger(__name__)
 
 
 def add_health_route(app: FastAPI, health: Callable[[], dict[str, Any]]) -> None:

@@ -9,6 +9,8 @@ confirmed by read-back. Alarms that are neither are refused.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from chaufferie.alarms.errors import AlarmError
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.config.settings import PlantConfig
@@ -25,32 +27,16 @@ class HmiAlarmActions:
         self._commands = commands
 
     async def acknowledge(self, occurrence_id: str, context: Context, comment: str = "") -> Outcome:
-        try:
-            await self._ops.acknowledge(occurrence_id, context, comment)
-        except AlarmError as exc:
-            return Outcome(False, str(exc))
-        return Outcome(True)
+        return await _outcome(self._ops.acknowledge(occurrence_id, context, comment))
 
     async def shelve(self, occurrence_id: str, context: Context, reason: str, duration_s: float) -> Outcome:
-        try:
-            await self._ops.shelve(occurrence_id, context, duration_s / 60.0, reason)
-        except AlarmError as exc:
-            return Outcome(False, str(exc))
-        return Outcome(True)
+        return await _outcome(self._ops.shelve(occurrence_id, context, duration_s / 60.0, reason))
 
     async def unshelve(self, occurrence_id: str, context: Context) -> Outcome:
-        try:
-            await self._ops.unshelve(occurrence_id, context)
-        except AlarmError as exc:
-            return Outcome(False, str(exc))
-        return Outcome(True)
+        return await _outcome(self._ops.unshelve(occurrence_id, context))
 
     async def comment(self, occurrence_id: str, context: Context, text: str) -> Outcome:
-        try:
-            await self._ops.comment(occurrence_id, context, text)
-        except AlarmError as exc:
-            return Outcome(False, str(exc))
-        return Outcome(True)
+        return await _outcome(self._ops.comment(occurrence_id, context, text))
 
     async def reset(self, occurrence_id: str, context: Context) -> Outcome:
         try:
@@ -72,3 +58,12 @@ class HmiAlarmActions:
         if result.status is not CommandStatus.CONFIRMED:
             return Outcome(False, result.message or result.status.value)
         return Outcome(True, f"{point} réarmé / reset")
+
+
+async def _outcome(action: Awaitable[object]) -> Outcome:
+    """Run one alarm operation: a refusal from the alarms becomes a refused ``Outcome``."""
+    try:
+        await action
+    except AlarmError as exc:
+        return Outcome(False, str(exc))
+    return Outcome(True)
