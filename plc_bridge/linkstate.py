@@ -17,13 +17,16 @@ Any pair not in the table is ignored. Every real change is published as a
 loss once and its recovery once.
 
 :class:`Backoff` gives the waits between reconnect attempts: exponential, bounded, with
-jitter (each wait drawn in [½, 1] of the nominal delay) and reset on success.
+jitter (each wait drawn in [½, 1] of the nominal delay) and reset on success. It remembers
+only its last :data:`RECENT_DELAYS` waits (and counts them all), so a link down for months
+does not grow its memory with every retry.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -31,6 +34,9 @@ from chaufferie.config.clock import Clock
 from chaufferie.config.vocabulary import LinkEvent, LinkState
 
 log = logging.getLogger(__name__)
+
+RECENT_DELAYS = 32
+"""How many of the last waits a :class:`Backoff` keeps (for the logs and the tests)."""
 
 
 class Trigger(StrEnum):
@@ -79,7 +85,10 @@ class LinkStateMachine:
 
 
 class Backoff:
-    """Bounded exponential backoff with jitter; ``delays`` records every wait handed out."""
+    """Bounded exponential backoff with jitter.
+
+    ``delays`` holds the last :data:`RECENT_DELAYS` waits handed out, ``attempts`` counts them all.
+    """
 
     def __init__(
         self,
@@ -95,7 +104,8 @@ class Backoff:
         self.factor = factor
         self._rng = rng or random.Random()  # noqa: S311 (jitter, not cryptography)
         self._nominal = initial_s
-        self.delays: list[float] = []
+        self.delays: deque[float] = deque(maxlen=RECENT_DELAYS)
+        self.attempts = 0
 
     @property
     def nominal_s(self) -> float:
@@ -107,6 +117,7 @@ class Backoff:
         delay = self._nominal * self._rng.uniform(0.5, 1.0)
         self._nominal = min(self._nominal * self.factor, self.maximum_s)
         self.delays.append(delay)
+        self.attempts += 1
         return delay
 
     def reset(self) -> None:

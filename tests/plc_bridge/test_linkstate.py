@@ -55,3 +55,13 @@ def test_backoff_grows_with_jitter_up_to_its_bound_and_resets() -> None:
 def test_backoff_refuses_nonsense_bounds() -> None:
     with pytest.raises(ValueError, match="initial_s"):
         Backoff(5.0, 1.0)
+
+
+def test_backoff_keeps_a_bounded_memory_of_its_waits_for_a_link_down_for_months() -> None:
+    backoff = Backoff(1.0, 600.0, rng=random.Random(3))
+    retries = 6 * 24 * 120  # a link down for four months, retried every ten minutes
+    waits = [backoff.next_delay() for _ in range(retries)]
+    kept = len(backoff.delays)
+    assert 0 < kept <= 100  # the last few waits, not one entry per retry
+    assert list(backoff.delays) == waits[-kept:]
+    assert backoff.attempts == retries
