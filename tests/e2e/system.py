@@ -2,7 +2,8 @@
 
 :class:`SystemUnderTest` writes a configuration for a fresh data folder (free ports, the
 Twilio stand-in and the aiosmtpd server as providers, cascade delays shortened so that a
-fault confirms in seconds of wall time), starts both processes, and offers what a test needs
+fault confirms in seconds of wall time, :data:`ON_CALL` on call from yesterday to the day after
+tomorrow whatever the week of the rota), starts both processes, and offers what a test needs
 to drive and observe them: simulator commands over OPC UA, the SQLite history, process
 signals.
 """
@@ -19,8 +20,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import yaml
@@ -44,6 +47,21 @@ FAST_CASCADE = {
 }
 
 
+ON_CALL = "tech-martin"
+"""Who the system calls during an end-to-end run (a rota exception, so not the week's parity)."""
+
+
+def on_call_throughout(site_timezone: str, contact: str) -> dict[str, str]:
+    """A rota exception putting ``contact`` on call from yesterday to the day after tomorrow.
+
+    The processes run on the real clock, and the rota alternates weekly (with a handover on
+    Monday morning): without it, who receives the SMS would depend on the week the test runs.
+    """
+    today = datetime.now(ZoneInfo(site_timezone)).date()
+    start, end = today - timedelta(days=1), today + timedelta(days=2)
+    return {"start": start.isoformat(), "end": end.isoformat(), "on_call": contact, "reason": "e2e"}
+
+
 def write_config(
     data_dir: Path, sms: Mapping[str, Any], email: Mapping[str, Any]
 ) -> tuple[Path, dict[str, int]]:
@@ -54,6 +72,7 @@ def write_config(
     data["links"]["boiler"]["port"] = ports["modbus"]
     data["links"]["hydraulic"]["endpoint"] = f"opc.tcp://127.0.0.1:{ports['opcua']}/chaufferie"
     data["cascade"].update(FAST_CASCADE)
+    data["rota"]["exceptions"] = [on_call_throughout(data["site"]["timezone"], ON_CALL)]
     data["notifiers"]["sms"] = dict(sms)
     data["notifiers"]["email"] = dict(email)
     data["notifiers"]["retry_base_s"] = 1

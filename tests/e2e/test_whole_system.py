@@ -14,17 +14,14 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import async_playwright
 
-from chaufferie.alarms.rota import OnCall
 from tests.access.test_browser import CHROMIUM_ARGS
 from tests.conftest import require_tool
-from tests.e2e.system import SystemUnderTest, base_env, wait_for, write_config
+from tests.e2e.system import ON_CALL, SystemUnderTest, base_env, wait_for, write_config
 from tests.support.smtp_server import PASSWORD, PASSWORD_ENV, USER_ENV, USERNAME, SmtpTestServer
 from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn
 
@@ -117,9 +114,7 @@ async def test_wood_fault_releve_link_ack_then_cold_snap_appoint_then_clean_rest
 ) -> None:
     system, twilio, smtp = plant
     await system.start_simulator(speed=60)
-    assert system.cfg.rota is not None
-    rota = OnCall(system.cfg.rota, system.cfg.contacts, ZoneInfo(system.cfg.site.timezone))
-    technician = rota.at(datetime.now(UTC)).on_call
+    technician = ON_CALL  # whatever the week: see tests.e2e.system.on_call_throughout
     contact = system.cfg.contact(technician)
     assert contact.phone is not None
     assert contact.email is not None
