@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from chaufferie.alarms.rota import OnCall
 from chaufferie.alarms.service import AlarmService
 from chaufferie.alarms.store import OutboxStatus, SqliteAlarmStore
@@ -25,6 +27,8 @@ from tests.support.clocks import A_WORKING_WEDNESDAY
 from tests.support.twilio_standin import TwilioStandIn
 
 MARTIN = "+33612345678"
+
+pytestmark = pytest.mark.calendar
 
 
 def test_the_killed_process_starts_when_martin_is_on_call() -> None:

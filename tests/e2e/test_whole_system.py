@@ -29,7 +29,7 @@ PIN = "482915"
 TECH_PASSWORD = "Chaufferie-e2e-2026"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/a/[A-Za-z0-9._\-]+")
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.slow, pytest.mark.calendar, pytest.mark.timeout(600)]
 
 
 @pytest.fixture

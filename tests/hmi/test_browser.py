@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import free_port, require_tool
 from tests.hmi.fakes import PASSWORD
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.calendar]  # the server runs on the real clock
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
