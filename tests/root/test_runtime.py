@@ -36,6 +36,7 @@ from chaufferie.config.vocabulary import (
     AlarmState,
     AlarmTransition,
     Channel,
+    CommandResult,
     Context,
     OperatorAction,
 )
@@ -159,6 +160,10 @@ async def test_the_link_in_the_alarms_sms_acknowledges_through_the_access_routes
     assert (occurrence.state, occurrence.acked_by) == (AlarmState.ACKED, "martin")
     acks = [a for a in audit.drain() if isinstance(a, OperatorAction) and a.kind is ActionKind.ACKNOWLEDGE]
     assert [(a.context.user, a.context.channel) for a in acks] == [("martin", Channel.LINK)]
+    assert runtime.hmi is not None
+    assert runtime.hmi.services.interventions is not None  # the HMI logbook reads the access desk
+    arrival = await runtime.hmi.services.interventions.arrive(occ, HMI)
+    assert arrival.ok, arrival.message
 
 
 async def test_an_sms_reply_acknowledges_and_the_confirmation_leaves_through_the_alarms_outbox(
@@ -198,6 +203,12 @@ async def test_the_hmi_services_reach_the_running_alarms_and_history(running: Ru
     occurrence = runtime.alarms.engine.get(occ)
     assert occurrence is not None
     assert (occurrence.state, occurrence.acked_by) == (AlarmState.ACKED, "martin")
+    commands = runtime.bus.subscribe(CommandResult, name="test.commands")
+    reset = await services.alarms.reset(occ, HMI)
+    assert not reset.ok  # through the bridge, which cannot reach the PLC, and says so
+    assert [m.point for m in commands.drain() if isinstance(m, CommandResult)] == [
+        runtime.cfg.io.wood_fault_reset
+    ]
     await runtime.historian.flush()
     assert services.history is not None
     now = running.clock.now()
