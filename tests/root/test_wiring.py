@@ -1,4 +1,8 @@
-"""The composition root turns a historian spool overflow into the HIS-PER alarm."""
+"""The composition root's helper turns a historian spool overflow into the HIS-PER alarm.
+
+This checks the helper only. Whether ``build_runtime`` actually hands it the running alarms
+is checked through the wiring in ``test_runtime.py`` (today it does not: a strict xfail there).
+"""
 
 from __future__ import annotations
 
