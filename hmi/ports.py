@@ -160,7 +160,7 @@ class Report:
     period_start: datetime
     period_end: datetime
     figures: Mapping[str, Scalar]
-    series: Mapping[str, Sequence[tuple[str, float]]] = field(default_factory=dict)
+    series: Mapping[str, Sequence[tuple[str, float | None]]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -200,7 +200,7 @@ class HmiHistory:
             built.period.end,
             values,
             series,
-            {"oil_reasons": dict(built.oil_reasons)},
+            {"oil_reasons": dict(built.oil_reasons), "incomplete": sorted(built.incomplete)},
         )
 
     async def export_events(self, query: EventQuery, fmt: ExportFormat) -> bytes:
