@@ -20,7 +20,7 @@ from chaufferie.historian.readings import Shortfall
 from chaufferie.historian.report import EnergyReport, PeriodError, build_report, parse_period
 from chaufferie.historian.report_format import report_csv, report_html, report_xml
 from chaufferie.historian.writer import HistorianWriter
-from tests.historian.support import alarm, delivery, every, oil_start, tag
+from tests.historian.support import alarm, config_file, delivery, every, oil_start, tag
 
 PARIS = ZoneInfo("Europe/Paris")
 XSD = Path(__file__).parents[2] / "historian" / "exchange.xsd"
@@ -180,25 +180,15 @@ async def test_report_command_writes_csv_xml_and_html(
 ) -> None:
     async with HistorianWriter(historian_config, bus, clock) as writer:
         await _fill_january(writer)
-    config_file = tmp_path / "plant.yaml"
-    import yaml
-
-    from chaufferie.config.loader import default_config_path
-
-    raw = yaml.safe_load(default_config_path().read_text())
-    raw["storage"] = {"url": historian_config.storage.url}
-    raw["data_dir"] = historian_config.data_dir
-    config_file.write_text(yaml.safe_dump(raw, allow_unicode=True))
-    assert main(["report", "--month", "2026-01", "--format", "csv", "--config", str(config_file)]) == 0
+    config = config_file(historian_config, tmp_path)
+    assert main(["report", "--month", "2026-01", "--format", "csv", "--config", str(config)]) == 0
     assert "Chaleur bois (MWh)" in capsysbinary.readouterr().out.decode("utf-8-sig")
     out = tmp_path / "report.xml"
     assert (
-        main(
-            ["report", "--month", "2026-01", "--format", "xml", "--config", str(config_file), "-o", str(out)]
-        )
+        main(["report", "--month", "2026-01", "--format", "xml", "--config", str(config), "-o", str(out)])
         == 0
     )
     etree.XMLSchema(etree.parse(str(XSD))).assertValid(etree.parse(str(out)))
-    assert main(["report", "--season", "2025-2026", "--format", "html", "--config", str(config_file)]) == 0
+    assert main(["report", "--season", "2025-2026", "--format", "html", "--config", str(config)]) == 0
     assert b"2026-01" in capsysbinary.readouterr().out
-    assert main(["report", "--month", "2026-1", "--config", str(config_file)]) == 2
+    assert main(["report", "--month", "2026-1", "--config", str(config)]) == 2
