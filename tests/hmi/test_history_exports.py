@@ -1,10 +1,11 @@
-"""History page exports through the real historian adapter on a real SQLite history.
+"""History and report pages through the real historian adapter on a real SQLite history.
 
 The page builds the query from its filters and the logged-in user's role; the adapter
 (:class:`chaufferie.adapters.history.HmiHistory`) lists and exports. Checked: the XML export
 honours the filters and names them in its header (and validates against ``exchange.xsd``);
 a viewer's listing and exports hold no security audit (failed logins, user changes) and no
-personal data (addresses, notification recipients); an administrator's do.
+personal data (addresses, notification recipients); an administrator's do. The report page
+shows "données incomplètes" for a month without readings, and so does its CSV.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
@@ -38,11 +40,13 @@ from chaufferie.config.vocabulary import (
 from chaufferie.historian.database import make_engine
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.services import HmiServices
-from tests.historian.support import ack, alarm, oil_start
+from tests.historian.support import ack, alarm, oil_start, winter_readings
 from tests.hmi.conftest import NOW, login, simulated
 
 XSD = Path(__file__).parents[2] / "historian" / "exchange.xsd"
 NS = {"c": "urn:chaufferie:exchange:1"}
+PATIENCE = 100
+"""Retries of 0.1 s for a page: these pages query a real database in a worker thread."""
 INTRUDER = "192.0.2.77"
 PHONE = "+33611223344"
 
@@ -60,11 +64,15 @@ def _security_audit() -> list[OperatorAction]:
     ]
 
 
+def _on_sqlite(config: PlantConfig, folder: Path) -> PlantConfig:
+    storage = config.storage.model_copy(update={"url": f"sqlite:///{folder / 'history.db'}"})
+    return config.model_copy(update={"storage": storage})
+
+
 @pytest.fixture
 async def real_history(config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, tmp_path: Path) -> HmiHistory:
     """A SQLite history with plant events, alarms, an acknowledgement, an SMS and security audit."""
-    storage = config.storage.model_copy(update={"url": f"sqlite:///{tmp_path / 'history.db'}"})
-    cfg = config.model_copy(update={"storage": storage})
+    cfg = _on_sqlite(config, tmp_path)
     async with HistorianWriter(cfg, bus, hmi_clock) as writer:
         writer.accept(oil_start(NOW - timedelta(hours=9), OilRole.REPLACEMENT))
         writer.accept(alarm(NOW - timedelta(hours=8), "CHB-DEF", 1, "Défaut chaudière bois"))
@@ -122,7 +130,7 @@ def _valid(data: bytes) -> etree._Element:
 
 async def test_xml_export_holds_only_the_filtered_records_and_names_the_filters(real_user) -> None:
     async with real_user() as user:
-        await login(user, "admin", path="/history")
+        await login(user, "admin", path="/history", retries=PATIENCE)
         user.find(marker="hist-kinds").elements.pop().set_value(["alarm"])
         user.find(marker="hist-priority").elements.pop().set_value(1)
         document = _valid(await _download(user, "hist-xml"))
@@ -152,8 +160,8 @@ def _csv_rows(data: bytes) -> list[dict[str, str]]:
 
 async def test_a_viewer_exports_no_security_audit_nor_personal_data(real_user) -> None:
     async with real_user() as user:
-        await login(user, "viewer", path="/history")
-        await user.should_see("5 enregistrements")  # oil start, 2 alarms, the ack, the SMS
+        await login(user, "viewer", path="/history", retries=PATIENCE)
+        await user.should_see("5 enregistrements", retries=PATIENCE)  # oil start, 2 alarms, the ack, the SMS
         rows = _csv_rows(await _download(user, "hist-csv"))
         kinds = {r["Événement"] for r in rows}
         assert {"oil_started", "acknowledge", "unacked"} <= kinds
@@ -174,8 +182,8 @@ async def test_a_viewer_exports_no_security_audit_nor_personal_data(real_user) -
 
 async def test_an_admin_exports_the_whole_audit_with_addresses(real_user) -> None:
     async with real_user() as user:
-        await login(user, "admin", path="/history")
-        await user.should_see("7 enregistrements")
+        await login(user, "admin", path="/history", retries=PATIENCE)
+        await user.should_see("7 enregistrements", retries=PATIENCE)
         kinds = {r["Événement"] for r in _csv_rows(await _download(user, "hist-csv"))}
         assert {"login_failed", "user_changed", "acknowledge"} <= kinds
         xml = await _download(user, "hist-xml")
@@ -183,3 +191,33 @@ async def test_an_admin_exports_the_whole_audit_with_addresses(real_user) -> Non
         failed = [r for r in records if r.get("kind") == "login_failed"]
         assert [r["address"] for r in failed] == [INTRUDER]
         assert PHONE.encode() in xml
+
+
+@pytest.fixture
+async def winter_user(
+    services: HmiServices, config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, tmp_path: Path
+) -> Callable[[], AbstractAsyncContextManager[User]]:
+    """The HMI on a history read every hour in January 2026 and not at all in February."""
+    cfg = _on_sqlite(config, tmp_path)
+    async with HistorianWriter(cfg, bus, hmi_clock) as writer:
+        for value in winter_readings(ZoneInfo(cfg.site.timezone)):
+            writer.accept(value)
+        await writer.flush()
+    services.history = HmiHistory(cfg, make_engine(cfg.storage_url))
+    return lambda: simulated(services)
+
+
+async def test_report_page_says_incomplete_data_for_a_month_without_readings(winter_user) -> None:
+    async with winter_user() as user:
+        await login(user, "viewer", path="/reports", retries=PATIENCE)
+        for month, wood in (("2026-01", "7,43"), ("2026-02", "données incomplètes")):
+            user.find(marker="report-period").clear().type(month)
+            user.find(marker="report-show").click()
+            await user.should_see(f"Chaufferie bois de Joucas — {month}", retries=PATIENCE)
+            rows = {r["name"]: r["value"] for r in user.find(marker="report-table").elements.pop().rows}
+            assert rows["chaleur bois (MWh)"] == wood
+        report = (await _download(user, "report-csv")).decode("utf-8-sig")
+        assert (
+            next(csv.DictReader(io.StringIO(report), delimiter=";"))["Chaleur bois (MWh)"]
+            == "données incomplètes"
+        )
