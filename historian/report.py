@@ -3,10 +3,6 @@
 For a period (a local month such as ``2026-01``, or a heating season such as ``2025-2026``,
 bounded at local midnight in the site's time zone and queried in UTC):
 
-Figures read from a counter or a run time are None, and listed in ``incomplete`` with the
-reason, when the readings do not cover the period (:func:`~chaufferie.historian.readings.shortfall`);
-so are the figures computed from them. A report never shows such a figure as 0.
-
 - heat from wood: the heat meter's energy counter (``meter.energy``, kWh) read at both ends;
 - heat from oil: litres burnt (``oil.litres`` counter) × kWh per litre × oil efficiency, or,
   without a litre counter, burner run time × oil boiler capacity;
@@ -17,6 +13,10 @@ so are the figures computed from them. A report never shows such a figure as 0.
   max(0, base − (Tmin + Tmax) / 2) from the outdoor temperature (Météo-France method);
 - oil starts by kind (replacement / top-up) with their reasons, alarms by priority,
   interventions with late days and penalties.
+
+Figures read from a counter or a run time are None, and listed in ``incomplete`` with the
+reason, when the readings do not cover the period (:func:`~chaufferie.historian.readings.shortfall`);
+so are the figures computed from them. A report never shows such a figure as 0.
 """
 
 from __future__ import annotations
