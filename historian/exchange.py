@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Engine, Float, Integer, Table, select
+from sqlalchemy import JSON, Boolean, Connection, Engine, Float, Integer, RowMapping, Table, select
 
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
@@ -93,8 +93,7 @@ def export_batch(
 ) -> bytes:
     """One site's history in [start, end) (and seq ≥ ``from_seq``) as a Batch document."""
     site = cfg.site.id
-    root = ET.Element(f"{Q}Batch", version="1", siteId=site, created=_iso(datetime.now(UTC)))
-    ET.SubElement(root, f"{Q}Site", id=site, name=cfg.site.name, timezone=cfg.site.timezone)
+    root = batch_root(cfg)
     seqs: list[int] = []
     with engine.connect() as conn:
         names = _reading_types(conn, root, site)
@@ -104,6 +103,19 @@ def export_batch(
                 _rollups(conn, root, names, table, resolution, start, end)
         for table in schema.RECORD_TABLES:
             seqs += _records(conn, root, table, site, start, end, from_seq)
+    return finish_batch(root, seqs)
+
+
+def batch_root(cfg: PlantConfig) -> ET.Element:
+    """An empty Batch of ``cfg``'s site: the root and its Site."""
+    site = cfg.site.id
+    root = ET.Element(f"{Q}Batch", version="1", siteId=site, created=_iso(datetime.now(UTC)))
+    ET.SubElement(root, f"{Q}Site", id=site, name=cfg.site.name, timezone=cfg.site.timezone)
+    return root
+
+
+def finish_batch(root: ET.Element, seqs: list[int]) -> bytes:
+    """The Batch document, its firstSeq/lastSeq bounding ``seqs``."""
     if seqs:
         root.set("firstSeq", str(min(seqs)))
         root.set("lastSeq", str(max(seqs)))
@@ -216,20 +228,25 @@ def _records(
         cond.append(table.c.seq >= from_seq)
     seqs = []
     for row in conn.execute(select(table).where(*cond).order_by(table.c.seq)).mappings():
-        attrs = {"table": table.name, "seq": str(row["seq"]), "time": _iso(row["time"])}
-        record = ET.SubElement(root, f"{Q}Record", attrs)
-        seqs.append(int(row["seq"]))
-        for column in table.columns:
-            if column.name in RECORD_KEYS:
-                continue
-            kind = _field_type(column)
-            field = ET.SubElement(record, f"{Q}Field", name=column.name, type=kind)
-            value = row[column.name]
-            if value is None:
-                field.set("null", "true")
-            else:
-                field.text = _format(value, kind)
+        seqs.append(add_record(root, table, row))
     return seqs
+
+
+def add_record(root: ET.Element, table: Table, row: RowMapping, withheld: Collection[str] = ()) -> int:
+    """Append ``row`` of ``table`` as a Record (without the columns in ``withheld``); its seq."""
+    attrs = {"table": table.name, "seq": str(row["seq"]), "time": _iso(row["time"])}
+    record = ET.SubElement(root, f"{Q}Record", attrs)
+    for column in table.columns:
+        if column.name in RECORD_KEYS or column.name in withheld:
+            continue
+        kind = _field_type(column)
+        field = ET.SubElement(record, f"{Q}Field", name=column.name, type=kind)
+        value = row[column.name]
+        if value is None:
+            field.set("null", "true")
+        else:
+            field.text = _format(value, kind)
+    return int(row["seq"])
 
 
 def parse_batch(data: bytes) -> tuple[str, list[dict[str, Any]], list[Row]]:

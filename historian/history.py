@@ -1,9 +1,10 @@
 """Event history: plant events, alarm transitions, audit, notifications, links and commands.
 
 :func:`history` answers "what happened" with filters (time range, entry types, kind, alarm
-code, priority, who, oil kind) and a full-text search on messages: PostgreSQL's
-``to_tsvector('simple', ...)`` (GIN-indexed), SQLite's case-insensitive word match. Each
-table is queried with the filters that apply to it; entries come back newest first.
+code, priority, who, oil kind, audit kinds the reader may not see) and a full-text search on
+messages: PostgreSQL's ``to_tsvector('simple', ...)`` (GIN-indexed), SQLite's
+case-insensitive word match. Each table is queried with the filters that apply to it;
+entries come back newest first.
 
 :func:`interventions` lists the calls that opened an intervention (table kept by the access
 module, when installed) with their deadline and whether it was met.
@@ -76,6 +77,8 @@ class HistoryFilter:
     oil_role: str | None = None
     text: str | None = None
     site_id: str | None = None
+    hidden_actions: frozenset[str] = frozenset()
+    """Audit kinds left out (the reader's role may not see them: ``history_access``)."""
 
 
 def _column(source: _Source, name: str | None) -> Any:
@@ -104,6 +107,8 @@ def _conditions(source: _Source, f: HistoryFilter, dialect: str) -> list[ColumnE
         cond.append(t.c[source.priority] == f.priority)
     if f.user:
         cond.append(t.c.user == f.user)
+    if f.hidden_actions and source.type == "action":
+        cond.append(t.c[source.kind].not_in(f.hidden_actions))
     if f.oil_role and source.oil_role:
         cond.append(t.c[source.oil_role] == f.oil_role)
     if f.text:

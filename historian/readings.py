@@ -6,17 +6,82 @@ from the hour rollups' ``last``. A run time integrates an on/off point as a step
 over raw samples (each value held until the next one: values come on change, and a lost link
 arrives as a Bad value, so nothing is held across an outage), falling back
 to the hour rollups' mean when raw samples are gone.
+
+Whether the readings are enough to trust such a figure is :func:`shortfall`'s answer (the
+rule is written out in ``docs/historian.md``): the point's hour rollups — kept forever, one
+row per hour in which the point sent anything — must have a good reading within
+:data:`MAX_GAP` of the period's start and end, no stretch longer than :data:`MAX_GAP`
+without one, and, for a counter, never a value below the one before (a meter reset or
+replacement). A figure that fails is "données incomplètes / incomplete data", never 0.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from chaufferie.historian import schema
 
 HOUR = timedelta(hours=1)
+MAX_GAP = timedelta(hours=6)
+"""The longest stretch without a good reading a figure of the period may rest on."""
+RESET_TOLERANCE = 1e-6
+"""How far (in the counter's unit) a counter may seem to go back before it counts as a reset."""
+
+
+class Shortfall(StrEnum):
+    """Why a point's readings are not enough for a figure of the period."""
+
+    NO_READINGS = "no_readings"
+    GAP = "gap"
+    RESET = "reset"
+
+
+def shortfall(
+    conn: Connection, site_id: str, name: str, start: datetime, end: datetime, counter: bool = True
+) -> Shortfall | None:
+    """Why the readings of ``name`` cannot be trusted over [start, end), or None if they can."""
+    pid = point_id(conn, site_id, name)
+    if pid is None:
+        return Shortfall.NO_READINGS
+    h = schema.rollup_hour
+    hours = conn.execute(
+        select(h.c.bucket, h.c.min, h.c.max, h.c.last)
+        .where(h.c.point_id == pid, h.c.bucket >= start - MAX_GAP, h.c.bucket < end)
+        .where(h.c.good_ratio > 0, h.c.last.is_not(None))
+        .order_by(h.c.bucket)
+    ).all()
+    if not hours:
+        return Shortfall.NO_READINGS
+    if _longest_gap([row[0] for row in hours], start, end) > MAX_GAP:
+        return Shortfall.GAP
+    if counter and _goes_back(hours):
+        return Shortfall.RESET
+    return None
+
+
+def _longest_gap(buckets: Sequence[datetime], start: datetime, end: datetime) -> timedelta:
+    """The longest time in [start, end) outside every hour that holds a reading."""
+    edges = [start, *(t for b in buckets for t in (b, b + HOUR)), end]
+    return max(
+        max(later - earlier, timedelta()) for earlier, later in zip(edges[::2], edges[1::2], strict=True)
+    )
+
+
+def _goes_back(hours: Sequence[Sequence[Any]]) -> bool:
+    """Whether (bucket, min, max, last) hours show a counter going back (a reset)."""
+    previous: float | None = None
+    for _, low, high, last in hours:
+        if previous is not None and low is not None and low < previous - RESET_TOLERANCE:
+            return True
+        if high is not None and last < high - RESET_TOLERANCE:
+            return True
+        previous = last
+    return False
 
 
 def point_id(conn: Connection, site_id: str, name: str) -> int | None:
@@ -49,7 +114,8 @@ def _reading_at(conn: Connection, pid: int, t: datetime) -> tuple[datetime, floa
 
 
 def _first_after(conn: Connection, pid: int, start: datetime, end: datetime) -> float | None:
-    s = schema.samples
+    """The first good value in [start, end): raw, else the first hour rollup's minimum."""
+    s, h = schema.samples, schema.rollup_hour
     first = conn.execute(
         select(s.c.value)
         .where(s.c.point_id == pid, s.c.time >= start, s.c.time < end)
@@ -57,11 +123,21 @@ def _first_after(conn: Connection, pid: int, start: datetime, end: datetime) -> 
         .order_by(s.c.time)
         .limit(1)
     ).scalar()
+    if first is None:
+        first = conn.execute(
+            select(h.c.min)
+            .where(h.c.point_id == pid, h.c.bucket >= start, h.c.bucket < end)
+            .where(h.c.good_ratio > 0, h.c.min.is_not(None))
+            .order_by(h.c.bucket)
+            .limit(1)
+        ).scalar()
     return None if first is None else float(first)
 
 
 def counter_delta(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> float:
-    """How much the counter ``name`` rose over [start, end) (0 when unknown or reset)."""
+    """How much the counter ``name`` rose over [start, end) (0 when unknown or reset): from
+    the last reading before ``start`` (if within :data:`MAX_GAP`, else the first after it) to
+    the last before ``end``. Ask :func:`shortfall` first whether the result can be trusted."""
     pid = point_id(conn, site_id, name)
     if pid is None:
         return 0.0
@@ -69,7 +145,8 @@ def counter_delta(conn: Connection, site_id: str, name: str, start: datetime, en
     if at_end is None or at_end[0] < start:
         return 0.0
     at_start = _reading_at(conn, pid, start)
-    first = at_start[1] if at_start is not None else _first_after(conn, pid, start, end)
+    recent = at_start is not None and at_start[0] >= start - MAX_GAP
+    first = at_start[1] if at_start is not None and recent else _first_after(conn, pid, start, end)
     if first is None:
         return 0.0
     return max(0.0, at_end[1] - first)

@@ -13,6 +13,10 @@ bounded at local midnight in the site's time zone and queried in UTC):
   max(0, base − (Tmin + Tmax) / 2) from the outdoor temperature (Météo-France method);
 - oil starts by kind (replacement / top-up) with their reasons, alarms by priority,
   interventions with late days and penalties.
+
+Figures read from a counter or a run time are None, and listed in ``incomplete`` with the
+reason, when the readings do not cover the period (:func:`~chaufferie.historian.readings.shortfall`);
+so are the figures computed from them. A report never shows such a figure as 0.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from sqlalchemy import Connection, Engine, func, select
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
 from chaufferie.historian.history import interventions
-from chaufferie.historian.readings import counter_delta, run_hours
+from chaufferie.historian.readings import Shortfall, counter_delta, run_hours, shortfall
 
 
 @dataclass(frozen=True)
@@ -84,13 +88,13 @@ class EnergyReport:
     site_id: str
     site_name: str
     period: Period
-    wood_heat_mwh: float = 0.0
-    oil_heat_mwh: float = 0.0
-    oil_litres: float = 0.0
-    oil_run_hours: float = 0.0
+    wood_heat_mwh: float | None = None
+    oil_heat_mwh: float | None = None
+    oil_litres: float | None = None
+    oil_run_hours: float | None = None
     oil_method: str = "litres"
     chips_delivered_t: float = 0.0
-    chips_burnt_t: float = 0.0
+    chips_burnt_t: float | None = None
     degree_days: float = 0.0
     degree_days_missing: int = 0
     oil_starts: dict[str, int] = field(default_factory=dict)
@@ -101,19 +105,25 @@ class EnergyReport:
     late_days: int = 0
     penalties_eur: float = 0.0
     months: list[EnergyReport] = field(default_factory=list)
+    incomplete: dict[str, Shortfall] = field(default_factory=dict)
+    """Figure key → why its readings are not enough (derived figures included)."""
 
     @property
-    def total_heat_mwh(self) -> float:
+    def total_heat_mwh(self) -> float | None:
+        if self.wood_heat_mwh is None or self.oil_heat_mwh is None:
+            return None
         return self.wood_heat_mwh + self.oil_heat_mwh
 
     @property
     def coverage_rate(self) -> float | None:
-        """Share of the heat that came from wood (0–1), None without heat."""
+        """Share of the heat that came from wood (0–1), None without heat or data."""
         total = self.total_heat_mwh
-        return self.wood_heat_mwh / total if total > 0 else None
+        return self.wood_heat_mwh / total if total and self.wood_heat_mwh is not None else None
 
     def efficiency(self, lhv_kwh_per_t: float) -> float | None:
         """Seasonal efficiency of the wood boiler (heat out / chips' energy in)."""
+        if self.chips_burnt_t is None or self.wood_heat_mwh is None:
+            return None
         fuel_mwh = self.chips_burnt_t * lhv_kwh_per_t / 1000.0
         return self.wood_heat_mwh / fuel_mwh if fuel_mwh > 0 else None
 
@@ -147,19 +157,37 @@ def months_of(period: Period, cfg: PlantConfig) -> list[Period]:
         year, month = year + (month == 12), month % 12 + 1
 
 
+DERIVED = {
+    "total_heat_mwh": ("wood_heat_mwh", "oil_heat_mwh"),
+    "coverage_pct": ("wood_heat_mwh", "oil_heat_mwh"),
+    "efficiency_pct": ("wood_heat_mwh", "chips_burnt_t"),
+}
+"""Figures computed from others: incomplete when one of those is."""
+
+
 def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyReport) -> None:
     site, start, end = cfg.site.id, r.period.start, r.period.end
-    plant = cfg.plant
-    r.wood_heat_mwh = counter_delta(conn, site, points.wood_heat_kwh, start, end) / 1000.0
-    r.chips_burnt_t = counter_delta(conn, site, points.chips_burnt_kg, start, end) / 1000.0
-    r.oil_litres = counter_delta(conn, site, points.oil_litres, start, end)
-    r.oil_run_hours = run_hours(conn, site, cfg.io.oil_burner, start, end)
-    if r.oil_litres > 0:
-        r.oil_heat_mwh = r.oil_litres * plant.oil_kwh_per_litre * plant.oil_efficiency / 1000.0
-        r.oil_method = "litres"
+
+    def counter(key: str, name: str, scale: float) -> float | None:
+        problem = shortfall(conn, site, name, start, end)
+        if problem is not None:
+            r.incomplete[key] = problem
+            return None
+        return counter_delta(conn, site, name, start, end) * scale
+
+    r.wood_heat_mwh = counter("wood_heat_mwh", points.wood_heat_kwh, 1 / 1000.0)
+    r.chips_burnt_t = counter("chips_burnt_t", points.chips_burnt_kg, 1 / 1000.0)
+    r.oil_litres = counter("oil_litres", points.oil_litres, 1.0)
+    run_problem = shortfall(conn, site, cfg.io.oil_burner, start, end, counter=False)
+    if run_problem is None:
+        r.oil_run_hours = run_hours(conn, site, cfg.io.oil_burner, start, end)
     else:
-        r.oil_heat_mwh = r.oil_run_hours * plant.oil_capacity_kw / 1000.0
-        r.oil_method = "run_time"
+        r.incomplete["oil_run_hours"] = run_problem
+    _oil_heat(cfg, r)
+    for key, sources in DERIVED.items():
+        problems = [r.incomplete[s] for s in sources if s in r.incomplete]
+        if problems:
+            r.incomplete[key] = problems[0]
     t = schema.chip_deliveries
     delivered = conn.execute(
         select(func.coalesce(func.sum(t.c.mass_kg), 0.0)).where(
@@ -167,6 +195,20 @@ def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyR
         )
     ).scalar_one()
     r.chips_delivered_t = float(delivered) / 1000.0
+
+
+def _oil_heat(cfg: PlantConfig, r: EnergyReport) -> None:
+    """Oil heat from litres when the litre counter is trusted and moved, else from run time;
+    incomplete when neither can be trusted."""
+    plant = cfg.plant
+    if r.oil_litres is not None and (r.oil_litres > 0 or r.oil_run_hours is None):
+        r.oil_heat_mwh = r.oil_litres * plant.oil_kwh_per_litre * plant.oil_efficiency / 1000.0
+        r.oil_method = "litres"
+    elif r.oil_run_hours is not None:
+        r.oil_heat_mwh = r.oil_run_hours * plant.oil_capacity_kw / 1000.0
+        r.oil_method = "run_time"
+    else:
+        r.incomplete["oil_heat_mwh"] = r.incomplete["oil_litres"]
 
 
 def _events(conn: Connection, site: str, r: EnergyReport) -> None:

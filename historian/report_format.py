@@ -22,29 +22,33 @@ from zoneinfo import ZoneInfo
 
 from chaufferie.historian.catalogue import FIGURES, Language, figure_label, figure_unit, text
 from chaufferie.historian.exchange import NS, to_bytes
+from chaufferie.historian.readings import MAX_GAP, Shortfall
 from chaufferie.historian.report import EnergyReport
 
 CsvStyle = Literal["fr", "rfc4180"]
 Value = str | float | int | None
 
 
+def _round(value: float | None, digits: int, scale: float = 1.0) -> float | None:
+    return None if value is None else round(scale * value, digits)
+
+
 def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[str, Value]:
-    """Every figure of ``report`` by key (numbers rounded for reading)."""
-    coverage = report.coverage_rate
-    efficiency = report.efficiency(lhv_kwh_per_t)
+    """Every figure of ``report`` by key (numbers rounded for reading; None when it cannot be
+    computed — see ``report.incomplete`` for those whose data are incomplete)."""
     return {
         "period": report.period.label,
         "start": report.period.start.astimezone(tz).isoformat(),
         "end": report.period.end.astimezone(tz).isoformat(),
-        "wood_heat_mwh": round(report.wood_heat_mwh, 3),
-        "oil_heat_mwh": round(report.oil_heat_mwh, 3),
-        "total_heat_mwh": round(report.total_heat_mwh, 3),
-        "coverage_pct": None if coverage is None else round(100 * coverage, 2),
-        "oil_litres": round(report.oil_litres, 1),
-        "oil_run_hours": round(report.oil_run_hours, 2),
+        "wood_heat_mwh": _round(report.wood_heat_mwh, 3),
+        "oil_heat_mwh": _round(report.oil_heat_mwh, 3),
+        "total_heat_mwh": _round(report.total_heat_mwh, 3),
+        "coverage_pct": _round(report.coverage_rate, 2, 100),
+        "oil_litres": _round(report.oil_litres, 1),
+        "oil_run_hours": _round(report.oil_run_hours, 2),
         "chips_delivered_t": round(report.chips_delivered_t, 3),
-        "chips_burnt_t": round(report.chips_burnt_t, 3),
-        "efficiency_pct": None if efficiency is None else round(100 * efficiency, 2),
+        "chips_burnt_t": _round(report.chips_burnt_t, 3),
+        "efficiency_pct": _round(report.efficiency(lhv_kwh_per_t), 2, 100),
         "degree_days": round(report.degree_days, 1),
         "degree_days_missing": report.degree_days_missing,
         "oil_starts_replacement": report.oil_starts.get("replacement", 0),
@@ -57,6 +61,14 @@ def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[st
         "late_days": report.late_days,
         "penalties_eur": round(report.penalties_eur, 2),
     }
+
+
+def marked_figures(report: EnergyReport, lhv: float, tz: ZoneInfo, language: Language) -> dict[str, Value]:
+    """:func:`figures`, those whose data are incomplete replaced by the words saying so."""
+    values = figures(report, lhv, tz)
+    for key in report.incomplete:
+        values[key] = text("incomplete", language)
+    return values
 
 
 def _periods(report: EnergyReport) -> list[EnergyReport]:
@@ -88,8 +100,9 @@ def write_csv(header: Sequence[str], rows: Sequence[Sequence[Value]], style: Csv
 def report_csv(report: EnergyReport, lhv: float, tz: ZoneInfo, style: CsvStyle = "fr") -> bytes:
     """One line per month (seasonal report) and one for the whole period."""
     keys = list(FIGURES)
+    language: Language = "fr" if style == "fr" else "en"
     header = [figure_label(k, "fr") for k in keys] if style == "fr" else keys
-    rows = [list(figures(p, lhv, tz).values()) for p in _periods(report)]
+    rows = [list(marked_figures(p, lhv, tz, language).values()) for p in _periods(report)]
     return write_csv(header, rows, style)
 
 
@@ -112,6 +125,9 @@ def report_xml(report: EnergyReport, lhv: float, tz: ZoneInfo, timezone: str) ->
             attrs = {"key": key, "unit": figure_unit(key)}
             if value is not None:
                 attrs["value"] = str(value)
+            if key in period.incomplete:
+                attrs |= {"status": "incomplete", "reason": period.incomplete[key].value}
+                attrs["note"] = f"{text('incomplete', 'fr')} / {text('incomplete', 'en')}"
             ET.SubElement(element, f"{{{NS}}}Figure", attrs)
         for reason, count in sorted(period.oil_reasons.items()):
             kind, _, why = reason.partition(":")
@@ -130,7 +146,7 @@ def report_html(report: EnergyReport, lhv: float, tz: ZoneInfo, language: Langua
     esc = html.escape
     title = text(f"report_title_{report.period.kind}", language)
     periods = _periods(report)
-    values = [figures(p, lhv, tz) for p in periods]
+    values = [marked_figures(p, lhv, tz, language) for p in periods]
     head = "<th></th>" + "".join(f"<th>{esc(p.period.label)}</th>" for p in periods)
     body = ""
     for key in FIGURES:
@@ -150,11 +166,26 @@ td,th{{border:1px solid #999;padding:4px}}td{{text-align:right}}</style></head>
 <body><h1>{esc(title)} — {esc(report.site_name)} — {esc(report.period.label)}</h1>
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}</tbody></table>
-<p>{esc(method)}</p>
+<p>{esc(method)}</p>{_incomplete_note(periods, language)}
 <h2>{esc(text("oil_starts_title", language))}</h2><ul>{starts}</ul>
 </body></html>
 """
     return page.encode()
+
+
+def _incomplete_note(periods: Sequence[EnergyReport], language: Language) -> str:
+    """Which figures of which period have incomplete data, and why (empty when none)."""
+    items = "".join(
+        f"<li>{html.escape(p.period.label)} — {html.escape(figure_label(key, language))} : "
+        f"{html.escape(text('incomplete', language))} ({html.escape(_reason(why, language))})</li>"
+        for p in periods
+        for key, why in p.incomplete.items()
+    )
+    return f"\n<h2>{html.escape(text('incomplete_title', language))}</h2><ul>{items}</ul>" if items else ""
+
+
+def _reason(why: Shortfall, language: Language) -> str:
+    return text(f"shortfall_{why.value}", language).format(hours=round(MAX_GAP.total_seconds() / 3600))
 
 
 def _shown(value: Value, language: Language) -> str:

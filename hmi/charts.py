@@ -141,8 +141,9 @@ def trend_options(
     }
 
 
-def report_options(series: Mapping[str, Sequence[tuple[str, float]]], lang: str) -> dict[str, Any]:
-    """Bars of heat from wood and oil by month (MWh), the two series named in the catalogue."""
+def report_options(series: Mapping[str, Sequence[tuple[str, float | None]]], lang: str) -> dict[str, Any]:
+    """Bars of heat from wood and oil by month (MWh), the two series named in the catalogue;
+    a month whose data are incomplete (None) has no bar, not a zero one."""
     wood = list(series.get("wood_mwh", ()))
     oil = list(series.get("oil_mwh", ()))
     labels = [k for k, _ in wood] or [k for k, _ in oil]
@@ -180,11 +181,14 @@ def report_options(series: Mapping[str, Sequence[tuple[str, float]]], lang: str)
     }
 
 
-def coverage(wood: Sequence[tuple[str, float]], oil: Sequence[tuple[str, float]]) -> list[float | None]:
-    """Wood coverage rate (%) per period: wood / (wood + oil), None when no heat."""
+def coverage(
+    wood: Sequence[tuple[str, float | None]], oil: Sequence[tuple[str, float | None]]
+) -> list[float | None]:
+    """Wood coverage rate (%) per period: wood / (wood + oil), None when no heat or no data."""
     oil_of = dict(oil)
     out: list[float | None] = []
     for label, w in wood:
-        total = w + oil_of.get(label, 0.0)
-        out.append(round(100 * w / total, 1) if total > 0 else None)
+        o = oil_of.get(label, 0.0)
+        total = None if w is None or o is None else w + o
+        out.append(round(100 * w / total, 1) if w is not None and total else None)
     return out

@@ -98,7 +98,7 @@ class RecordKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EventQuery:
-    """A history filter: time range, kinds, text, alarm code, priority, user, oil role."""
+    """A history filter: time range, kinds, text, alarm code, priority, user; and who reads."""
 
     start: datetime
     end: datetime
@@ -108,6 +108,8 @@ class EventQuery:
     priority: int | None = None
     user: str | None = None
     limit: int = 500
+    role: Role = Role.VIEWER
+    """The reader's role: what it may not read is left out (``historian/history_access``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ class Report:
     period_start: datetime
     period_end: datetime
     figures: Mapping[str, Scalar]
-    series: Mapping[str, Sequence[tuple[str, float]]] = field(default_factory=dict)
+    series: Mapping[str, Sequence[tuple[str, float | None]]] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -287,6 +287,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report.wood": ("bois", "wood"),
     "report.oil": ("fioul", "oil"),
     "report.coverage": ("taux de couverture bois", "wood coverage rate"),
+    "report.incomplete": ("données incomplètes", "incomplete data"),
     "report.dju": ("DJU (degrés-jours unifiés)", "heating degree-days"),
     "report.chips": ("plaquettes (t)", "chips (t)"),
     # ---- logbook --------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The historian behind the HMI's ``HistoryQueries`` port.
 
 Queries run in a worker thread (the database driver is synchronous) so the HMI never blocks
-the loop. Event exports: French CSV (``;``, decimal comma, BOM) or the XML exchange batch
-(``historian/exchange.xsd``) of the same time range.
+the loop. The listing and both event exports — French CSV (``;``, decimal comma, BOM) and the
+XML exchange batch (``historian/exchange.xsd``) with a header naming the filters — hold the
+same entries: those the page's filters select, less what the reader's role may not read
+(``historian/history_access``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from sqlalchemy import Engine, or_, select
 
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
-from chaufferie.historian.exchange import export_batch
 from chaufferie.historian.history import HistoryEntry, HistoryFilter, history
-from chaufferie.historian.history_export import history_csv
+from chaufferie.historian.history_access import withheld_for
+from chaufferie.historian.history_export import Selection, history_csv, history_xml
 from chaufferie.historian.report import build_report, parse_period
 from chaufferie.historian.report_format import figures, report_csv, report_xml
 from chaufferie.historian.trends import trend
@@ -80,14 +82,19 @@ class HmiHistory:
             user=q.user,
             text=q.text or None,
             site_id=self.cfg.site.id,
+            hidden_actions=withheld_for(q.role).action_kinds,
         )
 
+    def _entries(self, q: EventQuery) -> list[HistoryEntry]:
+        """The entries the page lists and exports for ``q``."""
+        entries = history(self.engine, self._filter(q), q.limit)
+        if RecordKind.OIL in q.kinds and RecordKind.PLANT_EVENT not in q.kinds:
+            entries = [e for e in entries if e.type != "plant" or e.oil_role]
+        return entries
+
     async def events(self, query: EventQuery) -> list[HistoryRecord]:
-        entries = await asyncio.to_thread(history, self.engine, self._filter(query), query.limit)
-        records = [_record(e) for e in entries]
-        if query.kinds == frozenset({RecordKind.OIL}):
-            records = [r for r in records if r.kind is RecordKind.OIL]
-        return records
+        entries = await asyncio.to_thread(self._entries, query)
+        return [_record(e) for e in entries]
 
     async def occurrence(self, occurrence_id: str) -> list[HistoryRecord]:
         return await asyncio.to_thread(self._occurrence, occurrence_id)
@@ -193,14 +200,31 @@ class HmiHistory:
             built.period.end,
             values,
             series,
-            {"oil_reasons": dict(built.oil_reasons)},
+            {"oil_reasons": dict(built.oil_reasons), "incomplete": sorted(built.incomplete)},
         )
 
     async def export_events(self, query: EventQuery, fmt: ExportFormat) -> bytes:
+        return await asyncio.to_thread(self._export_events, query, fmt)
+
+    def _export_events(self, query: EventQuery, fmt: ExportFormat) -> bytes:
+        entries = self._entries(query)
         if fmt is ExportFormat.XML:
-            return await asyncio.to_thread(export_batch, self.engine, self.cfg, query.start, query.end)
-        entries = await asyncio.to_thread(history, self.engine, self._filter(query), query.limit)
+            selection = Selection(self._filters_applied(query), withheld_for(query.role), query.limit)
+            return history_xml(self.engine, self.cfg, entries, selection)
         return history_csv(entries, self.tz)
+
+    def _filters_applied(self, q: EventQuery) -> list[tuple[str, str]]:
+        """The filters of ``q`` as (name, value), those left empty omitted."""
+        applied = {
+            "start": q.start.astimezone(self.tz).isoformat(),
+            "end": q.end.astimezone(self.tz).isoformat(),
+            "kinds": " ".join(sorted(k.value for k in q.kinds)),
+            "text": q.text,
+            "code": q.code or "",
+            "priority": "" if q.priority is None else str(q.priority),
+            "user": q.user or "",
+        }
+        return [(name, value) for name, value in applied.items() if value]
 
     async def export_report(self, period: str, fmt: ExportFormat) -> bytes:
         built = await asyncio.to_thread(build_report, self.engine, self.cfg, parse_period(period, self.cfg))

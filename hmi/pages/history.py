@@ -119,6 +119,7 @@ class HistoryFilters:
             code=(self.code.value or "").strip().upper() or None,
             priority=int(self.priority.value) or None,
             user=(self.user.value or "").strip() or None,
+            role=self.ctx.session.role,
         )
 
 

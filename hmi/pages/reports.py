@@ -25,12 +25,15 @@ def default_period(services: HmiServices) -> str:
 
 
 def figure_rows(report: Report, lang: str) -> list[dict[str, str]]:
-    """Figures in words (catalogue ``fig.*``), numbers in the language's decimal style."""
+    """Figures in words (catalogue ``fig.*``), numbers in the language's decimal style, and
+    "données incomplètes" for those the historian could not compute from enough data."""
     rows = []
+    incomplete = set(report.extra.get("incomplete", ()))
     for key, value in report.figures.items():
         name = tr(f"fig.{key}", lang) if f"fig.{key}" in TEXTS else key
         decimals = 2 if isinstance(value, float) else 0
-        rows.append({"name": name, "value": fmt.number(value, "", decimals, lang)})
+        shown = tr("report.incomplete", lang) if key in incomplete else fmt.number(value, "", decimals, lang)
+        rows.append({"name": name, "value": shown})
     for reason, count in dict(report.extra.get("oil_reasons", {})).items():
         rows.append(
             {

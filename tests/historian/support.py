@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import yaml
 from sqlalchemy import Engine, func, select
 
+from chaufferie.config.loader import default_config_path
+from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
     AlarmState,
@@ -84,3 +89,32 @@ def snapshot(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 r.pop("id", None)
             out[table.name] = sorted(rows, key=repr)
     return out
+
+
+COUNTERS = ("meter.energy", "oil.litres", "wood.fuel_burnt")
+
+
+def winter_readings(tz: ZoneInfo) -> list[TagValue]:
+    """Counters read every hour in January and March 2026 (from 00:30 on the 1st), nothing in
+    February, and the heat meter reset (back to 0) on 15 March: January is complete,
+    February and March are not."""
+    out: list[TagValue] = []
+    for month, base in ((1, 0.0), (3, 100_000.0)):
+        start = datetime(2026, month, 1, tzinfo=tz).astimezone(UTC) + timedelta(minutes=30)
+        for i, t in enumerate(every(start, 3600.0, 31 * 24)):
+            for point in COUNTERS:
+                value = base + 10.0 * i
+                if point == "meter.energy" and month == 3 and i >= 14 * 24:
+                    value = 10.0 * (i - 14 * 24)  # the meter was replaced: it starts again from 0
+                out.append(tag(point, value, t))
+    return out
+
+
+def config_file(cfg: PlantConfig, folder: Path) -> Path:
+    """The shipped configuration with ``cfg``'s storage and data folder, as a file for the CLI."""
+    raw = yaml.safe_load(default_config_path().read_text())
+    raw["storage"] = {"url": cfg.storage.url}
+    raw["data_dir"] = cfg.data_dir
+    path = folder / "plant.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    return path

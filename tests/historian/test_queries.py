@@ -9,8 +9,18 @@ import pytest
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import OilRole, Quality
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    Channel,
+    Context,
+    OilRole,
+    OperatorAction,
+    Quality,
+    Role,
+)
 from chaufferie.historian.history import HistoryFilter, history
+from chaufferie.historian.history_access import withheld_for
 from chaufferie.historian.trends import choose_source, trend
 from chaufferie.historian.writer import HistorianWriter
 from tests.historian.support import ack, alarm, every, oil_start, tag
@@ -77,6 +87,29 @@ async def test_history_filters_by_type_code_priority_user_oil_kind_and_text(
     window = HistoryFilter(start=T0 + timedelta(minutes=2), end=T0 + timedelta(minutes=4))
     assert [e.type for e in history(engine, window)] == ["action", "alarm"]
     assert [e.kind for e in history(engine, HistoryFilter(kinds=("oil_started",)))] == ["oil_started"] * 2
+
+
+async def test_history_leaves_out_the_audit_kinds_a_role_may_not_read(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    intruder = Context(origin="hmi", user="mallory", channel=Channel.HMI, address="192.0.2.77")
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        writer.accept(ack(T0, "alice"))
+        writer.accept(OperatorAction(ActionKind.LOGIN_FAILED, T0, intruder, "mallory", ActionResult.REFUSED))
+        writer.accept(OperatorAction(ActionKind.USER_CHANGED, T0, intruder, "bob"))
+        await writer.flush()
+        engine = writer.engine
+    for role, kinds in (
+        (Role.VIEWER, ["acknowledge"]),
+        (Role.TECHNICIAN, ["acknowledge"]),
+        (Role.ADMIN, None),
+    ):
+        hidden = withheld_for(role).action_kinds
+        found = sorted(e.kind for e in history(engine, HistoryFilter(hidden_actions=hidden)))
+        assert found == (kinds or ["acknowledge", "login_failed", "user_changed"])
+    assert withheld_for(Role.VIEWER).fields == {"address", "recipient"}
+    assert withheld_for(Role.TECHNICIAN).fields == {"address"}
+    assert withheld_for(Role.ADMIN).fields == set()
 
 
 async def test_interventions_list_deadlines_met_missed_and_penalties(

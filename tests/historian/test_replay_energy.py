@@ -8,13 +8,16 @@ counters within 0.5 % (wood heat from the heat meter, oil heat from litres burnt
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import Message, TagValue
 from chaufferie.historian.report import Period, build_report
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.replay import Replay
@@ -33,15 +36,38 @@ RECORDED = (
 """The points the report reads, and a few to draw (the tap polls each one every model step)."""
 
 
-class _Taps:
-    """Both the replay's own tap and the historian's, polled together."""
+class _Heartbeat:
+    """Republishes each point's last value when it has not changed for ``HEARTBEAT``, as the
+    PLC bridge does every ``heartbeat_s`` (60 s) and the replay's tap does not: a counter that
+    stands still (oil litres while the oil boiler is off) still has readings, so the report
+    sees the period covered. A quarter of an hour keeps the replay quick."""
 
-    def __init__(self, *taps: PlantTap) -> None:
+    HEARTBEAT = timedelta(minutes=15)
+
+    def __init__(self, sink: Callable[[Message], None]) -> None:
+        self.sink = sink
+        self.last: dict[str, TagValue] = {}
+
+    def accept(self, message: Message) -> None:
+        if isinstance(message, TagValue):
+            self.last[message.point] = message
+        self.sink(message)
+
+    def poll(self, now: datetime) -> None:
+        for tag in list(self.last.values()):
+            if now - tag.receive_time >= self.HEARTBEAT:
+                self.accept(replace(tag, source_time=now, receive_time=now))
+
+
+class _Taps:
+    """The replay's own tap, the historian's and its heartbeat, polled together."""
+
+    def __init__(self, *taps: PlantTap | _Heartbeat) -> None:
         self.taps = taps
 
-    def poll(self, now: object) -> None:
+    def poll(self, now: datetime) -> None:
         for tap in self.taps:
-            tap.poll(now)  # type: ignore[arg-type]
+            tap.poll(now)
 
 
 async def test_cold_snap_replay_report_matches_the_simulator_energy_counters(
@@ -51,8 +77,9 @@ async def test_cold_snap_replay_report_matches_the_simulator_energy_counters(
     replay = Replay(cfg, "cold-snap", alarms=False)
     start = replay.plant.now
     async with HistorianWriter(cfg, bus, clock) as writer:
-        tap = PlantTap(cfg, replay.plant, RECORDED, [writer.accept])
-        replay.tap = _Taps(replay.tap, tap)  # type: ignore[assignment]
+        beat = _Heartbeat(writer.accept)
+        tap = PlantTap(cfg, replay.plant, RECORDED, [beat.accept])
+        replay.tap = _Taps(replay.tap, tap, beat)  # type: ignore[assignment]
         for _ in range(5):
             replay.run(days=1)
             await writer.flush()
@@ -81,8 +108,9 @@ async def test_season_replay_report_matches_the_simulator_energy_counters(
     replay = Replay(config, "season", alarms=False)
     start = replay.plant.now
     async with HistorianWriter(config, Bus(), clock) as writer:
-        tap = PlantTap(config, replay.plant, RECORDED, [writer.accept])
-        replay.tap = _Taps(replay.tap, tap)  # type: ignore[assignment]
+        beat = _Heartbeat(writer.accept)
+        tap = PlantTap(config, replay.plant, RECORDED, [beat.accept])
+        replay.tap = _Taps(replay.tap, tap, beat)  # type: ignore[assignment]
         forwarded = 0
         while replay.plant.t < replay.duration_s(None) - 1:
             replay.run(days=1)

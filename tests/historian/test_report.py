@@ -16,10 +16,11 @@ from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import OilRole
+from chaufferie.historian.readings import Shortfall
 from chaufferie.historian.report import EnergyReport, PeriodError, build_report, parse_period
 from chaufferie.historian.report_format import report_csv, report_html, report_xml
 from chaufferie.historian.writer import HistorianWriter
-from tests.historian.support import alarm, delivery, oil_start, tag
+from tests.historian.support import alarm, config_file, delivery, every, oil_start, tag
 
 PARIS = ZoneInfo("Europe/Paris")
 XSD = Path(__file__).parents[2] / "historian" / "exchange.xsd"
@@ -51,10 +52,12 @@ async def _fill_january(writer: HistorianWriter) -> None:
         "oil.litres": (100.0, 600.0),
         "wood.fuel_burnt": (0.0, 12000.0),
     }
+    hours = every(local(2026, 1, 1, 0, 30), 3600.0, 31 * 24)  # a reading every hour: enough data
     for point, (first, last) in counters.items():
         writer.accept(tag(point, first - 5.0, local(2025, 12, 31, 20, 0)))
         writer.accept(tag(point, first, local(2025, 12, 31, 23, 30)))  # the value at the month's start
-        writer.accept(tag(point, (first + last) / 2, local(2026, 1, 15)))
+        for i, t in enumerate(hours):
+            writer.accept(tag(point, first + (last - first) * i / len(hours), t))
         writer.accept(tag(point, last, local(2026, 1, 31, 23, 59)))
         writer.accept(tag(point, last + 99.0, local(2026, 2, 1, 0, 30)))  # February: not counted
     for t, role in (
@@ -158,8 +161,12 @@ async def test_seasonal_report_has_one_line_per_month_and_a_total(
         season = build_report(writer.engine, historian_config, parse_period("2025-2026", historian_config))
     assert [m.period.label for m in season.months][:4] == ["2025-10", "2025-11", "2025-12", "2026-01"]
     assert len(season.months) == 8
-    assert sum(m.wood_heat_mwh for m in season.months) == pytest.approx(season.wood_heat_mwh)
-    assert season.wood_heat_mwh == pytest.approx(40.0 + 5.0 / 1000 + 99.0 / 1000)
+    by_month = {m.period.label: m for m in season.months}
+    assert by_month["2026-01"].wood_heat_mwh == pytest.approx(40.0)
+    assert by_month["2025-10"].incomplete["wood_heat_mwh"] is Shortfall.NO_READINGS
+    assert by_month["2026-02"].incomplete["wood_heat_mwh"] is Shortfall.GAP  # one reading on the 1st
+    assert season.wood_heat_mwh is None  # months without readings: the season is incomplete too
+    assert season.incomplete["coverage_pct"] is Shortfall.GAP
     rows = report_csv(season, 3500.0, PARIS, "rfc4180").decode().splitlines()
     assert len(rows) == 1 + 8 + 1
 
@@ -173,25 +180,15 @@ async def test_report_command_writes_csv_xml_and_html(
 ) -> None:
     async with HistorianWriter(historian_config, bus, clock) as writer:
         await _fill_january(writer)
-    config_file = tmp_path / "plant.yaml"
-    import yaml
-
-    from chaufferie.config.loader import default_config_path
-
-    raw = yaml.safe_load(default_config_path().read_text())
-    raw["storage"] = {"url": historian_config.storage.url}
-    raw["data_dir"] = historian_config.data_dir
-    config_file.write_text(yaml.safe_dump(raw, allow_unicode=True))
-    assert main(["report", "--month", "2026-01", "--format", "csv", "--config", str(config_file)]) == 0
+    config = config_file(historian_config, tmp_path)
+    assert main(["report", "--month", "2026-01", "--format", "csv", "--config", str(config)]) == 0
     assert "Chaleur bois (MWh)" in capsysbinary.readouterr().out.decode("utf-8-sig")
     out = tmp_path / "report.xml"
     assert (
-        main(
-            ["report", "--month", "2026-01", "--format", "xml", "--config", str(config_file), "-o", str(out)]
-        )
+        main(["report", "--month", "2026-01", "--format", "xml", "--config", str(config), "-o", str(out)])
         == 0
     )
     etree.XMLSchema(etree.parse(str(XSD))).assertValid(etree.parse(str(out)))
-    assert main(["report", "--season", "2025-2026", "--format", "html", "--config", str(config_file)]) == 0
+    assert main(["report", "--season", "2025-2026", "--format", "html", "--config", str(config)]) == 0
     assert b"2026-01" in capsysbinary.readouterr().out
-    assert main(["report", "--month", "2026-1", "--config", str(config_file)]) == 2
+    assert main(["report", "--month", "2026-1", "--config", str(config)]) == 2

@@ -112,9 +112,12 @@ def hmi_user(services: HmiServices) -> Callable[[], AbstractAsyncContextManager[
     return lambda: simulated(services)
 
 
-async def login(user: User, username: str, password: str = PASSWORD, path: str = "/") -> None:
+async def login(
+    user: User, username: str, password: str = PASSWORD, path: str = "/", retries: int = 3
+) -> None:
+    """Log in and land on ``path``; ``retries`` × 0.1 s for the page to appear."""
     await user.open(f"/login?next={path}")
     user.find(marker="username").type(username)
     user.find(marker="password").type(password)
     user.find(marker="login-submit").click()
-    await user.should_see(marker="mode")
+    await user.should_see(marker="mode", retries=retries)
