@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from twilio.request_validator import RequestValidator
 
-from chaufferie.alarms.ack_links import reply_code
+from chaufferie.alarms.ack_links import AckLinks
 from chaufferie.alarms.service import AlarmService
 from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.alarming import TwilioSettings
@@ -44,6 +44,7 @@ class Plant:
     bus: Bus
     alarms: AlarmService
     twilio: TwilioStandIn
+    links: AckLinks
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ async def plant(
         security_headers(app)
         app.include_router(build_access_router(access))
         async with serving(app, port):
-            yield Plant(base_url, clock, bus, service, twilio_standin)
+            yield Plant(base_url, clock, bus, service, twilio_standin, links)
     store.engine.dispose()
 
 
@@ -113,9 +114,9 @@ async def test_sms_reply_acknowledges_and_the_confirmation_goes_through_the_outb
     await settle(plant.alarms, plant.clock)
     occ = occurrence_of(plant, "FIO-DEF")
     [alarm_sms] = plant.twilio.bodies_to(MARTIN)
-    code = re.search(r"OK (\d{4})", alarm_sms)
+    code = re.search(r"OK (\d{6})", alarm_sms)
     assert code is not None, alarm_sms
-    assert code.group(1) == reply_code(occ)
+    assert code.group(1) == plant.links.reply_code(occ)
     url = f"{plant.base_url}/sms/inbound"
     params = {"MessageSid": "SM-e2e-1", "From": MARTIN, "To": "+33700000000", "Body": f"OK {code.group(1)}"}
     signature = RequestValidator(plant.twilio.auth_token).compute_signature(url, params)

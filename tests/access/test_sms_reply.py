@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 from twilio.request_validator import RequestValidator
 
-from chaufferie.alarms.ack_links import reply_code
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Channel
 from chaufferie.hmi.access.alarm_adapter import alarm_recipients
@@ -32,7 +31,7 @@ def kinds(site: Site) -> list[tuple[ActionKind, ActionResult, str]]:
 
 async def test_signed_reply_from_on_call_number_acknowledges_and_confirms(site: Site) -> None:
     occ = site.raise_alarm("CHB-DEF", ("tech-martin", "tech-bernard"))
-    answer = await post_reply(site, MARTIN, f"ok {reply_code(occ)}", "SM0001")
+    answer = await post_reply(site, MARTIN, f"ok {site.code(occ)}", "SM0001")
     assert answer.status_code == 200
     assert "<Response>" in answer.text
     assert site.state(occ) is AlarmState.ACKED
@@ -46,7 +45,7 @@ async def test_signed_reply_from_on_call_number_acknowledges_and_confirms(site: 
 
 async def test_bad_signature_is_forbidden(site: Site) -> None:
     occ = site.raise_alarm("CHB-DEF", ("tech-martin",))
-    answer = await post_reply(site, MARTIN, f"OK {reply_code(occ)}", "SM0002", forge=True)
+    answer = await post_reply(site, MARTIN, f"OK {site.code(occ)}", "SM0002", forge=True)
     assert answer.status_code == 403
     assert site.state(occ) is AlarmState.UNACKED
     assert kinds(site) == [(ActionKind.LINK_REFUSED, ActionResult.REFUSED, "bad_signature")]
@@ -55,8 +54,8 @@ async def test_bad_signature_is_forbidden(site: Site) -> None:
 
 async def test_replayed_message_sid_does_nothing_more(site: Site) -> None:
     occ = site.raise_alarm("CHB-DEF", ("tech-martin",))
-    first = await post_reply(site, MARTIN, f"VU {reply_code(occ)}", "SM0003")
-    replay = await post_reply(site, MARTIN, f"VU {reply_code(occ)}", "SM0003")
+    first = await post_reply(site, MARTIN, f"VU {site.code(occ)}", "SM0003")
+    replay = await post_reply(site, MARTIN, f"VU {site.code(occ)}", "SM0003")
     assert (first.status_code, replay.status_code) == (200, 200)
     assert [k for k in kinds(site) if k[0] is ActionKind.ACKNOWLEDGE] == [
         (ActionKind.ACKNOWLEDGE, ActionResult.OK, "")
@@ -66,7 +65,7 @@ async def test_replayed_message_sid_does_nothing_more(site: Site) -> None:
 
 async def test_unknown_sender_is_refused_and_audited(site: Site) -> None:
     occ = site.raise_alarm("CHB-DEF", ("tech-martin",))
-    answer = await post_reply(site, STRANGER, f"ACK {reply_code(occ)}", "SM0004")
+    answer = await post_reply(site, STRANGER, f"ACK {site.code(occ)}", "SM0004")
     assert answer.status_code == 200
     assert site.state(occ) is AlarmState.UNACKED
     refused = [a for a in site.actions() if a.kind is ActionKind.LINK_REFUSED]
@@ -76,7 +75,7 @@ async def test_unknown_sender_is_refused_and_audited(site: Site) -> None:
 
 async def test_technician_not_on_call_for_that_alarm_is_refused(site: Site) -> None:
     occ = site.raise_alarm("CHB-DEF", ("tech-martin",))
-    await post_reply(site, BERNARD, f"OK {reply_code(occ)}", "SM0005")
+    await post_reply(site, BERNARD, f"OK {site.code(occ)}", "SM0005")
     assert site.state(occ) is AlarmState.UNACKED
     assert kinds(site) == [(ActionKind.LINK_REFUSED, ActionResult.REFUSED, "not_recipient")]
     assert site.twilio.bodies_to(BERNARD) == ["Vous n'etes pas d'astreinte pour CHB-DEF."]
@@ -85,7 +84,9 @@ async def test_technician_not_on_call_for_that_alarm_is_refused(site: Site) -> N
 async def test_reply_without_a_code_gets_the_syntax_back(site: Site) -> None:
     site.raise_alarm("CHB-DEF", ("tech-martin",))
     await post_reply(site, MARTIN, "oui je passe", "SM0006")
-    assert site.twilio.bodies_to(MARTIN) == ["Repondez OK suivi du code, ex. OK 1234."]
+    assert site.twilio.bodies_to(MARTIN) == [
+        "Repondez OK suivi du code, ex. OK 123456. Plus de reponse pendant 15 min."
+    ]
 
 
 async def test_default_recipients_are_the_outbox_and_the_rota_duty(site: Site) -> None:
