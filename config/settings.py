@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field

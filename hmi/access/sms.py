@@ -112,7 +112,9 @@ class SmsWebhook:
         else:
             await self.acknowledge(occ, contact, user, ctx)
 
-    async def refuse(self, contact: Contact, ctx: Context, reason: str, target: str = "", **values: str) -> None:
+    async def refuse(
+        self, contact: Contact, ctx: Context, reason: str, target: str = "", **values: str
+    ) -> None:
         """Audit the refusal; answer it only if nothing was answered to that phone lately."""
         self.refused(ctx, reason, target)
         if await asyncio.to_thread(self._guard.may_answer, contact.phone or ""):

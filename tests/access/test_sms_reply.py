@@ -124,9 +124,11 @@ async def test_fifteen_wrong_codes_get_one_answer_then_even_the_right_code_waits
     assert site.state(occ) is AlarmState.UNACKED
     assert site.twilio.bodies_to(MARTIN) == [UNKNOWN]  # one answer, not sixteen
     refusals = [(k, r, reason) for k, r, reason in kinds(site)]
-    assert refusals == [(ActionKind.LINK_REFUSED, ActionResult.REFUSED, "unknown_code")] * 5 + [
-        (ActionKind.LINK_REFUSED, ActionResult.REFUSED, "too_many")
-    ] * 11
+    assert (
+        refusals
+        == [(ActionKind.LINK_REFUSED, ActionResult.REFUSED, "unknown_code")] * 5
+        + [(ActionKind.LINK_REFUSED, ActionResult.REFUSED, "too_many")] * 11
+    )
     await site.clock.advance(timedelta(minutes=15, seconds=1).total_seconds())
     await post_reply(site, MARTIN, f"OK {site.code(occ)}", "SMR002")
     assert site.state(occ) is AlarmState.ACKED

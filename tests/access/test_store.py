@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.script import ScriptDirectory
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from chaufferie.config.vocabulary import Role
 from chaufferie.historian import database

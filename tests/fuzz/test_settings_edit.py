@@ -43,7 +43,8 @@ SCALARS = st.one_of(
     st.sampled_from(["", "12", "1,5", "08:00", "2026-01-05", "tech-martin", "mgr-dubois", "+33612345678"]),
 )
 VALUES = st.recursive(
-    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3)
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
 )
 
 
@@ -57,7 +58,11 @@ def fields(model: BaseModel) -> st.SearchStrategy[dict[str, Any]]:
         if isinstance(current, bool) or current is None:
             return VALUES
         if isinstance(current, int | float):
-            near = st.integers(0, 2 * int(current) + 2) if isinstance(current, int) else st.floats(0, 2 * current + 1)
+            near = (
+                st.integers(0, 2 * int(current) + 2)
+                if isinstance(current, int)
+                else st.floats(0, 2 * current + 1)
+            )
             return st.one_of(VALUES, st.floats(min_value=-1e6, max_value=1e6), *[near] * 6)
         if isinstance(current, tuple):
             items = [x.model_dump() if isinstance(x, BaseModel) else x for x in current]
@@ -96,7 +101,11 @@ def hmi_services() -> Iterator[tuple[HmiServices, PlantConfig, Bus]]:
     with tempfile.TemporaryDirectory() as folder:
         cfg = BASE.model_copy(update={"data_dir": folder})
         bus = Bus()
-        yield HmiServices(cfg, bus, VirtualClock(), FakeAuth(), settings_store=FileSettingsStore(cfg)), cfg, bus
+        yield (
+            HmiServices(cfg, bus, VirtualClock(), FakeAuth(), settings_store=FileSettingsStore(cfg)),
+            cfg,
+            bus,
+        )
 
 
 def finite(value: Any) -> bool:
@@ -109,7 +118,9 @@ def finite(value: Any) -> bool:
     return True
 
 
-def check(ok: bool, hmi: HmiServices, cfg: PlantConfig, bus: Bus, section: str, audit: list[OperatorAction]) -> None:
+def check(
+    ok: bool, hmi: HmiServices, cfg: PlantConfig, bus: Bus, section: str, audit: list[OperatorAction]
+) -> None:
     saved = overrides_path(cfg)
     event(f"{section}: {'accepted' if ok else 'refused'}")  # --hypothesis-show-statistics
     if not ok:
@@ -129,7 +140,9 @@ def check(ok: bool, hmi: HmiServices, cfg: PlantConfig, bus: Bus, section: str, 
 @given(SECTION_CHANGE)
 @example(("cascade", {"replacement_drop_k": 4.0, "oil_min_run_s": 900}))  # accepted ones, whatever is drawn
 @example(("rota", {"handover_weekday": 2, "handover_time": "07:30"}))
-async def test_a_section_change_is_refused_cleanly_or_accepted_and_valid(change: tuple[str, dict[str, Any]]) -> None:
+async def test_a_section_change_is_refused_cleanly_or_accepted_and_valid(
+    change: tuple[str, dict[str, Any]],
+) -> None:
     section, values = change
     with hmi_services() as (hmi, cfg, bus), bus.subscribe(OperatorAction, name="fuzz") as sub:
         outcome = await settings_edit.apply(hmi, section, values, TECH)

@@ -20,7 +20,11 @@ RIGHT = "<right code>"
 TEXT = st.text(max_size=40)
 BODY = st.one_of(
     TEXT,
-    st.builds(lambda w, d: f"{w} {d}", st.sampled_from(["OK", "ok", "ACK", "VU", "Vu:", "OK#"]), st.text(string.digits, max_size=9)),
+    st.builds(
+        lambda w, d: f"{w} {d}",
+        st.sampled_from(["OK", "ok", "ACK", "VU", "Vu:", "OK#"]),
+        st.text(string.digits, max_size=9),
+    ),
     st.just(RIGHT),
 )
 
@@ -34,13 +38,21 @@ def requests(draw: st.DrawFn) -> tuple[str, dict[str, str], bytes | None, str]:
         "To": "+33700000000",
         "Body": draw(BODY),
     }
-    sid = draw(st.one_of(st.none(), st.text(string.hexdigits, min_size=1, max_size=34).map(lambda h: "SM" + h), TEXT))
+    sid = draw(
+        st.one_of(st.none(), st.text(string.hexdigits, min_size=1, max_size=34).map(lambda h: "SM" + h), TEXT)
+    )
     if sid is not None:
         form["MessageSid"] = sid
-    form.update(draw(st.dictionaries(st.text(string.ascii_letters, min_size=1, max_size=10), TEXT, max_size=3)))
+    form.update(
+        draw(st.dictionaries(st.text(string.ascii_letters, min_size=1, max_size=10), TEXT, max_size=3))
+    )
     if draw(st.integers(0, 9)) == 0:  # now and then, not a form at all
         raw = draw(st.binary(max_size=200))
-        kind = draw(st.sampled_from(["multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/plain"]))
+        kind = draw(
+            st.sampled_from(
+                ["multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text/plain"]
+            )
+        )
         return signing, form, raw, kind
     return signing, form, None, "application/x-www-form-urlencoded"
 
