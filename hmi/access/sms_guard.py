@@ -44,7 +44,7 @@ class SmsGuard:
     @property
     def minutes(self) -> str:
         """The window in whole minutes, as the answers say it."""
-        return f"{self.window.total_seconds() / 60:.0f}"
+        return f"{self.window.total_seconds() / 60:g}"
 
     def _since(self) -> datetime:
         return self._clock.now() - self.window
