@@ -17,7 +17,7 @@ from itsdangerous import URLSafeSerializer
 from chaufferie.alarms.ack_links import SALT
 from chaufferie.config.vocabulary import AlarmState
 from chaufferie.hmi.access.sessions import COOKIE
-from tests.access.conftest import SECRET, Site
+from tests.access.conftest import CSRF, SECRET, Site
 from tests.fuzz.support import FUZZ_HTTP
 
 REAL = "<the real link>"
@@ -26,15 +26,16 @@ TOKEN = st.one_of(
     st.text(URLSAFE, min_size=1, max_size=120),
     st.text(min_size=1, max_size=40),
     st.just(REAL),
+    st.just(REAL),
     st.tuples(st.just(REAL), st.integers(0, 200), st.sampled_from(URLSAFE)),  # one character changed
 )
 FORM = st.dictionaries(
     st.sampled_from(["csrf", "pin", "username", "password", "occurrence", "comment", "reset"])
     | st.text(max_size=6),
-    st.text(max_size=30) | st.sampled_from(["4826", "martin", "correct horse battery", "1", ""]),
+    st.text(max_size=30) | st.sampled_from(["4825", "martin", "correct horse battery", "1", ""]),
     max_size=5,
 )
-ENDPOINT = st.sampled_from(["GET", "login", "ack", "arrival"])
+ENDPOINT = st.sampled_from(["GET", "login", "ack", "arrival", "page+login", "page+ack"])
 
 
 def current_alarm(site: Site) -> str:
@@ -58,6 +59,8 @@ def token_of(site: Site, occ: str, drawn: Any) -> tuple[str, bool]:
 async def send(
     site: Site, method: str, token: str, occ: str, form: dict[str, str], cookie: str | None
 ) -> httpx.Response:
+    """``method``: GET the page, POST ``login``/``ack``/``arrival`` as they come, or
+    ``page+…``: GET the page first and post with its session and CSRF token (deeper paths)."""
     path = f"/a/{quote(token, safe='')}"
     cookies = {COOKIE: cookie} if cookie is not None else None
     async with httpx.AsyncClient(base_url=site.base_url, cookies=cookies, timeout=10) as client:
@@ -67,6 +70,11 @@ async def send(
             return await client.post(
                 f"/access/arrival/{quote(form.get('occurrence', occ), safe='')}", data=form
             )
+        if method.startswith("page+"):
+            page = await client.get(path)
+            csrf = CSRF.search(page.text)
+            form = {**form, "csrf": csrf.group(1)} if csrf else form
+            method = method.removeprefix("page+")
         return await client.post(f"{path}/{method}", data=form)
 
 
