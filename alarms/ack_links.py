@@ -1,12 +1,17 @@
 """Signed, expiring, single-use acknowledgement links and the SMS reply code.
 
 Owns the ``/a/<token>`` links that go out in SMS and emails, and the short numeric code a
-technician may reply with (``OK 1234``). May import only :mod:`chaufferie.config`.
+technician may reply with (``OK 123456``). May import only :mod:`chaufferie.config`.
 
 A token is an itsdangerous-signed payload naming one alarm occurrence, one contact
 (technician), a random token id and an expiry (epoch seconds, read from the injected clock).
 Signing proves we issued it; the expiry bounds it in time; the token id is *burnt* in a
 :class:`TokenLedger` (the historian's store implements it) on first use, so a link works once.
+
+The reply code is a keyed hash (HMAC-SHA256 with the signing key) of the occurrence id,
+:data:`REPLY_DIGITS` digits long: the notifier and the webhook agree without storing it, and
+knowing an occurrence id (the history, the exports) does not give its code. It is a
+credential like the link: only the SMS itself carries it.
 
 Errors (one tree): :class:`LinkError` with ``reason`` in :class:`LinkRefusal`.
 """
@@ -14,6 +19,7 @@ Errors (one tree): :class:`LinkError` with ``reason`` in :class:`LinkRefusal`.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -27,6 +33,11 @@ from chaufferie.config.clock import Clock
 from chaufferie.config.settings import HmiSettings
 
 SALT = "chaufferie.ack-link.v1"
+REPLY_SALT = b"chaufferie.reply-code.v1|"
+REPLY_DIGITS = 6
+"""Digits of the SMS reply code: 10^6 values, so the few guesses the webhook allows per
+occurrence (``hmi.login_max_failures`` per ``hmi.login_lockout_min``) have a chance of about
+one in 200 000 (docs/access-security.md)."""
 
 
 class LinkRefusal(StrEnum):
@@ -63,9 +74,12 @@ class TokenLedger(Protocol):
 
 
 class LinkMaker(Protocol):
-    """What the notifier calls to put a link in a message."""
+    """What the notifier calls to put a link (and the SMS reply code) in a message."""
 
     def __call__(self, occurrence_id: str, contact_id: str) -> str: ...
+
+    def reply_code(self, occurrence_id: str) -> str | None:
+        """The code to reply ``OK <code>`` with; None when replies cannot be verified."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +104,13 @@ def secret_from_env(settings: HmiSettings, environ: dict[str, str] | None = None
     return value
 
 
-def reply_code(occurrence_id: str) -> str:
-    """The short number a technician replies with by SMS (``OK 1234``): 4 digits.
+def reply_code(secret: str, occurrence_id: str) -> str:
+    """The number a technician replies with by SMS (``OK 123456``), keyed by ``secret``.
 
-    Derived from the occurrence id so the notifier and the webhook agree without storage;
-    the webhook refuses an ambiguous code (two open alarms sharing it) and asks for the link.
+    The webhook refuses an ambiguous code (two open alarms sharing it) and asks for the link.
     """
-    digest = hashlib.sha256(occurrence_id.encode()).digest()
-    return f"{int.from_bytes(digest[:4], 'big') % 10_000:04d}"
+    digest = hmac.new(secret.encode(), REPLY_SALT + occurrence_id.encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**REPLY_DIGITS:0{REPLY_DIGITS}d}"
 
 
 class AckLinks:
@@ -106,6 +119,7 @@ class AckLinks:
     def __init__(self, settings: HmiSettings, secret: str, clock: Clock) -> None:
         self._settings = settings
         self._serializer = URLSafeSerializer(secret, salt=SALT)
+        self._secret = secret
         self._clock = clock
 
     @property
@@ -127,6 +141,10 @@ class AckLinks:
         """The full link ``<public_url>/a/<token>``."""
         base = self._settings.public_url.rstrip("/")
         return f"{base}/a/{self.token(occurrence_id, contact_id)}"
+
+    def reply_code(self, occurrence_id: str) -> str:
+        """The SMS reply code of ``occurrence_id`` (see :func:`reply_code`)."""
+        return reply_code(self._secret, occurrence_id)
 
     def verify(self, token: str, ledger: TokenLedger | None = None) -> AckToken:
         """Check signature, expiry and (with a ledger) that it was never used."""

@@ -120,7 +120,9 @@ class Dispatcher:
         defs = self.engine.definitions
         if len(reqs) == 1:
             link = self.link_maker(first.occ.id, contact.id)
-            rendered = render_alarm(self.site, first.occ, defs[first.occ.code], lang, link, first.step)
+            reply = self.link_maker.reply_code(first.occ.id)
+            alarm = defs[first.occ.code]
+            rendered = render_alarm(self.site, first.occ, alarm, lang, link, first.step, reply)
             key, occ_id, code = first.key, first.occ.id, first.occ.code
         else:
             unique = list({r.occ.id: r for r in reqs}.values())
@@ -143,6 +145,7 @@ class Dispatcher:
                 html=rendered.html if channel == "email" else "",
                 occurrence_id=occ_id,
                 code=code,
+                shown=rendered.sms_shown if channel == "sms" else "",
             )
         )
         for r in reqs:

@@ -21,3 +21,7 @@ class PlainLinkMaker:
 
     def __call__(self, occurrence_id: str, contact_id: str) -> str:
         return f"{self.public_url}/a/{occurrence_id[:12]}"
+
+    def reply_code(self, occurrence_id: str) -> str | None:
+        """None: without a signing key no reply code can be checked, so none is offered."""
+        return None

@@ -8,7 +8,8 @@ already has them (Twilio) before sending again. A failed attempt is retried afte
 ``retry_base_s × 2^(n-1)`` (at most ``retry_max_s``); after ``max_attempts`` (or at once for
 a permanent refusal) the message is FAILED, a copy goes by the other channel, and the
 ``on_failure`` hook raises NOT-DEF. Each change is a :class:`NotificationRecord` on the bus
-(its body without links: a signed acknowledgement link is a credential).
+(its body without credentials: the signed acknowledgement link and the SMS reply code;
+:attr:`OutboxItem.shown` when the composer gave it, else the text with its links hidden).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from chaufferie.alarms.catalogue import MESSAGES, text
 from chaufferie.alarms.channels import Notifier
 from chaufferie.alarms.errors import ChannelError
 from chaufferie.alarms.store import AlarmStore, OutboxItem, OutboxStatus
-from chaufferie.alarms.templates import fit_sms
+from chaufferie.alarms.templates import HIDDEN_LINK, fit_sms
 from chaufferie.config.alarming import Contact, NotifierSettings
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
@@ -214,7 +215,7 @@ class Outbox:
                 time=self.clock.now(),
                 occurrence_id=item.occurrence_id,
                 code=item.code,
-                body=_redact(item.text if item.channel == "sms" else item.subject),
+                body=_shown(item),
                 attempts=item.attempts,
                 error=item.error,
             )
@@ -243,9 +244,11 @@ class Outbox:
         raise TimeoutError("outbox did not settle")
 
 
-def _redact(body: str) -> str:
-    """The message without its links: a signed acknowledgement link is a credential."""
-    return _LINK.sub("[lien/link]", body)
+def _shown(item: OutboxItem) -> str:
+    """What a record may show of ``item``: never a link nor a reply code (credentials)."""
+    if item.channel != "sms":
+        return item.subject
+    return item.shown or _LINK.sub(HIDDEN_LINK, item.text)
 
 
 def _reraise_lost_cancel() -> None:

@@ -51,6 +51,8 @@ class OutboxItem:
     error: str = ""
     provider_id: str = ""
     fallback_of: str | None = None
+    shown: str = ""
+    """The text without credentials (link, reply code) for records; empty: ``text`` redacted."""
     enqueued_mono: float = field(default=0.0, compare=False)
 
 

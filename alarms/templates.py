@@ -4,6 +4,10 @@ Texts come from :mod:`~chaufferie.alarms.catalogue` in the recipient's language;
 shown in the site's time zone. An SMS is transliterated to the GSM-7 alphabet (``ê``→``e``,
 ``°``→ nothing, ``–``→``-``…) so it costs one segment, and its text is shortened — never its
 acknowledgement link — to fit 160 characters.
+
+Links and SMS reply codes are credentials: each :class:`Rendered` also carries ``sms_shown``,
+the SMS with them replaced by :data:`HIDDEN_LINK` / :data:`HIDDEN_CODE`, which is all a
+notification record (history, exports) ever holds.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from chaufferie.alarms.ack_links import reply_code
 from chaufferie.alarms.catalogue import MESSAGES, text
 from chaufferie.alarms.machine import Occurrence
 from chaufferie.config.alarming import AlarmDefinition
@@ -45,6 +48,8 @@ _TRANSLIT = {
 SMS_LIMIT = 160
 SEGMENT = 153
 """GSM-7 characters per segment of a concatenated SMS."""
+HIDDEN_LINK = "[lien/link]"
+HIDDEN_CODE = "******"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class Rendered:
     sms: str
     text: str
     html: str
+    sms_shown: str = ""
+    """The SMS without its link and reply code (what records may show)."""
 
 
 @dataclass(frozen=True)
@@ -135,21 +142,47 @@ def _lang_pick(lang: str, fr: str, en: str) -> str:
     return en if lang == "en" and en else fr
 
 
+def _sms(body: str, tail: str, shown_tail: str) -> tuple[str, str]:
+    """The SMS ``body + tail`` (:func:`fit_sms`) and the same SMS with ``shown_tail`` instead."""
+    sms = fit_sms(body, tail)
+    tail7 = to_gsm7(tail) if tail else ""
+    return sms, sms.removesuffix(tail7) + (to_gsm7(shown_tail) if shown_tail else "")
+
+
+def _link_tail(lang: str, link: str, reply: str | None) -> tuple[str, str]:
+    """The end of an alarm SMS: how to acknowledge, then the same with the credentials hidden."""
+    if not link:
+        return "", ""
+    if not reply:
+        return text(MESSAGES, "sms_list", lang, link=link), text(MESSAGES, "sms_list", lang, link=HIDDEN_LINK)
+    return (
+        text(MESSAGES, "sms_link", lang, link=link, reply=reply),
+        text(MESSAGES, "sms_link", lang, link=HIDDEN_LINK, reply=HIDDEN_CODE),
+    )
+
+
 def render_alarm(
-    site: Site, occ: Occurrence, alarm: AlarmDefinition, lang: str, link: str, step: int = 0
+    site: Site,
+    occ: Occurrence,
+    alarm: AlarmDefinition,
+    lang: str,
+    link: str,
+    step: int = 0,
+    reply: str | None = None,
 ) -> Rendered:
-    """An alarm notification (``step`` > 0: a reminder of an unacknowledged alarm)."""
+    """An alarm notification (``step`` > 0: a reminder of an unacknowledged alarm); ``reply``
+    is the SMS reply code offered next to the link (none: the link only)."""
     label = _lang_pick(lang, alarm.label_fr, alarm.label_en)
     message = _lang_pick(lang, occ.message, occ.message_en)
     when = occ.raised_at.astimezone(site.tz)
     stamp = when.strftime("%d/%m %H:%M") if lang == "fr" else when.strftime("%Y-%m-%d %H:%M")
     common = {"site": site.id, "priority": occ.priority, "code": occ.code}
     short = occ.short.get(lang)
-    sms = fit_sms(
+    sms, shown = _sms(
         text(MESSAGES, "sms_short", lang, **common, label=short)
         if short
         else text(MESSAGES, "sms", lang, **common, label=message, time=when.strftime("%H:%M")),
-        text(MESSAGES, "sms_link", lang, link=link, reply=reply_code(occ.id)) if link else "",
+        *_link_tail(lang, link, reply),
     )
     lines = [text(MESSAGES, "body_intro", lang, **common, time=stamp), "", message]
     if message != label:
@@ -165,7 +198,7 @@ def render_alarm(
     if link:
         lines += ["", text(MESSAGES, "body_link", lang, link=link)]
     subject = text(MESSAGES, "subject", lang, **common, label=message if occ.oil_role else label)
-    return Rendered(subject, sms, "\n".join(lines) + "\n", _html(subject, lines, link))
+    return Rendered(subject, sms, "\n".join(lines) + "\n", _html(subject, lines, link), shown)
 
 
 def render_digest(
@@ -177,7 +210,7 @@ def render_digest(
     # an oil start must say relève or appoint even inside a summary
     oil = [o.short.get(lang, "") for o, _ in items if o.oil_role is not None and o.short.get(lang)]
     body = text(MESSAGES, "digest_sms", lang, **common, codes=" ".join(codes))
-    sms = fit_sms(" - ".join([body, *oil]), text(MESSAGES, "sms_list", lang, link=link) if link else "")
+    sms, shown = _sms(" - ".join([body, *oil]), *_link_tail(lang, link, None))
     lines = [text(MESSAGES, "digest_intro", lang, count=len(items), site=site.name), ""]
     for occ, alarm in sorted(items, key=lambda i: (i[0].priority, i[0].raised_at)):
         when = occ.raised_at.astimezone(site.tz).strftime("%H:%M")
@@ -186,12 +219,13 @@ def render_digest(
     if link:
         lines += ["", text(MESSAGES, "digest_link", lang, link=link)]
     subject = text(MESSAGES, "digest_subject", lang, **common, minutes=minutes)
-    return Rendered(subject, sms, "\n".join(lines) + "\n", _html(subject, lines, link))
+    return Rendered(subject, sms, "\n".join(lines) + "\n", _html(subject, lines, link), shown)
 
 
 def render_plain(subject: str, body: str) -> Rendered:
     """A message that is the same in every form (daily test, fallback copy)."""
-    return Rendered(subject, fit_sms(body), body + "\n", _html(subject, body.splitlines(), ""))
+    sms = fit_sms(body)
+    return Rendered(subject, sms, body + "\n", _html(subject, body.splitlines(), ""), sms)
 
 
 def _values(site: Site, occ: Occurrence, lang: str) -> list[str]:

@@ -71,7 +71,7 @@ def parse_config(text: str, name: str = "<config>", **overrides: Any) -> PlantCo
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line = mark.line + 1 if mark is not None else _reader_line(text, exc)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(name, [ConfigIssue(name, line, "(yaml)", problem)]) from exc
     if not isinstance(data, dict):
@@ -86,6 +86,13 @@ def parse_config(text: str, name: str = "<config>", **overrides: Any) -> PlantCo
     if problems:
         raise ConfigError(name, [_from_problem(name, p, lines) for p in problems])
     return cfg
+
+
+def _reader_line(text: str, exc: yaml.YAMLError) -> int | None:
+    """The line of a character the YAML reader refused (its error has a position, no mark)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return text.count("\n", 0, exc.position) + 1
+    return None
 
 
 def _line_index(node: yaml.Node | None) -> dict[Path_, int]:

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from chaufferie.config.alarming import (
     AlarmDefinition,
@@ -34,10 +35,19 @@ from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSe
 from chaufferie.config.points import Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
 
 
+def _time_zone(name: str) -> str:
+    """``name`` if it is an IANA time zone known here (else every local time would fail later)."""
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone (IANA name expected, e.g. Europe/Paris): {name!r}") from None
+    return name
+
+
 class Site(Frozen):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     name: str
-    timezone: str = "Europe/Paris"
+    timezone: Annotated[str, AfterValidator(_time_zone)] = "Europe/Paris"
     latitude: float | None = None
     longitude: float | None = None
 

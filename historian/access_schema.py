@@ -1,15 +1,16 @@
 """Tables of access control and remote acknowledgement, on the historian's ``metadata``.
 
 Owns: users (hashed password and PIN, role, lockout), burnt acknowledgement-link tokens,
-processed SMS ``MessageSid`` values, interventions (deadline, arrival, late days, penalty)
-and login attempts per address. Only hashes are stored, never a password or a PIN.
-May import :mod:`chaufferie.historian.schema` (the one ``MetaData``), its column types and
-SQLAlchemy. Created by the Alembic revision ``0002``.
+processed SMS ``MessageSid`` values, interventions (deadline, arrival, late days, penalty),
+login attempts per address and the SMS reply limits (failed codes per sender and per
+occurrence, refusal answers per sender). Only hashes are stored, never a password, a PIN or
+an SMS reply code. May import :mod:`chaufferie.historian.schema` (the one ``MetaData``), its
+column types and SQLAlchemy. Created by the Alembic revisions ``0002`` and ``0003``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
 
 from chaufferie.historian.schema import metadata
 from chaufferie.historian.sqltypes import UtcTime
@@ -70,4 +71,16 @@ login_attempts = Table(
     Column("locked_until", UtcTime(), nullable=True),
 )
 
-ACCESS_TABLES = (users, burnt_tokens, sms_messages, interventions, login_attempts)
+sms_reply_events = Table(
+    "sms_reply_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(96), nullable=False),
+    Column("at", UtcTime(), nullable=False),
+    Index("sms_reply_events_lookup", "kind", "subject", "at"),
+)
+"""One row per failed SMS code (``kind`` ``failure``, ``subject`` a sender or an occurrence)
+or per refusal answered (``answer``, the sender); rows older than the window are dropped."""
+
+ACCESS_TABLES = (users, burnt_tokens, sms_messages, interventions, login_attempts, sms_reply_events)

@@ -1,4 +1,5 @@
-"""SQLAlchemy Core store for access control: users, burnt tokens, SMS ids, interventions.
+"""SQLAlchemy Core store for access control: users, burnt tokens, SMS ids and reply limits,
+interventions.
 
 Implements the storage protocols declared by :mod:`chaufferie.alarms.ack_links`
 (``TokenLedger``) and :mod:`chaufferie.hmi.access.ports` (user, lockout, SMS de-duplication
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chaufferie.config.vocabulary import Role
@@ -23,6 +24,7 @@ from chaufferie.historian.access_schema import (
     interventions,
     login_attempts,
     sms_messages,
+    sms_reply_events,
     users,
 )
 from chaufferie.historian.database import make_engine
@@ -234,6 +236,22 @@ class AccessStore:
         return self._insert_once(
             insert(sms_messages).values(message_sid=message_sid, sender=sender, received_at=at)
         )
+
+    def note_sms_event(self, kind: str, subjects: list[str], at: datetime, forget_before: datetime) -> None:
+        """Record one ``kind`` event for each of ``subjects`` at ``at``; drop rows older than
+        ``forget_before`` (outside every window still counted)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(sms_reply_events).where(sms_reply_events.c.at < forget_before))
+            if subjects:
+                rows = [{"kind": kind, "subject": s, "at": at} for s in subjects]
+                conn.execute(insert(sms_reply_events), rows)
+
+    def count_sms_events(self, kind: str, subject: str, since: datetime) -> int:
+        """How many ``kind`` events ``subject`` had after ``since``."""
+        t = sms_reply_events.c
+        query = select(func.count()).where(t.kind == kind, t.subject == subject, t.at > since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     # -- interventions ------------------------------------------------------------------
     def open_intervention(self, record: InterventionRecord) -> bool:

@@ -1,12 +1,14 @@
-"""The Twilio SMS reply webhook: ``OK 1234`` (or ``ACK``/``VU``) acknowledges by SMS.
+"""The Twilio SMS reply webhook: ``OK 123456`` (or ``ACK``/``VU``) acknowledges by SMS.
 
 Order of checks: the ``X-Twilio-Signature`` with Twilio's own ``RequestValidator`` against
 the configured public URL (403 if wrong); the ``MessageSid`` is remembered, so a replayed
 request does nothing; the sender must be a known, enabled technician (a user bound to the
-contact whose phone sent it) and one of the occurrence's recipients (on call for it). The
-code is :func:`chaufferie.alarms.ack_links.reply_code` of an open occurrence. The answer
-goes back as a confirmation SMS through the injected :class:`SmsSender`; the HTTP answer is
-an empty TwiML document. Refusals are audited with channel ``sms_reply``.
+contact whose phone sent it), not locked by :class:`~.sms_guard.SmsGuard` (too many wrong
+codes), and one of the occurrence's recipients (on call for it). The code is
+:meth:`~chaufferie.alarms.ack_links.AckLinks.reply_code` of an open, unlocked occurrence.
+The answer goes back as an SMS through the injected :class:`SmsSender`: always for an
+acknowledgement, at most once per window for refusals; the HTTP answer is an empty TwiML
+document. Every refusal is audited with channel ``sms_reply``, never with the code sent.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from twilio.request_validator import RequestValidator
 
-from chaufferie.alarms.ack_links import reply_code
+from chaufferie.alarms.ack_links import REPLY_DIGITS
 from chaufferie.config.alarming import Contact, Language
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context
 from chaufferie.historian.access_store import UserRecord
@@ -27,11 +29,12 @@ from chaufferie.hmi.access import texts
 from chaufferie.hmi.access.desk import ACK_ROLE
 from chaufferie.hmi.access.ports import OccurrenceView
 from chaufferie.hmi.access.services import AccessServices
+from chaufferie.hmi.access.sms_guard import SmsGuard
 
 log = logging.getLogger(__name__)
 
 PATH = "/sms/inbound"
-REPLY = re.compile(r"^\s*(?:OK|ACK|VU)\s*[:#-]?\s*(\d{4})\s*[.!]?\s*$", re.IGNORECASE)
+REPLY = re.compile(rf"^\s*(?:OK|ACK|VU)\s*[:#-]?\s*(\d{{{REPLY_DIGITS}}})\s*[.!]?\s*$", re.IGNORECASE)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -45,6 +48,8 @@ class SmsWebhook:
         token = services.twilio_token
         self._validator = RequestValidator(token) if token else None
         self._url = services.cfg.hmi.public_url.rstrip("/") + PATH
+        self._guard = SmsGuard(services.store, services.clock, services.cfg.hmi)
+        self._lock = asyncio.Lock()  # one reply judged at a time: the counters stay exact
 
     async def inbound(self, request: Request) -> Response:
         if self._validator is None:
@@ -74,27 +79,50 @@ class SmsWebhook:
             self.refused(ctx, "unknown_sender")
             return
         ctx = Context(ctx.origin, user.username, ctx.channel, ctx.address)
+        async with self._lock:
+            await self.judge(contact, user, body, ctx)
+
+    async def judge(self, contact: Contact, user: UserRecord, body: str, ctx: Context) -> None:
+        """The reply of a known technician: locked, malformed, wrong code, or acknowledge."""
+        phone, guard = contact.phone or "", self._guard
+        if await asyncio.to_thread(guard.sender_locked, phone):
+            await self.refuse(contact, ctx, "too_many")
+            return
         match = REPLY.match(body)
         if match is None:
-            self.refused(ctx, "syntax")
-            await self.reply(contact, ctx, "sms.syntax")
+            await self.refuse(contact, ctx, "syntax")
             return
-        number = match.group(1)
-        found = [o for o in self.s.lookup.open_occurrences() if reply_code(o.occurrence_id) == number]
-        if len(found) != 1:
-            key = "sms.unknown_code" if not found else "sms.ambiguous"
-            self.refused(ctx, key.removeprefix("sms."), number)
-            await self.reply(contact, ctx, key, number=number)
+        open_ = self.s.lookup.open_occurrences()
+        found = [o for o in open_ if self.s.links.reply_code(o.occurrence_id) == match.group(1)]
+        if not found:
+            aimed = [o.occurrence_id for o in open_ if o.needs_ack and contact.id in o.recipients]
+            await asyncio.to_thread(guard.failed, phone, aimed)
+            await self.refuse(contact, ctx, "unknown_code")
             return
-        await self.acknowledge(found[0], contact, user, ctx)
+        if len(found) > 1:
+            await self.refuse(contact, ctx, "ambiguous")
+            return
+        occ = found[0]
+        target = f"{occ.code}/{occ.occurrence_id}"
+        if await asyncio.to_thread(guard.occurrence_locked, occ.occurrence_id):
+            await self.refuse(contact, ctx, "too_many", target)
+        elif contact.id not in occ.recipients:
+            await asyncio.to_thread(guard.failed, phone, [occ.occurrence_id])
+            await self.refuse(contact, ctx, "not_recipient", target, code=occ.code)
+        else:
+            await self.acknowledge(occ, contact, user, ctx)
+
+    async def refuse(
+        self, contact: Contact, ctx: Context, reason: str, target: str = "", **values: str
+    ) -> None:
+        """Audit the refusal; answer it only if nothing was answered to that phone lately."""
+        self.refused(ctx, reason, target)
+        if await asyncio.to_thread(self._guard.may_answer, contact.phone or ""):
+            await self.reply(contact, ctx, f"sms.{reason}", minutes=self._guard.minutes, **values)
 
     async def acknowledge(
         self, occ: OccurrenceView, contact: Contact, user: UserRecord, ctx: Context
     ) -> None:
-        if contact.id not in occ.recipients:
-            self.refused(ctx, "not_recipient", f"{occ.code}/{occ.occurrence_id}")
-            await self.reply(contact, ctx, "sms.not_recipient", code=occ.code)
-            return
         if not occ.needs_ack:
             await self.reply(contact, ctx, "sms.already", code=occ.code)
             return

@@ -74,9 +74,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     # SMS replies (short, GSM-7 friendly)
     "sms.acked": ("Alarme {code} acquittee par {name}.", "Alarm {code} acknowledged by {name}."),
     "sms.already": ("Alarme {code} deja acquittee.", "Alarm {code} already acknowledged."),
-    "sms.unknown_code": ("Code {number} inconnu.", "Unknown code {number}."),
-    "sms.ambiguous": ("Code {number} ambigu : utilisez le lien.", "Ambiguous code {number}: use the link."),
-    "sms.syntax": ("Repondez OK suivi du code, ex. OK 1234.", "Reply OK and the code, e.g. OK 1234."),
+    # refusals: one answer per sender per {minutes}, whatever follows (no guessing loop)
+    "sms.unknown_code": (
+        "Code inconnu. Plus de reponse pendant {minutes} min : utilisez le lien du SMS.",
+        "Unknown code. No more answers for {minutes} min: use the link in the SMS.",
+    ),
+    "sms.ambiguous": ("Code ambigu : utilisez le lien du SMS.", "Ambiguous code: use the link in the SMS."),
+    "sms.syntax": (
+        "Repondez OK suivi du code, ex. OK 123456. Plus de reponse pendant {minutes} min.",
+        "Reply OK and the code, e.g. OK 123456. No more answers for {minutes} min.",
+    ),
+    "sms.too_many": (
+        "Trop d'essais : codes SMS refuses pendant {minutes} min. Utilisez le lien du SMS.",
+        "Too many attempts: SMS codes refused for {minutes} min. Use the link in the SMS.",
+    ),
     "sms.not_recipient": (
         "Vous n'etes pas d'astreinte pour {code}.",
         "You are not on call for {code}.",

@@ -145,6 +145,10 @@ class Site:
     def link(self, occurrence_id: str, contact_id: str) -> str:
         return self.services.links(occurrence_id, contact_id)
 
+    def code(self, occurrence_id: str) -> str:
+        """The SMS reply code of ``occurrence_id``."""
+        return self.services.links.reply_code(occurrence_id)
+
     def actions(self) -> list[OperatorAction]:
         return [m for m in self.audit.drain() if isinstance(m, OperatorAction)]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from chaufferie.alarms.ack_links import reply_code
 from chaufferie.alarms.machine import Occurrence
 from chaufferie.alarms.rota import OnCall, in_working_hours
 from chaufferie.alarms.templates import Site, fit_sms, gsm7_length, render_alarm, render_digest, to_gsm7
@@ -54,12 +53,10 @@ def test_a_link_too_long_for_one_sms_takes_as_few_segments_as_possible() -> None
 def test_alarm_sms_and_email_in_french_and_english(config: PlantConfig) -> None:
     site = Site.of(config)
     occ = _occ(config)
-    fr = render_alarm(site, occ, config.alarm("CHB-DEF"), "fr", "http://h/a/x")
+    fr = render_alarm(site, occ, config.alarm("CHB-DEF"), "fr", "http://h/a/x", reply="407113")
     en = render_alarm(site, occ, config.alarm("CHB-DEF"), "en", "http://h/a/x", step=1)
-    assert (
-        fr.sms
-        == f"joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: OK {reply_code(occ.id)} ou http://h/a/x"
-    )
+    assert fr.sms == "joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: OK 407113 ou http://h/a/x"
+    assert fr.sms_shown == "joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: OK ****** ou [lien/link]"
     assert gsm7_length(fr.sms) is not None
     assert "Température sortie chaudière bois" in fr.text or "91,5" in fr.text
     assert en.subject == "[joucas] P1 CHB-DEF – Wood boiler fault"
