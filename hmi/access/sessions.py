@@ -12,13 +12,14 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from chaufferie.alarms.ack_links import instant
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import HmiSettings
 
@@ -89,14 +90,14 @@ class Sessions:
 def _parse(data: Any) -> Session | None:
     if not isinstance(data, dict):
         return None
-    sid, csrf, exp = data.get("s"), data.get("x"), data.get("e")
-    if not (isinstance(sid, str) and isinstance(csrf, str) and isinstance(exp, int)):
+    sid, csrf, expires = data.get("s"), data.get("x"), instant(data.get("e"))
+    if not (isinstance(sid, str) and isinstance(csrf, str) and expires is not None):
         return None
     user, link = data.get("u"), data.get("l")
     return Session(
         sid,
         csrf,
-        datetime.fromtimestamp(exp, UTC),
+        expires,
         user if isinstance(user, str) else None,
         link if isinstance(link, str) else None,
     )
