@@ -120,6 +120,9 @@ class HmiServer:
             log_level="warning",
             lifespan="on",
             ws="websockets-sansio",
+            # forwarded headers are judged by hmi.trusted_proxies alone (hmi.addresses); uvicorn's
+            # own handling would believe X-Forwarded-For from 127.0.0.1 whatever the configuration
+            proxy_headers=False,
         )
         self.server = _QuietServer(config)
         return self
