@@ -18,6 +18,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -93,7 +94,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def log_in(browser: Browser, base: str, username: str, password: str, forwarded: str = "") -> Page:
-    """A fresh browser (own cookies) sending ``X-Forwarded-For: forwarded``; tries to log in."""
+    """A fresh browser (own cookies) sending ``X-Forwarded-For: forwarded`` tries to log in;
+    its page is on ``/control`` if it succeeded, closed if it failed."""
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     context = await browser.new_context(locale="fr-FR", extra_http_headers=headers)
     page = await context.new_page()
@@ -101,17 +103,16 @@ async def log_in(browser: Browser, base: str, username: str, password: str, forw
     await page.get_by_label("Identifiant").fill(username)
     await page.get_by_label("Mot de passe").fill(password)
     await page.get_by_role("button", name="Se connecter").click()
-    failed = page.get_by_text("Identifiant ou mot de passe incorrect")
     await page.wait_for_function(
-        "() => location.pathname === '/control' || document.body.innerText.includes('incorrect')"
+        "() => location.pathname === '/control' || document.body.innerText.includes('mot de passe incorrect')"
     )
-    if await failed.count():
+    if urlsplit(page.url).path != "/control":
         await context.close()
     return page
 
 
-async def logged_in(page: Page) -> bool:
-    return not page.is_closed() and page.url.endswith("/control")
+def logged_in(page: Page) -> bool:
+    return not page.is_closed()
 
 
 async def server_state(base: str, path: str) -> Any:
@@ -124,7 +125,7 @@ async def test_user_disabled_while_the_control_page_is_open_cannot_command(
 ) -> None:
     async with hmi_server(tmp_path) as base:
         page = await log_in(browser, base, "tech", PASSWORD)
-        assert await logged_in(page)
+        assert logged_in(page)
         disable = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -152,3 +153,39 @@ async def test_user_disabled_while_the_control_page_is_open_cannot_command(
         ("refused", "tech", "pumps.duty", "session_ended")
     ]
     assert refused[0]["address"] == "127.0.0.1"
+
+
+def logins(actions: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+    return [(a["kind"], a["user"], a["address"]) for a in actions if a["kind"].startswith("login")]
+
+
+async def test_behind_a_trusted_proxy_failures_lock_the_client_not_the_proxy(
+    browser: Browser, tmp_path: Path
+) -> None:
+    x, y = "198.51.100.7", "203.0.113.9"
+    async with hmi_server(tmp_path, PROXY_ADDRESS) as base, reverse_proxy(base) as proxied:
+        for _ in range(5):
+            assert not logged_in(await log_in(browser, proxied, "nobody", "wrong password", forwarded=x))
+        x_again = await log_in(browser, proxied, "admin", PASSWORD, forwarded=x)
+        y_page = await log_in(browser, proxied, "admin", PASSWORD, forwarded=y)
+        actions = await server_state(base, "/_test/actions")
+    assert not logged_in(x_again)  # X is locked out, even with the right password
+    assert logged_in(y_page)  # Y, behind the same proxy, is not
+    assert logins(actions) == [
+        *[("login_failed", "nobody", x)] * 5,
+        ("login_failed", "admin", x),
+        ("login", "admin", y),
+    ]
+
+
+async def test_without_a_trusted_proxy_a_rotating_forwarded_header_does_not_dodge_the_lockout(
+    browser: Browser, tmp_path: Path
+) -> None:
+    async with hmi_server(tmp_path) as base:
+        for n in range(5):
+            page = await log_in(browser, base, "nobody", "wrong password", forwarded=f"192.0.2.{n + 1}")
+            assert not logged_in(page)
+        last = await log_in(browser, base, "admin", PASSWORD, forwarded="192.0.2.99")
+        actions = await server_state(base, "/_test/actions")
+    assert not logged_in(last)  # the address (127.0.0.1, the real peer) is locked
+    assert {address for _, _, address in logins(actions)} == {"127.0.0.1"}
