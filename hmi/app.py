@@ -69,7 +69,7 @@ def mount(fastapi_app: FastAPI, services: HmiServices, storage_secret: str) -> N
         reconnect_timeout=10.0,
         show_welcome_message=False,
         session_middleware_kwargs={
-            "same_site": "lax",
+            "same_site": "strict",  # the HMI is never entered from another site: messages link to /a/ only
             "https_only": services.config.hmi.public_url.startswith("https://"),
         },
     )

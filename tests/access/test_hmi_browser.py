@@ -189,3 +189,16 @@ async def test_without_a_trusted_proxy_a_rotating_forwarded_header_does_not_dodg
         actions = await server_state(base, "/_test/actions")
     assert not logged_in(last)  # the address (127.0.0.1, the real peer) is locked
     assert {address for _, _, address in logins(actions)} == {"127.0.0.1"}
+
+
+async def test_session_cookies_are_strict_and_http_only(browser: Browser, tmp_path: Path) -> None:
+    async with hmi_server(tmp_path) as base:
+        page = await log_in(browser, base, "tech", PASSWORD)
+        assert logged_in(page)
+        await page.reload()  # the session survives a same-site reload
+        await page.get_by_role("button", name="Pompe 2").wait_for()
+        cookies = await page.context.cookies()
+    assert cookies  # NiceGUI's session cookie (its storage holds the HMI session token)
+    assert {(c["name"], c["sameSite"], c["httpOnly"]) for c in cookies} == {
+        (c["name"], "Strict", True) for c in cookies
+    }
