@@ -173,6 +173,17 @@ def _parse(payload: Any) -> AckToken | None:
     tid, occ, contact, exp = (payload.get(k) for k in ("t", "o", "c", "e"))
     if not (isinstance(tid, str) and isinstance(occ, str) and isinstance(contact, str)):
         return None
-    if not isinstance(exp, int):
+    expires = instant(exp)
+    return None if expires is None else AckToken(tid, occ, contact, expires)
+
+
+def instant(epoch: object) -> datetime | None:
+    """The UTC time of ``epoch`` seconds from a signed payload, or None when it is not a
+    representable time (not an integer, a boolean, or out of range such as ``10**30``):
+    a malformed field is refused like a bad signature, never a server error."""
+    if not isinstance(epoch, int) or isinstance(epoch, bool):
         return None
-    return AckToken(tid, occ, contact, datetime.fromtimestamp(exp, UTC))
+    try:
+        return datetime.fromtimestamp(epoch, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

@@ -9,6 +9,7 @@ the loader can name file, line, field and value.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,13 @@ class StorageSettings(Frozen):
     password_env: str | None = "CHAUFFERIE_DB_PASSWORD"
 
 
+def _proxy_networks(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """Each trusted proxy is an IP address or network (``ValueError`` names the bad one)."""
+    for entry in entries:
+        ipaddress.ip_network(entry.strip(), strict=False)
+    return entries
+
+
 class HmiSettings(Frozen):
     """The web interface and the links sent in messages."""
 
@@ -83,7 +91,8 @@ class HmiSettings(Frozen):
     session_ttl_h: Annotated[float, Field(gt=0)] = 12.0
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_lockout_min: Annotated[float, Field(gt=0)] = 15.0
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: Annotated[tuple[str, ...], AfterValidator(_proxy_networks)] = ()
+    """Reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed (addresses or networks)."""
     refresh_s: Annotated[float, Field(gt=0)] = 1.0
 
 

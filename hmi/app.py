@@ -69,7 +69,7 @@ def mount(fastapi_app: FastAPI, services: HmiServices, storage_secret: str) -> N
         reconnect_timeout=10.0,
         show_welcome_message=False,
         session_middleware_kwargs={
-            "same_site": "lax",
+            "same_site": "strict",  # the HMI is never entered from another site: messages link to /a/ only
             "https_only": services.config.hmi.public_url.startswith("https://"),
         },
     )
@@ -120,6 +120,9 @@ class HmiServer:
             log_level="warning",
             lifespan="on",
             ws="websockets-sansio",
+            # forwarded headers are judged by hmi.trusted_proxies alone (hmi.addresses); uvicorn's
+            # own handling would believe X-Forwarded-For from 127.0.0.1 whatever the configuration
+            proxy_headers=False,
         )
         self.server = _QuietServer(config)
         return self

@@ -56,7 +56,10 @@ class Authenticator(Protocol):
 
     async def login(self, username: str, password: str, address: str | None) -> UserSession | None: ...
 
-    async def resume(self, token: str) -> UserSession | None: ...
+    async def resume(self, token: str) -> UserSession | None:
+        """The session's user as the user store has them *now* (role included); None when the
+        session expired or the user was disabled or removed. Called at each page load and
+        before each action, so a change takes effect at the next click."""
 
     async def logout(self, token: str) -> None: ...
 

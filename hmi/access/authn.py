@@ -2,9 +2,12 @@
 
 After ``cfg.hmi.login_max_failures`` failures a user is locked for ``login_lockout_min``
 minutes, whatever address the attempts came from; an address that fails as many times
-within that window is locked too, whatever users it tried. A locked user or address is
-refused even with the right secret. Every attempt is audited (``LOGIN`` or
-``LOGIN_FAILED`` with the reason); hashes are checked in a worker thread.
+within that window is locked too, whatever users it tried (attempts on a locked or
+disabled account count as failures of the address). A locked user or address is refused
+even with the right secret. Every attempt is audited (``LOGIN`` or ``LOGIN_FAILED`` with
+the real reason) and checks a hash in a worker thread, refused or not, so that an unknown,
+a locked and a disabled account take the same time; with a username and password they also
+get the same answer (see :func:`_public`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class AuthResult:
     user: UserRecord | None
     refusal: AuthRefusal | None = None
     locked_until: datetime | None = None
+    by_address: bool = False
+    """The lock is the address's (whatever account it tries), not the account's."""
 
     @property
     def ok(self) -> bool:
@@ -66,21 +71,25 @@ class Authenticator:
     async def _check(
         self, user: UserRecord | None, name: str, secret: str, method: str, context: Context
     ) -> AuthResult:
-        ctx = replace(context, user=name)
+        ctx, address = replace(context, user=name), context.address or "?"
         async with self._lock:  # one attempt at a time: counters stay exact
-            refused = await asyncio.to_thread(self._precheck, user, context.address or "?")
-            if refused is not None:
-                self._failure(ctx, name, refused, method)
-                return refused
+            refused = await asyncio.to_thread(self._precheck, user, address)
             stored = None if user is None else (user.pin_hash if method == "pin" else user.password_hash)
+            # the hash is checked whatever the outcome: a refused account costs the same time
             good = await asyncio.to_thread(verify, stored, secret)
-            if good and user is not None:
+            if refused is None and good and user is not None:
                 await asyncio.to_thread(self._succeeded, user)
                 self._audit.record(ActionKind.LOGIN, ctx, name, method=method)
                 return AuthResult(user)
-            result = await asyncio.to_thread(self._failed, user, context.address or "?")
+            if refused is None:
+                result = await asyncio.to_thread(self._failed, user, address)
+            elif refused.by_address:
+                result = refused
+            else:  # an attempt on a locked or disabled account is a failure of the address too
+                until = await asyncio.to_thread(self._count_address_failure, address, self._clock.now())
+                result = refused if until is None else AuthResult(user, AuthRefusal.LOCKED, until, True)
         self._failure(ctx, name, result, method)
-        return result
+        return _public(result, method)
 
     def _failure(self, ctx: Context, name: str, result: AuthResult, method: str) -> None:
         reason = result.refusal.value if result.refusal else ""
@@ -91,7 +100,7 @@ class Authenticator:
         now = self._clock.now()
         place = self._store.address_state(address)
         if place.locked_until is not None and place.locked_until > now:
-            return AuthResult(user, AuthRefusal.LOCKED, place.locked_until)
+            return AuthResult(user, AuthRefusal.LOCKED, place.locked_until, by_address=True)
         if user is None:
             return None
         if user.disabled:
@@ -108,9 +117,11 @@ class Authenticator:
     def _failed(self, user: UserRecord | None, address: str) -> AuthResult:
         now = self._clock.now()
         limit = self._settings.login_max_failures
-        place_locked = self._count_address_failure(address, now, limit)
+        place_locked = self._count_address_failure(address, now)
+        by_address = place_locked is not None
         if user is None:
-            return AuthResult(None, AuthRefusal.LOCKED if place_locked else AuthRefusal.WRONG, place_locked)
+            refusal = AuthRefusal.LOCKED if by_address else AuthRefusal.WRONG
+            return AuthResult(None, refusal, place_locked, by_address)
         fresh = self._store.get_user(user.username) or user
         count = fresh.failed_count + 1
         until = now + self._lockout if count >= limit else None
@@ -118,9 +129,10 @@ class Authenticator:
             with_updates(fresh, now, failed_count=0 if until else count, locked_until=until)
         )
         locked = until or place_locked
-        return AuthResult(user, AuthRefusal.LOCKED if locked else AuthRefusal.WRONG, locked)
+        return AuthResult(user, AuthRefusal.LOCKED if locked else AuthRefusal.WRONG, locked, by_address)
 
-    def _count_address_failure(self, address: str, now: datetime, limit: int) -> datetime | None:
+    def _count_address_failure(self, address: str, now: datetime) -> datetime | None:
+        limit = self._settings.login_max_failures
         state = self._store.address_state(address)
         window_over = state.first_failure_at is None or now - state.first_failure_at > self._lockout
         first = now if window_over else state.first_failure_at
@@ -130,3 +142,15 @@ class Authenticator:
             AddressState(address, 0 if until else count, None if until else first, until)
         )
         return until
+
+
+def _public(result: AuthResult, method: str) -> AuthResult:
+    """What the caller may tell the client. With a typed username (``password``), a locked or
+    disabled account answers exactly like a wrong password or an unknown name, so that
+    nobody learns which accounts exist; a locked address still says locked (that tells
+    nothing about accounts). With a PIN, the account is the one the signed link names: it
+    is told as it is. The audit always records the real reason."""
+    concealed = result.refusal is AuthRefusal.DISABLED or (
+        result.refusal is AuthRefusal.LOCKED and not result.by_address
+    )
+    return AuthResult(None, AuthRefusal.WRONG) if method == "password" and concealed else result

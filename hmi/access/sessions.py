@@ -1,4 +1,4 @@
-"""Signed session cookies with a CSRF token, and who the client is.
+"""Signed session cookies with a CSRF token.
 
 A session is a small signed payload (itsdangerous, the same key as the links but another
 salt): a random session id, the CSRF token the forms must echo, an expiry, and once logged
@@ -12,15 +12,17 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from chaufferie.alarms.ack_links import instant
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import HmiSettings
+from chaufferie.hmi.addresses import from_trusted_proxy
 
 COOKIE = "chaufferie_access"
 SALT = "chaufferie.session.v1"
@@ -89,34 +91,22 @@ class Sessions:
 def _parse(data: Any) -> Session | None:
     if not isinstance(data, dict):
         return None
-    sid, csrf, exp = data.get("s"), data.get("x"), data.get("e")
-    if not (isinstance(sid, str) and isinstance(csrf, str) and isinstance(exp, int)):
+    sid, csrf, expires = data.get("s"), data.get("x"), instant(data.get("e"))
+    if not (isinstance(sid, str) and isinstance(csrf, str) and expires is not None):
         return None
     user, link = data.get("u"), data.get("l")
     return Session(
         sid,
         csrf,
-        datetime.fromtimestamp(exp, UTC),
+        expires,
         user if isinstance(user, str) else None,
         link if isinstance(link, str) else None,
     )
 
 
-def _from_trusted_proxy(request: Request, settings: HmiSettings) -> bool:
-    return request.client is not None and request.client.host in settings.trusted_proxies
-
-
-def client_address(request: Request, settings: HmiSettings) -> str:
-    """The client's IP: the peer, or the last hop of ``X-Forwarded-For`` set by a trusted proxy."""
-    peer = request.client.host if request.client else "?"
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if forwarded and _from_trusted_proxy(request, settings):
-        return forwarded.split(",")[-1].strip() or peer
-    return peer
-
-
 def is_https(request: Request, settings: HmiSettings) -> bool:
+    """Served over HTTPS: directly, or through a trusted proxy's ``X-Forwarded-Proto``."""
     if request.url.scheme == "https":
         return True
     proto = request.headers.get("x-forwarded-proto", "")
-    return proto == "https" and _from_trusted_proxy(request, settings)
+    return proto == "https" and from_trusted_proxy(request, settings.trusted_proxies)

@@ -49,7 +49,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "This link is meant for another technician.",
     ),
     "unknown_alarm": ("Cette alarme n'existe plus.", "This alarm no longer exists."),
-    "wrong_credentials": ("Code ou mot de passe incorrect.", "Wrong PIN or password."),
+    "wrong_credentials": (
+        "Code ou mot de passe incorrect (après trop d'essais, l'accès est bloqué un moment).",
+        "Wrong PIN or password (after too many attempts, access is locked for a while).",
+    ),
     "locked": (
         "Trop d'essais : accès bloqué jusqu'à {until}.",
         "Too many attempts: access locked until {until}.",

@@ -29,9 +29,10 @@ from chaufferie.hmi.access.authn import AuthRefusal, AuthResult
 from chaufferie.hmi.access.desk import ACK_ROLE, AckOutcome
 from chaufferie.hmi.access.ports import OccurrenceView
 from chaufferie.hmi.access.services import AccessServices
-from chaufferie.hmi.access.sessions import Session, client_address, is_https
+from chaufferie.hmi.access.sessions import Session, is_https
 from chaufferie.hmi.access.sms import SmsWebhook
 from chaufferie.hmi.access.views import alarm_panel
+from chaufferie.hmi.addresses import client_address
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -89,7 +90,7 @@ class LinkFlow:
 
     # -- helpers -------------------------------------------------------------------------
     def context(self, request: Request, user: str | None = None) -> Context:
-        address = client_address(request, self.s.cfg.hmi)
+        address = client_address(request, self.s.cfg.hmi.trusted_proxies)
         return Context(origin="access.link", user=user, channel=Channel.LINK, address=address)
 
     def refuse(self, ctx: Context, reason: LinkRefusal, target: str = "", **details: str) -> Refused:

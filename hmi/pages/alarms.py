@@ -93,7 +93,7 @@ class AlarmPanel:
         call: Callable[[AlarmActions, Context], Awaitable[Outcome]],
         done: str,
     ) -> bool:
-        if not self.ctx.require(role, kind, row.code):
+        if not await self.ctx.allowed(role, kind, row.code):
             return False
         actions = self.ctx.services.alarms
         if actions is None:

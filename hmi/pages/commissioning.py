@@ -29,7 +29,7 @@ def _report(ctx: PageContext, outcome: Outcome) -> None:
 
 def _start(ctx: PageContext, runner: ScenarioRunner, name: str) -> Callable[[], Awaitable[None]]:
     async def handler() -> None:
-        if ctx.require(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
+        if await ctx.allowed(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
             outcome = await attempt(ctx, runner.start(name, ctx.context), "scenario")
             if outcome is None:
                 return
@@ -54,12 +54,12 @@ async def _scenarios(ctx: PageContext, runner: ScenarioRunner) -> None:
             ).mark(f"scenario-{scenario.name}")
 
     async def stop() -> None:
-        if ctx.require(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
+        if await ctx.allowed(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
             if (outcome := await attempt(ctx, runner.stop(ctx.context), "scenario stop")) is not None:
                 _report(ctx, outcome)
 
     async def speed(factor: float) -> None:
-        if ctx.require(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
+        if await ctx.allowed(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
             if (outcome := await attempt(ctx, runner.set_speed(factor, ctx.context), "speed")) is not None:
                 _report(ctx, outcome)
 

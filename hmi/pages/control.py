@@ -60,7 +60,7 @@ class CommandPanel:
 
     async def send(self, point: str, value: Scalar, reason: str = "hmi") -> CommandResult | None:
         ctx, services = self.ctx, self.ctx.services
-        if not ctx.require(CONTROL_ROLE, ActionKind.COMMAND, point):
+        if not await ctx.allowed(CONTROL_ROLE, ActionKind.COMMAND, point):
             return None
         broken = check_bounds(services.config, point, value)
         if broken is not None:
@@ -109,9 +109,9 @@ class CommandPanel:
         else:
             ui.notify(ctx.t("ctl.failed", message=result.message), type="negative")
 
-    def manual_mode(self, mode: str) -> bool:
+    async def manual_mode(self, mode: str) -> bool:
         ctx = self.ctx
-        if not ctx.require(CONTROL_ROLE, ActionKind.MANUAL_MODE, "supervisor"):
+        if not await ctx.allowed(CONTROL_ROLE, ActionKind.MANUAL_MODE, "supervisor"):
             return False
         ctx.services.publish_action(
             ActionKind.MANUAL_MODE, ctx.context, "supervisor", {"mode": mode, "role": ctx.session.role.value}

@@ -2,9 +2,10 @@
 
 Every page is declared with :func:`hmi_page`: it resolves the logged-in user (session token
 in the browser's server-side storage, checked by the :class:`Authenticator` on each page
-load), sends anonymous visitors to ``/login``, refuses a page to a role below the page's
-minimum, and draws the header: plant mode, unacknowledged alarms by priority (colour, shape
-and number), link state, silo days left, language switch and logout. The header and the
+load and again before every action by :meth:`PageContext.allowed`), sends anonymous
+visitors to ``/login``, refuses a page to a role below the page's minimum, and draws the
+header: plant mode, unacknowledged alarms by priority (colour, shape and number), link
+state, silo days left, language switch and logout. The header and the
 page body refresh from the live view on a ``ui.timer`` at ``hmi.refresh_s``, only when the
 view changed.
 """
@@ -12,6 +13,7 @@ view changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import Request
-from nicegui import app, ui
+from nicegui import Client, app, ui
 
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Context, Role
 from chaufferie.hmi import format as fmt
+from chaufferie.hmi.addresses import client_address
 from chaufferie.hmi.i18n import link_label, mode_label, tr
 from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
@@ -53,6 +56,8 @@ class PageContext:
     lang: str
     address: str | None
     refreshers: list[Callable[[], None]] = field(default_factory=list)
+    client: Client | None = None
+    """The browser's page, for feedback from handlers whose own element is gone (a closed dialog)."""
 
     def t(self, key: str, **fields: object) -> str:
         return tr(key, self.lang, **fields)
@@ -64,12 +69,27 @@ class PageContext:
     def can(self, role: Role) -> bool:
         return self.session.can(role)
 
-    def require(self, role: Role, kind: ActionKind, target: str = "") -> bool:
-        """True when the user has ``role``; otherwise audit the refusal and tell the user."""
-        if self.session.can(role):
+    async def allowed(self, role: Role, kind: ActionKind, target: str = "") -> bool:
+        """True when the user may do this now. Every action passes here: the user is looked
+        up again at this moment (still there, enabled, session not expired, role at least
+        ``role``), not taken from the copy made when the page loaded. A refusal is audited
+        and told; a user who is gone or disabled loses the session and is sent to the login,
+        one whose role no longer allows the action gets the page redrawn for the new role."""
+        fresh = await self.services.auth.resume(self.session.token)
+        if fresh is not None and fresh.can(role):
+            self.session = fresh
             return True
-        self.services.publish_action(kind, self.context, target, {"needed": role.value}, ActionResult.REFUSED)
-        ui.notify(self.t("common.refused"), type="negative")
+        why = "session_ended" if fresh is None else "role"
+        details = {"needed": role.value, "why": why}
+        self.services.publish_action(kind, self.context, target, details, ActionResult.REFUSED)
+        with self.client or contextlib.nullcontext():
+            ui.notify(self.t("common.refused"), type="negative")
+            if fresh is None:
+                app.storage.user.pop("token", None)
+                ui.navigate.to("/login")
+            elif fresh.role is not self.session.role:
+                self.session = fresh
+                ui.navigate.reload()
         return False
 
     def on_refresh(self, refresher: Callable[[], None]) -> None:
@@ -105,7 +125,8 @@ def hmi_page(
                 ui.navigate.to(f"/login?next={path}")
                 return
             lang = language() or session.language or services.config.hmi.language.value
-            ctx = PageContext(services, session, lang, request.client.host if request.client else None)
+            address = client_address(request, services.config.hmi.trusted_proxies)
+            ctx = PageContext(services, session, lang, address, client=ui.context.client)
             header(ctx)
             with ui.column().classes("w-full p-2 gap-2").props(f'aria-label="{ctx.t(title_key)}"'):
                 if not session.can(min_role):
@@ -257,10 +278,11 @@ async def attempt(ctx: PageContext, call: Awaitable[T], what: str) -> T | None:
 def run_guarded(
     ctx: PageContext, role: Role, kind: ActionKind, target: str, action: Callable[[], Awaitable[Any]]
 ) -> Callable[[], Awaitable[None]]:
-    """An event handler that checks ``role`` again (a forced click is refused and audited)."""
+    """An event handler that checks the user and ``role`` again at the click (see
+    :meth:`PageContext.allowed`; a forced click is refused and audited)."""
 
     async def handler() -> None:
-        if ctx.require(role, kind, target):
+        if await ctx.allowed(role, kind, target):
             await action()
 
     return handler

@@ -114,8 +114,8 @@ def _delivery_form(ctx: PageContext) -> None:
                 .mark("delivery-humidity")
             )
 
-        def save() -> None:
-            if not ctx.require(LOG_ROLE, ActionKind.CHIP_DELIVERY, "silo"):
+        async def save() -> None:
+            if not await ctx.allowed(LOG_ROLE, ActionKind.CHIP_DELIVERY, "silo"):
                 return
             try:
                 d = delivery(
@@ -144,8 +144,8 @@ def _ash_and_intervention(ctx: PageContext) -> None:
             .mark("ash-kg")
         )
 
-        def save_ash() -> None:
-            if ctx.require(LOG_ROLE, ActionKind.ASH_REMOVAL, "ash_bin"):
+        async def save_ash() -> None:
+            if await ctx.allowed(LOG_ROLE, ActionKind.ASH_REMOVAL, "ash_bin"):
                 record_ash(ctx, None if ash.value is None else float(ash.value))
                 ui.notify(ctx.t("log.recorded"), type="positive")
 
@@ -172,7 +172,7 @@ def _intervention_card(ctx: PageContext) -> None:
             if not occurrence:
                 ui.notify(ctx.t("log.no_call"), type="warning")
                 return
-            if not ctx.require(LOG_ROLE, ActionKind.ARRIVAL_ON_SITE, occurrence):
+            if not await ctx.allowed(LOG_ROLE, ActionKind.ARRIVAL_ON_SITE, occurrence):
                 return
             desk, alarms = ctx.services.interventions, ctx.services.alarms
             if desk is None:

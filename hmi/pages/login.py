@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import Request
 from nicegui import app, ui
 
+from chaufferie.hmi.addresses import client_address
 from chaufferie.hmi.i18n import tr
 from chaufferie.hmi.pages.frame import language
 from chaufferie.hmi.services import HmiServices
@@ -28,7 +29,7 @@ def register(services: HmiServices) -> None:
         ui.add_css(CSS)
         ui.colors(primary=PRIMARY)
         lang = language() or services.config.hmi.language.value
-        address = request.client.host if request.client else None
+        address = client_address(request, services.config.hmi.trusted_proxies)
         with ui.card().classes("hmi-panel mx-auto mt-8 w-full").style("max-width:380px"):
             ui.label(services.config.site.name).classes("text-lg font-bold")
             ui.label(tr("login.title", lang)).classes("text-base")

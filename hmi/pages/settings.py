@@ -30,7 +30,7 @@ def _report(ctx: PageContext, outcome: Outcome) -> None:
 async def _apply(
     ctx: PageContext, kind: ActionKind, section: str, values: dict[str, Any], role: Role
 ) -> None:
-    if ctx.require(role, kind, section):
+    if await ctx.allowed(role, kind, section):
         _report(ctx, await settings_edit.apply(ctx.services, section, values, ctx.context))
 
 
@@ -115,7 +115,7 @@ def _contact_row(ctx: PageContext, contact: dict[str, Any]) -> None:
         )
 
         async def save() -> None:
-            if ctx.require(ADMIN_ROLE, ActionKind.CONFIG_CHANGED, "contacts"):
+            if await ctx.allowed(ADMIN_ROLE, ActionKind.CONFIG_CHANGED, "contacts"):
                 changed = {**contact, "phone": phone.value or None, "email": email.value or None}
                 _report(ctx, await settings_edit.save_contact(ctx.services, changed, ctx.context))
 
@@ -166,7 +166,7 @@ async def _users(ctx: PageContext) -> None:
             )
 
             async def save() -> None:
-                if not ctx.require(ADMIN_ROLE, ActionKind.USER_CHANGED, username.value or ""):
+                if not await ctx.allowed(ADMIN_ROLE, ActionKind.USER_CHANGED, username.value or ""):
                     return
                 info = UserInfo((username.value or "").strip(), Role(role.value))
                 saved = await attempt(ctx, admin.save_user(info, password.value or None, ctx.context), "user")
@@ -180,7 +180,10 @@ async def _users(ctx: PageContext) -> None:
 
 def _disable(ctx: PageContext, username: str, reload: Any) -> Any:
     async def handler() -> None:
-        if ctx.require(ADMIN_ROLE, ActionKind.USER_CHANGED, username) and ctx.services.users is not None:
+        if (
+            await ctx.allowed(ADMIN_ROLE, ActionKind.USER_CHANGED, username)
+            and ctx.services.users is not None
+        ):
             done = await attempt(ctx, ctx.services.users.disable_user(username, ctx.context), "user")
             if done is not None:
                 _report(ctx, done)

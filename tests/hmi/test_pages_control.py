@@ -111,7 +111,7 @@ async def test_forced_command_by_an_operator_is_refused_and_audited(hmi_user, se
                 PageContext(services, UserSession("operator", Role.OPERATOR, "x"), "fr", None)
             )
             assert await panel.send("wood.enable", False) is None
-            assert panel.manual_mode("release") is False
+            assert await panel.manual_mode("release") is False
     assert commands(services).commands == []
     refused = [(a.kind, a.result) for a in actions(audit)]
     assert refused == [
