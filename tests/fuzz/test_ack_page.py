@@ -94,9 +94,6 @@ async def test_random_links_and_forms_get_4xx_never_5xx_and_acknowledge_nothing(
     assert site.state(occ) is AlarmState.UNACKED
 
 
-@pytest.mark.xfail(
-    strict=False, reason="a signed link with a huge expiry gives a 500: issue 14 item 10 (web)"
-)
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")  # the site fixture, printed on failure
 @settings(FUZZ_HTTP, phases=[Phase.explicit, Phase.generate])  # known failure: no time spent shrinking it
 @given(
