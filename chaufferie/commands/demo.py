@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from chaufferie.commands.run import add_common_arguments, load, serve
 from chaufferie.config.points import ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context, Role
+from chaufferie.pairing import pair_with_simulator
 from chaufferie.simulations.scenarios import SCENARIOS
 from chaufferie.wiring import Runtime, build_runtime
 
@@ -147,11 +147,7 @@ def run(args: argparse.Namespace) -> int:
     sim = start_simulator(args, data_dir, modbus_port, opcua_port, env)
     try:
         cert = wait_for_simulator(sim, data_dir, opcua_port)
-        for link in cfg.links.values():
-            if isinstance(link, OpcUaLink):
-                trusted = cfg.data_path(link.trusted_server_certs_dir)
-                trusted.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(cert, trusted / "sim-server-cert.der")
+        asyncio.run(pair_with_simulator(cfg, cert.parent))
         code = asyncio.run(
             serve(
                 lambda: build_runtime(cfg, host=host, port=port, simulator_control=True),

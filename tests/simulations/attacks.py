@@ -67,7 +67,9 @@ def _create_parameters(client: Client, named_certificate: bytes | None) -> ua.Cr
     return params
 
 
-async def _session(client: Client, user: str, password: str, named_certificate: bytes | None = None) -> Attempt:
+async def _session(
+    client: Client, user: str, password: str, named_certificate: bytes | None = None
+) -> Attempt:
     attempt = Attempt(client)
     await client.connect_socket()
     await client.send_hello()

@@ -132,7 +132,14 @@ async def test_an_untrusted_channel_cannot_borrow_a_trusted_certificate(
     key, cert = await ensure_certificate(tmp_path, "stranger-key.pem", "stranger.der", uri, client=True)
     borrowed = client_cert[1].read_bytes()
     attempt = await secured_session(
-        sim.opcua_endpoint("hydraulic"), sim.server_certificate, key, cert, CLIENT_URI, USER, PASSWORD, borrowed
+        sim.opcua_endpoint("hydraulic"),
+        sim.server_certificate,
+        key,
+        cert,
+        CLIENT_URI,
+        USER,
+        PASSWORD,
+        borrowed,
     )
     await attempt.close()
     assert (attempt.refused_at, attempt.status) == ("ActivateSession", "BadCertificateUntrusted")
