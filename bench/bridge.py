@@ -50,10 +50,10 @@ from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.points import ModbusLink, OpcUaLink, Point
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState, TagValue
+from chaufferie.pairing import pair_with_simulator
 from chaufferie.plc_bridge.base import SourceCore
 from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
-from chaufferie.pairing import pair_with_simulator
 from chaufferie.plc_bridge.planning import plan_reads
 
 USER, PASSWORD = "bench", "bench-password"

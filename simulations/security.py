@@ -104,7 +104,7 @@ class ClientTrust:
         self._validator = CertificateValidator(_CHECKS, self._store)
 
     async def load(self) -> None:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # noqa: ASYNC240 - tiny
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         store = TrustStore([self.directory], [])
         try:
             await store.load_trust()

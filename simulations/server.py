@@ -26,7 +26,8 @@ only for client certificates of its trust list (``<data_dir>/pki/trusted-clients
 :mod:`.security`) on a signed and encrypted channel, and checks user name and password against
 the environment variables the link names (``username_env`` / ``password_env``); it refuses to
 start when they are missing. Its key and certificate are generated on first run into
-``<data_dir>/pki/``; ``sim-server-cert.der`` is the certificate a client pins. Faults that cut a link (COM-API, COM-HYD, the ``comm-loss`` scenario) stop that
+``<data_dir>/pki/``; ``sim-server-cert.der`` is the certificate a client pins. Faults that cut
+a link (COM-API, COM-HYD, the ``comm-loss`` scenario) stop that
 link's server until they clear; COM-CPT serves the heat meter's nodes with a Bad status.
 
 Runtime commands (write a String to ``Sim.Command`` in namespace ``urn:chaufferie:simulator`` of

@@ -7,7 +7,8 @@ hand: a SecureChannel with SecurityPolicy None (the discovery channel every serv
 CreateSession, ActivateSession with the user name and the password *in clear*. The secured
 variant :func:`secured_session` does the same over Basic256Sha256/SignAndEncrypt with any
 client certificate, trusted or not, and may name another certificate in CreateSession than
-the one that opened the channel (a trusted certificate is public: anyone can copy it). Both return an :class:`Attempt` whose ``session`` is the
+the one that opened the channel (a trusted certificate is public: anyone can copy it). Both
+return an :class:`Attempt` whose ``session`` is the
 client when the server let it in (so the test can try to write), else ``None`` and the refusal.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
+
 from asyncua import Client, ua
 from asyncua.common.utils import create_nonce
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
