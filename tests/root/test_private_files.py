@@ -1,0 +1,80 @@
+"""Nothing the demo writes is readable by other local users, whatever the umask it started with.
+
+The real ``chaufferie demo`` (simulator process included) runs under umask 022 in a scratch
+folder until its HMI answers and a page is served, then stops on Ctrl-C; every file and folder
+it created under its data folder must then be closed to group and others (files 0600, folders
+0700), and NiceGUI's session storage must be in the data folder, not in the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _open_to_others(root: Path) -> list[str]:
+    found = []
+    for path in [root, *root.rglob("*")]:
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if mode & 0o077:
+            found.append(f"{path.relative_to(root)} {oct(mode)}")
+    return found
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, within_s: float = 120) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the demo exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"the demo did not answer on {url}:\n{log.read_text()[-3000:]}")
+
+
+def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path) -> None:
+    port, data = free_port(), tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAUFFERIE_", "TWILIO_"))}
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "chaufferie.cli", "demo", "--data-dir", str(data), "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=lambda: os.umask(0o022),  # noqa: PLW1509 - the point of the test
+        )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", proc, log)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as browser:
+            assert browser.get("/").status_code == 200
+            browser.get("/login?lang=en")
+        time.sleep(1.0)  # the history writer's first flush (real time: a separate process)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+    created = sorted(str(p.relative_to(data)) for p in data.rglob("*") if p.is_file())
+    assert "demo-secrets.json" in created
+    assert "sim/pki/sim-server-key.pem" in created
+    assert "pki/client_key.pem" in created
+    assert "chaufferie.db" in created
+    assert not (tmp_path / ".nicegui").exists()
+    assert _open_to_others(data) == [], created
