@@ -162,11 +162,12 @@ def credentials(link: OpcUaLink) -> tuple[str, str] | None:
 
 
 async def ensure_client_certificate(pki: Pki, client: Client | None = None) -> Path:
-    """The bridge's client certificate (DER), generated with its key on first use; kept after."""
+    """The bridge's client certificate (DER), generated with its key (0600) on first use; kept after."""
     if client is None:
         client = Client("opc.tcp://127.0.0.1:4840")  # never connected: it only names the application
         client.application_uri = APPLICATION_URI
     await client.setup_self_signed_certificate(pki.client_key, pki.client_cert)
+    pki.client_key.chmod(0o600)
     return pki.client_cert
 
 

@@ -137,6 +137,7 @@ class ClientTrust:
         except ValueError:
             trusted = False
         if not trusted:
+            log.warning("OPC UA session refused: the channel's client certificate is not trusted")
             raise ServiceError(ua.StatusCodes.BadCertificateUntrusted)
 
 
@@ -193,7 +194,7 @@ async def ensure_certificate(
     app_uri: str = SERVER_APP_URI,
     client: bool = False,
 ) -> tuple[Path, Path]:
-    """Key (PEM) and self-signed certificate (DER) in ``pki_dir``, generated when missing."""
+    """Key (PEM, 0600) and self-signed certificate (DER) in ``pki_dir``, generated when missing."""
     pki_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     key, cert = pki_dir / key_name, pki_dir / cert_name
     use = ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH
@@ -205,4 +206,5 @@ async def ensure_certificate(
         [use],
         {"countryName": "FR", "organizationName": "chaufferie", "commonName": app_uri.rsplit(":", 1)[-1]},
     )
+    key.chmod(0o600)
     return key, cert

@@ -4,6 +4,7 @@ The real ``chaufferie demo`` (simulator process included) runs under umask 022 i
 folder until its HMI answers and a page is served, then stops on Ctrl-C; every file and folder
 it created under its data folder must then be closed to group and others (files 0600, folders
 0700), and NiceGUI's session storage must be in the data folder, not in the current directory.
+The OPC UA private keys are 0600 even when a caller (a test, a tool) keeps a loose umask.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chaufferie.plc_bridge.opcua_security import Pki, ensure_client_certificate
+from chaufferie.simulations.security import ensure_certificate
 from tests.conftest import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = pytest.mark.timeout(240)
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -48,6 +51,7 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, within_s: floa
     pytest.fail(f"the demo did not answer on {url}:\n{log.read_text()[-3000:]}")
 
 
+@pytest.mark.slow
 def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path) -> None:
     port, data = free_port(), tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAUFFERIE_", "TWILIO_"))}
@@ -78,3 +82,14 @@ def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path)
     assert "chaufferie.db" in created
     assert not (tmp_path / ".nicegui").exists()
     assert _open_to_others(data) == [], created
+
+
+async def test_opcua_private_keys_are_0600_even_under_umask_022(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        server_key, _ = await ensure_certificate(tmp_path / "sim" / "pki")
+        await ensure_client_certificate(Pki(tmp_path / "pki", tmp_path / "pki" / "trusted"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(server_key.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "pki" / "client_key.pem").stat().st_mode) == 0o600
