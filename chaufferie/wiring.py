@@ -36,8 +36,8 @@ from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System
-from chaufferie.private import session_storage_in
 from chaufferie.plc_bridge.service import Bridge
+from chaufferie.private import session_storage_in
 from chaufferie.supervisor.service import SupervisorService
 from chaufferie.web import add_health_route
 

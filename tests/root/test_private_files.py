@@ -57,14 +57,14 @@ def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAUFFERIE_", "TWILIO_"))}
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        proc = subprocess.Popen(
             [sys.executable, "-m", "chaufferie.cli", "demo", "--data-dir", str(data), "--port", str(port)],
             cwd=tmp_path,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=lambda: os.umask(0o022),  # noqa: PLW1509 - the point of the test
+            preexec_fn=lambda: os.umask(0o022),
         )
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", proc, log)
