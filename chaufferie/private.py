@@ -4,9 +4,9 @@ Owns: :func:`keep_private`, called first by ``chaufferie run``, ``demo`` and ``s
 process umask becomes 077, so every file created afterwards (the demo's secrets, OPC UA private
 keys and certificates, SQLite databases with their WAL/SHM files, the spool, the outbox,
 settings overrides, backups) is 0600 and every folder 0700 whatever the caller's umask — child
-processes (the demo's simulator) inherit it — and the data folder itself is made 0700. And
-:func:`session_storage_in`, which puts NiceGUI's per-user session storage (``storage-user-*.json``)
-in ``<data_dir>/.nicegui/`` instead of the current directory.
+processes (the demo's simulator) inherit it — and the data folder itself is made 0700. NiceGUI's
+per-user session files (``storage-user-*.json``) are under ``<data_dir>/hmi/`` (:mod:`hmi.app`),
+so they are covered too.
 """
 
 from __future__ import annotations
@@ -23,10 +23,3 @@ def keep_private(data_dir: str | Path) -> None:
     folder = Path(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o700)
-
-
-def session_storage_in(data_dir: Path) -> None:
-    """NiceGUI keeps its session files under ``data_dir`` (it reads the path when storing)."""
-    from nicegui.storage import Storage
-
-    Storage.path = (data_dir / ".nicegui").resolve()

@@ -37,7 +37,6 @@ from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System
 from chaufferie.plc_bridge.service import Bridge
-from chaufferie.private import session_storage_in
 from chaufferie.supervisor.service import SupervisorService
 from chaufferie.web import add_health_route
 
@@ -147,7 +146,6 @@ def build_runtime(
             initial=lambda: alarm_transitions(alarms.operations.active()),
             settings_store=FileSettingsStore(cfg),
         )
-        session_storage_in(cfg.data_path("."))
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
     return Runtime(cfg, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)

@@ -1,15 +1,17 @@
 """Nothing the demo writes is readable by other local users, whatever the umask it started with.
 
 The real ``chaufferie demo`` (simulator process included) runs under umask 022 in a scratch
-folder until its HMI answers and a page is served, then stops on Ctrl-C; every file and folder
+folder until its HMI answers and a real browser (headless Chromium) has logged in, then stops
+on Ctrl-C; every file and folder
 it created under its data folder must then be closed to group and others (files 0600, folders
-0700), and NiceGUI's session storage must be in the data folder, not in the current directory.
+0700) — NiceGUI's session storage included, in the data folder and not in the current directory.
 The OPC UA private keys are 0600 even when a caller (a test, a tool) keeps a loose umask.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -22,7 +24,7 @@ import pytest
 
 from chaufferie.plc_bridge.opcua_security import Pki, ensure_client_certificate
 from chaufferie.simulations.security import ensure_certificate
-from tests.conftest import free_port
+from tests.conftest import free_port, require_tool
 
 pytestmark = pytest.mark.timeout(240)
 REPO = Path(__file__).resolve().parents[2]
@@ -52,6 +54,24 @@ def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path, within_s: floa
 
 
 @pytest.mark.slow
+def _log_in_as_admin(base: str, log: Path) -> None:
+    """A real browser logs in with the password the demo printed: NiceGUI stores the session."""
+    from playwright.sync_api import sync_playwright
+
+    executable = require_tool("chromium", "a real login into the demo's HMI")
+    found = re.search(r"admin +mot de passe / password: (\S+)", log.read_text(encoding="utf-8"))
+    assert found, log.read_text(encoding="utf-8")[-3000:]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--headless", "--no-sandbox"])
+        page = browser.new_page(locale="fr-FR")
+        page.goto(f"{base}/login?next=/")
+        page.get_by_label("Identifiant").fill("admin")
+        page.get_by_label("Mot de passe").fill(found.group(1))
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url(f"{base}/")
+        browser.close()
+
+
 def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path) -> None:
     port, data = free_port(), tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHAUFFERIE_", "TWILIO_"))}
@@ -68,10 +88,7 @@ def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path)
         )
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", proc, log)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as browser:
-            assert browser.get("/").status_code == 200
-            browser.get("/login?lang=en")
-        time.sleep(1.0)  # the history writer's first flush (real time: a separate process)
+        _log_in_as_admin(f"http://127.0.0.1:{port}", log)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=60)
@@ -80,6 +97,7 @@ def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path)
     assert "sim/pki/sim-server-key.pem" in created
     assert "pki/client_key.pem" in created
     assert "chaufferie.db" in created
+    assert [name for name in created if name.startswith("hmi/storage-user-")], created
     assert not (tmp_path / ".nicegui").exists()
     assert _open_to_others(data) == [], created
 
