@@ -26,7 +26,7 @@ from chaufferie.config.points import ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context, Role
 from chaufferie.pairing import pair_with_simulator
-from chaufferie.private import keep_private
+from chaufferie.private import close_data_dir
 from chaufferie.simulations.scenarios import SCENARIOS
 from chaufferie.wiring import Runtime, build_runtime
 
@@ -131,7 +131,7 @@ def wait_for_simulator(
 
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
-    keep_private(data_dir)
+    close_data_dir(data_dir)
     env = {**os.environ, **demo_secrets(data_dir)}
     os.environ.update({k: v for k, v in env.items() if k.startswith(("CHAUFFERIE_", "TWILIO_"))})
     args.data_dir = str(data_dir)

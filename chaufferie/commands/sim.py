@@ -29,7 +29,7 @@ from typing import Any
 
 from chaufferie.config.loader import ConfigError, load_config
 from chaufferie.config.settings import PlantConfig
-from chaufferie.private import keep_private
+from chaufferie.private import close_data_dir
 from chaufferie.simulations.headless import fixed_load_check
 from chaufferie.simulations.plant import Plant
 from chaufferie.simulations.pointmap import point_map_markdown
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         return _trust(cfg, args.trust)
     if args.headless:
         return _headless(cfg, args)
-    keep_private(args.data_dir or cfg.data_dir)
+    close_data_dir(args.data_dir or cfg.data_dir)
     if not args.speed > 0:
         print(MESSAGES["bad_speed"], file=sys.stderr)
         return 2

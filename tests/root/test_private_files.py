@@ -5,7 +5,8 @@ folder until its HMI answers and a real browser (headless Chromium) has logged i
 on Ctrl-C; every file and folder
 it created under its data folder must then be closed to group and others (files 0600, folders
 0700) — NiceGUI's session storage included, in the data folder and not in the current directory.
-The OPC UA private keys are 0600 even when a caller (a test, a tool) keeps a loose umask.
+The OPC UA private keys are 0600 even when a caller (a test, a tool) keeps a loose umask, and
+every ``chaufferie`` command (a backup here) writes under umask 077.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chaufferie.cli import main
 from chaufferie.plc_bridge.opcua_security import Pki, ensure_client_certificate
 from chaufferie.simulations.security import ensure_certificate
 from tests.conftest import free_port, require_tool
@@ -111,3 +114,17 @@ async def test_opcua_private_keys_are_0600_even_under_umask_022(tmp_path: Path) 
         os.umask(old)
     assert stat.S_IMODE(server_key.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "pki" / "client_key.pem").stat().st_mode) == 0o600
+
+
+async def test_a_backup_is_0600_under_umask_022_and_the_callers_umask_comes_back(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with sqlite3.connect(data / "chaufferie.db") as db:
+        db.execute("create table t (x)")
+    old = os.umask(0o022)
+    try:
+        assert main(["backup", "--data-dir", str(data), str(tmp_path / "save.db")]) == 0
+        assert os.umask(0o022) == 0o022
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "save.db").stat().st_mode) == 0o600
