@@ -37,7 +37,11 @@ class Attempt:
     async def write_double(self, node: str, value: float) -> ua.StatusCode:
         """Write ``node`` of the plant's namespace through the low-level session."""
         uaclient = self.client.uaclient
-        ns_array = (await uaclient.read_attributes([ua.NodeId(ua.ObjectIds.Server_NamespaceArray)], 13))[0]
+        ns_array = (
+            await uaclient.read_attributes(
+                [ua.NodeId(ua.ObjectIds.Server_NamespaceArray)], ua.AttributeIds.Value
+            )
+        )[0]
         idx = ns_array.Value.Value.index(PLANT_NAMESPACE)
         params = ua.WriteParameters()
         params.NodesToWrite = [
