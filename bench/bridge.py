@@ -32,7 +32,6 @@ import json
 import logging
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.points import ModbusLink, OpcUaLink, Point
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState, TagValue
+from chaufferie.pairing import pair_with_simulator
 from chaufferie.plc_bridge.base import SourceCore
 from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
@@ -174,12 +174,6 @@ def plant(tmp: Path, opcua_port: int, publishing_ms: int) -> tuple[PlantConfig, 
     return cfg, link
 
 
-def trust(cfg: PlantConfig, link: OpcUaLink, pki: Path) -> None:
-    trusted = cfg.data_path(link.trusted_server_certs_dir)
-    trusted.mkdir(parents=True, exist_ok=True)
-    shutil.copy(pki / "sim-server-cert.der", trusted / "bench.der")
-
-
 async def bench_modbus(seconds: float) -> dict[str, float]:
     points = modbus_points(1000)
     port = free_port()
@@ -284,7 +278,7 @@ async def opcua_phase(tmp: Path, n: int) -> AsyncIterator[tuple[OpcUaLinkSource,
     spec = {"modbus_points": 0, "opcua_points": n, "opcua_port": port, "rate_hz": 10,
             "opcua_link": json.loads(link.model_dump_json()), "pki": str(tmp / f"ua{n}-pki")}  # fmt: skip
     async with Child(spec):
-        trust(cfg, link, tmp / f"ua{n}-pki")
+        await pair_with_simulator(cfg, tmp / f"ua{n}-pki")
         bus = Bus()
         source = OpcUaLinkSource("hydraulic", link, opcua_points(n), bus, RealClock(), cfg)
         task = asyncio.create_task(source.run())
@@ -337,7 +331,7 @@ async def bench_plant_load(tmp: Path, seconds: float) -> dict[str, float]:
             "rate_hz": 1,
             "opcua_link": json.loads(link.model_dump_json()), "pki": str(tmp / "load-pki")}  # fmt: skip
     async with Child(spec):
-        trust(cfg, link, tmp / "load-pki")
+        await pair_with_simulator(cfg, tmp / "load-pki")
         bus = Bus()
         bus.subscribe(TagValue, maxsize=100_000)
         clock = RealClock()

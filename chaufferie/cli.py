@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module of :mod:`chaufferie.commands` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking the
-parsed arguments and returning the process exit code.
+parsed arguments and returning the process exit code. Every subcommand runs under umask 077
+(:func:`chaufferie.private.private_umask`): what it writes is its user's alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from chaufferie import __version__
+from chaufferie.private import private_umask
 
 SUBCOMMANDS = (
     "check_config",
@@ -68,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for noisy in NOISY_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        code: int = args.func(args)
+        with private_umask():
+            code: int = args.func(args)
     except KeyboardInterrupt:
         return 130
     return code

@@ -1,7 +1,8 @@
 """OPC UA security for the bridge's client: certificates, pinned server certificates, credentials.
 
 * The client's application certificate and key are generated on first run in
-  ``cfg.data_path(link.pki_dir)`` (``client_cert.der``, ``client_key.pem``) and reused after.
+  ``cfg.data_path(link.pki_dir)`` (``client_cert.der``, ``client_key.pem``) and reused after
+  (:func:`ensure_client_certificate`; the PLC's server must trust ``client_cert.der``).
 * The server's certificate (taken from its endpoint description) must be in
   ``cfg.data_path(link.trusted_server_certs_dir)`` (``.der`` or ``.pem``, compared by SHA-256
   thumbprint). An unknown one is saved under ``<pki_dir>/rejected/`` and refused with
@@ -160,6 +161,16 @@ def credentials(link: OpcUaLink) -> tuple[str, str] | None:
     raise LinkError(f"set {link.username_env} and {link.password_env} to log in to {link.endpoint}")
 
 
+async def ensure_client_certificate(pki: Pki, client: Client | None = None) -> Path:
+    """The bridge's client certificate (DER), generated with its key (0600) on first use; kept after."""
+    if client is None:
+        client = Client("opc.tcp://127.0.0.1:4840")  # never connected: it only names the application
+        client.application_uri = APPLICATION_URI
+    await client.setup_self_signed_certificate(pki.client_key, pki.client_cert)
+    pki.client_key.chmod(0o600)
+    return pki.client_cert
+
+
 async def secure_client(link: OpcUaLink, pki: Pki, timeout_s: float = 4.0) -> Client:
     """A client configured for ``link``: security, pinned server, credentials, watchdog, session."""
     client = Client(link.endpoint, timeout=timeout_s, watchdog_intervall=link.watchdog_interval_s)
@@ -178,7 +189,7 @@ async def secure_client(link: OpcUaLink, pki: Pki, timeout_s: float = 4.0) -> Cl
     if endpoint is not None:
         server_cert = first_certificate(endpoint.ServerCertificate or b"")
         check_trusted(pki, server_cert, link.endpoint)
-        await client.setup_self_signed_certificate(pki.client_key, pki.client_cert)
+        await ensure_client_certificate(pki, client)
         policy = next(k for k, v in POLICIES.items() if v.URI == endpoint.SecurityPolicyUri)
         await client.set_security(
             POLICIES[policy],

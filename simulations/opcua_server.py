@@ -1,8 +1,10 @@
 """The hydraulic module's OPC UA server: the config's nodes, served from the plant, secured.
 
 Owns: :class:`OpcUaPlcServer` — an asyncua server on 127.0.0.1 whose endpoints are only the
-link's SignAndEncrypt policies, with user name/password checked by
-:class:`.security.EnvUserManager`; one variable per point (namespace = the link's
+link's SignAndEncrypt policies, whose sessions need a client certificate of the trust list
+(:class:`.security.ClientTrust`) and are activated only on such a signed and encrypted channel,
+with user name/password checked by :class:`.security.EnvUserManager` (the discovery channel
+without security answers GetEndpoints, nothing more); one variable per point (namespace = the link's
 ``namespace_uri``, string NodeId = ``source.node``, data type from ``source.type``), writable
 when the point is ``read_write`` (a client's write reaches the plant through ``sink``); values
 published with server timestamps, Bad status for points whose device is down. A separate
@@ -24,9 +26,10 @@ from asyncua import ua as _ua
 from asyncua.common.callback import CallbackType
 from asyncua.server.server import Server
 
-from chaufferie.config.points import OpcUaLink, OpcUaSource, OpcUaType, Point
+from chaufferie.config.points import OpcUaLink, OpcUaSource, OpcUaType, Point, SecurityPolicy
 from chaufferie.simulations.security import (
     SERVER_APP_URI,
+    ClientTrust,
     EnvUserManager,
     credentials,
     ensure_certificate,
@@ -109,8 +112,16 @@ class OpcUaPlcServer:
         if self._server is not None:
             return
         key, cert = await ensure_certificate(self.pki_dir)
-        server = Server(user_manager=EnvUserManager(self.user, self.password, self.link.allow_anonymous_lab))
+        trust = ClientTrust(self.pki_dir)
+        await trust.load()
+        lab_without_security = SecurityPolicy.NONE in self.link.security_policies
+        users = EnvUserManager(
+            self.user, self.password, self.link.allow_anonymous_lab, None if lab_without_security else trust
+        )
+        server = Server(user_manager=users)
         await server.init()
+        if not lab_without_security:
+            server.set_certificate_validator(trust.validate)
         server.set_endpoint(self.endpoint)
         server.set_server_name(f"chaufferie simulator — {self.name}")
         await server.set_application_uri(SERVER_APP_URI)

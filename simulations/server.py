@@ -18,13 +18,16 @@ PLC-bridge's comm-loss tests)::
         sim.silence("boiler", True)             # Modbus: connected but no answer (hung PLC)
         await sim.publish()                     # push forced values / faults now
         sim.opcua_endpoint("hydraulic"), sim.server_certificate   # where to connect, what to pin
+        sim.trust_client(Path("client.der"))    # let this client certificate open sessions
         await sim.command("inject PMP-BAS")     # the runtime command language (below)
 
-Security: the OPC UA server offers only the link's SignAndEncrypt policies and checks user
-name and password against the environment variables the link names (``username_env`` /
-``password_env``); it refuses to start when they are missing. Its key and certificate are
-generated on first run into ``<data_dir>/pki/``; ``sim-server-cert.der`` is the certificate a
-client pins. Faults that cut a link (COM-API, COM-HYD, the ``comm-loss`` scenario) stop that
+Security: the OPC UA server offers only the link's SignAndEncrypt policies, opens sessions
+only for client certificates of its trust list (``<data_dir>/pki/trusted-clients/``, see
+:mod:`.security`) on a signed and encrypted channel, and checks user name and password against
+the environment variables the link names (``username_env`` / ``password_env``); it refuses to
+start when they are missing. Its key and certificate are generated on first run into
+``<data_dir>/pki/``; ``sim-server-cert.der`` is the certificate a client pins. Faults that cut
+a link (COM-API, COM-HYD, the ``comm-loss`` scenario) stop that
 link's server until they clear; COM-CPT serves the heat meter's nodes with a Bad status.
 
 Runtime commands (write a String to ``Sim.Command`` in namespace ``urn:chaufferie:simulator`` of
@@ -53,7 +56,7 @@ from chaufferie.simulations import commands
 from chaufferie.simulations.modbus_server import ModbusPlcServer, RegisterMap
 from chaufferie.simulations.opcua_server import OpcUaPlcServer
 from chaufferie.simulations.plant import Plant
-from chaufferie.simulations.security import SERVER_CERT
+from chaufferie.simulations.security import SERVER_CERT, trust_client
 from chaufferie.simulations.tags import unknown_points
 
 log = logging.getLogger(__name__)
@@ -211,6 +214,10 @@ class SimulatorServers:
     def server_certificate(self) -> Path:
         """The OPC UA server's certificate (DER), for clients to pin."""
         return self.pki_dir / SERVER_CERT
+
+    def trust_client(self, cert_file: Path) -> Path:
+        """Add a client certificate to the OPC UA server's trust list (effective at the next session)."""
+        return trust_client(self.pki_dir, cert_file)
 
     async def command(self, text: str) -> str:
         """Run one runtime command (see the module docstring); returns the answer."""

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from chaufferie.commands.run import add_common_arguments, load, serve
 from chaufferie.config.points import ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context, Role
+from chaufferie.pairing import pair_with_simulator
+from chaufferie.private import close_data_dir
 from chaufferie.simulations.scenarios import SCENARIOS
 from chaufferie.wiring import Runtime, build_runtime
 
@@ -130,7 +131,7 @@ def wait_for_simulator(
 
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    close_data_dir(data_dir)
     env = {**os.environ, **demo_secrets(data_dir)}
     os.environ.update({k: v for k, v in env.items() if k.startswith(("CHAUFFERIE_", "TWILIO_"))})
     args.data_dir = str(data_dir)
@@ -147,11 +148,7 @@ def run(args: argparse.Namespace) -> int:
     sim = start_simulator(args, data_dir, modbus_port, opcua_port, env)
     try:
         cert = wait_for_simulator(sim, data_dir, opcua_port)
-        for link in cfg.links.values():
-            if isinstance(link, OpcUaLink):
-                trusted = cfg.data_path(link.trusted_server_certs_dir)
-                trusted.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(cert, trusted / "sim-server-cert.der")
+        asyncio.run(pair_with_simulator(cfg, cert.parent))
         code = asyncio.run(
             serve(
                 lambda: build_runtime(cfg, host=host, port=port, simulator_control=True),

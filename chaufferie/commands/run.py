@@ -18,6 +18,7 @@ from chaufferie.alarms.ack_links import MissingSecretError
 from chaufferie.alarms.errors import NotifierConfigError
 from chaufferie.config.loader import ConfigError, load_config
 from chaufferie.config.settings import PlantConfig
+from chaufferie.private import close_data_dir
 from chaufferie.wiring import Runtime, bootstrap_admin, build_runtime
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load(args)
     if cfg is None:
         return 1
+    close_data_dir(cfg.data_dir)
     return asyncio.run(
         serve(lambda: build_runtime(cfg, with_hmi=not args.no_hmi, host=args.host, port=args.port))
     )

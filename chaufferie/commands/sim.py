@@ -3,6 +3,9 @@
 - ``chaufferie sim [--scenario S] [--speed X] [--modbus-port P] [--opcua-port P] [--data-dir D]``
   serves the config's points on 127.0.0.1 until SIGINT/SIGTERM (clean stop).
 - ``chaufferie sim --print-map`` prints the register/node map (Markdown).
+- ``chaufferie sim --trust CERT.der [--data-dir D]`` adds an OPC UA client certificate (a
+  commissioning tool such as UaExpert; DER or PEM) to the simulator's trust list
+  (``<data-dir>/pki/trusted-clients/``) and exits; a running simulator takes it at the next session.
 - ``chaufferie sim --headless --load 0.8 [--json]``: fixed-load commissioning check.
 - ``chaufferie sim --headless --scenario S [--days N] [--json]``: a replay. HOOK: when the
   module ``chaufferie.replay`` exists (closed loop with the supervisor), its
@@ -21,15 +24,17 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from chaufferie.config.loader import ConfigError, load_config
 from chaufferie.config.settings import PlantConfig
+from chaufferie.private import close_data_dir
 from chaufferie.simulations.headless import fixed_load_check
 from chaufferie.simulations.plant import Plant
 from chaufferie.simulations.pointmap import point_map_markdown
 from chaufferie.simulations.scenarios import SCENARIOS, get_scenario
-from chaufferie.simulations.security import SimulatorConfigError
+from chaufferie.simulations.security import SimulatorConfigError, trust_client
 from chaufferie.simulations.server import SimulatorServers
 
 MESSAGES = {
@@ -44,6 +49,7 @@ MESSAGES = {
     ),
     "bad_speed": "--speed doit être > 0 / --speed must be > 0",
     "no_scenario": "--headless demande --load ou --scenario / --headless needs --load or --scenario",
+    "trusted": "Certificat client approuvé / client certificate trusted: {path}",
 }
 
 
@@ -58,6 +64,12 @@ def register(sub: Any) -> None:
     p.add_argument("--opcua-port", type=int, help="override the OPC UA link's port")
     p.add_argument("--data-dir", help="data folder (PKI goes to <data-dir>/pki)")
     p.add_argument("--print-map", action="store_true", help="print the register/node map and exit")
+    p.add_argument(
+        "--trust",
+        metavar="CERT",
+        action="append",
+        help="trust this OPC UA client certificate (DER/PEM) and exit / approuver ce certificat client",
+    )
     p.add_argument("--headless", action="store_true", help="physics only, no servers")
     p.add_argument("--load", type=float, help="fixed boiler load (fraction) for --headless")
     p.add_argument("--days", type=float, help="days to replay with --headless --scenario")
@@ -75,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
     if args.print_map:
         print(point_map_markdown(cfg))
         return 0
+    if args.trust:
+        return _trust(cfg, args.trust)
     if args.headless:
         return _headless(cfg, args)
+    close_data_dir(args.data_dir or cfg.data_dir)
     if not args.speed > 0:
         print(MESSAGES["bad_speed"], file=sys.stderr)
         return 2
@@ -89,6 +104,18 @@ def run(args: argparse.Namespace) -> int:
         print(MESSAGES["cannot_listen"].format(error=exc), file=sys.stderr)
         return 2
     print(MESSAGES["stopped"])
+    return 0
+
+
+def _trust(cfg: PlantConfig, certs: list[str]) -> int:
+    """Copy each certificate into the trust list of the simulator whose data folder is ``cfg``'s."""
+    for cert in certs:
+        try:
+            path = trust_client(Path(cfg.data_dir) / "pki", Path(cert))
+        except (OSError, SimulatorConfigError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(MESSAGES["trusted"].format(path=path))
     return 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import sqlite3
@@ -31,6 +30,7 @@ import yaml
 from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig
+from chaufferie.pairing import pair_with_simulator
 from tests.conftest import free_port
 
 FAST_CASCADE = {
@@ -129,9 +129,7 @@ class SystemUnderTest:
         await wait_for(
             lambda: cert.exists() and _listening(self.ports["opcua"]), 90, "simulator start", self.sim
         )
-        trusted = self.cfg.data_path("pki/trusted")
-        trusted.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cert, trusted / "sim-server-cert.der")
+        await pair_with_simulator(self.cfg, sim_dir / "pki")
 
     async def start_system(self) -> None:
         self.run = self._spawn("run", "run", "--config", str(self.config_path))

@@ -2,7 +2,10 @@
 // server over Basic256Sha256 / SignAndEncrypt with user name and password, pinning the
 // server certificate. Usage:
 //   node read_opcua.js ENDPOINT SERVER_CERT_DER PKI_DIR NAMESPACE_URI NODE [NODE...]
-// User and password come from CHAUFFERIE_OPCUA_USER / CHAUFFERIE_OPCUA_PASSWORD.
+// User and password come from CHAUFFERIE_OPCUA_USER / CHAUFFERIE_OPCUA_PASSWORD. The client's
+// certificate and key (which the server must trust) come from INTEROP_CLIENT_CERT /
+// INTEROP_CLIENT_KEY; INTEROP_SECURITY_MODE=None forces a channel without security (an attack:
+// the password then travels in clear, and the server must refuse the session).
 // Prints one JSON object {node: {value, status}} on stdout; exit code 0 on success.
 "use strict";
 const fs = require("fs");
@@ -19,12 +22,15 @@ async function main() {
     await certificateManager.initialize();
     const serverCertificate = fs.readFileSync(serverCertPath);
     await certificateManager.trustCertificate(serverCertificate);
+    const clear = process.env.INTEROP_SECURITY_MODE === "None";
     const client = OPCUAClient.create({
         applicationName: "chaufferie-interop",
         applicationUri: "urn:chaufferie:interop:node-opcua",
-        securityMode: MessageSecurityMode.SignAndEncrypt,
-        securityPolicy: SecurityPolicy.Basic256Sha256,
+        securityMode: clear ? MessageSecurityMode.None : MessageSecurityMode.SignAndEncrypt,
+        securityPolicy: clear ? SecurityPolicy.None : SecurityPolicy.Basic256Sha256,
         serverCertificate,
+        certificateFile: process.env.INTEROP_CLIENT_CERT,
+        privateKeyFile: process.env.INTEROP_CLIENT_KEY,
         clientCertificateManager: certificateManager,
         endpointMustExist: false,
         connectionStrategy: { maxRetry: 0, initialDelay: 100 },

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from chaufferie.simulations.security import ensure_certificate
 from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import REQUIRE_TOOLS, require_tool
 
 pytestmark = [pytest.mark.interop, pytest.mark.asyncio(loop_scope="module")]
 HERE = Path(__file__).parent
 SCRIPT = HERE / "read_opcua.js"
+NODE_URI = "urn:chaufferie:interop:node-opcua"
 
 
 def _node() -> str:
@@ -27,8 +29,25 @@ def _node() -> str:
     return node
 
 
-async def _read(sim: SimulatorServers, tmp_path: Path, password: str, *nodes: str) -> tuple[int, str, str]:
-    env = dict(os.environ, CHAUFFERIE_OPCUA_PASSWORD=password)
+async def _read(
+    sim: SimulatorServers,
+    tmp_path: Path,
+    password: str,
+    *nodes: str,
+    mode: str = "SignAndEncrypt",
+    trusted: bool = True,
+) -> tuple[int, str, str]:
+    """Run the node-opcua client with its own certificate (in the simulator's trust list if ``trusted``)."""
+    key, cert = await ensure_certificate(tmp_path / "node-cert", "key.pem", "cert.der", NODE_URI, client=True)
+    if trusted:
+        sim.trust_client(cert)
+    env = dict(
+        os.environ,
+        CHAUFFERIE_OPCUA_PASSWORD=password,
+        INTEROP_CLIENT_CERT=str(cert),
+        INTEROP_CLIENT_KEY=str(key),
+        INTEROP_SECURITY_MODE=mode,
+    )
     proc = await asyncio.create_subprocess_exec(
         _node(),
         str(SCRIPT),
@@ -66,3 +85,26 @@ async def test_node_opcua_with_a_wrong_password_is_denied(sim: SimulatorServers,
     code, _, err = await _read(sim, tmp_path, "wrong-password", "Buffer.TempTop")
     assert code != 0
     assert "BadUserAccessDenied" in err
+
+
+async def test_node_opcua_forced_to_mode_none_gets_no_session(
+    sim: SimulatorServers, tmp_path: Path, opcua_credentials: tuple[str, str]
+) -> None:
+    """A peer set to MessageSecurityMode None, with the right user and password, reads nothing.
+
+    node-opcua (2.x) stops by itself, as asyncua's client does: the server offers no endpoint
+    without security, so it never sends the password. The low-level attack that does send it is
+    ``tests/simulations/test_security.py::test_password_over_a_channel_without_security_*``.
+    """
+    code, out, err = await _read(sim, tmp_path, opcua_credentials[1], "Oil.Setpoint", mode="None")
+    assert code != 0, out
+    assert "End point must exist" in err or "BadSecurityModeRejected" in err
+    assert not [line for line in out.splitlines() if line.startswith("{")]
+
+
+async def test_node_opcua_with_a_certificate_not_in_the_trust_list_is_refused(
+    sim: SimulatorServers, tmp_path: Path, opcua_credentials: tuple[str, str]
+) -> None:
+    code, out, err = await _read(sim, tmp_path, opcua_credentials[1], "Buffer.TempTop", trusted=False)
+    assert code != 0, out
+    assert "BadCertificateUntrusted" in err

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from chaufferie.config.clock import VirtualClock
-from chaufferie.config.points import ModbusLink, OpcUaLink
+from chaufferie.config.points import ModbusLink
 from chaufferie.config.settings import PlantConfig
+from chaufferie.pairing import pair_with_simulator
 from chaufferie.plc_bridge.base import TagSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import free_port
@@ -108,12 +108,7 @@ async def sim(
 
 
 @pytest.fixture
-def plant_config(sim: SimulatorServers) -> PlantConfig:
-    """The configuration pointing at the simulator, its OPC UA certificate trusted by the bridge."""
-    cfg = sim.cfg
-    for link in cfg.links.values():
-        if isinstance(link, OpcUaLink):
-            trusted = cfg.data_path(link.trusted_server_certs_dir)
-            trusted.mkdir(parents=True, exist_ok=True)
-            shutil.copy(sim.server_certificate, trusted / "simulator.der")
-    return cfg
+async def plant_config(sim: SimulatorServers) -> PlantConfig:
+    """The configuration pointing at the simulator; the bridge and the simulator trust each other."""
+    await pair_with_simulator(sim.cfg, sim.pki_dir)
+    return sim.cfg

@@ -13,7 +13,7 @@ from chaufferie.config.clock import VirtualClock
 from chaufferie.config.points import OpcUaLink, SecurityPolicy
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkEvent, LinkState
-from chaufferie.plc_bridge.opcua_security import Pki
+from chaufferie.plc_bridge.opcua_security import Pki, ensure_client_certificate
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.plc_bridge.conftest import SIM_PASSWORD, SIM_USER, advance_until, eventually, running
@@ -51,16 +51,18 @@ async def test_untrusted_server_certificate_is_refused_saying_where_to_put_it(
     # the operator copies it where the message says: the next attempt connects
     pki.trusted.mkdir(parents=True)
     shutil.copy(saved, pki.trusted)
+    sim.trust_client(await ensure_client_certificate(pki))  # and the simulator trusts the bridge
     source = OpcUaLinkSource("hydraulic", hydraulic_link(cfg), cfg.points_of("hydraulic"), bus, clock, cfg)
     async with running(source):
         await eventually(lambda: source.state is LinkState.UP, within=10)
 
 
-async def test_client_certificate_is_generated_on_first_run_and_kept(
-    plant_config: PlantConfig, bus: Bus, clock: VirtualClock
+async def test_client_certificate_is_generated_on_first_run_refused_until_trusted_and_kept(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> None:
     pki = Pki.of(plant_config, hydraulic_link(plant_config))
-    assert not pki.client_cert.exists()
+    pki.client_cert.unlink()  # a first run: no certificate yet, so the simulator trusts none of ours
+    pki.client_key.unlink()
     source = OpcUaLinkSource(
         "hydraulic",
         hydraulic_link(plant_config),
@@ -70,7 +72,10 @@ async def test_client_certificate_is_generated_on_first_run_and_kept(
         plant_config,
     )
     async with running(source):
-        await eventually(lambda: source.state is LinkState.UP, within=10)
+        await eventually(lambda: source.state is LinkState.DOWN and pki.client_cert.exists(), within=10)
+        assert source.sessions == 0
+        sim.trust_client(pki.client_cert)  # commissioning: `chaufferie sim --trust client_cert.der`
+        await advance_until(clock, lambda: source.state is LinkState.UP, step=2.0, max_steps=10, settle=1.0)
         first = pki.client_cert.read_bytes()
         source.drop_connection()
         await advance_until(clock, lambda: source.sessions == 2, step=2.0, max_steps=10, settle=1.0)

@@ -67,9 +67,14 @@ async def sim(shared_sim: SimulatorServers) -> SimulatorServers:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+async def client_cert(
+    tmp_path_factory: pytest.TempPathFactory, shared_sim: SimulatorServers
+) -> tuple[Path, Path]:
+    """A client certificate in the simulator's trust list, as commissioning would put it."""
     folder = tmp_path_factory.mktemp("client")
-    return await ensure_certificate(folder, "client-key.pem", "client-cert.der", CLIENT_URI, client=True)
+    key, cert = await ensure_certificate(folder, "client-key.pem", "client-cert.der", CLIENT_URI, client=True)
+    shared_sim.trust_client(cert)
+    return key, cert
 
 
 @pytest.fixture

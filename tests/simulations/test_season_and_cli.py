@@ -19,6 +19,7 @@ from chaufferie.simulations.codec import decode, encode
 from chaufferie.simulations.faults import FAULTS
 from chaufferie.simulations.pointmap import point_map_markdown
 from chaufferie.simulations.scenarios import SCENARIOS, get_scenario, season_days
+from chaufferie.simulations.security import ensure_certificate
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -158,3 +159,14 @@ def test_simulator_doc_lists_every_fault_and_scenario() -> None:
     doc = (REPO / "docs" / "simulator.md").read_text()
     assert all(f"| {code} |" in doc for code in FAULTS)
     assert all(f"| {name} |" in doc for name in SCENARIOS)
+
+
+async def test_sim_trust_puts_a_commissioning_tools_certificate_in_the_trust_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, cert = await ensure_certificate(tmp_path / "tool", "k.pem", "uaexpert.der", "urn:tool", client=True)
+    assert main(["sim", "--data-dir", str(tmp_path), "--trust", str(cert)]) == 0
+    [trusted] = (tmp_path / "pki" / "trusted-clients").iterdir()
+    assert trusted.read_bytes() == cert.read_bytes()
+    assert str(trusted) in capsys.readouterr().out
+    assert main(["sim", "--data-dir", str(tmp_path), "--trust", str(tmp_path / "missing.der")]) == 2

@@ -1,4 +1,4 @@
-"""OPC UA security of the simulator: only encrypted sessions of the configured user get in."""
+"""OPC UA security of the simulator: only encrypted sessions of trusted clients with the password get in."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from cryptography import x509
 
 from chaufferie.config.points import SecurityPolicy
 from chaufferie.config.settings import PlantConfig
-from chaufferie.simulations.security import SimulatorConfigError
+from chaufferie.simulations.security import SimulatorConfigError, ensure_certificate, trust_client
 from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import free_port
-from tests.simulations.conftest import ClientFactory
+from tests.simulations.attacks import clear_text_session, secured_session
+from tests.simulations.conftest import CLIENT_URI, PASSWORD, USER, ClientFactory
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -95,3 +96,77 @@ async def test_security_policy_none_needs_a_lab_link(
     bad = config.model_copy(update={"links": {**config.links, "hydraulic": link}})
     with pytest.raises(SimulatorConfigError, match="allow_anonymous_lab"):
         SimulatorServers(bad, modbus_port=free_port(), opcua_port=free_port(), speed=None)
+
+
+async def test_password_over_a_channel_without_security_activates_no_session(sim: SimulatorServers) -> None:
+    """An attacker: SecurityPolicy None, CreateSession, ActivateSession with the password in clear."""
+    attempt = await clear_text_session(sim.opcua_endpoint("hydraulic"), USER, PASSWORD)
+    try:
+        assert attempt.session is None
+        assert (attempt.refused_at, attempt.status) == ("ActivateSession", "BadSecurityModeRejected")
+        with pytest.raises(ua.UaStatusCodeError):
+            await attempt.write_double("Oil.Setpoint", 71.0)
+    finally:
+        await attempt.close()
+    assert sim.plant.snapshot()["oil.setpoint"] == 75.0
+
+
+async def test_a_client_certificate_not_in_the_trust_list_is_refused(
+    sim: SimulatorServers, tmp_path: Path
+) -> None:
+    """A valid Basic256Sha256/SignAndEncrypt channel, the right password, an unknown certificate."""
+    uri = "urn:chaufferie:tests:stranger"
+    key, cert = await ensure_certificate(tmp_path, "stranger-key.pem", "stranger.der", uri, client=True)
+    attempt = await secured_session(
+        sim.opcua_endpoint("hydraulic"), sim.server_certificate, key, cert, uri, USER, PASSWORD
+    )
+    await attempt.close()
+    assert (attempt.refused_at, attempt.status) == ("CreateSession", "BadCertificateUntrusted")
+
+
+async def test_an_untrusted_channel_cannot_borrow_a_trusted_certificate(
+    sim: SimulatorServers, client_cert: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The channel's own certificate decides, not the one the client names in CreateSession."""
+    uri = "urn:chaufferie:tests:stranger"
+    key, cert = await ensure_certificate(tmp_path, "stranger-key.pem", "stranger.der", uri, client=True)
+    borrowed = client_cert[1].read_bytes()
+    attempt = await secured_session(
+        sim.opcua_endpoint("hydraulic"),
+        sim.server_certificate,
+        key,
+        cert,
+        CLIENT_URI,
+        USER,
+        PASSWORD,
+        borrowed,
+    )
+    await attempt.close()
+    assert (attempt.refused_at, attempt.status) == ("ActivateSession", "BadCertificateUntrusted")
+
+
+async def test_a_certificate_trusted_while_running_is_accepted_at_the_next_session(
+    sim: SimulatorServers, tmp_path: Path
+) -> None:
+    uri = "urn:chaufferie:tests:uaexpert"
+    key, cert = await ensure_certificate(tmp_path, "tool-key.pem", "tool.der", uri, client=True)
+    args = (sim.opcua_endpoint("hydraulic"), sim.server_certificate, key, cert, uri, USER, PASSWORD)
+    refused = await secured_session(*args)
+    await refused.close()
+    sim.trust_client(cert)
+    accepted = await secured_session(*args)
+    try:
+        assert refused.session is None
+        assert accepted.session is not None
+        assert (await accepted.write_double("Oil.Setpoint", 71.0)).is_good()
+    finally:
+        await accepted.close()
+    assert sim.plant.snapshot()["oil.setpoint"] == 71.0
+
+
+async def test_trusting_a_file_that_is_no_certificate_says_so(tmp_path: Path) -> None:
+    bogus = tmp_path / "uaexpert.der"
+    bogus.write_bytes(b"not a certificate")
+    with pytest.raises(SimulatorConfigError, match=r"uaexpert\.der: not an X\.509 certificate"):
+        trust_client(tmp_path / "pki", bogus)
+    assert not list((tmp_path / "pki").glob("*/*"))
