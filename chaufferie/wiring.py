@@ -91,8 +91,13 @@ def build_runtime(
     host: str | None = None,
     port: int | None = None,
     simulator_control: bool = False,
+    link_clock: Clock | None = None,
 ) -> Runtime:
-    """Wire every layer for ``cfg``; raises if a needed secret is missing."""
+    """Wire every layer for ``cfg``; raises if a needed secret is missing.
+
+    ``link_clock`` paces the PLC links (polling, timeouts, keep-alives, heartbeats) when it must
+    differ from ``clock`` (the demo: plant time sped up, network in wall seconds).
+    """
     env = dict(os.environ if environ is None else environ)
     bus = bus or Bus()
     clock = clock or RealClock()
@@ -102,7 +107,7 @@ def build_runtime(
 
     lost: list[AlarmService] = []  # the alarms are built after the historian they watch
     historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
-    bridge = Bridge(cfg, bus, clock)
+    bridge = Bridge(cfg, bus, link_clock or clock)
     supervisor = SupervisorService(cfg, bus, clock)
     alarms = AlarmService(cfg, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
     ops = OperationsAccess(alarms.operations)
@@ -141,7 +146,7 @@ def build_runtime(
             commands=bridge,
             history=HmiHistory(cfg, historian.engine),
             users=HmiUserAdmin(access),
-            scenarios=SimulatorControl(cfg) if simulator_control else None,
+            scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
             initial=lambda: alarm_transitions(alarms.operations.active()),
             settings_store=FileSettingsStore(cfg),

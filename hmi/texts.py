@@ -366,6 +366,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "com.start": ("Lancer", "Start"),
     "com.stop": ("Arrêter le scénario", "Stop scenario"),
     "com.speed": ("Accélération du temps", "Time speed-up"),
+    "com.speed_in_force": ("Vitesse en vigueur : {speed}", "Speed in force: {speed}"),
+    "com.speed_unknown": ("inconnue (simulateur injoignable)", "unknown (simulator unreachable)"),
     "com.unavailable": ("Simulateur non raccordé", "Simulator not connected"),
     "com.points": ("Points en direct", "Live points"),
 }
