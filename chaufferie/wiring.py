@@ -36,7 +36,7 @@ from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System
-from chaufferie.plc_bridge.service import Bridge
+from chaufferie.plc_bridge.service import Bridge, build_sources
 from chaufferie.supervisor.service import SupervisorService
 from chaufferie.web import add_health_route
 
@@ -107,7 +107,9 @@ def build_runtime(
 
     lost: list[AlarmService] = []  # the alarms are built after the historian they watch
     historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
-    bridge = Bridge(cfg, bus, link_clock or clock)
+    # the links on their own clock; the write guard (plant logic: min interval between writes) on ours
+    sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
+    bridge = Bridge(cfg, bus, clock, sources=sources)
     supervisor = SupervisorService(cfg, bus, clock)
     alarms = AlarmService(cfg, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
     ops = OperationsAccess(alarms.operations)

@@ -38,6 +38,7 @@ from chaufferie.simulations.scenarios import SCENARIOS
 from chaufferie.wiring import Runtime, build_runtime
 
 DEMO_TECHNICIAN = ("technicien", "tech-martin", "Julien Martin")
+DEMO_SAMPLE_S = 0.1
 
 
 def register(sub: Any) -> None:
@@ -107,6 +108,23 @@ def on_loopback(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantCon
     return cfg.model_copy(update={"links": links})
 
 
+def sampled_finely(cfg: PlantConfig) -> PlantConfig:
+    """``cfg`` with its links sampled every :data:`DEMO_SAMPLE_S` at most (loopback can afford it).
+
+    Sped up, a link polled every second of wall time would show the plant once a minute at ×60;
+    at 0.1 s it is every 6 plant seconds (every minute at ×600), whatever the speed is changed to
+    later. Timeouts, keep-alives and heartbeat watches are not changed: they stay in wall time.
+    """
+    links: dict[str, Any] = {}
+    for name, link in cfg.links.items():
+        if isinstance(link, ModbusLink):
+            links[name] = link.model_copy(update={"poll_s": min(link.poll_s, DEMO_SAMPLE_S)})
+        elif isinstance(link, OpcUaLink):
+            interval = min(link.publishing_interval_ms, round(DEMO_SAMPLE_S * 1000))
+            links[name] = link.model_copy(update={"publishing_interval_ms": interval})
+    return cfg.model_copy(update={"links": links})
+
+
 def start_simulator(
     args: argparse.Namespace,
     data_dir: Path,
@@ -158,6 +176,15 @@ def wait_for_simulator(
     raise RuntimeError(f"the simulator did not start within {timeout_s:.0f} s")
 
 
+def trust_simulator(cfg: PlantConfig, cert: Path) -> None:
+    """Pin the simulator's certificate for every OPC UA link of ``cfg``."""
+    for link in cfg.links.values():
+        if isinstance(link, OpcUaLink):
+            trusted = cfg.data_path(link.trusted_server_certs_dir)
+            trusted.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cert, trusted / "sim-server-cert.der")
+
+
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -173,17 +200,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     modbus_port, opcua_port = _free_port(), _free_port()
     public = base.hmi.model_copy(update={"public_url": f"http://{host}:{port}", "host": host, "port": port})
-    cfg = on_loopback(base, modbus_port, opcua_port).model_copy(update={"hmi": public})
+    cfg = sampled_finely(on_loopback(base, modbus_port, opcua_port)).model_copy(update={"hmi": public})
     # one clock for plant and system: the simulator and the system start from the same anchor
     clock = ScaledClock(Anchor(datetime.now(UTC), time.time(), args.speed))
     sim = start_simulator(args, data_dir, modbus_port, opcua_port, env, clock.anchor())
     try:
-        cert = wait_for_simulator(sim, data_dir, opcua_port)
-        for link in cfg.links.values():
-            if isinstance(link, OpcUaLink):
-                trusted = cfg.data_path(link.trusted_server_certs_dir)
-                trusted.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(cert, trusted / "sim-server-cert.der")
+        trust_simulator(cfg, wait_for_simulator(sim, data_dir, opcua_port))
         code = asyncio.run(
             serve(
                 lambda: demo_runtime(cfg, clock, host, port),
@@ -199,11 +221,26 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def demo_runtime(cfg: PlantConfig, clock: ScaledClock, host: str | None, port: int | None) -> Runtime:
+def demo_runtime(
+    cfg: PlantConfig,
+    clock: ScaledClock,
+    host: str | None,
+    port: int | None,
+    *,
+    with_hmi: bool = True,
+    environ: dict[str, str] | None = None,
+) -> Runtime:
     """The system on the simulator's clock; its PLC links paced in wall seconds (timeouts,
     keep-alives and heartbeats are the network's, not the plant's)."""
     return build_runtime(
-        cfg, clock=clock, link_clock=WallPaced(clock), host=host, port=port, simulator_control=True
+        cfg,
+        clock=clock,
+        link_clock=WallPaced(clock),
+        host=host,
+        port=port,
+        simulator_control=True,
+        with_hmi=with_hmi,
+        environ=environ,
     )
 
 
