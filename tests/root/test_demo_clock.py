@@ -146,6 +146,7 @@ async def test_wood_fault_at_x60_drops_the_buffer_no_more_than_at_x1(
         sim.terminate()
         await asyncio.to_thread(sim.wait, 15)
     drop, took_s = drop_before_oil(samples)
+    print("FIGURES", drop, took_s, expected_drop, expected_s)
     assert [e.oil_role for e in oil_starts] == [OilRole.REPLACEMENT]
     assert drop <= expected_drop + TOLERANCE_K, (drop, expected_drop)
     assert took_s <= expected_s + 120, (took_s, expected_s)
