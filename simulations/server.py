@@ -3,8 +3,8 @@
 Owns: :class:`SimulatorServers`, the async context manager that starts one server per link of
 the config on 127.0.0.1, steps the plant (on a :class:`~chaufferie.config.clock.ScaledClock`
 at ``speed`` × real time from ``anchor``, or only when told) and publishes every point after
-each step, OPC UA values stamped with the plant's time. The test-friendly API (used by our tests and by the
-PLC-bridge's comm-loss tests)::
+each step, OPC UA values stamped with the plant's time. The test-friendly API (used by our
+tests and by the PLC-bridge's comm-loss tests)::
 
     async with SimulatorServers(cfg, plant, modbus_port=p1, opcua_port=p2,
                                 data_dir=tmp, speed=None) as sim:   # speed=None: manual steps

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.commands.demo import (
     demo_runtime,
     demo_secrets,
@@ -32,13 +33,15 @@ from chaufferie.commands.demo import (
 )
 from chaufferie.config.clock import Anchor, ScaledClock
 from chaufferie.config.loader import load_config
-from chaufferie.config.vocabulary import OilRole, PlantEvent, PlantEventKind, TagValue
+from chaufferie.config.vocabulary import Context, OilRole, PlantEvent, PlantEventKind, TagValue
 from chaufferie.replay import Replay
+from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import free_port
 
 RUNNING = 2
+FLAME_LOST = (1, 6, 7)  # ignition (retry), fault, lockout
 SPEED = 60.0
-TOLERANCE_K = 0.3  # the bridge's deadband on buffer.temp_top and a sample's worth of cooling
+TOLERANCE_K = 0.5  # a sample apart (replay steps 10 s, the demo samples every 6 plant s) + deadband
 
 
 @dataclass
@@ -50,16 +53,17 @@ class Sample:
 
 
 def drop_before_oil(samples: list[Sample]) -> tuple[float, float]:
-    """Buffer top at the fault (the wood boiler leaves ``running``) minus its lowest value until
-    the oil burner first fires; and the plant seconds that took."""
+    """Buffer top at the fault (the flame is lost: the wood boiler goes from ``running`` straight
+    to ignition or fault, not through burn-out) minus its lowest value until the oil burner first
+    fires; and the plant seconds that took."""
     buffer = state = None
     fault_t = fault_c = None
     lowest = float("inf")
     for s in sorted(samples, key=lambda s: s.t):
         buffer = s.buffer_c if s.buffer_c is not None else buffer
-        state = s.wood_state if s.wood_state is not None else state
+        was, state = state, s.wood_state if s.wood_state is not None else state
         if fault_t is None:
-            if state is not None and state != RUNNING and buffer is not None:
+            if was == RUNNING and state in FLAME_LOST and buffer is not None:
                 fault_t, fault_c = s.t, buffer
             continue
         if buffer is not None:
@@ -146,7 +150,31 @@ async def test_wood_fault_at_x60_drops_the_buffer_no_more_than_at_x1(
         sim.terminate()
         await asyncio.to_thread(sim.wait, 15)
     drop, took_s = drop_before_oil(samples)
-    print("FIGURES", drop, took_s, expected_drop, expected_s)
     assert [e.oil_role for e in oil_starts] == [OilRole.REPLACEMENT]
-    assert drop <= expected_drop + TOLERANCE_K, (drop, expected_drop)
-    assert took_s <= expected_s + 120, (took_s, expected_s)
+    figures = f"×60: {drop:.2f} K in {took_s:.0f} s; replay: {expected_drop:.2f} K in {expected_s:.0f} s"
+    assert drop <= expected_drop + TOLERANCE_K, figures
+    assert took_s <= expected_s + 60, figures  # the relève in plant time, as in the replay
+
+
+@pytest.mark.timeout(60)
+async def test_a_speed_change_from_commissioning_changes_plant_and_system_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in demo_secrets(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    modbus_port, opcua_port = free_port(), free_port()
+    cfg = on_loopback(load_config(data_dir=str(tmp_path / "data")), modbus_port, opcua_port)
+    clock = ScaledClock(Anchor(datetime.now(UTC), time.time(), 60.0))
+    sim = SimulatorServers(
+        cfg, modbus_port=modbus_port, opcua_port=opcua_port, data_dir=tmp_path / "sim", anchor=clock.anchor()
+    )
+    async with sim:
+        trust_simulator(cfg, sim.server_certificate)
+        control = SimulatorControl(cfg, clock)
+        assert await control.current_speed() == 60.0
+        outcome = await control.set_speed(600.0, Context(origin="test", user="tech"))
+        assert outcome.ok, outcome.message
+        assert await control.current_speed() == 600.0  # read back from the simulator
+        assert clock.speed == 600.0
+        assert sim.clock is not None
+        assert sim.clock.anchor() == clock.anchor()  # one clock, not two that agree on a number
