@@ -261,6 +261,11 @@ def _welcome(runtime: Runtime, host: str, port: int) -> None:
             f"  admin       mot de passe / password: {admin_password}",
             f"  {name}  mot de passe / password: {tech_password}   PIN: {pin}",
         ]
+    if isinstance(runtime.clock, ScaledClock) and runtime.clock.speed != 1:
+        speed = f"×{runtime.clock.speed:g}"
+        lines.append(
+            f"Simulateur et système à {speed}, une seule horloge / simulator and system at {speed}, one clock"
+        )
     outbox = runtime.cfg.data_path(runtime.cfg.notifiers.outbox_dir)
     lines += [
         f"SMS et courriels / SMS and email: {outbox}",
