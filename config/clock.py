@@ -160,7 +160,7 @@ class ScaledClock:
         self._anchor = anchor or Anchor(datetime.now(UTC), time.time(), 1.0)
         self._origin = self._anchor.model
         self._wall_mono = _mono_of(self._anchor.wall)
-        self._changed = asyncio.Event()
+        self._waiters: set[asyncio.Future[None]] = set()
 
     @property
     def speed(self) -> float:
@@ -192,20 +192,26 @@ class ScaledClock:
         self._anchor = anchor
         self._wall_mono = _mono_of(anchor.wall)
         self._origin += timedelta(seconds=self.monotonic() - mono)  # monotonic() does not jump
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        for waiter in list(self._waiters):
+            _wake(waiter)
 
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
         deadline = self.monotonic() + seconds
+        loop = asyncio.get_running_loop()
         while (left := deadline - self.monotonic()) > 1e-9 * max(1.0, abs(deadline)):
-            changed = self._changed
+            # a bare future and a timer, not wait_for(): on Python 3.11 wait_for() can swallow a
+            # cancellation that arrives as its timeout fires, and a service would never stop
+            waiter: asyncio.Future[None] = loop.create_future()
+            timer = loop.call_later(left / self._anchor.speed, _wake, waiter)
+            self._waiters.add(waiter)
             try:
-                await asyncio.wait_for(changed.wait(), left / self._anchor.speed)
-            except TimeoutError:
-                pass
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiters.discard(waiter)
 
 
 class WallPaced:
@@ -222,6 +228,11 @@ class WallPaced:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _mono_of(wall: float) -> float:

@@ -66,3 +66,20 @@ async def test_wall_paced_keeps_plant_time_stamps_and_wall_waits() -> None:
     await links.sleep(0.1)
     assert links.monotonic() - wall0 == pytest.approx(0.1, abs=0.08)
     assert links.now() - plant0 >= timedelta(minutes=5)  # 0.1 s × 3600 = 6 plant minutes
+
+
+async def test_a_sleeping_service_always_stops_when_cancelled() -> None:
+    """Cancelled at any moment, even as its timer fires, a loop of short sleeps ends."""
+    clock = ScaledClock(Anchor(T0, time.time(), 600.0))
+
+    async def service() -> None:
+        while True:
+            await clock.sleep(1.0)  # 1.7 ms of wall time: timers fire all the time
+
+    for i in range(40):
+        task = asyncio.create_task(service())
+        await asyncio.sleep(0.0005 * (i % 7))
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=1.0)
+        assert done, "a cancellation was swallowed: the service would never stop"
+        assert task.cancelled()
