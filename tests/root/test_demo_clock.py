@@ -45,8 +45,8 @@ TOLERANCE_K = 1.0
 """What the demo cannot avoid: the replay reads the plant every 10 plant s with no transport
 delay; the demo samples every 6 plant s through real sockets, and every 0.1 s of wall-time
 latency is 6 plant s at ×60 (the buffer falls about 0.9 K per plant minute). Measured on the
-shared 2-core machine: +0.19 K idle, +0.55 K at load average 10; the bug it guards against
-was +31 K (74 °C to 30 °C) and no relève for two plant hours."""
+shared 2-core machine: +0.19 K idle, +0.55 K at load average 10; with the bug it guards against
+the buffer fell 44 K (74 °C to 30 °C), no relève for two plant hours."""
 
 
 @dataclass
