@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chaufferie.alarms.conditions import evaluate, link_down, watched_points
 from chaufferie.alarms.machine import SET_ASIDE, Occurrence, build_machine
-from chaufferie.alarms.oil import oil_start_text
+from chaufferie.alarms.oil import oil_start_extra
 from chaufferie.alarms.rates import FloodDetector, WindowCounter
+from chaufferie.alarms.readings import Reading, Tracker, readings, snapshot
 from chaufferie.alarms.store import AlarmStore
 from chaufferie.config.alarming import (
     AlarmDefinition,
@@ -57,19 +57,6 @@ _SUPPRESSING_MODES: dict[Suppression, frozenset[PlantMode]] = {
     Suppression.WOOD_OFF: frozenset({PlantMode.STOPPED, PlantMode.OIL_REPLACEMENT}),
     Suppression.OIL_OFF: frozenset({PlantMode.STOPPED, PlantMode.WOOD}),
 }
-
-
-@dataclass
-class Tracker:
-    """The live condition of one alarm definition (raw state, pending delays, occurrences)."""
-
-    alarm: AlarmDefinition
-    chatter: WindowCounter
-    raw: bool | None = None
-    pending_on: float | None = None
-    pending_off: float | None = None
-    open: list[str] = field(default_factory=list)
-    value: Scalar = None
 
 
 class AlarmEngine:
@@ -134,13 +121,26 @@ class AlarmEngine:
         elif isinstance(message, PlantEvent):
             self.on_plant(message)
 
+    def handle_batch(self, messages: Iterable[Message]) -> None:
+        """Messages that arrived together, one :func:`~.readings.readings` item at a time."""
+        for item in readings(messages):
+            try:
+                self._on_reading(item) if isinstance(item, dict) else self.handle(item)
+            except Exception:
+                log.exception("alarm engine failed on %r", item)
+
     # ---------------------------------------------------------------- inputs
     def on_tag(self, tv: TagValue) -> None:
-        self.values[tv.point] = tv
-        for tracker in self._by_point.get(tv.point, ()):
-            self.evaluations += 1
-            tracker.value = tv.value if tracker.alarm.condition.kind != "bad_quality" else tv.quality.value
-            self._update(tracker, evaluate(tracker.alarm, self.values, tracker.raw))
+        self._on_reading({tv.point: tv})
+
+    def _on_reading(self, reading: Reading) -> None:
+        self.values.update(reading)
+        for tv in reading.values():
+            for tracker in self._by_point.get(tv.point, ()):
+                self.evaluations += 1
+                bad_quality = tracker.alarm.condition.kind == "bad_quality"
+                tracker.value = tv.quality.value if bad_quality else tv.value
+                self._update(tracker, evaluate(tracker.alarm, self.values, tracker.raw))
 
     def on_link(self, ev: LinkEvent) -> None:
         for tracker in self._by_kind.get("link_down", ()):
@@ -249,12 +249,7 @@ class AlarmEngine:
             buffer = ev.values.get(self.cfg.io.buffer_outlet)
             if buffer is None and (tv := self.values.get(self.cfg.io.buffer_outlet)) is not None:
                 buffer = tv.value
-            extra["message"] = oil_start_text(ev, "fr", self.tz, buffer)
-            extra["message_en"] = oil_start_text(ev, "en", self.tz, buffer)
-            extra["short"] = {
-                lang: oil_start_text(ev, lang, self.tz, buffer, sms=True) for lang in ("fr", "en")
-            }
-            extra["oil_role"] = ev.oil_role
+            extra |= oil_start_extra(ev, self.tz, buffer)
         occ = self._activate(tracker, extra=extra, values=dict(ev.values), new=True, context=ev.context)
         if isinstance(cond, EventCondition) and cond.clear_on is None and occ is not None:
             self._clear_one(occ)
@@ -276,6 +271,7 @@ class AlarmEngine:
             occ = reopen[-1]
             occ.active, occ.chattering = True, occ.chattering or chattering
             occ.value = tracker.value
+            occ.values |= snapshot(a, self.values)  # this activation's values, not the last one's
             if not self.fire(occ, "activate", context=context):
                 self._persist(occ)
             return occ
@@ -291,7 +287,7 @@ class AlarmEngine:
             message_en=extra.pop("message_en", a.label_en),
             short=extra.pop("short", {}),
             oil_role=extra.pop("oil_role", None),
-            values={**self._snapshot(a), **(values or {})},
+            values={**snapshot(a, self.values), **(values or {})},
             chattering=chattering,
             flood_id=self._flood_id(now),
         )
@@ -317,9 +313,6 @@ class AlarmEngine:
                 self.cfg.notifiers.flood_window_s,
             )
         return flood_id
-
-    def _snapshot(self, alarm: AlarmDefinition) -> dict[str, Scalar]:
-        return {p: tv.value for p in alarm.values if (tv := self.values.get(p)) is not None}
 
     def _clear(self, tracker: Tracker) -> None:
         for occ_id in list(tracker.open):

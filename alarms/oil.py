@@ -9,6 +9,7 @@ is not in the GSM-7 alphabet.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chaufferie.alarms.catalogue import MESSAGES, OIL_CAUSE, OIL_ROLE, reason_text, text
@@ -45,3 +46,13 @@ def oil_start_text(
 def local_time(t: datetime, tz: ZoneInfo) -> str:
     """``HH:MM`` in the site's time zone."""
     return t.astimezone(tz).strftime("%H:%M")
+
+
+def oil_start_extra(event: PlantEvent, tz: ZoneInfo, buffer_temp: Scalar) -> dict[str, Any]:
+    """What an oil-start occurrence carries: its messages in both languages, SMS forms, role."""
+    return {
+        "message": oil_start_text(event, "fr", tz, buffer_temp),
+        "message_en": oil_start_text(event, "en", tz, buffer_temp),
+        "short": {lang: oil_start_text(event, lang, tz, buffer_temp, sms=True) for lang in ("fr", "en")},
+        "oil_role": event.oil_role,
+    }

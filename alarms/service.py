@@ -123,13 +123,15 @@ class AlarmService:
     async def _consume(self) -> None:
         assert self._sub is not None  # noqa: S101  (set in __aenter__)
         async for message in self._sub:
-            try:
-                if isinstance(message, OperatorAction):
-                    self.people_changed(message)
-                else:
-                    self.engine.handle(message)
-            except Exception:
-                log.exception("alarm engine failed on %r", message)
+            # what is queued now came together (one PLC read): the engine takes it as one batch
+            batch = [message, *self._sub.drain()]
+            for action in batch:
+                if isinstance(action, OperatorAction):
+                    try:
+                        self.people_changed(action)
+                    except Exception:
+                        log.exception("alarm service failed on %r", action)
+            self.engine.handle_batch(m for m in batch if not isinstance(m, OperatorAction))
 
     async def _ticker(self) -> None:
         while True:

@@ -36,7 +36,7 @@ from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System
-from chaufferie.plc_bridge.service import Bridge
+from chaufferie.plc_bridge.service import Bridge, build_sources
 from chaufferie.supervisor.service import SupervisorService
 from chaufferie.web import add_health_route
 
@@ -91,8 +91,13 @@ def build_runtime(
     host: str | None = None,
     port: int | None = None,
     simulator_control: bool = False,
+    link_clock: Clock | None = None,
 ) -> Runtime:
-    """Wire every layer for ``cfg``; raises if a needed secret is missing."""
+    """Wire every layer for ``cfg``; raises if a needed secret is missing.
+
+    ``link_clock`` paces the PLC links (polling, timeouts, keep-alives, heartbeats) when it must
+    differ from ``clock`` (the demo: plant time sped up, network in wall seconds).
+    """
     env = dict(os.environ if environ is None else environ)
     bus = bus or Bus()
     clock = clock or RealClock()
@@ -102,7 +107,9 @@ def build_runtime(
 
     lost: list[AlarmService] = []  # the alarms are built after the historian they watch
     historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
-    bridge = Bridge(cfg, bus, clock)
+    # the links on their own clock; the write guard (plant logic: min interval between writes) on ours
+    sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
+    bridge = Bridge(cfg, bus, clock, sources=sources)
     supervisor = SupervisorService(cfg, bus, clock)
     alarms = AlarmService(cfg, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
     ops = OperationsAccess(alarms.operations)
@@ -141,7 +148,7 @@ def build_runtime(
             commands=bridge,
             history=HmiHistory(cfg, historian.engine),
             users=HmiUserAdmin(access),
-            scenarios=SimulatorControl(cfg) if simulator_control else None,
+            scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
             initial=lambda: alarm_transitions(alarms.operations.active()),
             settings_store=FileSettingsStore(cfg),

@@ -50,6 +50,14 @@ class PlantSettings(Frozen):
     def silo_full_kg(self) -> float:
         return self.silo_useful_m3 * self.chips_bulk_density_kg_m3
 
+    def heat_demand_kw(self, outdoor_c: float) -> float:
+        """Heat the buildings ask for at ``outdoor_c``: the design line (space heating from
+        ``design_load_kw`` at ``design_outdoor_c`` to nothing at ``no_heating_outdoor_c``) plus
+        domestic hot water."""
+        span = self.no_heating_outdoor_c - self.design_outdoor_c
+        heating = self.design_load_kw * (self.no_heating_outdoor_c - outdoor_c) / span
+        return max(0.0, heating) + self.dhw_load_kw
+
     @model_validator(mode="after")
     def _coherent(self) -> PlantSettings:
         if self.design_outdoor_c >= self.no_heating_outdoor_c:

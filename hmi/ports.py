@@ -229,6 +229,10 @@ class ScenarioRunner(Protocol):
 
     async def set_speed(self, factor: float, context: Context) -> Outcome: ...
 
+    async def current_speed(self) -> float | None:
+        """The speed in force, read back from the simulator (None: unknown or unreachable)."""
+        ...
+
 
 @runtime_checkable
 class Interventions(Protocol):

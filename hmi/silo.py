@@ -1,11 +1,19 @@
-"""Silo forecast: stock, days of autonomy left at the current consumption, date to order chips.
+"""Silo forecast: stock, days of autonomy left at the expected demand, date to order chips.
 
-Consumption is the slope of the PLC's cumulative ``wood.fuel_burnt`` counter over a sliding
-window (24 h by default); before the window holds enough data it falls back to the
-instantaneous wood power divided by the fuel's heat (LHV × efficiency). The stock is the
-measured silo mass when Good, else the level × useful volume × bulk density, else a book
-value kept from the last chip delivery minus what was burnt since. A delivery resets the
-forecast: the book value restarts from it and the consumption window restarts too.
+The forecast divides the stock by the *expected* chip consumption, never by the current one
+(a stopped wood boiler burns nothing, and the silo would seem to last for years):
+
+* expected demand = the plant's heat-demand line (``PlantSettings.heat_demand_kw``: design load
+  at the design outdoor temperature, nothing at the no-heating temperature, plus hot water) at
+  the **mean outdoor temperature of the last 24 h** (time-weighted over the Good readings of
+  ``outdoor.temp``);
+* expected consumption = that demand / (chips' LHV × nominal efficiency);
+* the forecast is **unavailable** (``days_left`` and ``order_by`` None, ``unavailable`` True)
+  while no Good outdoor reading is younger than 24 h, or while the stock is unknown.
+
+The stock is the measured silo mass when Good, else the level × useful volume × bulk density,
+else a book value kept from the last chip delivery minus what the PLC's cumulative
+``wood.fuel_burnt`` counter says was burnt since. A delivery restarts the book value.
 
 Pure arithmetic, no I/O; imports only ``config``.
 """
@@ -19,8 +27,6 @@ from datetime import datetime, timedelta
 from chaufferie.config.plant import PlantSettings
 from chaufferie.config.vocabulary import TagValue
 
-MIN_SPAN_H = 0.25
-
 
 @dataclass(frozen=True, slots=True)
 class SiloOutlook:
@@ -33,14 +39,26 @@ class SiloOutlook:
     order_by: datetime | None
     measured: bool
 
+    @property
+    def unavailable(self) -> bool:
+        """No forecast can be made (no recent outdoor temperature, or no stock)."""
+        return self.days_left is None
+
+
+def _number(tv: TagValue | None) -> float | None:
+    if tv is None or not tv.good or isinstance(tv.value, bool) or not isinstance(tv.value, int | float):
+        return None
+    return float(tv.value)
+
 
 class SiloForecast:
-    """Keeps the consumption window and the book stock; answers :meth:`outlook`."""
+    """Keeps the outdoor history and the book stock; answers :meth:`outlook`."""
 
     def __init__(self, plant: PlantSettings, window_h: float = 24.0) -> None:
         self.plant = plant
         self.window = timedelta(hours=window_h)
-        self._burnt: deque[tuple[datetime, float]] = deque()
+        self._outdoor: deque[tuple[datetime, float]] = deque()
+        self._burnt: float | None = None
         self._book_kg: float | None = None
         self._book_burnt: float | None = None
         self.last_delivery: datetime | None = None
@@ -51,61 +69,66 @@ class SiloForecast:
 
     def observe_burnt(self, tv: TagValue) -> None:
         """Feed a ``wood.fuel_burnt`` value (kg, cumulative)."""
-        if not tv.good or not isinstance(tv.value, int | float):
+        value = _number(tv)
+        if value is None:
             return
-        value = float(tv.value)
-        if self._burnt and value < self._burnt[-1][1]:
-            self._burnt.clear()  # counter reset in the PLC
-        self._burnt.append((tv.source_time, value))
-        while self._burnt and tv.source_time - self._burnt[0][0] > self.window:
-            self._burnt.popleft()
+        if self._burnt is not None and value < self._burnt and self._book_burnt is not None:
+            self._book_burnt = value  # counter reset in the PLC: count from here
+        self._burnt = value
 
-    def delivery(self, time: datetime, kg: float, stock_before_kg: float | None) -> None:
-        """A chip delivery of ``kg``: the book stock restarts from it, the window too."""
-        before = stock_before_kg if stock_before_kg is not None else (self._book_kg or 0.0)
-        self._book_kg = min(self.full_kg, max(0.0, before) + kg)
-        self._book_burnt = self._burnt[-1][1] if self._burnt else None
-        last = self._burnt[-1] if self._burnt else None
-        self._burnt.clear()
-        if last is not None:
-            self._burnt.append((time, last[1]))
-        self.last_delivery = time
+    def observe_outdoor(self, tv: TagValue) -> None:
+        """Feed an outdoor temperature (°C); Bad readings are left out of the mean."""
+        value = _number(tv)
+        if value is None:
+            return
+        self._outdoor.append((tv.source_time, value))
+        while len(self._outdoor) > 1 and tv.source_time - self._outdoor[1][0] > self.window:
+            self._outdoor.popleft()  # the oldest one kept is the value held at the window's start
 
-    def rate_kg_h(self, power_kw: float | None) -> float | None:
-        """Chips burnt per hour: window slope, else power / (LHV × efficiency)."""
-        if len(self._burnt) >= 2:
-            (t0, v0), (t1, v1) = self._burnt[0], self._burnt[-1]
-            hours = (t1 - t0).total_seconds() / 3600
-            if hours >= MIN_SPAN_H:
-                return max(0.0, (v1 - v0) / hours)
-        if power_kw is None:
+    def mean_outdoor_c(self, now: datetime) -> float | None:
+        """Time-weighted mean outdoor temperature of the last ``window`` (None: none recent)."""
+        if not self._outdoor or now - self._outdoor[-1][0] > self.window:
+            return None
+        start = now - self.window
+        total = weight = 0.0
+        ends = [t for t, _ in list(self._outdoor)[1:]] + [now]
+        for (t, value), end in zip(self._outdoor, ends, strict=True):
+            span = (end - max(t, start)).total_seconds()
+            if span > 0:
+                total, weight = total + value * span, weight + span
+        return total / weight if weight > 0 else self._outdoor[-1][1]
+
+    def rate_kg_h(self, now: datetime) -> float | None:
+        """Expected chips burnt per hour: expected demand / (LHV × nominal efficiency)."""
+        outdoor = self.mean_outdoor_c(now)
+        if outdoor is None:
             return None
         kwh_per_kg = self.plant.chips_lhv_kwh_per_t / 1000 * self.plant.wood_efficiency_nominal
-        return max(0.0, power_kw) / kwh_per_kg
+        return self.plant.heat_demand_kw(outdoor) / kwh_per_kg
+
+    def delivery(self, time: datetime, kg: float, stock_before_kg: float | None) -> None:
+        """A chip delivery of ``kg``: the book stock restarts from it."""
+        before = stock_before_kg if stock_before_kg is not None else (self._book_kg or 0.0)
+        self._book_kg = min(self.full_kg, max(0.0, before) + kg)
+        self._book_burnt = self._burnt
+        self.last_delivery = time
 
     def stock_kg(self, mass: TagValue | None, level: TagValue | None) -> tuple[float | None, bool]:
         """Stock in kg and whether it was measured (mass or level) rather than booked."""
-        if mass is not None and mass.good and isinstance(mass.value, int | float):
-            return float(mass.value), True
-        if level is not None and level.good and isinstance(level.value, int | float):
-            return float(level.value) / 100 * self.full_kg, True
+        if (kg := _number(mass)) is not None:
+            return kg, True
+        if (pct := _number(level)) is not None:
+            return pct / 100 * self.full_kg, True
         if self._book_kg is None:
             return None, False
         burnt_since = 0.0
-        if self._book_burnt is not None and self._burnt:
-            burnt_since = self._burnt[-1][1] - self._book_burnt
+        if self._book_burnt is not None and self._burnt is not None:
+            burnt_since = self._burnt - self._book_burnt
         return max(0.0, self._book_kg - burnt_since), False
 
-    def outlook(
-        self, now: datetime, mass: TagValue | None, level: TagValue | None, power: TagValue | None
-    ) -> SiloOutlook:
+    def outlook(self, now: datetime, mass: TagValue | None, level: TagValue | None) -> SiloOutlook:
         stock, measured = self.stock_kg(mass, level)
-        power_kw = (
-            float(power.value)
-            if power is not None and power.good and isinstance(power.value, int | float)
-            else None
-        )
-        rate = self.rate_kg_h(power_kw)
+        rate = self.rate_kg_h(now)
         level_pct = None if stock is None else 100 * stock / self.full_kg
         days = order = None
         if stock is not None and rate is not None and rate > 0:

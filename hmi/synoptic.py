@@ -116,12 +116,14 @@ class Synoptic:
         self.value(80, 140, "", "silo.level")
         tonnes = "?" if out.stock_kg is None else fmt.number(out.stock_kg / 1000, "t", 2, self.lang)
         s.text(80, 270, tonnes, test_id="silo-tonnes")
-        days = "?" if out.days_left is None else fmt.number(out.days_left, "", 1, self.lang)
+        days = "" if out.days_left is None else fmt.number(out.days_left, "", 1, self.lang)
         low = out.days_left is not None and out.days_left < 3
         s.text(
             80,
             292,
-            tr("syn.days_left", self.lang, days=days),
+            tr("syn.forecast_unavailable", self.lang)
+            if out.unavailable
+            else tr("syn.days_left", self.lang, days=days),
             bold=True,
             fill=PRIORITIES[2].fill if low else TEXT,
             test_id="silo-days",

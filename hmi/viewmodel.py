@@ -101,6 +101,8 @@ class PlantView:
         self.values[tv.point] = tv
         if tv.point == "wood.fuel_burnt":
             self.silo.observe_burnt(tv)
+        elif tv.point == self.config.io.outdoor:
+            self.silo.observe_outdoor(tv)
 
     def _apply_event(self, event: PlantEvent) -> None:
         self.events.append(event)
@@ -174,6 +176,4 @@ class PlantView:
         return all(state is LinkState.UP for state in self.links.values())
 
     def silo_outlook(self, now: datetime) -> SiloOutlook:
-        return self.silo.outlook(
-            now, self.values.get("silo.mass"), self.values.get("silo.level"), self.values.get("wood.power")
-        )
+        return self.silo.outlook(now, self.values.get("silo.mass"), self.values.get("silo.level"))

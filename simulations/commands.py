@@ -3,8 +3,9 @@
 Owns: :func:`run`, which parses one line and acts on a running :class:`.server.SimulatorServers`.
 Verbs: ``scenario NAME``, ``inject CODE``, ``clear CODE``, ``clear all``, ``force POINT VALUE``
 (``nan``, ``inf``, ``true``/``false`` accepted), ``unforce POINT``, ``deliver [KG]``,
-``empty-ash``, ``speed X``, ``status``. The answer starts with ``ok`` or ``error``; a bad line
-never raises.
+``empty-ash``, ``speed X [MODEL_ISO WALL_UNIX]`` (with an anchor: plant time MODEL_ISO at Unix
+time WALL_UNIX, so the caller's clock and the simulator's are one), ``status``. The answer
+starts with ``ok`` or ``error``; a bad line never raises.
 May import: ``chaufferie.config`` only.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from chaufferie.config.clock import Anchor
 
 if TYPE_CHECKING:
     from chaufferie.simulations.server import SimulatorServers
@@ -65,11 +68,12 @@ def _empty_ash(sim: SimulatorServers, args: list[str]) -> str:
 
 
 def _speed(sim: SimulatorServers, args: list[str]) -> str:
-    speed = float(args[0])
-    if not speed > 0:
-        raise ValueError("speed must be > 0")
-    sim.speed = speed
-    return f"ok speed {speed:g}"
+    """``speed X``: re-anchor now; ``speed X MODEL_ISO WALL``: take the caller's anchor exactly."""
+    if sim.clock is None:
+        raise ValueError("the plant is stepped by hand (no clock)")
+    anchor = Anchor.parse(args) if len(args) == 3 else sim.clock.rescaled(float(args[0]))
+    sim.clock.adopt(anchor)
+    return f"ok speed {anchor.speed:g}"
 
 
 def _status(sim: SimulatorServers, args: list[str]) -> str:
@@ -82,6 +86,7 @@ def _status(sim: SimulatorServers, args: list[str]) -> str:
             "links_down": sorted(p.links_down),
             "forced": sorted(sim.forced),
             "speed": sim.speed,
+            "clock": sim.clock.anchor().text() if sim.clock is not None else None,
         }
     )
 

@@ -9,7 +9,9 @@ without security answers GetEndpoints, nothing more); one variable per point (na
 when the point is ``read_write`` (a client's write reaches the plant through ``sink``); values
 published with server timestamps, Bad status for points whose device is down. A separate
 simulator namespace (:data:`SIM_NAMESPACE`) holds ``Sim.Command`` (writable String: a command
-for the simulator, see :mod:`.server`) and ``Sim.Status`` (the last command's answer).
+for the simulator, see :mod:`.server`), ``Sim.Status`` (the last command's answer) and
+``Sim.Speed`` (Double, read-only: the speed in force, model seconds per wall second; 0 when
+the plant is stepped by hand).
 May import: ``chaufferie.config`` only.
 """
 
@@ -42,6 +44,7 @@ ua: Any = _ua  # asyncua's NewType-heavy stubs add nothing here but casts
 SIM_NAMESPACE = "urn:chaufferie:simulator"
 COMMAND_NODE = "Sim.Command"
 STATUS_NODE = "Sim.Status"
+SPEED_NODE = "Sim.Speed"
 
 Value = float | int | bool
 WriteSink = Callable[[str, Value], bool]
@@ -103,6 +106,7 @@ class OpcUaPlcServer:
         self._by_node: dict[Any, tuple[Point, OpcUaSource]] = {}
         self._command_id: Any = None
         self._status_id: Any = None
+        self._speed_id: Any = None
 
     @property
     def running(self) -> bool:
@@ -161,6 +165,10 @@ class OpcUaPlcServer:
         await sim.add_variable(
             self._status_id, f"{sim_idx}:{STATUS_NODE}", ua.Variant("ready", ua.VariantType.String)
         )
+        self._speed_id = ua.NodeId(SPEED_NODE, sim_idx)
+        await sim.add_variable(
+            self._speed_id, f"{sim_idx}:{SPEED_NODE}", ua.Variant(0.0, ua.VariantType.Double)
+        )
 
     async def stop(self) -> None:
         if self._server is None:
@@ -169,12 +177,18 @@ class OpcUaPlcServer:
         await server.stop()
         log.info("opc ua server '%s' stopped", self.name)
 
-    async def publish(self, values: dict[str, Value], bad: frozenset[str]) -> None:
-        """Write every point's value (or a Bad status) with the server's timestamp."""
+    async def publish(
+        self, values: dict[str, Value], bad: frozenset[str], now: datetime | None = None, speed: float = 0.0
+    ) -> None:
+        """Write every point's value (or a Bad status) stamped ``now`` (the plant's time), and
+        the speed in force."""
         server = self._server
         if server is None:
             return
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
+        await server.write_attribute_value(
+            self._speed_id, ua.DataValue(ua.Variant(speed, ua.VariantType.Double))
+        )
         for name, node_id in self._nodes.items():
             kind = self._by_node[node_id][1].type
             if name in bad:

@@ -68,7 +68,8 @@ def point_map_markdown(cfg: PlantConfig) -> str:
         "",
         "Namespace `urn:chaufferie:simulator` of the OPC UA server: `Sim.Command` (String, writable: "
         "`scenario NAME`, `inject CODE`, `clear CODE|all`, `force POINT VALUE`, `unforce POINT`, "
-        "`deliver [KG]`, `empty-ash`, `speed X`, `status`) and `Sim.Status` (String: the last answer).",
+        "`deliver [KG]`, `empty-ash`, `speed X [MODEL_ISO WALL_UNIX]`, `status`), `Sim.Status` "
+        "(String: the last answer) and `Sim.Speed` (Double, read-only: the speed in force).",
         "",
     ]
     return "\n".join(out)

@@ -1,9 +1,10 @@
 """Serve a plant model as its two PLCs would: Modbus TCP (boiler) and OPC UA (hydraulics).
 
 Owns: :class:`SimulatorServers`, the async context manager that starts one server per link of
-the config on 127.0.0.1, steps the plant (at ``speed`` × real time, or only when told) and
-publishes every point after each step. The test-friendly API (used by our tests and by the
-PLC-bridge's comm-loss tests)::
+the config on 127.0.0.1, steps the plant (on a :class:`~chaufferie.config.clock.ScaledClock`
+at ``speed`` × real time from ``anchor``, or only when told) and publishes every point after
+each step, OPC UA values stamped with the plant's time. The test-friendly API (used by our
+tests and by the PLC-bridge's comm-loss tests)::
 
     async with SimulatorServers(cfg, plant, modbus_port=p1, opcua_port=p2,
                                 data_dir=tmp, speed=None) as sim:   # speed=None: manual steps
@@ -34,7 +35,7 @@ Runtime commands (write a String to ``Sim.Command`` in namespace ``urn:chaufferi
 the OPC UA server; the answer appears in ``Sim.Status``), one per write::
 
     scenario NAME | inject CODE | clear CODE | clear all | force POINT VALUE | unforce POINT
-    deliver [KG] | empty-ash | speed X | status
+    deliver [KG] | empty-ash | speed X [MODEL_ISO WALL_UNIX] | status
 
 May import: ``chaufferie.config`` only.
 """
@@ -45,11 +46,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlparse
 
+from chaufferie.config.clock import Anchor, ScaledClock
 from chaufferie.config.points import ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.simulations import commands
@@ -63,6 +66,7 @@ log = logging.getLogger(__name__)
 
 Value = float | int | bool
 DEFAULT_TICK_S = 0.5
+MIN_TICK_S = 0.05
 
 
 class SimulatorServers:
@@ -78,10 +82,13 @@ class SimulatorServers:
         data_dir: str | Path | None = None,
         speed: float | None = 1.0,
         tick_s: float = DEFAULT_TICK_S,
+        anchor: Anchor | None = None,
     ) -> None:
         self.cfg = cfg
         self.plant = plant or Plant(cfg)
-        self.speed = speed
+        self.clock: ScaledClock | None = None
+        if speed or anchor is not None:
+            self.clock = ScaledClock(anchor or Anchor(datetime.now(UTC), time.time(), speed or 1.0))
         self.tick_s = tick_s
         self.data_dir = Path(data_dir) if data_dir is not None else Path(cfg.data_dir)
         self.pki_dir = self.data_dir / "pki"
@@ -122,7 +129,7 @@ class SimulatorServers:
         except BaseException:
             await self.aclose()
             raise
-        if self.speed:
+        if self.clock is not None:
             self._task = asyncio.create_task(self._run(), name="simulator-steps")
         return self
 
@@ -144,15 +151,21 @@ class SimulatorServers:
         """Until cancelled (the ``chaufferie sim`` command)."""
         await asyncio.Event().wait()
 
+    @property
+    def speed(self) -> float | None:
+        """Model seconds per wall second (None: stepped by hand)."""
+        return self.clock.speed if self.clock is not None else None
+
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        last = loop.time()
+        """Step the plant to follow the clock; ticks shorten at high speed (≤ one model step)."""
+        assert self.clock is not None  # noqa: S101  (started only with a clock)
+        clock = self.clock
+        last = clock.monotonic()
         while True:
-            await asyncio.sleep(self.tick_s)
-            now = loop.time()
+            await asyncio.sleep(min(self.tick_s, max(MIN_TICK_S, self.plant.step_s / clock.speed)))
+            now = clock.monotonic()
             try:
-                if self.speed:
-                    self.plant.step((now - last) * self.speed)
+                self.plant.step(now - last)
                 await self.publish()
             except Exception:
                 log.exception("simulator step failed: the plant stops here")
@@ -261,8 +274,9 @@ class SimulatorServers:
         for m in self.modbus.values():
             m.context.registers.load(values)
         bad = self.plant.bad_points()
+        now = self.clock.now() if self.clock is not None else None
         for o in self.opcua.values():
-            await o.publish(values, bad)
+            await o.publish(values, bad, now, self.speed or 0.0)
 
     def _write(self, point: str, value: Value) -> bool:
         """A client's write reaching the PLC."""

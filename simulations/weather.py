@@ -38,10 +38,8 @@ DAILY_SWING_K = 10.0
 
 
 def heat_demand_kw(plant: PlantSettings, outdoor_c: float) -> float:
-    """Heat the buildings ask for at ``outdoor_c`` (space heating plus domestic hot water)."""
-    span = plant.no_heating_outdoor_c - plant.design_outdoor_c
-    heating = plant.design_load_kw * (plant.no_heating_outdoor_c - outdoor_c) / span
-    return max(0.0, heating) + plant.dhw_load_kw
+    """Heat the buildings ask for at ``outdoor_c`` (the plant's design line, one place)."""
+    return plant.heat_demand_kw(outdoor_c)
 
 
 def daily_swing(t_s: float, start_hour: float, swing_k: float) -> float:

@@ -5,6 +5,12 @@ the SQLite database, the local outbox where SMS and emails land when no provider
 simulator's and the bridge's certificates, and the demo's own secrets (``demo-secrets.json``,
 mode 600, generated on first run — real deployments take secrets from the environment).
 The first run creates an administrator and a technician and prints their passwords once.
+
+One clock for plant and system: with ``--speed X`` the simulator and the system run on the
+same :class:`~chaufferie.config.clock.ScaledClock` (same anchor, same speed), so the
+supervisor's delays, the alarms' delays and escalation, the historian and the HMI see the
+plant's own dynamics, only faster; a speed change from the commissioning page changes both.
+The PLC links keep wall-time pacing (polling, timeouts, keep-alives, heartbeats).
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from chaufferie.commands.run import add_common_arguments, load, serve
+from chaufferie.config.clock import Anchor, ScaledClock, WallPaced
 from chaufferie.config.points import ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context, Role
@@ -31,6 +39,7 @@ from chaufferie.simulations.scenarios import SCENARIOS
 from chaufferie.wiring import Runtime, build_runtime
 
 DEMO_TECHNICIAN = ("technicien", "tech-martin", "Julien Martin")
+DEMO_SAMPLE_S = 0.1
 
 
 def register(sub: Any) -> None:
@@ -40,8 +49,20 @@ def register(sub: Any) -> None:
     add_common_arguments(p)
     p.set_defaults(data_dir="data/demo")
     p.add_argument("--scenario", default="nominal", choices=list(SCENARIOS), help="simulator scenario")
-    p.add_argument("--speed", type=float, default=1.0, help="simulator speed (model s per wall s)")
+    p.add_argument(
+        "--speed",
+        type=_speed,
+        default=1.0,
+        help="plant and system speed (model s per wall s; one clock for both)",
+    )
     p.set_defaults(func=run)
+
+
+def _speed(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"--speed must be > 0 (got {text})")
+    return value
 
 
 def _free_port() -> int:
@@ -88,9 +109,32 @@ def on_loopback(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantCon
     return cfg.model_copy(update={"links": links})
 
 
+def sampled_finely(cfg: PlantConfig) -> PlantConfig:
+    """``cfg`` with its links sampled every :data:`DEMO_SAMPLE_S` at most (loopback can afford it).
+
+    Sped up, a link polled every second of wall time would show the plant once a minute at ×60;
+    at 0.1 s it is every 6 plant seconds (every minute at ×600), whatever the speed is changed to
+    later. Timeouts, keep-alives and heartbeat watches are not changed: they stay in wall time.
+    """
+    links: dict[str, Any] = {}
+    for name, link in cfg.links.items():
+        if isinstance(link, ModbusLink):
+            links[name] = link.model_copy(update={"poll_s": min(link.poll_s, DEMO_SAMPLE_S)})
+        elif isinstance(link, OpcUaLink):
+            interval = min(link.publishing_interval_ms, round(DEMO_SAMPLE_S * 1000))
+            links[name] = link.model_copy(update={"publishing_interval_ms": interval})
+    return cfg.model_copy(update={"links": links})
+
+
 def start_simulator(
-    args: argparse.Namespace, data_dir: Path, modbus_port: int, opcua_port: int, env: dict[str, str]
+    args: argparse.Namespace,
+    data_dir: Path,
+    modbus_port: int,
+    opcua_port: int,
+    env: dict[str, str],
+    anchor: Anchor,
 ) -> subprocess.Popen[bytes]:
+    """``chaufferie sim`` in its own process, on the system's clock (same anchor and speed)."""
     command = [
         sys.executable,
         "-m",
@@ -99,7 +143,11 @@ def start_simulator(
         "--scenario",
         args.scenario,
         "--speed",
-        str(args.speed),
+        f"{anchor.speed!r}",
+        "--start",
+        anchor.model.isoformat(),
+        "--start-wall",
+        f"{anchor.wall!r}",
         "--modbus-port",
         str(modbus_port),
         "--opcua-port",
@@ -144,14 +192,16 @@ def run(args: argparse.Namespace) -> int:
         return 1
     modbus_port, opcua_port = _free_port(), _free_port()
     public = base.hmi.model_copy(update={"public_url": f"http://{host}:{port}", "host": host, "port": port})
-    cfg = on_loopback(base, modbus_port, opcua_port).model_copy(update={"hmi": public})
-    sim = start_simulator(args, data_dir, modbus_port, opcua_port, env)
+    cfg = sampled_finely(on_loopback(base, modbus_port, opcua_port)).model_copy(update={"hmi": public})
+    # one clock for plant and system: the simulator and the system start from the same anchor
+    clock = ScaledClock(Anchor(datetime.now(UTC), time.time(), args.speed))
+    sim = start_simulator(args, data_dir, modbus_port, opcua_port, env, clock.anchor())
     try:
         cert = wait_for_simulator(sim, data_dir, opcua_port)
         asyncio.run(pair_with_simulator(cfg, cert.parent))
         code = asyncio.run(
             serve(
-                lambda: build_runtime(cfg, host=host, port=port, simulator_control=True),
+                lambda: demo_runtime(cfg, clock, host, port),
                 on_started=lambda rt: _welcome(rt, host, port),
             )
         )
@@ -162,6 +212,29 @@ def run(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             sim.kill()
     return code
+
+
+def demo_runtime(
+    cfg: PlantConfig,
+    clock: ScaledClock,
+    host: str | None,
+    port: int | None,
+    *,
+    with_hmi: bool = True,
+    environ: dict[str, str] | None = None,
+) -> Runtime:
+    """The system on the simulator's clock; its PLC links paced in wall seconds (timeouts,
+    keep-alives and heartbeats are the network's, not the plant's)."""
+    return build_runtime(
+        cfg,
+        clock=clock,
+        link_clock=WallPaced(clock),
+        host=host,
+        port=port,
+        simulator_control=True,
+        with_hmi=with_hmi,
+        environ=environ,
+    )
 
 
 def _welcome(runtime: Runtime, host: str, port: int) -> None:
@@ -181,6 +254,11 @@ def _welcome(runtime: Runtime, host: str, port: int) -> None:
             f"  admin       mot de passe / password: {admin_password}",
             f"  {name}  mot de passe / password: {tech_password}   PIN: {pin}",
         ]
+    if isinstance(runtime.clock, ScaledClock) and runtime.clock.speed != 1:
+        speed = f"×{runtime.clock.speed:g}"
+        lines.append(
+            f"Simulateur et système à {speed}, une seule horloge / simulator and system at {speed}, one clock"
+        )
     outbox = runtime.cfg.data_path(runtime.cfg.notifiers.outbox_dir)
     lines += [
         f"SMS et courriels / SMS and email: {outbox}",

@@ -1,7 +1,9 @@
 """``chaufferie sim``: run the plant simulator (the PLCs), print its map, or check it headless.
 
-- ``chaufferie sim [--scenario S] [--speed X] [--modbus-port P] [--opcua-port P] [--data-dir D]``
-  serves the config's points on 127.0.0.1 until SIGINT/SIGTERM (clean stop).
+- ``chaufferie sim [--scenario S] [--speed X] [--start T --start-wall W] [--modbus-port P]
+  [--opcua-port P] [--data-dir D]`` serves the config's points on 127.0.0.1 until
+  SIGINT/SIGTERM (clean stop); the plant's clock is plant time T at Unix time W, then X × wall
+  time (``chaufferie demo`` gives the system the same clock).
 - ``chaufferie sim --print-map`` prints the register/node map (Markdown).
 - ``chaufferie sim --trust CERT.der [--data-dir D]`` adds an OPC UA client certificate (a
   commissioning tool such as UaExpert; DER or PEM) to the simulator's trust list
@@ -24,9 +26,11 @@ import logging
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chaufferie.config.clock import Anchor
 from chaufferie.config.loader import ConfigError, load_config
 from chaufferie.config.settings import PlantConfig
 from chaufferie.private import close_data_dir
@@ -60,6 +64,14 @@ def register(sub: Any) -> None:
     p.add_argument("--config", help="YAML configuration (default: the shipped joucas.yaml)")
     p.add_argument("--scenario", choices=list(SCENARIOS), help="named scenario (default nominal)")
     p.add_argument("--speed", type=float, default=1.0, help="model seconds per wall second")
+    p.add_argument(
+        "--start",
+        type=_aware,
+        help="plant time (ISO 8601 with offset) at --start-wall; default: now (the demo passes its own)",
+    )
+    p.add_argument(
+        "--start-wall", type=float, help="the Unix time at which the plant time is --start (default: now)"
+    )
     p.add_argument("--modbus-port", type=int, help="override the Modbus link's port")
     p.add_argument("--opcua-port", type=int, help="override the OPC UA link's port")
     p.add_argument("--data-dir", help="data folder (PKI goes to <data-dir>/pki)")
@@ -119,6 +131,14 @@ def _trust(cfg: PlantConfig, certs: list[str]) -> int:
     return 0
 
 
+def _aware(text: str) -> datetime:
+    """An ISO 8601 time with its offset (argparse type)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"--start needs a time zone offset: {text}")
+    return value
+
+
 def _headless(cfg: PlantConfig, args: argparse.Namespace) -> int:
     if args.load is not None:
         try:
@@ -168,6 +188,7 @@ async def _serve(cfg: PlantConfig, args: argparse.Namespace) -> None:
             logging.getLogger(noisy).setLevel(logging.WARNING)
     plant = Plant(cfg)
     plant.apply_scenario(get_scenario(args.scenario or "nominal"))
+    anchor = Anchor(args.start or datetime.now(UTC), args.start_wall or time.time(), args.speed)
     servers = SimulatorServers(
         cfg,
         plant,
@@ -175,6 +196,7 @@ async def _serve(cfg: PlantConfig, args: argparse.Namespace) -> None:
         opcua_port=args.opcua_port,
         data_dir=args.data_dir,
         speed=args.speed,
+        anchor=anchor,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

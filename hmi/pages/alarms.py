@@ -3,7 +3,7 @@
 Each row shows the priority as colour + shape + text, the time raised, the label (French or
 English from the config), the state in words and the value. Rows are focusable (Tab) and
 each button names its alarm for screen readers. What a role may not do is not offered; a
-forced call is refused by :meth:`PageContext.require` and audited. Rights (issue 7):
+forced call is refused by :meth:`PageContext.allowed` and audited. Rights (issue 7):
 operator comments and shelves, technician acknowledges and resets.
 """
 

@@ -1,8 +1,10 @@
 """The commissioning page: trigger simulator scenarios and watch every point live.
 
 Scenarios go through the injected :class:`ScenarioRunner` (the simulator's runtime
-control); without one the page says the simulator is not connected. Every action is audited
-as a ``COMMAND`` action with target ``simulator``.
+control); without one the page says the simulator is not connected. The speed selector and
+the line beside it show the speed in force as read back from the simulator (the system's
+clock follows it: one clock for plant and system), never an assumed ×1. Every action is
+audited as a ``COMMAND`` action with target ``simulator``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from chaufferie.hmi.ports import Outcome, ScenarioRunner
 from chaufferie.hmi.services import HmiServices
 
 COMMISSION_ROLE = Role.TECHNICIAN
+SPEEDS = (1.0, 10.0, 60.0, 600.0)
 
 
 def _report(ctx: PageContext, outcome: Outcome) -> None:
@@ -58,20 +61,60 @@ async def _scenarios(ctx: PageContext, runner: ScenarioRunner) -> None:
             if (outcome := await attempt(ctx, runner.stop(ctx.context), "scenario stop")) is not None:
                 _report(ctx, outcome)
 
-    async def speed(factor: float) -> None:
-        if await ctx.allowed(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
-            if (outcome := await attempt(ctx, runner.set_speed(factor, ctx.context), "speed")) is not None:
-                _report(ctx, outcome)
-
     with ui.row().classes("items-end gap-2"):
         ui.button(ctx.t("com.stop"), on_click=stop).mark("scenario-stop")
-        factor = (
-            ui.select({1: "×1", 10: "×10", 60: "×60", 600: "×600"}, value=1, label=ctx.t("com.speed"))
-            .classes("min-w-[160px]")
-            .props(f'aria-label="{ctx.t("com.speed")}"')
-            .mark("speed")
-        )
-        factor.on_value_change(lambda e: speed(float(e.value)))
+        await _speed_control(ctx, runner)
+
+
+async def _speed_control(ctx: PageContext, runner: ScenarioRunner) -> None:
+    """The speed selector and the speed in force, both as read back from the simulator."""
+
+    async def shown_speed() -> float | None:
+        return await attempt(ctx, runner.current_speed(), "speed")
+
+    in_force = await shown_speed()
+
+    async def speed(factor: float) -> None:
+        nonlocal in_force
+        if factor == in_force:
+            return  # the selector showing the speed read back, not a request
+        if await ctx.allowed(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
+            outcome = await attempt(ctx, runner.set_speed(factor, ctx.context), "speed")
+            if outcome is not None:
+                ctx.services.publish_action(
+                    ActionKind.COMMAND,
+                    ctx.context,
+                    "simulator",
+                    {"speed": factor, "ok": outcome.ok, "message": outcome.message},
+                )
+                _report(ctx, outcome)
+        in_force = await shown_speed()
+        show(in_force)
+
+    factor = (
+        ui.select(_speed_options(in_force), value=in_force, label=ctx.t("com.speed"))
+        .classes("min-w-[160px]")
+        .props(f'aria-label="{ctx.t("com.speed")}"')
+        .mark("speed")
+    )
+    label = ui.label().mark("speed-in-force")
+
+    def show(value: float | None) -> None:
+        factor.set_options(_speed_options(value), value=value)
+        label.text = ctx.t("com.speed_in_force", speed=_times(value) if value else ctx.t("com.speed_unknown"))
+
+    show(in_force)
+    factor.on_value_change(lambda e: speed(float(e.value)) if e.value is not None else None)
+
+
+def _times(value: float) -> str:
+    return f"×{value:g}"
+
+
+def _speed_options(in_force: float | None) -> dict[float, str]:
+    """The usual speeds, plus the one in force when it is another (``--speed 30``)."""
+    speeds = sorted({*SPEEDS, *([in_force] if in_force else [])})
+    return {s: _times(s) for s in speeds}
 
 
 def register(services: HmiServices) -> None:

@@ -305,6 +305,9 @@ class FakeScenarios:
         self.speed = factor
         return Outcome(True)
 
+    async def current_speed(self) -> float | None:
+        return self.speed or None
+
 
 def sample_records(now: datetime) -> list[HistoryRecord]:
     """A few days of history: oil start, alarms, acknowledgement, delivery."""

@@ -16,6 +16,7 @@ from chaufferie.config.vocabulary import (
     PlantEvent,
     PlantEventKind,
     Quality,
+    TagValue,
 )
 from chaufferie.hmi import synoptic
 from chaufferie.hmi.theme import BAD_QUALITY, PRIORITIES
@@ -127,7 +128,13 @@ def test_setpoint_marker_turns_orange_outside_the_band(
 def test_silo_shows_tonnes_days_left_and_order_date(
     config: PlantConfig, bus: Bus, clock: VirtualClock
 ) -> None:
-    t = texts(synoptic.render(view_with_values(config, bus, clock), clock.now(), "fr"))
+    view = view_with_values(config, bus, clock)
+    unavailable = texts(synoptic.render(view, clock.now(), "fr"))
+    assert unavailable["silo-days"].text == "prévision indisponible"  # no outdoor temperature yet
+    assert "silo-order" not in unavailable
+    now = clock.now()
+    view.apply(TagValue("outdoor.temp", 6.0, Quality.GOOD, now, now))
+    t = texts(synoptic.render(view, clock.now(), "fr"))
     assert t["silo-tonnes"].text == "2,30 t"
     assert t["silo-days"].text is not None
     assert t["silo-days"].text.endswith("j restants")
