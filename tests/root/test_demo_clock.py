@@ -28,12 +28,12 @@ from chaufferie.commands.demo import (
     on_loopback,
     sampled_finely,
     start_simulator,
-    trust_simulator,
     wait_for_simulator,
 )
 from chaufferie.config.clock import Anchor, ScaledClock
 from chaufferie.config.loader import load_config
 from chaufferie.config.vocabulary import Context, OilRole, PlantEvent, PlantEventKind, TagValue
+from chaufferie.pairing import pair_with_simulator
 from chaufferie.replay import Replay
 from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import free_port
@@ -139,7 +139,8 @@ async def test_wood_fault_at_x60_drops_the_buffer_no_more_than_at_x1(
     samples: list[Sample] = []
     oil_starts: list[PlantEvent] = []
     try:
-        trust_simulator(cfg, await asyncio.to_thread(wait_for_simulator, sim, data_dir, opcua_port))
+        cert = await asyncio.to_thread(wait_for_simulator, sim, data_dir, opcua_port)
+        await pair_with_simulator(cfg, cert.parent)
         runtime = demo_runtime(cfg, clock, None, None, with_hmi=False, environ=env)
         sub = runtime.bus.subscribe(TagValue, PlantEvent, name="test")
         async with runtime.system:
@@ -174,7 +175,7 @@ async def test_a_speed_change_from_commissioning_changes_plant_and_system_togeth
         cfg, modbus_port=modbus_port, opcua_port=opcua_port, data_dir=tmp_path / "sim", anchor=clock.anchor()
     )
     async with sim:
-        trust_simulator(cfg, sim.server_certificate)
+        await pair_with_simulator(cfg, sim.server_certificate.parent)
         control = SimulatorControl(cfg, clock)
         assert await control.current_speed() == 60.0
         outcome = await control.set_speed(600.0, Context(origin="test", user="tech"))
