@@ -98,7 +98,7 @@ def build_runtime(
     clock = clock or RealClock()
     secret = secret_from_env(cfg.hmi, env)
     cfg.data_path(".").mkdir(parents=True, exist_ok=True)
-    cfg = with_saved_overrides(cfg)  # settings changed from the HMI survive a restart
+    cfg, rejected = with_saved_overrides(cfg, clock.now())  # HMI settings survive a restart
 
     lost: list[AlarmService] = []  # the alarms are built after the historian they watch
     historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
@@ -144,7 +144,7 @@ def build_runtime(
             scenarios=SimulatorControl(cfg) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
             initial=lambda: alarm_transitions(alarms.operations.active()),
-            settings_store=FileSettingsStore(cfg),
+            settings_store=FileSettingsStore(cfg, rejected=rejected),
         )
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
