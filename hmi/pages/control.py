@@ -69,13 +69,14 @@ class CommandPanel:
 
     def __init__(self, ctx: PageContext) -> None:
         self.ctx = ctx
-        self.status = with_props(ui.label(""), role="status", aria_live="polite").mark("command-outcome")
+        self.status = with_props(ui.label(""), role="status", aria_live="polite")
+        self.status.classes("hmi-command-outcome").mark("command-outcome")
 
     def tell(self, text: str, kind: str) -> None:
         """Show an outcome: ``kind`` is ``positive``, ``warning`` or ``negative``."""
         colour = {"positive": "text-positive", "warning": "text-warning"}.get(kind, "text-negative")
         self.status.text = text
-        self.status.classes(replace=f"font-bold {colour}")
+        self.status.classes(replace=f"hmi-command-outcome font-bold {colour}")
         with self.status:
             ui.notify(text, type=kind)  # type: ignore[arg-type]
 
