@@ -43,7 +43,8 @@ ENV = {
 
 def _plant_config(data_dir: Path) -> tuple[Path, dict[str, int]]:
     """The shipped plant for a fresh folder: no providers (outbox), crafted contact names,
-    the weekly pump swap as far from now as the week allows (the test writes the duty)."""
+    the weekly pump swap as far from now as the week allows and one duty write per hour (the
+    test writes the duty twice: the second is the bridge's refusal)."""
     path, ports = write_config(
         data_dir, {"from_number": "+33700000000"}, {"host": "x", "from_address": "a@b"}
     )
@@ -51,6 +52,8 @@ def _plant_config(data_dir: Path) -> tuple[Path, dict[str, int]]:
     data["notifiers"]["sms"] = data["notifiers"]["email"] = None
     data["contacts"] += [{"id": f"crafted-{i}", "name": name} for i, name in enumerate(INJECTIONS)]
     data["cascade"]["pump_swap_weekday"] = (datetime.now(UTC).weekday() + 3) % 7
+    duty = next(p for p in data["points"] if p["name"] == "pumps.duty")
+    duty["write_min_interval_s"] = 3600  # a second duty write within the hour: refused by the bridge
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path, ports
 
@@ -205,7 +208,7 @@ def test_the_control_page_shows_the_outcome_of_every_command(plant: SystemUnderT
     assert _command(page, "Pompe 2") == "Commande confirmée par relecture (2)"
     page.get_by_label("Consigne ballon tampon (°C)", exact=True).fill("95")
     assert _command(page, "Envoyer") == "Hors limites [62.0 ; 85.0]"
-    refused = _command(page, "Pompe 1")  # the bridge allows one duty write per 10 s
+    refused = _command(page, "Pompe 1")  # the bridge allows one duty write per hour here
     assert refused.startswith("Commande refusée : "), refused
     page.locator(".q-notification").filter(has_text=refused).wait_for()  # the notification too
     assert page.evaluate("window.__violations") == []
