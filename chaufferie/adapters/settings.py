@@ -9,7 +9,7 @@ then rename: a crash leaves the old file or the new one, never half of one). The
 announces it on the bus (``OperatorAction`` ``SETTING_CHANGED`` / ``CONFIG_CHANGED``) and the
 supervisor and the alarms apply it live; the store does not announce it a second time.
 
-At start :func:`with_saved_overrides` applies the saved file to the configuration read from
+At start :func:`apply_saved_overrides` applies the saved file to the configuration read from
 YAML, so a restart keeps the changes. A file that no longer validates (a value out of range,
 infinity, an unknown contact, damaged JSON) is set aside as
 ``settings-overrides.rejected-<UTC time>.json`` and reported (log, and a notice on the
@@ -146,7 +146,12 @@ class Rejected:
         return message("rejected", path=self.set_aside.name, problems="; ".join(self.problems))
 
 
-def with_saved_overrides(
+def with_saved_overrides(cfg: PlantConfig) -> PlantConfig:
+    """``cfg`` with the saved overrides applied (see :func:`apply_saved_overrides`)."""
+    return apply_saved_overrides(cfg)[0]
+
+
+def apply_saved_overrides(
     cfg: PlantConfig, now: datetime | None = None
 ) -> tuple[PlantConfig, Rejected | None]:
     """``cfg`` with the saved overrides applied, and what was rejected.
@@ -201,7 +206,7 @@ class FileSettingsStore:
 
     def __init__(self, cfg: PlantConfig, path: Path | None = None, rejected: Rejected | None = None) -> None:
         """``cfg`` is the configuration in force (saved overrides already applied);
-        ``rejected`` what :func:`with_saved_overrides` set aside, shown as :attr:`notice`."""
+        ``rejected`` what :func:`apply_saved_overrides` set aside, shown as :attr:`notice`."""
         self.cfg = cfg
         self.path = path or overrides_path(cfg)
         self.notice = rejected.notice() if rejected is not None else None

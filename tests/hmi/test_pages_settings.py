@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chaufferie.adapters.settings import FileSettingsStore, overrides_path, with_saved_overrides
+from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides, overrides_path
 from chaufferie.config.alarming import Contact
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -94,7 +94,7 @@ async def test_an_overrides_file_holding_infinity_is_set_aside_and_the_page_open
     path = overrides_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"cascade": {"replacement_confirm_s": float("inf")}}), encoding="utf-8")
-    cfg, rejected = with_saved_overrides(config, hmi_clock.now())
+    cfg, rejected = apply_saved_overrides(config, hmi_clock.now())
     assert cfg.cascade == config.cascade
     assert rejected is not None
     assert rejected.set_aside.name == "settings-overrides.rejected-20260112T020000Z.json"
