@@ -53,7 +53,7 @@ def range_hint(ctx: PageContext, model: type[CascadeSettings | HeatingCurvePoint
     return ctx.t("set.range", low=_bound(low, ctx.lang), high=_bound(high, ctx.lang))
 
 
-def _number(ctx: PageContext, label: str, value: float, hint: str, mark: str) -> ui.number:
+def _number(label: str, value: float, hint: str, mark: str) -> ui.number:
     """A number input with its accessible name and its accepted range shown under it."""
     return with_props(labelled(ui.number(label, value=value), label), hint=hint).mark(mark)
 
@@ -76,7 +76,7 @@ def _cascade(ctx: PageContext) -> None:
         with ui.grid(columns=2).classes("w-full gap-2"):
             for name in settings_edit.CASCADE_FIELDS:
                 hint = range_hint(ctx, CascadeSettings, name)
-                inputs[name] = _number(ctx, ctx.t(f"set.{name}"), getattr(cascade, name), hint, f"set-{name}")
+                inputs[name] = _number(ctx.t(f"set.{name}"), getattr(cascade, name), hint, f"set-{name}")
 
         async def save() -> None:
             values = {k: w.value for k, w in inputs.items() if w.value is not None}
@@ -89,7 +89,7 @@ def _cascade(ctx: PageContext) -> None:
         hint = range_hint(ctx, HeatingCurvePoint, "setpoint_c")
         for p in cascade.heating_curve:
             label = ctx.t("set.curve_point", outdoor=p.outdoor_c)
-            number = _number(ctx, label, p.setpoint_c, hint, f"curve-{p.outdoor_c:g}")
+            number = _number(label, p.setpoint_c, hint, f"curve-{p.outdoor_c:g}")
             curve.append((p.outdoor_c, number.classes("min-w-[280px]")))
 
         async def save_curve() -> None:
