@@ -193,7 +193,7 @@ class NotifierSettings(Frozen):
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 6
     chatter_count: Annotated[int, Field(ge=2, le=1000)] = 3
     chatter_window_s: Period = 60.0
-    flood_count: Annotated[int, Field(ge=2, le=10_000)] = 10
+    flood_count: Annotated[int, Field(ge=2, le=1_000_000)] = 10
     flood_window_s: Period = 600.0
     group_window_s: Period = 120.0
     """Messages to one recipient within this time of the last one are grouped into a summary."""
