@@ -20,7 +20,7 @@ from chaufferie.adapters.alarms import HmiAlarmActions
 from chaufferie.adapters.history import HmiHistory
 from chaufferie.adapters.interventions import HmiInterventions
 from chaufferie.adapters.scenarios import SimulatorControl
-from chaufferie.adapters.settings import FileSettingsStore, with_saved_overrides
+from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides
 from chaufferie.alarms.ack_links import AckLinks, secret_from_env
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
@@ -103,7 +103,7 @@ def build_runtime(
     clock = clock or RealClock()
     secret = secret_from_env(cfg.hmi, env)
     cfg.data_path(".").mkdir(parents=True, exist_ok=True)
-    cfg = with_saved_overrides(cfg)  # settings changed from the HMI survive a restart
+    cfg, rejected = apply_saved_overrides(cfg, clock.now())  # HMI settings survive a restart
 
     lost: list[AlarmService] = []  # the alarms are built after the historian they watch
     historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
@@ -151,7 +151,7 @@ def build_runtime(
             scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
             initial=lambda: alarm_transitions(alarms.operations.active()),
-            settings_store=FileSettingsStore(cfg),
+            settings_store=FileSettingsStore(cfg, rejected=rejected),
         )
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))

@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from chaufferie.config.points import Frozen
+from chaufferie.config.ranges import Deadband, Delay, Magnitude, Minutes, Period
 from chaufferie.config.vocabulary import OilRole, PlantEventKind, Role
-
-Positive = Annotated[float, Field(gt=0)]
 
 
 class PointCondition(Frozen):
@@ -20,7 +19,7 @@ class PointCondition(Frozen):
     kind: Literal["point"] = "point"
     point: str
     op: Literal[">", ">=", "<", "<=", "==", "!="]
-    value: float | bool
+    value: Magnitude | bool
 
 
 class BadQualityCondition(Frozen):
@@ -36,7 +35,7 @@ class DeviationCondition(Frozen):
     kind: Literal["deviation"] = "deviation"
     point: str
     reference: str
-    band: float = Field(gt=0)
+    band: float = Field(gt=0, le=1e6)
 
 
 class LinkDownCondition(Frozen):
@@ -87,9 +86,9 @@ class AlarmDefinition(Frozen):
     label_fr: str = Field(min_length=1)
     label_en: str = Field(min_length=1)
     condition: Condition
-    deadband: float = Field(default=0.0, ge=0)
-    on_delay_s: float = Field(default=0.0, ge=0)
-    off_delay_s: float = Field(default=0.0, ge=0)
+    deadband: Deadband = 0.0
+    on_delay_s: Delay = 0.0
+    off_delay_s: Delay = 0.0
     latched: bool = False
     suppress_when: tuple[Suppression, ...] = ()
     resettable: bool = False
@@ -147,18 +146,18 @@ class Escalation(Frozen):
     """How one priority reaches people."""
 
     channels: tuple[Literal["sms", "email"], ...]
-    escalate_after_min: tuple[float, ...] = ()
+    escalate_after_min: tuple[Minutes, ...] = ()
     working_hours_only: bool = False
 
 
 class WorkingHours(Frozen):
     """Contract working hours for response deadlines (French public holidays excluded)."""
 
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    weekdays: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (0, 1, 2, 3, 4)
     periods: tuple[tuple[time, time], ...] = ((time(8, 0), time(12, 0)), (time(13, 30), time(17, 30)))
     country: str = "FR"
-    deadline_hours: Positive = 8.0
-    penalty_eur_per_day: float = Field(default=100.0, ge=0)
+    deadline_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 8.0
+    penalty_eur_per_day: float = Field(default=100.0, ge=0, le=1e6)
 
 
 class TwilioSettings(Frozen):
@@ -179,7 +178,7 @@ class SmtpSettings(Frozen):
     username_env: str | None = "CHAUFFERIE_SMTP_USER"
     password_env: str | None = "CHAUFFERIE_SMTP_PASSWORD"
     from_address: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
-    timeout_s: Positive = 10.0
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0
     ca_file: str | None = None
 
 
@@ -189,17 +188,17 @@ class NotifierSettings(Frozen):
     sms: TwilioSettings | None = None
     email: SmtpSettings | None = None
     outbox_dir: str = "outbox"
-    retry_base_s: Positive = 10.0
-    retry_max_s: Positive = 600.0
-    max_attempts: Annotated[int, Field(ge=1)] = 6
-    chatter_count: Annotated[int, Field(ge=2)] = 3
-    chatter_window_s: Positive = 60.0
-    flood_count: Annotated[int, Field(ge=2)] = 10
-    flood_window_s: Positive = 600.0
-    group_window_s: Positive = 120.0
+    retry_base_s: Period = 10.0
+    retry_max_s: Period = 600.0
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 6
+    chatter_count: Annotated[int, Field(ge=2, le=1000)] = 3
+    chatter_window_s: Period = 60.0
+    flood_count: Annotated[int, Field(ge=2, le=1_000_000)] = 10
+    flood_window_s: Period = 600.0
+    group_window_s: Period = 120.0
     """Messages to one recipient within this time of the last one are grouped into a summary."""
-    group_burst: Annotated[int, Field(ge=1)] = 3
+    group_burst: Annotated[int, Field(ge=1, le=1000)] = 3
     """P1 alarms still go at once while fewer than this many messages went in the window."""
     daily_test_time: time | None = time(9, 0)
     watchdog_ping_url: str | None = None
-    watchdog_stall_s: Positive = 120.0
+    watchdog_stall_s: Period = 120.0

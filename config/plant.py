@@ -13,16 +13,29 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from chaufferie.config.points import Frozen
+from chaufferie.config.ranges import (
+    Bar,
+    Delay,
+    Fraction,
+    Hours,
+    Kelvin,
+    Kilowatts,
+    MarginK,
+    OutdoorC,
+    Percent,
+    Period,
+    WaterC,
+)
 
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(gt=0, le=1)]
-Seconds = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0, le=1e6)]
+"""A physical quantity above zero (a mass, a volume, a heating value...), finite."""
+Litres = Annotated[float, Field(gt=0, le=100_000)]
 
 
 class PlantSettings(Frozen):
     """The equipment as built (tender figures and sound defaults)."""
 
-    wood_nominal_kw: Positive = 100.0
+    wood_nominal_kw: Kilowatts = 100.0
     wood_min_modulation: Fraction = 0.30
     wood_efficiency_nominal: Fraction = 0.90
     wood_efficiency_min_load: Fraction = 0.85
@@ -30,21 +43,21 @@ class PlantSettings(Frozen):
     chips_bulk_density_kg_m3: Positive = 230.0
     chips_humidity: Fraction = 0.25
     ash_fraction: Fraction = 0.02
-    silo_useful_m3: Positive = 20.0
+    silo_useful_m3: Annotated[float, Field(gt=0, le=10_000)] = 20.0
     silo_low_level_fraction: Fraction = 0.15
     ash_bin_capacity_kg: Positive = 270.0
-    buffer_litres: Positive = 1000.0
-    design_load_kw: Positive = 130.0
-    design_outdoor_c: float = -7.0
-    no_heating_outdoor_c: float = 17.0
-    dhw_load_kw: float = Field(default=3.0, ge=0)
-    oil_capacity_kw: Positive = 150.0
+    buffer_litres: Litres = 1000.0
+    design_load_kw: Kilowatts = 130.0
+    design_outdoor_c: OutdoorC = -7.0
+    no_heating_outdoor_c: OutdoorC = 17.0
+    dhw_load_kw: float = Field(default=3.0, ge=0, le=10_000)
+    oil_capacity_kw: Kilowatts = 150.0
     oil_efficiency: Fraction = 0.85
-    oil_kwh_per_litre: Positive = 9.96
-    degree_day_base_c: float = 18.0
-    network_nominal_bar: Positive = 2.0
-    network_max_bar: Positive = 4.0
-    network_low_pressure_bar: Positive = 0.8
+    oil_kwh_per_litre: Annotated[float, Field(gt=0, le=20)] = 9.96
+    degree_day_base_c: OutdoorC = 18.0
+    network_nominal_bar: Bar = 2.0
+    network_max_bar: Bar = 4.0
+    network_low_pressure_bar: Bar = 0.8
 
     @property
     def silo_full_kg(self) -> float:
@@ -70,79 +83,79 @@ class PlantSettings(Frozen):
 class SimulationSettings(Frozen):
     """Simulator-only parameters (the PLC's own behaviour and the model's)."""
 
-    step_s: Positive = 10.0
-    ignition_s: Positive = 600.0
-    burn_out_s: Positive = 300.0
-    de_ashing_every_h: Positive = 12.0
-    de_ashing_s: Positive = 120.0
-    oil_start_delay_s: Positive = 90.0
-    boiler_water_litres: Positive = 250.0
-    network_water_litres: Positive = 2000.0
-    buffer_loss_kw_per_k: float = Field(default=0.004, ge=0)
-    wood_gain_kp: Positive = 0.25
-    wood_gain_ki: Positive = 0.002
-    screw_nominal_current_a: Positive = 2.5
-    screw_jam_current_a: Positive = 6.0
-    season_seed: int = 2026
+    step_s: Period = 10.0
+    ignition_s: Period = 600.0
+    burn_out_s: Period = 300.0
+    de_ashing_every_h: Hours = 12.0
+    de_ashing_s: Period = 120.0
+    oil_start_delay_s: Period = 90.0
+    boiler_water_litres: Litres = 250.0
+    network_water_litres: Litres = 2000.0
+    buffer_loss_kw_per_k: float = Field(default=0.004, ge=0, le=100)
+    wood_gain_kp: Annotated[float, Field(gt=0, le=100)] = 0.25
+    wood_gain_ki: Annotated[float, Field(gt=0, le=100)] = 0.002
+    screw_nominal_current_a: Annotated[float, Field(gt=0, le=1000)] = 2.5
+    screw_jam_current_a: Annotated[float, Field(gt=0, le=1000)] = 6.0
+    season_seed: int = Field(default=2026, ge=0, le=2**32 - 1)
     season_start: str = "10-01"
     season_end: str = "05-31"
     # the simulated PLCs' own behaviour (tunable when commissioning against the simulator)
-    wood_firing_lag_s: Positive = 60.0
-    wood_stop_above_k: Positive = 1.0
-    wood_restart_below_k: Positive = 0.5
-    wood_stb_trip_c: Positive = 110.0
-    oil_on_below_k: Positive = 1.0
-    oil_off_above_k: Positive = 3.0
-    screw_reverse_test_s: Positive = 60.0
+    wood_firing_lag_s: Period = 60.0
+    wood_stop_above_k: Kelvin = 1.0
+    wood_restart_below_k: Kelvin = 0.5
+    wood_stb_trip_c: WaterC = 110.0
+    oil_on_below_k: Kelvin = 1.0
+    oil_off_above_k: Kelvin = 3.0
+    screw_reverse_test_s: Period = 60.0
 
 
 class HeatingCurvePoint(Frozen):
-    outdoor_c: float
-    setpoint_c: float
+    outdoor_c: OutdoorC
+    setpoint_c: WaterC
 
 
 class CascadeSettings(Frozen):
     """Wood first, oil as backup: every threshold and delay of DOMAIN.md §2."""
 
-    replacement_confirm_s: Seconds = 120.0
-    replacement_drop_k: Positive = 3.0
-    comm_loss_s: Seconds = 120.0
-    startup_grace_s: Seconds = 1800.0
-    replacement_end_run_s: Seconds = 900.0
-    replacement_end_margin_k: float = Field(default=1.0, ge=0)
-    topup_modulation_pct: Annotated[float, Field(gt=0, le=100)] = 95.0
-    topup_modulation_s: Seconds = 1200.0
-    topup_drop_k: Positive = 2.5
-    topup_drop_s: Seconds = 600.0
-    topup_outdoor_permit_c: float | None = None
-    topup_exit_margin_k: float = Field(default=0.5, ge=0)
-    topup_exit_s: Seconds = 600.0
-    topup_exit_modulation_pct: Annotated[float, Field(gt=0, le=100)] = 80.0
-    topup_oil_setpoint_offset_k: Positive = 3.0
+    replacement_confirm_s: Delay = 120.0
+    replacement_drop_k: Kelvin = 3.0
+    comm_loss_s: Delay = 120.0
+    startup_grace_s: Delay = 1800.0
+    replacement_end_run_s: Delay = 900.0
+    replacement_end_margin_k: MarginK = 1.0
+    topup_modulation_pct: Percent = 95.0
+    topup_modulation_s: Delay = 1200.0
+    topup_drop_k: Kelvin = 2.5
+    topup_drop_s: Delay = 600.0
+    topup_outdoor_permit_c: OutdoorC | None = None
+    topup_exit_margin_k: MarginK = 0.5
+    topup_exit_s: Delay = 600.0
+    topup_exit_modulation_pct: Percent = 80.0
+    topup_oil_setpoint_offset_k: Kelvin = 3.0
     """In top-up the oil boiler's aquastat runs this far below the buffer setpoint, so the wood
     boiler stays at full modulation and oil only fills the gap; in replacement it holds the
     setpoint itself (written to ``io.oil_setpoint``)."""
-    oil_min_run_s: Seconds = 600.0
-    oil_min_off_s: Seconds = 600.0
-    oil_max_starts_per_hour: Annotated[int, Field(ge=1)] = 4
-    wood_max_restarts_24h: Annotated[int, Field(ge=1)] = 6
+    oil_min_run_s: Delay = 600.0
+    oil_min_off_s: Delay = 600.0
+    oil_max_starts_per_hour: Annotated[int, Field(ge=1, le=60)] = 4
+    wood_max_restarts_24h: Annotated[int, Field(ge=1, le=100)] = 6
     heating_curve: tuple[HeatingCurvePoint, ...] = (
         HeatingCurvePoint(outdoor_c=-7.0, setpoint_c=85.0),
         HeatingCurvePoint(outdoor_c=15.0, setpoint_c=65.0),
     )
-    setpoint_min_c: float = 60.0
-    setpoint_max_c: float = 85.0
-    setpoint_step_k: Positive = 0.5
-    pump_no_flow_m3h: float = Field(default=0.5, ge=0)
-    pump_fault_confirm_s: Seconds = 30.0
+    setpoint_min_c: WaterC = 60.0
+    setpoint_max_c: WaterC = 85.0
+    setpoint_step_k: Kelvin = 0.5
+    pump_no_flow_m3h: float = Field(default=0.5, ge=0, le=1000)
+    pump_fault_confirm_s: Delay = 30.0
     pump_swap_weekday: Annotated[int, Field(ge=0, le=6)] = 0
     pump_swap_time: time = time(6, 0)
     screw_test_time: time = time(3, 0)
-    screw_test_timeout_s: Positive = 180.0
-    manual_mode_max_s: Positive = 8 * 3600.0
-    wood_restart_delay_s: Seconds = 300.0
-    command_retry_s: Positive = 30.0
-    eval_interval_s: Positive = 1.0
+    screw_test_timeout_s: Period = 180.0
+    manual_mode_max_s: Period = 8 * 3600.0
+    wood_restart_delay_s: Delay = 300.0
+    command_retry_s: Period = 30.0
+    eval_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
 
     @model_validator(mode="after")
     def _coherent(self) -> CascadeSettings:

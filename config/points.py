@@ -13,13 +13,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chaufferie.config.ranges import DAY_S, Deadband, Magnitude, Period
+
 POINT_NAME = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 
 
 class Frozen(BaseModel):
-    """Base of every configuration model: immutable, unknown keys refused."""
+    """Base of every configuration model: immutable, unknown keys refused, and no infinity
+    or NaN in any number (each number's range is in :mod:`chaufferie.config.ranges`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class ModbusTable(StrEnum):
@@ -67,8 +70,8 @@ class ModbusSource(Frozen):
     word_order: Order = Order.BIG
     byte_order: Order = Order.BIG
     bit: int | None = Field(default=None, ge=0, le=15)
-    scale: float = 1.0
-    offset: float = 0.0
+    scale: Magnitude = 1.0
+    offset: Magnitude = 0.0
 
     @model_validator(mode="after")
     def _coherent(self) -> ModbusSource:
@@ -118,8 +121,8 @@ class Access(StrEnum):
 class Bounds(Frozen):
     """Inclusive range a written value must lie in."""
 
-    min: float
-    max: float
+    min: Magnitude
+    max: Magnitude
 
     @model_validator(mode="after")
     def _ordered(self) -> Bounds:
@@ -142,11 +145,12 @@ class Point(Frozen):
     source: Source
     access: Access = Access.READ
     bounds: Bounds | None = None
-    deadband: float = Field(default=0.0, ge=0)
-    heartbeat_s: float = Field(default=60.0, gt=0)
-    sentinels: tuple[float, ...] = ()
+    deadband: Deadband = 0.0
+    heartbeat_s: Period = 60.0
+    sentinels: tuple[Annotated[float, Field(allow_inf_nan=True)], ...] = ()
+    """Raw values the PLC sends for "no measurement" (NaN and infinities are the usual ones)."""
     normal_range: Bounds | None = None
-    write_min_interval_s: float = Field(default=1.0, ge=0)
+    write_min_interval_s: float = Field(default=1.0, ge=0, le=DAY_S)
     pulse: bool = False
     states: dict[int, str] | None = None
 
@@ -179,10 +183,10 @@ class ModbusLink(Frozen):
     host: str = "127.0.0.1"
     port: int = Field(default=5020, ge=1, le=65535)
     unit_id: int = Field(default=1, ge=0, le=247)
-    poll_s: float = Field(default=1.0, gt=0)
-    timeout_s: float = Field(default=1.0, gt=0)
+    poll_s: float = Field(default=1.0, gt=0, le=3600)
+    timeout_s: float = Field(default=1.0, gt=0, le=300)
     heartbeat_point: str | None = None
-    heartbeat_timeout_s: float = Field(default=10.0, gt=0)
+    heartbeat_timeout_s: Period = 10.0
     max_registers_per_read: int = Field(default=125, ge=1, le=125)
     max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
 
@@ -208,12 +212,12 @@ class OpcUaLink(Frozen):
     username_env: str = "CHAUFFERIE_OPCUA_USER"
     password_env: str = "CHAUFFERIE_OPCUA_PASSWORD"
     allow_anonymous_lab: bool = False
-    publishing_interval_ms: int = Field(default=500, ge=10)
-    sampling_interval_ms: int = Field(default=250, ge=0)
-    session_timeout_s: float = Field(default=60.0, ge=10)
-    watchdog_interval_s: float = Field(default=5.0, gt=0)
+    publishing_interval_ms: int = Field(default=500, ge=10, le=3_600_000)
+    sampling_interval_ms: int = Field(default=250, ge=0, le=3_600_000)
+    session_timeout_s: float = Field(default=60.0, ge=10, le=DAY_S)
+    watchdog_interval_s: float = Field(default=5.0, gt=0, le=3600)
     heartbeat_point: str | None = None
-    heartbeat_timeout_s: float = Field(default=10.0, gt=0)
+    heartbeat_timeout_s: Period = 10.0
     pki_dir: str = "pki"
     trusted_server_certs_dir: str = "pki/trusted"
 

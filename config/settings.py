@@ -34,6 +34,7 @@ from chaufferie.config.alarming import (
 )
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
 from chaufferie.config.points import Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
+from chaufferie.config.ranges import Days, Hours, Minutes
 
 
 def _time_zone(name: str) -> str:
@@ -49,14 +50,14 @@ class Site(Frozen):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     name: str
     timezone: Annotated[str, AfterValidator(_time_zone)] = "Europe/Paris"
-    latitude: float | None = None
-    longitude: float | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
 
 
 class Retention(Frozen):
-    raw_days: Annotated[float, Field(gt=0)] | None = 90
-    minute_days: Annotated[float, Field(gt=0)] | None = 730
-    hour_days: Annotated[float, Field(gt=0)] | None = None
+    raw_days: Days | None = 90
+    minute_days: Days | None = 730
+    hour_days: Days | None = None
 
 
 class StorageSettings(Frozen):
@@ -64,10 +65,10 @@ class StorageSettings(Frozen):
 
     url: str = "sqlite:///{data_dir}/chaufferie.db"
     spool_dir: str = "spool"
-    spool_max_mb: Annotated[float, Field(gt=0)] = 256.0
-    queue_size: Annotated[int, Field(ge=100)] = 100_000
-    batch_size: Annotated[int, Field(ge=1)] = 5_000
-    flush_interval_s: Annotated[float, Field(gt=0)] = 1.0
+    spool_max_mb: Annotated[float, Field(gt=0, le=1e6)] = 256.0
+    queue_size: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
+    batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 5_000
+    flush_interval_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
     retention: Retention = Retention()
     password_env: str | None = "CHAUFFERIE_DB_PASSWORD"
 
@@ -88,12 +89,12 @@ class HmiSettings(Frozen):
     language: Language = Language.FR
     secret_key_env: str = "CHAUFFERIE_SECRET_KEY"
     ack_link_ttl_h: Annotated[float, Field(gt=0, le=72)] = 24.0
-    session_ttl_h: Annotated[float, Field(gt=0)] = 12.0
-    login_max_failures: Annotated[int, Field(ge=1)] = 5
-    login_lockout_min: Annotated[float, Field(gt=0)] = 15.0
+    session_ttl_h: Hours = 12.0
+    login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    login_lockout_min: Minutes = 15.0
     trusted_proxies: Annotated[tuple[str, ...], AfterValidator(_proxy_networks)] = ()
     """Reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed (addresses or networks)."""
-    refresh_s: Annotated[float, Field(gt=0)] = 1.0
+    refresh_s: Annotated[float, Field(gt=0, le=60)] = 1.0
 
 
 def _default_escalation() -> dict[int, Escalation]:
@@ -165,6 +166,10 @@ class Problem:
     message: str
     value: Any
 
+    def __str__(self) -> str:
+        where = ".".join(str(part) for part in self.path)
+        return f"{where}: {self.message} ({self.value!r})"
+
 
 def cross_references(cfg: PlantConfig) -> list[Problem]:
     """Every rule that spans sections; an empty list means the file is coherent."""
@@ -173,8 +178,14 @@ def cross_references(cfg: PlantConfig) -> list[Problem]:
         *_modbus_overlaps(cfg),
         *_alarm_problems(cfg),
         *_io_problems(cfg),
+        *_setpoint_problems(cfg),
         *_people_problems(cfg),
     ]
+
+
+def section_problems(cfg: PlantConfig, section: str) -> list[Problem]:
+    """The cross-reference problems of one section (a settings change is checked with these)."""
+    return [p for p in cross_references(cfg) if p.path[:1] == (section,)]
 
 
 def _point_problems(cfg: PlantConfig) -> Iterator[Problem]:
@@ -251,6 +262,32 @@ def _io_problems(cfg: PlantConfig) -> Iterator[Problem]:
     for field_name, point_name in cfg.io.model_dump().items():
         if point_name not in names:
             yield Problem(("io", field_name), "unknown point", point_name)
+
+
+def setpoint_write_range(cfg: PlantConfig) -> tuple[float, float] | None:
+    """The range the cascade's setpoints must lie in: the write bounds of the setpoints it
+    commands (the wood boiler's, and the oil boiler's, which holds the same setpoint in
+    replacement), from the point map; ``None`` when neither has bounds."""
+    points = cfg.points_by_name
+    bounds = [
+        point.bounds
+        for point in (points.get(cfg.io.wood_setpoint), points.get(cfg.io.oil_setpoint))
+        if point is not None and point.bounds is not None
+    ]
+    if not bounds:
+        return None
+    return max(b.min for b in bounds), min(b.max for b in bounds)
+
+
+def _setpoint_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    allowed = setpoint_write_range(cfg)
+    if allowed is None:
+        return
+    low, high = allowed
+    for key in ("setpoint_min_c", "setpoint_max_c"):
+        value = getattr(cfg.cascade, key)
+        if not low <= value <= high:
+            yield Problem(("cascade", key), f"outside the setpoints' write bounds [{low:g}, {high:g}]", value)
 
 
 def _people_problems(cfg: PlantConfig) -> Iterator[Problem]:

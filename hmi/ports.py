@@ -245,4 +245,7 @@ class Interventions(Protocol):
 class SettingsStore(Protocol):
     """Persists a validated settings change (the supervisor and alarms read it live)."""
 
+    notice: str | None
+    """Saved settings refused at start (shown to technicians and administrators), or None."""
+
     async def save(self, section: str, values: Mapping[str, Any], context: Context) -> Outcome: ...

@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chaufferie.alarms.people import first_error
 from chaufferie.config.alarming import Contact, Rota
 from chaufferie.config.plant import CascadeSettings
+from chaufferie.config.settings import section_problems
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Context
 from chaufferie.hmi.ports import Outcome
 from chaufferie.hmi.services import HmiServices
@@ -50,12 +52,6 @@ def current(services: HmiServices, section: str) -> BaseModel | None:
     return base.model_copy(update=changes) if changes else base
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg', '')}" if where else str(err.get("msg", ""))
-
-
 async def apply(services: HmiServices, section: str, values: Mapping[str, Any], context: Context) -> Outcome:
     """Validate and apply ``values`` to ``section``; refused changes are audited too."""
     model, kind = SECTIONS[section]
@@ -63,8 +59,11 @@ async def apply(services: HmiServices, section: str, values: Mapping[str, Any], 
     merged = {**(base.model_dump() if base is not None else {}), **values}
     try:
         validated = model.model_validate(merged)
-    except ValidationError as exc:
-        message = _first_error(exc)
+        problems = section_problems(services.config.model_copy(update={section: validated}), section)
+        if problems:
+            raise ValueError(str(problems[0]))
+    except (ValidationError, ValueError) as exc:
+        message = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
         services.publish_action(
             kind,
             context,
@@ -95,7 +94,7 @@ async def save_contact(services: HmiServices, contact: Mapping[str, Any], contex
     try:
         validated = Contact.model_validate(contact)
     except ValidationError as exc:
-        return Outcome(False, _first_error(exc))
+        return Outcome(False, first_error(exc))
     values = validated.model_dump(mode="json")
     if services.settings_store is not None:
         outcome = await services.settings_store.save("contacts", values, context)

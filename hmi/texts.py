@@ -344,6 +344,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "set.disable": ("Désactiver", "Disable"),
     "set.role": ("Rôle", "Role"),
     "set.saved": ("Réglage appliqué", "Setting applied"),
+    "set.range": ("Plage : {low} à {high}", "Range: {low} to {high}"),
     "set.phone": ("Téléphone", "Phone"),
     "set.email": ("Courriel", "Email"),
     "set.name": ("Nom", "Name"),

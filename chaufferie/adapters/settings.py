@@ -9,9 +9,12 @@ then rename: a crash leaves the old file or the new one, never half of one). The
 announces it on the bus (``OperatorAction`` ``SETTING_CHANGED`` / ``CONFIG_CHANGED``) and the
 supervisor and the alarms apply it live; the store does not announce it a second time.
 
-At start :func:`with_saved_overrides` applies the saved file to the configuration read from
-YAML, so a restart keeps the changes. A section of the file that no longer fits the
-configuration is skipped with a log line naming it; the plant starts anyway.
+At start :func:`apply_saved_overrides` applies the saved file to the configuration read from
+YAML, so a restart keeps the changes. A file that no longer validates (a value out of range,
+infinity, an unknown contact, damaged JSON) is set aside as
+``settings-overrides.rejected-<UTC time>.json`` and reported (log, and a notice on the
+settings page through :attr:`FileSettingsStore.notice`); the sections that did validate are
+kept, and the plant starts anyway.
 
 File shape: ``{"cascade": {field: value}, "rota": {field: value}, "contacts": {id: {...}}}``
 (only the fields changed, so the YAML still decides every other one).
@@ -25,6 +28,8 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +37,7 @@ from pydantic import ValidationError
 
 from chaufferie.alarms.people import PeopleChangeError, first_error, with_people_change
 from chaufferie.config.plant import CascadeSettings
-from chaufferie.config.settings import PlantConfig
+from chaufferie.config.settings import PlantConfig, section_problems
 from chaufferie.config.vocabulary import Context
 from chaufferie.hmi.ports import Outcome
 
@@ -46,6 +51,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unknown_section": {
         "fr": "section de réglages inconnue : {section}",
         "en": "unknown settings section: {section}",
+    },
+    "rejected": {
+        "fr": "réglages enregistrés refusés au démarrage, mis de côté dans {path} : {problems}",
+        "en": "saved settings refused at start, set aside in {path}: {problems}",
     },
     "write_failed": {
         "fr": "réglage non enregistré (écriture de {path} impossible)",
@@ -72,8 +81,12 @@ def apply_change(
             cascade = CascadeSettings.model_validate({**cfg.cascade.model_dump(), **values})
         except ValidationError as exc:
             raise ValueError(first_error(exc)) from exc
+        changed_cfg = cfg.model_copy(update={"cascade": cascade})
+        problems = section_problems(changed_cfg, "cascade")
+        if problems:
+            raise ValueError(str(problems[0]))
         dumped = cascade.model_dump(mode="json")
-        return cfg.model_copy(update={"cascade": cascade}), {k: dumped[k] for k in values}
+        return changed_cfg, {k: dumped[k] for k in values}
     if section not in ("rota", "contacts"):
         raise ValueError(message("unknown_section", section=section))
     try:
@@ -88,18 +101,22 @@ def apply_change(
 
 
 def read_overrides(path: Path) -> dict[str, dict[str, Any]]:
-    """The saved overrides (empty when there is no file; a damaged file is logged and ignored)."""
+    """The saved overrides (empty when there is no file or it is damaged: see :func:`_read`)."""
+    return _read(path)[0]
+
+
+def _read(path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """The saved overrides and the problems that make the file unusable as it is."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return {}, []
     except (OSError, ValueError) as exc:
-        log.error("settings overrides %s unreadable, ignored: %s", path, exc)
-        return {}
+        return {}, [f"unreadable: {exc}"]
     if not isinstance(data, dict):
-        log.error("settings overrides %s: not a JSON object, ignored", path)
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, dict)}
+        return {}, ["not a JSON object"]
+    sections = {k: v for k, v in data.items() if isinstance(v, dict)}
+    return sections, [f"{k}: not a JSON object" for k in data if k not in sections]
 
 
 def write_overrides(path: Path, overrides: Mapping[str, Any]) -> None:
@@ -108,7 +125,7 @@ def write_overrides(path: Path, overrides: Mapping[str, Any]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(overrides, out, ensure_ascii=False, indent=2, sort_keys=True)
+            json.dump(overrides, out, ensure_ascii=False, indent=2, sort_keys=True, allow_nan=False)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -117,30 +134,82 @@ def write_overrides(path: Path, overrides: Mapping[str, Any]) -> None:
         raise
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A saved overrides file that no longer validated at start, and where it was put."""
+
+    set_aside: Path
+    problems: tuple[str, ...]
+
+    def notice(self) -> str:
+        """What the administrator reads on the settings page (French / English)."""
+        return message("rejected", path=self.set_aside.name, problems="; ".join(self.problems))
+
+
 def with_saved_overrides(cfg: PlantConfig) -> PlantConfig:
-    """``cfg`` with the saved overrides applied, section by section (a bad one is skipped)."""
+    """``cfg`` with the saved overrides applied (see :func:`apply_saved_overrides`)."""
+    return apply_saved_overrides(cfg)[0]
+
+
+def apply_saved_overrides(
+    cfg: PlantConfig, now: datetime | None = None
+) -> tuple[PlantConfig, Rejected | None]:
+    """``cfg`` with the saved overrides applied, and what was rejected.
+
+    Each section is validated as a change made from the HMI would be. When any part fails
+    (infinity, a value out of range, an unknown contact, a damaged file), the file is renamed
+    ``settings-overrides.rejected-<UTC time>.json`` (kept for the administrator, never read
+    again), the sections that did validate are written back as the new overrides file, and
+    the plant starts on them: a bad file never stops the start nor breaks a page.
+    """
     path = overrides_path(cfg)
-    saved = read_overrides(path)
+    saved, problems = _read(path)
+    kept: dict[str, dict[str, Any]] = {}
     for section in ORDER:
         entries = saved.get(section) or {}
         changes = entries.values() if section == "contacts" else [entries] if entries else []
         for values in changes:
             try:
-                cfg, _ = apply_change(cfg, section, values)
+                cfg, stored = apply_change(cfg, section, values)
             except (ValueError, KeyError, TypeError) as exc:
-                log.error("settings overrides %s: section %s skipped: %s", path, section, exc)
-    if saved:
-        log.info("settings overrides applied from %s: %s", path, ", ".join(sorted(saved)))
-    return cfg
+                problems.append(f"{section}: {exc}")
+            else:
+                kept.setdefault(section, {}).update(stored)
+    problems += [f"{name}: unknown section" for name in saved if name not in ORDER]
+    if not problems:
+        if saved:
+            log.info("settings overrides applied from %s: %s", path, ", ".join(sorted(saved)))
+        return cfg, None
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = _free_name(path, f"{path.stem}.rejected-{stamp}", path.suffix)
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        log.error("settings overrides %s could not be set aside: %s", path, exc)
+    if kept:
+        write_overrides(path, kept)
+    log.error("settings overrides %s rejected, set aside as %s: %s", path, aside.name, "; ".join(problems))
+    return cfg, Rejected(aside, tuple(problems))
+
+
+def _free_name(path: Path, stem: str, suffix: str) -> Path:
+    """``stem + suffix`` next to ``path``, or ``stem-2 + suffix``... if it is taken."""
+    candidate, n = path.with_name(stem + suffix), 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{stem}-{n}{suffix}")
+    return candidate
 
 
 class FileSettingsStore:
     """``SettingsStore``: validates against the config, persists the overrides as JSON."""
 
-    def __init__(self, cfg: PlantConfig, path: Path | None = None) -> None:
-        """``cfg`` is the configuration in force (saved overrides already applied)."""
+    def __init__(self, cfg: PlantConfig, path: Path | None = None, rejected: Rejected | None = None) -> None:
+        """``cfg`` is the configuration in force (saved overrides already applied);
+        ``rejected`` what :func:`apply_saved_overrides` set aside, shown as :attr:`notice`."""
         self.cfg = cfg
         self.path = path or overrides_path(cfg)
+        self.notice = rejected.notice() if rejected is not None else None
         self.overrides = read_overrides(self.path)
         self._lock = asyncio.Lock()
 

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from chaufferie.alarms.ack_links import AckToken, LinkError, LinkRefusal
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context
 from chaufferie.historian.access_store import InterventionRecord, UserRecord
+from chaufferie.hmi import csp
 from chaufferie.hmi.access import pages
 from chaufferie.hmi.access.authn import AuthRefusal, AuthResult
 from chaufferie.hmi.access.desk import ACK_ROLE, AckOutcome
@@ -70,16 +71,32 @@ def html(body: str, status: int = 200) -> HTMLResponse:
 
 
 def security_headers(app: FastAPI) -> None:
-    """Add the app-wide headers (frames, sniffing, referrer; HSTS over HTTPS) to every response."""
+    """Add the app-wide headers to every response: frames, sniffing, referrer, HSTS over
+    HTTPS, and the HMI's Content-Security-Policy (:mod:`chaufferie.hmi.csp`) on every HTML
+    page that has none of its own (the link pages above keep their stricter one)."""
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
+        html_page = response.headers.get("content-type", "").startswith("text/html")
+        if html_page and "content-security-policy" not in response.headers:
+            response = await _with_csp(response)
         for name, value in COMMON_HEADERS.items():
             response.headers.setdefault(name, value)
         if request.url.scheme == "https":
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+    async def _with_csp(response: Response) -> Response:
+        nonce = csp.new_nonce()
+        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        encoding = response.headers.get("content-encoding", "")
+        page = Response(csp.add_nonce(body, nonce, encoding), status_code=response.status_code)
+        kept = [(k, v) for k, v in response.raw_headers if k.lower() != b"content-length"]
+        page.raw_headers = [*kept, *(h for h in page.raw_headers if h[0] == b"content-length")]
+        page.headers["Content-Security-Policy"] = csp.policy(nonce)
+        page.background = response.background
+        return page
 
 
 class LinkFlow:

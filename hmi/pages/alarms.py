@@ -18,6 +18,7 @@ from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import alarm_state_label
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import AlarmActions, Outcome
+from chaufferie.hmi.props import labelled
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
 from chaufferie.hmi.theme import priority_style
@@ -250,9 +251,9 @@ def alarm_row(panel: AlarmPanel, row: AlarmRow) -> None:
     state = alarm_state_label(row.state, ctx.lang)
     aria = f"{ctx.t(f'prio.{row.priority}')}, {row.code}, {label}, {state}"
     with (
-        ui.row()
+        labelled(ui.row(), aria)
         .classes("hmi-alarm-row hmi-panel w-full items-center gap-2 p-2 flex-wrap")
-        .props(f'tabindex=0 role=listitem aria-label="{aria}"')
+        .props("tabindex=0 role=listitem")
         .mark(f"alarm-{row.code}")
     ):
         priority_badge(ctx, row)
@@ -268,7 +269,7 @@ def alarm_row(panel: AlarmPanel, row: AlarmRow) -> None:
 
 
 def _button(text: str, aria: str, handler: Callable[[], object], mark: str) -> None:
-    ui.button(text, on_click=handler).props(f'dense outline aria-label="{aria}"').mark(mark)
+    labelled(ui.button(text, on_click=handler).props("dense outline"), aria).mark(mark)
 
 
 def _row_buttons(panel: AlarmPanel, row: AlarmRow) -> None:

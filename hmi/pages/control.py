@@ -26,6 +26,7 @@ from chaufferie.config.vocabulary import (
 )
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
+from chaufferie.hmi.props import labelled, with_props
 from chaufferie.hmi.services import HmiServices
 
 CONTROL_ROLE = Role.TECHNICIAN
@@ -33,26 +34,51 @@ MANUAL_FORCE = "force_oil_replacement"
 MANUAL_RELEASE = "release"
 
 
-def check_bounds(config: PlantConfig, point: str, value: Scalar) -> tuple[float, float] | None:
-    """``None`` when ``value`` may be written to ``point``, else the bounds it breaks."""
+def write_range(config: PlantConfig, point: str) -> tuple[float, float] | None:
+    """The range a value sent to ``point`` must lie in: the point's write bounds, narrowed
+    for the wood boiler's setpoint to the cascade's setpoint limits (``None``: no bounds)."""
     p = config.point(point)
-    if not p.writable:
-        return (0.0, 0.0)
-    if isinstance(value, bool) or p.bounds is None:
+    if p.bounds is None:
         return None
     low, high = p.bounds.min, p.bounds.max
     if point == config.io.wood_setpoint:
         low, high = max(low, config.cascade.setpoint_min_c), min(high, config.cascade.setpoint_max_c)
-    if not isinstance(value, int | float) or not low <= value <= high:
-        return (low, high)
+    return low, high
+
+
+def check_bounds(config: PlantConfig, point: str, value: Scalar) -> tuple[float, float] | None:
+    """``None`` when ``value`` may be written to ``point``, else the bounds it breaks."""
+    if not config.point(point).writable:
+        return (0.0, 0.0)
+    allowed = write_range(config, point)
+    if isinstance(value, bool) or allowed is None:
+        return None
+    if not isinstance(value, int | float) or not allowed[0] <= value <= allowed[1]:
+        return allowed
     return None
 
 
 class CommandPanel:
-    """Confirm → check role and bounds → execute → show read-back → audit."""
+    """Confirm → check role and bounds → execute → show read-back → audit.
+
+    The outcome of every command (confirmed by read-back, refused and why, out of bounds,
+    failed) is shown twice: in the status line at the top of the page, which stays until the
+    next command, and as a notification. Both are drawn from the status line's context, which
+    lives as long as the page: never from the confirmation dialog, which is gone by then.
+    """
 
     def __init__(self, ctx: PageContext) -> None:
         self.ctx = ctx
+        self.status = with_props(ui.label(""), role="status", aria_live="polite")
+        self.status.classes("hmi-command-outcome").mark("command-outcome")
+
+    def tell(self, text: str, kind: str) -> None:
+        """Show an outcome: ``kind`` is ``positive``, ``warning`` or ``negative``."""
+        colour = {"positive": "text-positive", "warning": "text-warning"}.get(kind, "text-negative")
+        self.status.text = text
+        self.status.classes(replace=f"hmi-command-outcome font-bold {colour}")
+        with self.status:
+            ui.notify(text, type=kind)  # type: ignore[arg-type]
 
     def label(self, point: str) -> str:
         p = self.ctx.services.config.point(point)
@@ -71,10 +97,10 @@ class CommandPanel:
                 {"value": value, "why": "bounds"},
                 ActionResult.REFUSED,
             )
-            ui.notify(ctx.t("ctl.out_of_bounds", min=broken[0], max=broken[1]), type="warning")
+            self.tell(ctx.t("ctl.out_of_bounds", min=broken[0], max=broken[1]), "warning")
             return None
         if services.commands is None:
-            ui.notify(ctx.t("ctl.unavailable"), type="warning")
+            self.tell(ctx.t("ctl.unavailable"), "warning")
             return None
         command = Command(
             point=point, value=value, time=services.clock.now(), context=ctx.context, reason=reason
@@ -103,11 +129,11 @@ class CommandPanel:
             outcome,
         )
         if result.status is CommandStatus.CONFIRMED:
-            ui.notify(ctx.t("ctl.confirmed", value=result.readback), type="positive")
+            self.tell(ctx.t("ctl.confirmed", value=result.readback), "positive")
         elif result.status is CommandStatus.REFUSED:
-            ui.notify(ctx.t("ctl.refused", message=result.message), type="negative")
+            self.tell(ctx.t("ctl.refused", message=result.message), "negative")
         else:
-            ui.notify(ctx.t("ctl.failed", message=result.message), type="negative")
+            self.tell(ctx.t("ctl.failed", message=result.message), "negative")
 
     async def manual_mode(self, mode: str) -> bool:
         ctx = self.ctx
@@ -116,7 +142,7 @@ class CommandPanel:
         ctx.services.publish_action(
             ActionKind.MANUAL_MODE, ctx.context, "supervisor", {"mode": mode, "role": ctx.session.role.value}
         )
-        ui.notify(ctx.t("common.done"), type="positive")
+        self.tell(ctx.t("common.done"), "positive")
         return True
 
     def confirm(self, what: str, value: str, action: Callable[[], Awaitable[object] | object]) -> None:
@@ -128,10 +154,12 @@ class CommandPanel:
 
             async def go() -> None:
                 dialog.close()
-                dialog.delete()
-                result = action()
-                if isinstance(result, Awaitable):
-                    await result
+                try:  # the dialog (this handler's context) lives until the action is over
+                    result = action()
+                    if isinstance(result, Awaitable):
+                        await result
+                finally:
+                    dialog.delete()
 
             with ui.row():
                 ui.button(ctx.t("common.cancel"), on_click=dialog.delete).props("flat").mark("confirm-cancel")
@@ -167,6 +195,37 @@ def _duty_button(panel: CommandPanel, n: int) -> None:
     ).props("outline").mark(f"duty-{n}")
 
 
+def _setpoint(panel: CommandPanel) -> None:
+    """The setpoint input shows its range and does not clamp: a value out of it is refused
+    with the bounds (a silent clamp would send a value the technician never typed)."""
+    ctx, io, cfg = panel.ctx, panel.ctx.services.config.io, panel.ctx.services.config
+    with ui.card().classes("hmi-panel w-full max-w-xl"):
+        ui.label(ctx.t("ctl.setpoint")).classes("font-bold")
+        ui.label(_current(ctx, io.wood_setpoint)).classes("text-sm")
+        number = ui.number(
+            ctx.t("ctl.setpoint"),
+            value=ctx.services.view.number(io.wood_setpoint),
+            step=cfg.cascade.setpoint_step_k,
+        )
+        allowed = write_range(cfg, io.wood_setpoint)
+        if allowed is not None:
+            hint = ctx.t(
+                "set.range",
+                low=fmt.number(allowed[0], "", 1, ctx.lang),
+                high=fmt.number(allowed[1], "", 1, ctx.lang),
+            )
+            with_props(number, hint=hint)
+        sp = labelled(number, ctx.t("ctl.setpoint")).mark("setpoint-input")
+        ui.button(
+            ctx.t("ctl.send"),
+            on_click=lambda: panel.confirm(
+                ctx.t("ctl.setpoint"),
+                f"{sp.value} °C",
+                lambda: panel.send(io.wood_setpoint, float(sp.value) if sp.value is not None else None),
+            ),
+        ).mark("setpoint-send")
+
+
 def _controls(panel: CommandPanel) -> None:
     ctx, io = panel.ctx, panel.ctx.services.config.io
     with ui.card().classes("hmi-panel w-full max-w-xl"):
@@ -185,29 +244,7 @@ def _controls(panel: CommandPanel) -> None:
                     ctx.t("ctl.wood_enable"), ctx.t("ctl.disable"), lambda: panel.send(io.wood_enable, False)
                 ),
             ).props("outline").mark("wood-disable")
-    with ui.card().classes("hmi-panel w-full max-w-xl"):
-        ui.label(ctx.t("ctl.setpoint")).classes("font-bold")
-        ui.label(_current(ctx, io.wood_setpoint)).classes("text-sm")
-        cfg = ctx.services.config
-        sp = (
-            ui.number(
-                ctx.t("ctl.setpoint"),
-                value=ctx.services.view.number(io.wood_setpoint),
-                min=cfg.cascade.setpoint_min_c,
-                max=cfg.cascade.setpoint_max_c,
-                step=cfg.cascade.setpoint_step_k,
-            )
-            .props(f'aria-label="{ctx.t("ctl.setpoint")}"')
-            .mark("setpoint-input")
-        )
-        ui.button(
-            ctx.t("ctl.send"),
-            on_click=lambda: panel.confirm(
-                ctx.t("ctl.setpoint"),
-                f"{sp.value} °C",
-                lambda: panel.send(io.wood_setpoint, float(sp.value) if sp.value is not None else None),
-            ),
-        ).mark("setpoint-send")
+    _setpoint(panel)
     with ui.card().classes("hmi-panel w-full max-w-xl"):
         ui.label(ctx.t("ctl.duty")).classes("font-bold")
         ui.label(_current(ctx, io.pump_duty)).classes("text-sm")

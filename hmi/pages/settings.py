@@ -10,10 +10,14 @@ from typing import Any
 from nicegui import ui
 
 from chaufferie.config.plant import CascadeSettings, HeatingCurvePoint
+from chaufferie.config.ranges import field_range
+from chaufferie.config.settings import setpoint_write_range
 from chaufferie.config.vocabulary import ActionKind, Role
+from chaufferie.hmi import format as fmt
 from chaufferie.hmi import settings_edit
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.ports import Outcome, UserInfo
+from chaufferie.hmi.props import labelled, with_props
 from chaufferie.hmi.services import HmiServices
 
 TUNE_ROLE = Role.TECHNICIAN
@@ -34,6 +38,34 @@ async def _apply(
         _report(ctx, await settings_edit.apply(ctx.services, section, values, ctx.context))
 
 
+def _bound(value: float | None, lang: str) -> str:
+    return "—" if value is None else fmt.number(value, "", 0 if value.is_integer() else 1, lang)
+
+
+def range_hint(ctx: PageContext, model: type[CascadeSettings | HeatingCurvePoint], name: str) -> str:
+    """The range a field accepts, read from the model (narrowed, for the cascade's setpoint
+    limits, to the setpoints' write bounds of the point map): "plage : 0 à 86400"."""
+    low, high = field_range(model, name)
+    allowed = setpoint_write_range(ctx.services.config)
+    if model is CascadeSettings and name in ("setpoint_min_c", "setpoint_max_c") and allowed is not None:
+        low = allowed[0] if low is None else max(low, allowed[0])
+        high = allowed[1] if high is None else min(high, allowed[1])
+    return ctx.t("set.range", low=_bound(low, ctx.lang), high=_bound(high, ctx.lang))
+
+
+def _number(label: str, value: float, hint: str, mark: str) -> ui.number:
+    """A number input with its accessible name and its accepted range shown under it."""
+    return with_props(labelled(ui.number(label, value=value), label), hint=hint).mark(mark)
+
+
+def _rejected_notice(ctx: PageContext) -> None:
+    store = ctx.services.settings_store
+    notice = None if store is None else store.notice
+    if notice:
+        banner = with_props(ui.label(notice), role="alert")
+        banner.classes("hmi-panel text-negative").mark("settings-rejected")
+
+
 def _cascade(ctx: PageContext) -> None:
     cascade = settings_edit.current(ctx.services, "cascade")
     if not isinstance(cascade, CascadeSettings):
@@ -43,11 +75,8 @@ def _cascade(ctx: PageContext) -> None:
         inputs = {}
         with ui.grid(columns=2).classes("w-full gap-2"):
             for name in settings_edit.CASCADE_FIELDS:
-                inputs[name] = (
-                    ui.number(ctx.t(f"set.{name}"), value=getattr(cascade, name))
-                    .props(f'aria-label="{ctx.t(f"set.{name}")}"')
-                    .mark(f"set-{name}")
-                )
+                hint = range_hint(ctx, CascadeSettings, name)
+                inputs[name] = _number(ctx.t(f"set.{name}"), getattr(cascade, name), hint, f"set-{name}")
 
         async def save() -> None:
             values = {k: w.value for k, w in inputs.items() if w.value is not None}
@@ -57,16 +86,11 @@ def _cascade(ctx: PageContext) -> None:
     with ui.card().classes("hmi-panel w-full max-w-2xl"):
         ui.label(ctx.t("set.curve")).classes("font-bold")
         curve = []
+        hint = range_hint(ctx, HeatingCurvePoint, "setpoint_c")
         for p in cascade.heating_curve:
-            curve.append(
-                (
-                    p.outdoor_c,
-                    ui.number(ctx.t("set.curve_point", outdoor=p.outdoor_c), value=p.setpoint_c)
-                    .props(f'aria-label="{ctx.t("set.curve_point", outdoor=p.outdoor_c)}"')
-                    .classes("min-w-[280px]")
-                    .mark(f"curve-{p.outdoor_c:g}"),
-                )
-            )
+            label = ctx.t("set.curve_point", outdoor=p.outdoor_c)
+            number = _number(label, p.setpoint_c, hint, f"curve-{p.outdoor_c:g}")
+            curve.append((p.outdoor_c, number.classes("min-w-[280px]")))
 
         async def save_curve() -> None:
             points = tuple(HeatingCurvePoint(outdoor_c=o, setpoint_c=float(w.value or 0)) for o, w in curve)
@@ -82,10 +106,13 @@ def _rota(ctx: PageContext) -> None:
     with ui.card().classes("hmi-panel w-full max-w-2xl"):
         ui.label(ctx.t("set.rota")).classes("font-bold")
         cycle = (
-            ui.select(
-                names, multiple=True, value=list(getattr(rota, "cycle", ())), label=ctx.t("set.on_call")
+            labelled(
+                ui.select(
+                    names, multiple=True, value=list(getattr(rota, "cycle", ())), label=ctx.t("set.on_call")
+                ),
+                ctx.t("set.on_call"),
             )
-            .props(f'use-chips aria-label="{ctx.t("set.on_call")}"')
+            .props("use-chips")
             .classes("w-full")
             .mark("rota-cycle")
         )
@@ -103,16 +130,14 @@ def _rota(ctx: PageContext) -> None:
 def _contact_row(ctx: PageContext, contact: dict[str, Any]) -> None:
     with ui.row().classes("items-end gap-2 flex-wrap"):
         ui.label(contact["name"]).classes("min-w-[140px]")
-        phone = (
-            ui.input(ctx.t("set.phone"), value=contact.get("phone") or "")
-            .props(f'aria-label="{ctx.t("set.phone")} {contact["name"]}"')
-            .mark(f"phone-{contact['id']}")
-        )
-        email = (
-            ui.input(ctx.t("set.email"), value=contact.get("email") or "")
-            .props(f'aria-label="{ctx.t("set.email")} {contact["name"]}"')
-            .mark(f"email-{contact['id']}")
-        )
+        phone = labelled(
+            ui.input(ctx.t("set.phone"), value=contact.get("phone") or ""),
+            f"{ctx.t('set.phone')} {contact['name']}",
+        ).mark(f"phone-{contact['id']}")
+        email = labelled(
+            ui.input(ctx.t("set.email"), value=contact.get("email") or ""),
+            f"{ctx.t('set.email')} {contact['name']}",
+        ).mark(f"email-{contact['id']}")
 
         async def save() -> None:
             if await ctx.allowed(ADMIN_ROLE, ActionKind.CONFIG_CHANGED, "contacts"):
@@ -140,30 +165,23 @@ async def _users(ctx: PageContext) -> None:
                     state = "" if user.enabled else " (—)"
                     ui.label(f"{user.username} · {ctx.t(f'role.{user.role.value}')}{state}")
                     if user.enabled:
-                        ui.button(ctx.t("set.disable"), on_click=_disable(ctx, user.username, reload)).props(
-                            f'dense flat aria-label="{ctx.t("set.disable")} {user.username}"'
-                        ).mark(f"disable-{user.username}")
+                        handler = _disable(ctx, user.username, reload)
+                        button = ui.button(ctx.t("set.disable"), on_click=handler)
+                        labelled(button.props("dense flat"), f"{ctx.t('set.disable')} {user.username}").mark(
+                            f"disable-{user.username}"
+                        )
 
         with ui.row().classes("items-end gap-2 flex-wrap"):
-            username = (
-                ui.input(ctx.t("login.username"))
-                .props(f'aria-label="{ctx.t("login.username")}"')
-                .mark("new-username")
+            username = labelled(ui.input(ctx.t("login.username")), ctx.t("login.username")).mark(
+                "new-username"
             )
-            role = (
-                ui.select(
-                    {r.value: ctx.t(f"role.{r.value}") for r in Role},
-                    value=Role.VIEWER.value,
-                    label=ctx.t("set.role"),
-                )
-                .props(f'aria-label="{ctx.t("set.role")}"')
-                .mark("new-role")
-            )
-            password = (
-                ui.input(ctx.t("login.password"), password=True)
-                .props(f'aria-label="{ctx.t("login.password")}"')
-                .mark("new-password")
-            )
+            roles = {r.value: ctx.t(f"role.{r.value}") for r in Role}
+            role = labelled(
+                ui.select(roles, value=Role.VIEWER.value, label=ctx.t("set.role")), ctx.t("set.role")
+            ).mark("new-role")
+            password = labelled(
+                ui.input(ctx.t("login.password"), password=True), ctx.t("login.password")
+            ).mark("new-password")
 
             async def save() -> None:
                 if not await ctx.allowed(ADMIN_ROLE, ActionKind.USER_CHANGED, username.value or ""):
@@ -196,6 +214,7 @@ def register(services: HmiServices) -> None:
     @hmi_page(services, "/settings", "nav.settings", TUNE_ROLE)
     async def settings_page(ctx: PageContext) -> None:
         ui.label(ctx.t("set.title")).classes("text-lg font-bold")
+        _rejected_notice(ctx)
         _cascade(ctx)
         if ctx.can(ADMIN_ROLE):
             _rota(ctx)

@@ -165,7 +165,6 @@ async def test_a_contact_is_refused_cleanly_or_accepted_and_valid(contact: dict[
         check(outcome.ok, hmi, cfg, bus, "contacts", audit)
 
 
-@pytest.mark.xfail(strict=False, reason="settings accept inf/NaN: issue 14 item 3 (hmihard)")
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
 async def test_a_threshold_that_is_not_a_finite_number_is_refused(value: float) -> None:
     with hmi_services() as (hmi, _cfg, _bus):

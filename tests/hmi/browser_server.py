@@ -33,6 +33,7 @@ from chaufferie.config.vocabulary import (
     Quality,
     TagValue,
 )
+from chaufferie.hmi.access.web import security_headers
 from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.fakes import (
@@ -128,6 +129,7 @@ async def run_plant(services: HmiServices, held: set[str], period_s: float = 0.5
 async def serve(port: int, data_dir: str, plant: bool) -> None:
     services, alarms = build(data_dir)
     app, held = FastAPI(), set[str]()
+    security_headers(app)  # as the composition root does: the HMI's headers and its CSP
     test_routes(app, services, alarms, held)
     async with HmiServer(services, "browser-test-secret", app, host="127.0.0.1", port=port) as server:
         if not plant:

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from chaufferie.adapters.settings import FileSettingsStore, overrides_path, with_saved_overrides
+from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides, overrides_path
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config import vocabulary as voc
 from chaufferie.config.bus import Bus
@@ -139,12 +139,17 @@ async def test_overrides_survive_a_restart_and_a_damaged_section_is_skipped(
     saved = json.loads(path.read_text(encoding="utf-8"))
     saved["cascade"]["setpoint_min_c"] = 99.0  # no longer coherent: that section is skipped
     path.write_text(json.dumps(saved), encoding="utf-8")
-    restarted = with_saved_overrides(config)
+    restarted, rejected = apply_saved_overrides(config)
     assert restarted.cascade == config.cascade
     assert restarted.rota is not None
     assert restarted.rota.cycle[0] == "tech-petit"
+    assert rejected is not None
+    assert "setpoint_min_c is above setpoint_max_c" in rejected.problems[0]
+    assert json.loads(rejected.set_aside.read_text(encoding="utf-8")) == saved  # kept for the admin
+    assert sorted(json.loads(path.read_text(encoding="utf-8"))) == ["contacts", "rota"]  # the good ones
     path.write_text("{not json", encoding="utf-8")
-    assert with_saved_overrides(config) == config
+    assert apply_saved_overrides(config)[0] == config
+    assert not path.exists()
 
 
 async def test_a_rota_change_announced_by_the_hmi_rebuilds_who_is_on_call(
