@@ -26,7 +26,7 @@ def test_rate_is_the_slope_of_the_burnt_counter() -> None:
 
 def test_before_enough_data_the_rate_comes_from_wood_power() -> None:
     f = SiloForecast(PlantSettings())
-    # 80 kW / (3.5 kWh/kg × 0.90) ≈ 25.4 kg/h (DOMAIN.md)
+    # 80 kW / (3.5 kWh/kg × 0.90) ≈ 25.4 kg/h (docs/domain.md §1)
     assert f.rate_kg_h(80.0) == pytest.approx(80 / 3.15)
 
 
@@ -36,7 +36,7 @@ def test_days_left_and_order_date_at_current_consumption() -> None:
     full = plant.silo_full_kg  # 4 600 kg
     out = f.outlook(T0, tv("silo.mass", full, T0), None, tv("wood.power", 80.0, T0))
     hours_to_empty = full / (80 / 3.15)
-    assert out.days_left == pytest.approx(hours_to_empty / 24)  # ≈ 181 h (DOMAIN.md)
+    assert out.days_left == pytest.approx(hours_to_empty / 24)  # ≈ 181 h (docs/domain.md §1)
     assert out.order_by == T0 + timedelta(hours=0.85 * full / (80 / 3.15))  # ≈ 154 h to the 15 % switch
 
 
