@@ -16,6 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from chaufferie.config.settings import PlantConfig
+from chaufferie.lifespan import StageName
+from chaufferie.wiring import build_runtime
+from tests.conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {
     ".git",
@@ -133,3 +138,27 @@ def test_every_cited_doc_and_section_exists() -> None:
                 if not doc.exists() or (where and not _has_section(doc, where)):
                     broken.append(f"{path.relative_to(REPO)}:{number}: docs/{name} {where}".rstrip())
     assert broken == []
+
+
+START_ROW = re.compile(r"^\| \d \| `(\w+)` \| (.+) \|$", re.MULTILINE)
+
+
+def test_the_architecture_doc_gives_the_start_order_the_wiring_uses(config: PlantConfig) -> None:
+    """The stage table of docs/architecture.md lists the services as ``build_runtime`` adds them."""
+    environ = {
+        "CHAUFFERIE_SECRET_KEY": "docs-test-signing-key-0123456789",
+        "CHAUFFERIE_OPCUA_USER": "chaufferie",
+        "CHAUFFERIE_OPCUA_PASSWORD": "docs-test-password",
+    }
+    runtime = build_runtime(config, environ=environ, port=free_port())
+    try:
+        order = [stage.value for stage in StageName]
+        started = sorted(runtime.system.entries, key=lambda e: order.index(e.stage))
+        wired = [(e.stage.value, e.name) for e in started]
+    finally:
+        runtime.alarms.store.close()
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    documented = [
+        (stage, name) for stage, cell in START_ROW.findall(text) for name in re.findall(r"`([\w-]+)`", cell)
+    ]
+    assert documented == wired
