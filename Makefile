@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench venv clean print-map
+.PHONY: demo test lint bench venv clean print-map screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 needed, found " + sys.version'
@@ -36,6 +36,10 @@ bench: $(STAMP)
 	@set -e; for script in bench/*.py; do \
 		echo "== $$script"; $(BIN)/python $$script; \
 	done
+
+# The README's screenshots, from the real demo after a scenario (scripts/screenshots.py; minutes).
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py $(SCREENSHOTS_ARGS)
 
 print-map: $(STAMP)
 	$(BIN)/chaufferie sim --print-map > docs/point-map.md

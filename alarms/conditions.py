@@ -77,10 +77,10 @@ def _compare(c: PointCondition, tv: TagValue | None, deadband: float, was: bool 
     if value is None:
         return was
     if was:
-        # stay active until the value is back past the limit by the deadband
+        # stay active until the value is back past the limit by the deadband (with the same
+        # operator: a ">=" alarm at exactly its limit stays active when the value comes again)
         above = c.op in (">", ">=")
         limit = limit - deadband if above else limit + deadband
-        return value > limit if above else value < limit
     return _OPS[c.op](value, limit)
 
 

@@ -1,4 +1,4 @@
-"""Intervention deadlines in working hours, late days and penalty (DOMAIN.md §4).
+"""Intervention deadlines in working hours, late days and penalty (docs/domain.md §4).
 
 Owns the arithmetic of the tender's response clause: on site within ``deadline_hours``
 working hours of the call (working days and periods from ``cfg.working_hours``, public

@@ -1,6 +1,6 @@
 """What the alarms persist, the protocol for it, and the default SQLite implementation.
 
-Two things must survive a restart (DESIGN.md rule 7): the open alarm occurrences (with the
+Two things must survive a restart (docs/architecture.md, rule 7): the open alarm occurrences (with the
 escalation steps already notified) and the notification outbox (each message under its
 idempotency key, with its delivery status). :class:`AlarmStore` is the seam: the historian
 may implement it on its own database later; :class:`SqliteAlarmStore` (stdlib ``sqlite3``,

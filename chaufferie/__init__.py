@@ -1,7 +1,10 @@
 """chaufferie: supervisory system for a municipal wood-chip boiler plant with oil backup.
 
-This root package is the composition root: the command line (``cli``) and the wiring that
-starts every layer under one lifespan. It is the one place that imports all the layers.
+This root package is the composition root: the command line (``cli``, one module per
+subcommand in ``commands``), the wiring of every layer (``wiring``) under one lifespan
+(``lifespan``), the adapters that join the layers to the HMI's ports (``adapters``), the
+health route (``web``) and the closed-loop replay (``replay``, fed by ``replay_tap``). It is
+the one place that imports all the layers.
 """
 
 __version__ = "0.1.0"

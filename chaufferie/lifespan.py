@@ -1,13 +1,13 @@
 """One lifespan for the whole system: start services in stages, stop them in reverse.
 
-A *service* is an async context manager with a ``run()`` coroutine (STYLE.md §3). The
-system enters every service's context in stage order (sinks first, so nothing published by
-an input is missed), runs every ``run()`` in one task group, and on stop:
+A *service* is an async context manager with a ``run()`` coroutine (docs/architecture.md,
+"Services"). The system enters every service's context in stage order (sinks first, so
+nothing published by an input is missed) and starts its ``run()`` at once; on stop it:
 
-1. stops the inputs (PLC bridge) so no new values arrive,
+1. cancels the inputs' ``run()`` (PLC bridge) so no new values arrive,
 2. lets the bus drain (every subscriber's queue empty, bounded in time),
-3. stops the processors (supervisor, alarms), then the sinks (historian flush), then the
-   HMI, by leaving their contexts in reverse order.
+3. stops every other ``run()`` in reverse start order (the HMI first, the historian last),
+4. leaves the contexts in reverse order of entry (the HMI first, the historian's flush last).
 
 A service that offers ``request_stop()`` (a web server finishing its requests) is asked to
 stop and given a few seconds before it is cancelled. A service whose ``run()`` fails is

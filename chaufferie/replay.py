@@ -2,8 +2,9 @@
 
 ``run_replay(cfg, scenario, days=None) -> dict`` is what ``chaufferie sim --headless
 --scenario S [--days N] --json`` prints. No sockets: a :class:`~chaufferie.replay_tap.PlantTap`
-feeds the plant's point values to the supervisor's inputs as the PLC bridge would (on change,
-Bad and stale while a link is down), the very same
+feeds the plant's point values to the supervisor's inputs through the PLC bridge's own
+:class:`~chaufferie.plc_bridge.tracking.PointTracker` (deadband, heartbeat, sentinels; Bad and
+stale while a link is down), the very same
 :class:`~chaufferie.supervisor.core.SupervisorCore` as in production decides, and its
 :class:`Command`\\ s are written to the plant as the PLC would receive them (a refused write is
 reported back as a refused :class:`CommandResult`). The alarm engine of

@@ -1,14 +1,16 @@
 """The bridge's stand-in for the closed-loop replay: plant points to bus messages, no sockets.
 
-:class:`PlantTap` reads the simulated plant's points the way the PLC bridge mirrors a PLC:
-a :class:`TagValue` when a value changes (beyond the point's deadband) or its quality changes,
-every point of a link Bad and stale with a :class:`LinkEvent` while the plant makes that link
-unreachable, fresh values and ``UP`` when it answers again, and Bad for the points the plant
-reports as not answering (the heat meter on its M-Bus). :class:`ReplayClock` is a
-:class:`~chaufferie.config.clock.Clock` whose time the replay sets.
+:class:`PlantTap` reads the simulated plant's points at each replay step as one poll of the
+PLC bridge, and hands each reading to the bridge's own
+:class:`~chaufferie.plc_bridge.tracking.PointTracker`, which decides what is published (deadband,
+heartbeat re-publication, sentinels and NaN as Bad without a value, last good value Bad and
+stale while the link is down). The tap adds only what the plant says about its links: a
+:class:`LinkEvent` when the plant makes a link unreachable or gives it back, and Bad quality
+for the points the plant reports as not answering (the heat meter on its M-Bus).
+:class:`ReplayClock` is a :class:`~chaufferie.config.clock.Clock` whose time the replay sets.
 
-Part of the composition root: it may import every layer (here the ground floor and the
-simulator).
+Part of the composition root: it may import every layer (here the ground floor, the bridge's
+tracker and the simulator).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from chaufferie.config.points import Point
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import LinkEvent, LinkState, Message, Quality, Scalar, TagValue
+from chaufferie.config.vocabulary import LinkEvent, LinkState, Message, Quality
+from chaufferie.plc_bridge.tracking import PointTracker
 from chaufferie.simulations.plant import Plant
 from chaufferie.simulations.tags import READERS
 
@@ -43,75 +47,54 @@ class ReplayClock:
 
 
 class _Watched:
-    __slots__ = ("deadband", "good", "link", "name", "read", "value")
+    __slots__ = ("link", "read", "tracker")
 
-    def __init__(self, name: str, link: str, deadband: float, read: Callable[[Plant], Any]) -> None:
-        self.name = name
-        self.link = link
-        self.deadband = deadband
+    def __init__(self, point: Point, read: Callable[[Plant], Any]) -> None:
+        self.tracker = PointTracker(point)
+        self.link = point.link
         self.read = read
-        self.value: Scalar = None
-        self.good = False
 
 
 class PlantTap:
-    """Publishes the plant's watched points on change to ``sinks``."""
+    """Publishes what the bridge's trackers decide for the plant's watched points to ``sinks``."""
 
     def __init__(self, cfg: PlantConfig, plant: Plant, points: Iterable[str], sinks: Iterable[Sink]) -> None:
         by_name = cfg.points_by_name
         self.plant = plant
         self.sinks = tuple(sinks)
-        self.watched = [
-            _Watched(n, by_name[n].link, by_name[n].deadband, reader(n)) for n in sorted(set(points))
-        ]
+        self.watched = [_Watched(by_name[n], reader(n)) for n in sorted(set(points))]
         self.links_down: set[str] = set()
         self.published = 0
 
     def poll(self, now: datetime) -> None:
-        """Compare the plant with what was published and publish the differences."""
+        """Read every watched point, as one bridge poll, and publish what its tracker decides.
+
+        The trackers' clock is the plant's model time (``plant.t``); ``now`` stamps the
+        messages (source and receive time, as the bridge stamps a Modbus block).
+        """
         plant = self.plant
+        t = plant.t
         down = plant.links_down
         if down != self.links_down:
             self._links(now, down)
         bad = plant.bad_points()
-        all_good = not down and not bad
+        emit = self._emit
         for w in self.watched:
-            if all_good:
-                good = True
-            elif w.link in down:
-                continue
+            if w.link in down:
+                message = w.tracker.fail(now, t)
             else:
-                good = w.name not in bad
-            value = w.read(plant)
-            if good == w.good:
-                last = w.value
-                if value == last:
-                    continue
-                if w.deadband and isinstance(value, float) and isinstance(last, float):
-                    if abs(value - last) <= w.deadband:
-                        continue
-            self._publish(w, value, good, now)
+                quality = Quality.BAD if bad and w.tracker.name in bad else Quality.GOOD
+                message = w.tracker.observe(w.read(plant), quality, now, now, t)
+            if message is not None:
+                emit(message)
 
     def _links(self, now: datetime, down: set[str]) -> None:
+        """Link events for the links the plant cut or gave back (their points follow in the poll)."""
         for link in sorted(down ^ self.links_down):
             lost = link in down
             state, previous = (LinkState.DOWN, LinkState.UP) if lost else (LinkState.UP, LinkState.DOWN)
             self._emit(LinkEvent(link=link, state=state, previous=previous, reason="replay", time=now))
-            for w in self.watched:
-                if w.link == link:
-                    if lost:
-                        self._publish(w, w.value, False, now, stale=True)
-                    else:
-                        w.good = False  # republished fresh by the poll that follows
         self.links_down = set(down)
-
-    def _publish(self, w: _Watched, value: Scalar, good: bool, now: datetime, stale: bool = False) -> None:
-        w.value, w.good = value, good
-        quality = Quality.GOOD if good else Quality.BAD
-        tag = TagValue(
-            point=w.name, value=value, quality=quality, source_time=now, receive_time=now, stale=stale
-        )
-        self._emit(tag)
 
     def _emit(self, message: Message) -> None:
         self.published += 1

@@ -79,7 +79,7 @@ class Suppression(StrEnum):
 
 
 class AlarmDefinition(Frozen):
-    """One alarm of the catalogue (DOMAIN.md §3)."""
+    """One alarm of the catalogue (docs/domain.md §3)."""
 
     code: str = Field(pattern=r"^[A-Z]{3}-[A-Z0-9]{2,4}$")
     priority: Annotated[int, Field(ge=1, le=3)]

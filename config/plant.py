@@ -1,4 +1,4 @@
-"""Plant physics and cascade settings: every figure of DOMAIN.md as a named setting.
+"""Plant physics and cascade settings: every figure of docs/domain.md as a named setting.
 
 ``PlantSettings`` describes the real equipment (used by the simulator, the silo forecast
 and the reports); ``CascadeSettings`` the supervisor's thresholds and delays;
@@ -115,7 +115,7 @@ class HeatingCurvePoint(Frozen):
 
 
 class CascadeSettings(Frozen):
-    """Wood first, oil as backup: every threshold and delay of DOMAIN.md §2."""
+    """Wood first, oil as backup: every threshold and delay of docs/domain.md §2."""
 
     replacement_confirm_s: Delay = 120.0
     replacement_drop_k: Kelvin = 3.0

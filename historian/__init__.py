@@ -1,10 +1,15 @@
 """Historian: samples, events and audit in SQLite or PostgreSQL; trends, reports and exports.
 
-Owns the database schema (``schema``, Alembic revisions in ``migrations/``), the single
-writer fed by the bus (``writer``: deadband, rollups, batches, on-disk spool when the
-database is away), the queries (``queries``: trends, event history, interventions), the
-energy reports (``report``) and the exchange formats (``exports``: French and RFC 4180 CSV,
-the XML format described by ``exchange.xsd``).
+Owns the database (``database``: connection and migrations; ``schema``, ``access_schema``
+and ``sqltypes``: the tables; Alembic revisions in ``migrations/``), the single writer fed by
+the bus (``writer``, with ``sampling``: deadband, heartbeat and rollups; ``records``: bus
+messages to rows; ``store``: the inserts; ``spool``: on-disk store-and-forward while the
+database is away), the queries (``trends``; ``history``: the event history; ``readings``:
+counters and run times over a period), the energy reports (``report``, written out by
+``report_format``), the exports (``history_export``: French and RFC 4180 CSV; ``exchange``:
+the XML format described by ``exchange.xsd``; ``haystack``: the points' tags), the texts of
+reports and exports (``catalogue``) and the access-control store (``access_store``: users,
+burnt tokens, SMS ids, interventions).
 
 May import: ``chaufferie.config``, ``chaufferie.plc_bridge``, ``chaufferie.supervisor``,
 ``chaufferie.alarms`` (layers below it), the standard library and third-party libraries.

@@ -1,4 +1,4 @@
-"""The HMI's words, French first and English second, from one catalogue (HMI.md's table).
+"""The HMI's words, French first and English second, from one catalogue (the glossary of docs/hmi.md).
 
 ``tr(key, lang, **fields)`` returns the text for ``lang`` ("fr" or "en") with ``{fields}``
 filled in; an unknown key raises ``KeyError`` (tests check every key used exists). The same

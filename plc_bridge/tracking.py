@@ -25,6 +25,12 @@ from chaufferie.config.points import Point
 from chaufferie.config.vocabulary import Quality, Scalar, TagValue
 
 _RANK = {Quality.GOOD: 2, Quality.UNCERTAIN: 1, Quality.BAD: 0}
+# Bound once: reading an enum member off its class costs far more than a global, and
+# :meth:`PointTracker.observe` runs for every point at every poll.
+_GOOD, _BAD = Quality.GOOD, Quality.BAD
+_NUMBERS = frozenset((int, float))
+_REL_TOL, _ABS_TOL = 1e-9, 1e-12
+"""How close a reading must be to a configured sentinel to be taken for it (scaled integers)."""
 
 
 def worst(a: Quality, b: Quality) -> Quality:
@@ -33,6 +39,8 @@ def worst(a: Quality, b: Quality) -> Quality:
 
 
 def is_number(value: Scalar) -> bool:
+    if value.__class__ in _NUMBERS:
+        return True
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -60,7 +68,9 @@ class PointTracker:
         self._deadband = point.deadband
         self._heartbeat_s = point.heartbeat_s
         self._numeric = not point.is_bool
-        self._sentinels = tuple(s for s in point.sentinels if math.isfinite(s))
+        self._sentinels = tuple(
+            (s, 2 * (_REL_TOL * abs(s) + _ABS_TOL)) for s in point.sentinels if math.isfinite(s)
+        )
         self.last: TagValue | None = None
         self.last_good: tuple[Scalar, datetime] | None = None
         self.published_at = -math.inf
@@ -74,12 +84,21 @@ class PointTracker:
     def is_sentinel(self, value: Scalar) -> bool:
         """Does ``value`` mean "no measurement" (a configured sentinel, NaN or ±Inf)?"""
         kind = value.__class__
-        if kind is float and not math.isfinite(value):  # type: ignore[arg-type]
-            return True
-        if not self._sentinels or (kind is not int and kind is not float):
+        if kind is float:
+            if not math.isfinite(value):  # type: ignore[arg-type]
+                return True
+        elif kind is not int:
             return False
-        number = float(value)  # type: ignore[arg-type]
-        return any(math.isclose(number, s, rel_tol=1e-9, abs_tol=1e-12) for s in self._sentinels)
+        for sentinel, reach in self._sentinels:  # a loop, not any(): this runs for every reading
+            # ``reach`` bounds how far isclose() can accept: most readings stop at the subtraction
+            if abs(value - sentinel) <= reach and math.isclose(  # type: ignore[operator]
+                value,  # type: ignore[arg-type]
+                sentinel,
+                rel_tol=_REL_TOL,
+                abs_tol=_ABS_TOL,
+            ):
+                return True
+        return False
 
     def observe(
         self,
@@ -88,15 +107,15 @@ class PointTracker:
         source_time: datetime,
         receive_time: datetime,
         now: float,
-        link_quality: Quality = Quality.GOOD,
+        link_quality: Quality = _GOOD,
     ) -> TagValue | None:
         """A fresh reading; returns the message to publish, if any."""
         self.observed = (value, quality, source_time)
         if self.is_sentinel(value):
-            value, quality = None, Quality.BAD
-        elif link_quality is not Quality.GOOD:
+            value, quality = None, _BAD
+        elif link_quality is not _GOOD:
             quality = worst(quality, link_quality)
-        if quality is Quality.GOOD:
+        if quality is _GOOD:
             self.last_good = (value, source_time)
         last = self.last
         if (

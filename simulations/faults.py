@@ -1,4 +1,4 @@
-"""Fault injection: one entry per alarm of the catalogue (DOMAIN.md §3) the plant can cause.
+"""Fault injection: one entry per alarm of the catalogue (docs/domain.md §3) the plant can cause.
 
 Owns: :data:`FAULTS` (alarm code → how to cause it and how to repair it) and
 :func:`run_action` (the verbs of a scenario timeline). ``inject`` sets a *cause* in the model;

@@ -1,7 +1,7 @@
 """Outdoor temperature profiles and the buildings' heat demand.
 
 Owns: the outdoor profile a scenario runs under (constant, daily swing, cold snap, or a
-seeded typical heating season synthesised from the site's monthly means, DOMAIN.md §1) and
+seeded typical heating season synthesised from the site's monthly means, docs/domain.md §1) and
 the demand law ``P = design × (T_nc − T_out)/(T_nc − T_base) + DHW``.
 May import: ``chaufferie.config`` only.
 """
@@ -19,7 +19,7 @@ from chaufferie.config.plant import PlantSettings
 HOUR = 3600.0
 DAY = 86400.0
 
-# Monthly mean outdoor temperature for Joucas (DOMAIN.md §1), month number -> °C.
+# Monthly mean outdoor temperature for Joucas (docs/domain.md §1), month number -> °C.
 MONTHLY_MEANS_C: dict[int, float] = {
     10: 14.5,
     11: 9.0,

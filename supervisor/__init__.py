@@ -1,6 +1,6 @@
 """Supervisor: keeps wood first and starts oil as replacement (relève) or top-up (appoint).
 
-Owns the plant-mode state machine (:mod:`.modes`), the cascade rules of DOMAIN.md §2
+Owns the plant-mode state machine (:mod:`.modes`), the cascade rules of docs/domain.md §2
 (:mod:`.cascade`, :mod:`.oil`, :mod:`.wood`), the duty/standby pumps (:mod:`.pumps`), the
 transfer-screw tests (:mod:`.screws`) and the heating curve. :mod:`.core` is the pure,
 synchronous decision function; :mod:`.service` wraps it as an async bus service. Reason codes

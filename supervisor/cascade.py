@@ -1,4 +1,4 @@
-"""The cascade rules of DOMAIN.md §2 as conditions with timers: wood first, oil as backup.
+"""The cascade rules of docs/domain.md §2 as conditions with timers: wood first, oil as backup.
 
 :class:`Cascade` turns the latest :class:`Inputs` and the time into :class:`Facts`, the few
 booleans the plant-mode guards read:

@@ -1,6 +1,6 @@
 """The supervisor as a bus service: :class:`SupervisorService`.
 
-An async context manager with a ``run()`` (STYLE.md): on entry it subscribes to
+An async context manager with a ``run()`` (docs/architecture.md, "Services"): on entry it subscribes to
 :class:`TagValue`, :class:`LinkEvent`, :class:`CommandResult` and :class:`OperatorAction`,
 seeds its inputs from the bus's latest values and publishes ``SUPERVISOR_STARTED``; ``run()``
 applies every message as it arrives (operator actions are answered at once; an accepted

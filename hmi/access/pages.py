@@ -1,6 +1,6 @@
 """HTML of the phone pages: plain server-rendered HTML, no script, one small stylesheet.
 
-Designed for a 360 px wide screen (HMI.md "phone first"): the alarm's label, since when, its
+Designed for a 360 px wide screen (docs/hmi.md, "phone first"): the alarm's label, since when, its
 live values, what the plant did, then one clear form. Every text comes from
 :mod:`.texts`, French first with English under it; every dynamic value is escaped.
 """

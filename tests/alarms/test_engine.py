@@ -82,6 +82,14 @@ async def test_deadband_keeps_flue_alarm_until_value_is_back_past_it(rig: Rig) -
     assert rig.states("FUM-HT") == [S.UNACKED, S.RTN_UNACKED]
 
 
+async def test_a_value_at_the_limit_published_again_keeps_the_alarm_active(rig: Rig) -> None:
+    """CHB-DEF is ``wood.state >= 6``: the bridge re-publishes a steady 6 every heartbeat."""
+    for _ in range(3):
+        rig.tag("wood.state", 6)
+        await rig.advance(60)
+    assert rig.states("CHB-DEF") == [S.UNACKED]
+
+
 async def test_bad_quality_neither_raises_nor_clears_a_value_alarm(rig: Rig) -> None:
     rig.tag("wood.state", 7)
     rig.tag("wood.state", 0, Quality.BAD)

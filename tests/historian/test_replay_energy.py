@@ -137,4 +137,4 @@ async def test_season_replay_report_matches_the_simulator_energy_counters(
     assert season.wood_heat_mwh * 1000 == pytest.approx(counters.heat_wood_kwh, rel=0.005)
     assert season.oil_heat_mwh * 1000 == pytest.approx(counters.heat_oil_kwh, rel=0.005, abs=1.0)
     assert sum(m.wood_heat_mwh for m in season.months) == pytest.approx(season.wood_heat_mwh, rel=1e-6)
-    assert 1500 < season.degree_days < 2600  # about 2 000 DJU for Joucas (DOMAIN.md)
+    assert 1500 < season.degree_days < 2600  # about 2 000 DJU for Joucas (docs/domain.md §1)

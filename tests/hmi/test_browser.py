@@ -1,10 +1,8 @@
 """The HMI in a real headless Chromium against a real server on 127.0.0.1.
 
 The server (``tests.hmi.browser_server``) runs the real pages with fake lower layers in its
-own process; the test changes plant values and raises alarms through its test routes. Each
-page is photographed at desktop (1366×800) and phone (360×740) size into
-``tests/artifacts/``; with ``CHAUFFERIE_UPDATE_SCREENSHOTS=1`` they are also copied to
-``docs/screenshots/`` for the README.
+own process; the test changes plant values and raises alarms through its test routes. (The
+README's screenshots come from the real demo instead: ``scripts/screenshots.py``.)
 """
 
 from __future__ import annotations
@@ -12,8 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -29,7 +25,6 @@ from tests.hmi.fakes import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.calendar]  # the server runs on the real clock
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -185,23 +180,6 @@ def test_open_a_30_day_trend(server: str, browser) -> None:
         "() => { const c = document.querySelector('.nicegui-echart canvas'); return c && c.width > 100; }",
         timeout=10000,
     )
-    page.context.close()
-
-
-@pytest.mark.parametrize(("size", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
-def test_screenshots_of_every_page(server: str, browser, artifacts: Path, size: str, viewport) -> None:
-    page = logged_in(browser, server, "admin", viewport)
-    for name in PAGES:
-        path = "/" if name == "overview" else f"/{name}"
-        page.goto(f"{server}{path}")
-        page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(300)
-        shot = artifacts / f"hmi-{name}-{size}.png"
-        page.screenshot(path=shot, full_page=False)
-        assert shot.stat().st_size > 5_000
-        if os.environ.get("CHAUFFERIE_UPDATE_SCREENSHOTS") == "1":
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(shot, SCREENSHOTS / shot.name)
     page.context.close()
 
 

@@ -37,7 +37,7 @@ def test_days_left_and_order_date_at_the_expected_demand() -> None:
     f.observe_outdoor(tv("outdoor.temp", outdoor, T0))
     out = f.outlook(T0, tv("silo.mass", full, T0), None)
     hours_to_empty = full / (80 / 3.15)
-    assert out.days_left == pytest.approx(hours_to_empty / 24)  # ≈ 181 h (DOMAIN.md)
+    assert out.days_left == pytest.approx(hours_to_empty / 24)  # ≈ 181 h (docs/domain.md §1)
     assert out.order_by is not None
     expected = T0 + timedelta(hours=0.85 * full / (80 / 3.15))  # ≈ 154 h to the 15 % switch
     assert abs((out.order_by - expected).total_seconds()) < 1

@@ -1,4 +1,4 @@
-"""Cascade rules of DOMAIN.md §2 in virtual time: replacement, recovery, top-up, boundaries."""
+"""Cascade rules of docs/domain.md §2 in virtual time: replacement, recovery, top-up, boundaries."""
 
 from __future__ import annotations
 
