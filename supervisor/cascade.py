@@ -29,11 +29,11 @@ Imports: the ground floor and the supervisor's own small modules.
 
 from __future__ import annotations
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.points import Point
 from chaufferie.config.vocabulary import OilRole
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import FAULT_CODE_REASONS, Reason
+from chaufferie.supervisor.settings import InForce, SettingsReader
 from chaufferie.supervisor.timers import held, since
 
 DEFAULT_WOOD_STATES = {
@@ -116,7 +116,7 @@ class Facts:
         }
 
 
-class Cascade:
+class Cascade(InForce):
     """Timers of the cascade rules; :meth:`update` refreshes :attr:`facts`."""
 
     __slots__ = (
@@ -131,11 +131,10 @@ class Cascade:
         "facts",
         "has_run_since_start",
         "ran_since_unavailable",
-        "s",
     )
 
-    def __init__(self, settings: CascadeSettings, states: WoodStates) -> None:
-        self.s = settings
+    def __init__(self, settings: SettingsReader, states: WoodStates) -> None:
+        super().__init__(settings)
         self._states = states
         self.facts = Facts()
         self._comm_lost_since: float | None = None

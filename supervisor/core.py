@@ -12,7 +12,10 @@
 6. pumps (:mod:`.pumps`) and transfer screws (:mod:`.screws`).
 
 Operator actions (:meth:`operator_action`) and command results (:meth:`command_result`) are
-taken between evaluations. The decisions are bus messages (:class:`PlantEvent`,
+taken between evaluations. The cascade settings are read from the configuration in force
+(a :class:`~chaufferie.config.live.LiveConfig`) at each decision: a threshold, delay or
+heating curve changed from the HMI applies at the next evaluation, timers and state kept.
+The point map (``io``, points) is read at start. The decisions are bus messages (:class:`PlantEvent`,
 :class:`Command`, refused :class:`OperatorAction`) stamped by the injected time base.
 
 Imports: the ground floor and the supervisor's small modules.
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
@@ -62,13 +66,13 @@ OIL_BY_MODE: dict[PlantMode, OilRole | None] = {
 class SupervisorCore:
     """Plant mode, cascade, oil, wood, pumps and screws, evaluated on demand."""
 
-    def __init__(self, cfg: PlantConfig, epoch_wall: datetime, epoch_s: float = 0.0) -> None:
-        self.cfg = cfg
-        s, io = cfg.cascade, cfg.io
-        points = cfg.points_by_name
-        self.base = TimeBase(epoch_wall, epoch_s, cfg.site.timezone)
+    def __init__(self, cfg: PlantConfig | LiveConfig, epoch_wall: datetime, epoch_s: float = 0.0) -> None:
+        self.live = as_live(cfg)
+        io, s = self.cfg.io, self._settings
+        points = self.cfg.points_by_name
+        self.base = TimeBase(epoch_wall, epoch_s, self.cfg.site.timezone)
         self.emit = Emitter(self.base)
-        self.outputs = Outputs(s.command_retry_s)
+        self.outputs = Outputs(s)
         self.wood_states = WoodStates(points.get(io.wood_state), points.get(io.wood_fault_code))
         self.cascade = Cascade(s, self.wood_states)
         self.modes = ModeMachine(self.emit)
@@ -76,8 +80,8 @@ class SupervisorCore:
         self.oil_setpoint = OilSetpoint(s, io.oil_setpoint)
         self.setpoint = Setpoint(s, io.wood_setpoint)
         self.restarts = Restarts(s, io.wood_fault_reset)
-        self.pump_swap = Schedule(self.base, epoch_s, s.pump_swap_time, s.pump_swap_weekday)
-        self.screw_test = Schedule(self.base, epoch_s, s.screw_test_time)
+        self.pump_swap = Schedule(self.base, epoch_s, lambda: (s().pump_swap_time, s().pump_swap_weekday))
+        self.screw_test = Schedule(self.base, epoch_s, lambda: (s().screw_test_time, None))
         self.pumps = Pumps(s, io.pump_duty, self.pump_swap)
         self.screws = Screws(s, io.screw_reverse_test, io.screw_cutoff, self.screw_test)
         self.started_s = epoch_s
@@ -86,6 +90,14 @@ class SupervisorCore:
         self._oil_reason: Reason | str = Reason.SUPERVISOR_START
         self._oil_parent: Context | None = None
         self.evaluations = 0
+
+    @property
+    def cfg(self) -> PlantConfig:
+        """The configuration in force."""
+        return self.live.current
+
+    def _settings(self) -> CascadeSettings:
+        return self.live.current.cascade
 
     @property
     def mode(self) -> PlantMode:
@@ -138,17 +150,6 @@ class SupervisorCore:
             else:
                 self.emit.audit(refusal(action, Reason.NOT_AUTHORISED))
         return self.emit.take()
-
-    def retune(self, now_s: float, settings: CascadeSettings) -> None:
-        """Swap the cascade settings in force (changed live): timers, modes and outputs are
-        kept; thresholds, delays and the heating curve apply from the next evaluation."""
-        self.cfg = self.cfg.model_copy(update={"cascade": settings})
-        for part in (self.cascade, self.oil, self.oil_setpoint, self.restarts, self.pumps, self.screws):
-            part.s = settings
-        self.setpoint.retune(settings)
-        self.outputs.retry_s = settings.command_retry_s
-        self.pump_swap.move(now_s, settings.pump_swap_time, settings.pump_swap_weekday)
-        self.screw_test.move(now_s, settings.screw_test_time)
 
     def command_result(self, now_s: float, result: CommandResult) -> None:
         """A write we asked for failed or was refused: plan a retry (after ``command_retry_s``)."""

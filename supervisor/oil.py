@@ -24,10 +24,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.vocabulary import Context, OilRole, PlantEventKind, Scalar
 from chaufferie.supervisor.emitter import Emitter, Outputs
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import InForce, SettingsReader
 from chaufferie.supervisor.timers import SlidingCount
 
 log = logging.getLogger("chaufferie.supervisor")
@@ -35,16 +35,16 @@ log = logging.getLogger("chaufferie.supervisor")
 HOUR_S = 3600.0
 
 
-class OilControl:
+class OilControl(InForce):
     """Turns the wanted oil role into protected enable commands and oil events."""
 
-    __slots__ = ("_blocked", "_changed_at", "_point", "_snapshot", "_starts", "role", "s", "starts_total")
+    __slots__ = ("_blocked", "_changed_at", "_point", "_snapshot", "_starts", "role", "starts_total")
 
     def __init__(
-        self, settings: CascadeSettings, enable_point: str, snapshot: Callable[[], dict[str, Scalar]]
+        self, settings: SettingsReader, enable_point: str, snapshot: Callable[[], dict[str, Scalar]]
     ) -> None:
         """``snapshot`` gives the plant values each oil event carries (buffer outlet, setpoint...)."""
-        self.s = settings
+        super().__init__(settings)
         self._point = enable_point
         self._snapshot = snapshot
         self.role: OilRole | None = None
@@ -125,13 +125,13 @@ class OilControl:
         self._changed_at = now
 
 
-class OilSetpoint:
+class OilSetpoint(InForce):
     """The oil boiler's aquastat setpoint for its current role, written when it moves."""
 
-    __slots__ = ("_point", "_retry_at", "_topup", "s", "written")
+    __slots__ = ("_point", "_retry_at", "_topup", "written")
 
-    def __init__(self, settings: CascadeSettings, point: str) -> None:
-        self.s = settings
+    def __init__(self, settings: SettingsReader, point: str) -> None:
+        super().__init__(settings)
         self._point = point
         self._retry_at = 0.0
         self._topup = False

@@ -16,23 +16,23 @@ Imports: the ground floor and the supervisor's small modules.
 
 from __future__ import annotations
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.vocabulary import PlantEventKind
 from chaufferie.supervisor.emitter import Emitter
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import InForce, SettingsReader
 from chaufferie.supervisor.timers import Schedule, held, since
 
 _FAULT = {1: Signal.PUMP1_FAULT, 2: Signal.PUMP2_FAULT}
 
 
-class Pumps:
+class Pumps(InForce):
     """Which pump is duty, and which have failed."""
 
-    __slots__ = ("_both_reported", "_fail_since", "_point", "_schedule", "duty", "failed", "s")
+    __slots__ = ("_both_reported", "_fail_since", "_point", "_schedule", "duty", "failed")
 
-    def __init__(self, settings: CascadeSettings, duty_point: str, schedule: Schedule) -> None:
-        self.s = settings
+    def __init__(self, settings: SettingsReader, duty_point: str, schedule: Schedule) -> None:
+        super().__init__(settings)
         self._point = duty_point
         self._schedule = schedule
         self.duty: int | None = None

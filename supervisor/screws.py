@@ -16,15 +16,15 @@ Imports: the ground floor and the supervisor's small modules.
 
 from __future__ import annotations
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.vocabulary import Context, PlantEventKind
 from chaufferie.supervisor.emitter import Emitter, Outputs
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import InForce, SettingsReader
 from chaufferie.supervisor.timers import Schedule
 
 
-class Screws:
+class Screws(InForce):
     """Reverse tests and jam handling."""
 
     __slots__ = (
@@ -38,13 +38,12 @@ class Screws:
         "_seen_running",
         "_stale_failure",
         "_started_at",
-        "s",
     )
 
     def __init__(
-        self, settings: CascadeSettings, pulse_point: str, cutoff_point: str, schedule: Schedule
+        self, settings: SettingsReader, pulse_point: str, cutoff_point: str, schedule: Schedule
     ) -> None:
-        self.s = settings
+        super().__init__(settings)
         self._pulse = pulse_point
         self._cutoff = cutoff_point
         self._schedule = schedule
