@@ -59,7 +59,6 @@ async def test_a_phone_changed_on_the_settings_page_is_the_one_an_sms_reply_ackn
     assert changed.config.contact("tech-martin").phone == NEW_PHONE
 
     audit = runtime.bus.subscribe(OperatorAction, name="test.audit")
-
     publish_tag(runtime.bus, running.clock, "oil.fault", True)  # FIO-DEF, P1: Martin on call
     await running.settle()
     occ = running.occurrence("FIO-DEF")
@@ -67,13 +66,14 @@ async def test_a_phone_changed_on_the_settings_page_is_the_one_an_sms_reply_ackn
     sent = re.search(r"OK (\d+)", running.twilio.bodies_to(NEW_PHONE)[-1])
     assert sent is not None
 
-    await _reply(running, "SM-live-old", MARTIN, f"OK {sent.group(1)}")  # the old phone: a stranger
     await _reply(running, "SM-live-new", NEW_PHONE, f"OK {sent.group(1)}")
     await running.settle()
     occurrence = runtime.alarms.engine.get(occ)
     assert occurrence is not None
     assert occurrence.acked_by == "martin"
     assert running.twilio.bodies_to(NEW_PHONE)[-1] == "Alarme FIO-DEF acquittee par Julien Martin."
+    await _reply(running, "SM-live-old", MARTIN, f"OK {sent.group(1)}")  # the old phone: a stranger now
+    await running.settle()
     refusals = [
         a.details.get("reason")
         for a in audit.drain()
