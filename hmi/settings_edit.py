@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chaufferie.alarms.people import PeopleChangeError, with_people_change
 from chaufferie.config.alarming import Contact, Rota
 from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Context
@@ -45,8 +46,8 @@ CASCADE_FIELDS = (
 
 def current(services: HmiServices, section: str) -> BaseModel | None:
     """The section in force now (the configuration's, as changed since start)."""
-    base: BaseModel | None = getattr(services.config, section, None)
-    return base
+    section_in_force: BaseModel | None = getattr(services.config, section, None)
+    return section_in_force
 
 
 async def _put_in_force(
@@ -107,12 +108,11 @@ async def save_contact(services: HmiServices, contact: Mapping[str, Any], contex
     except ValidationError as exc:
         return Outcome(False, _first_error(exc))
     values = validated.model_dump(mode="json")
-    others = services.config.contacts
-    ids = [c.id for c in others]
-    contacts = [validated if c.id == validated.id else c for c in others]
-    if validated.id not in ids:
-        contacts.append(validated)
-    outcome = await _put_in_force(services, "contacts", values, tuple(contacts), context)
+    try:
+        contacts = with_people_change(services.config, "contacts", values).contacts
+    except PeopleChangeError as exc:
+        return Outcome(False, str(exc))
+    outcome = await _put_in_force(services, "contacts", values, contacts, context)
     if not outcome.ok:
         return outcome
     services.publish_action(

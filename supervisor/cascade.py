@@ -33,7 +33,7 @@ from chaufferie.config.points import Point
 from chaufferie.config.vocabulary import OilRole
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import FAULT_CODE_REASONS, Reason
-from chaufferie.supervisor.settings import InForce, SettingsReader
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import held, since
 
 DEFAULT_WOOD_STATES = {
@@ -133,8 +133,8 @@ class Cascade(InForce):
         "ran_since_unavailable",
     )
 
-    def __init__(self, settings: SettingsReader, states: WoodStates) -> None:
-        super().__init__(settings)
+    def __init__(self, held: Held, states: WoodStates) -> None:
+        super().__init__(held)
         self._states = states
         self.facts = Facts()
         self._comm_lost_since: float | None = None

@@ -12,11 +12,13 @@
 6. pumps (:mod:`.pumps`) and transfer screws (:mod:`.screws`).
 
 Operator actions (:meth:`operator_action`) and command results (:meth:`command_result`) are
-taken between evaluations. The cascade settings are read from the configuration in force
-(a :class:`~chaufferie.config.live.LiveConfig`) at each decision: a threshold, delay or
-heating curve changed from the HMI applies at the next evaluation, timers and state kept.
-The point map (``io``, points) is read at start. The decisions are bus messages (:class:`PlantEvent`,
+taken between evaluations. The decisions are bus messages (:class:`PlantEvent`,
 :class:`Command`, refused :class:`OperatorAction`) stamped by the injected time base.
+
+The cascade settings are read from the configuration in force (a
+:class:`~chaufferie.config.live.LiveConfig`) at each decision: a threshold, delay or heating
+curve changed from the HMI applies at the next evaluation, timers and state kept. The point
+map (``io``, points) and the site are read at start.
 
 Imports: the ground floor and the supervisor's small modules.
 """
@@ -24,10 +26,9 @@ Imports: the ground floor and the supervisor's small modules.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 
 from chaufferie.config.live import LiveConfig, as_live
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
@@ -51,6 +52,7 @@ from chaufferie.supervisor.oil import OilControl, OilSetpoint
 from chaufferie.supervisor.pumps import Pumps
 from chaufferie.supervisor.reasons import Reason
 from chaufferie.supervisor.screws import Screws
+from chaufferie.supervisor.settings import Held
 from chaufferie.supervisor.timers import Schedule, TimeBase
 from chaufferie.supervisor.wood import Restarts, Setpoint
 
@@ -68,7 +70,8 @@ class SupervisorCore:
 
     def __init__(self, cfg: PlantConfig | LiveConfig, epoch_wall: datetime, epoch_s: float = 0.0) -> None:
         self.live = as_live(cfg)
-        io, s = self.cfg.io, self._settings
+        self.held = s = Held(self.live)
+        self.io = io = self.cfg.io  # the point map: read at start
         points = self.cfg.points_by_name
         self.base = TimeBase(epoch_wall, epoch_s, self.cfg.site.timezone)
         self.emit = Emitter(self.base)
@@ -80,8 +83,8 @@ class SupervisorCore:
         self.oil_setpoint = OilSetpoint(s, io.oil_setpoint)
         self.setpoint = Setpoint(s, io.wood_setpoint)
         self.restarts = Restarts(s, io.wood_fault_reset)
-        self.pump_swap = Schedule(self.base, epoch_s, lambda: (s().pump_swap_time, s().pump_swap_weekday))
-        self.screw_test = Schedule(self.base, epoch_s, lambda: (s().screw_test_time, None))
+        self.pump_swap = Schedule(self.base, epoch_s, self._pump_swap_at)
+        self.screw_test = Schedule(self.base, epoch_s, self._screw_test_at)
         self.pumps = Pumps(s, io.pump_duty, self.pump_swap)
         self.screws = Screws(s, io.screw_reverse_test, io.screw_cutoff, self.screw_test)
         self.started_s = epoch_s
@@ -96,8 +99,12 @@ class SupervisorCore:
         """The configuration in force."""
         return self.live.current
 
-    def _settings(self) -> CascadeSettings:
-        return self.live.current.cascade
+    def _pump_swap_at(self) -> tuple[time, int | None]:
+        s = self.held.s
+        return s.pump_swap_time, s.pump_swap_weekday
+
+    def _screw_test_at(self) -> tuple[time, int | None]:
+        return self.held.s.screw_test_time, None
 
     @property
     def mode(self) -> PlantMode:
@@ -106,12 +113,13 @@ class SupervisorCore:
     def evaluate(self, now_s: float, inp: Inputs) -> Sequence[Decision]:
         """Decide from ``inp`` at ``now_s``; the events and commands to publish."""
         self.evaluations += 1
+        settings = self.held.read()
         emit = self.emit
         emit.begin(now_s)
         sp = self.setpoint.step(emit, inp, write=self.mode is not PlantMode.STOPPED)
         facts = self.cascade.update(now_s, inp, sp)
         facts.oil_role = self.oil.role
-        facts.start_wait_over = now_s - self.started_s >= self.cfg.cascade.comm_loss_s
+        facts.start_wait_over = now_s - self.started_s >= settings.comm_loss_s
         before = self.mode
         if self.modes.step(facts):
             self._mode_changed(before, inp)
@@ -134,8 +142,9 @@ class SupervisorCore:
         if action.result is not ActionResult.OK:
             return ()
         self.emit.begin(now_s)
+        settings = self.held.read()
         if action.kind is ActionKind.MANUAL_MODE:
-            request = parse_manual(action, self.cfg.cascade.manual_mode_max_s)
+            request = parse_manual(action, settings.manual_mode_max_s)
             if isinstance(request, Reason):
                 self.emit.audit(refusal(action, request))
             elif request.forced is None:
@@ -143,7 +152,7 @@ class SupervisorCore:
                     self._end_manual(Reason.MANUAL_RELEASED, request.context)
             else:
                 self._start_manual(request)
-        elif action.kind is ActionKind.COMMAND and action.target == self.cfg.io.screw_reverse_test:
+        elif action.kind is ActionKind.COMMAND and action.target == self.io.screw_reverse_test:
             already_written = "command_id" in action.details
             if already_written or authorised(action, Role.OPERATOR):
                 self.screws.request_test(action.context, pulse=not already_written)
@@ -155,11 +164,11 @@ class SupervisorCore:
         """A write we asked for failed or was refused: plan a retry (after ``command_retry_s``)."""
         if result.status is CommandStatus.CONFIRMED:
             return
-        io = self.cfg.io
+        io, retry_s = self.io, self.held.read().command_retry_s
         if result.point == io.wood_setpoint:
-            self.setpoint.rewrite(now_s + self.cfg.cascade.command_retry_s)
+            self.setpoint.rewrite(now_s + retry_s)
         elif result.point == io.oil_setpoint:
-            self.oil_setpoint.rewrite(now_s + self.cfg.cascade.command_retry_s)
+            self.oil_setpoint.rewrite(now_s + retry_s)
         elif result.point == io.pump_duty:
             self.pumps.duty = None  # believe the read-back again; a failed duty pump is switched anew
         else:
@@ -180,7 +189,7 @@ class SupervisorCore:
     def _mode_changed(self, before: PlantMode, inp: Inputs) -> None:
         """Log a bad/restored input; adopt an oil boiler found enabled when taking control; the
         oil start or stop that follows carries the reason of the change."""
-        point = self.cfg.io.buffer_outlet
+        point = self.io.buffer_outlet
         if before is PlantMode.STOPPED and inp.flag(Signal.OIL_ENABLE):
             unavailable = self.cascade.facts.unavailable is not None
             self.oil.adopt(self.emit.now_s, OilRole.REPLACEMENT if unavailable else OilRole.TOP_UP)
@@ -196,7 +205,7 @@ class SupervisorCore:
 
     def _oil_values(self) -> dict[str, Scalar]:
         """What an oil start or stop carries: buffer outlet (by point name), setpoint, wood."""
-        f, io = self.cascade.facts, self.cfg.io
+        f, io = self.cascade.facts, self.io
         return {
             io.buffer_outlet: f.outlet,
             "setpoint_c": f.setpoint,
@@ -207,7 +216,7 @@ class SupervisorCore:
 
     def _wood(self, inp: Inputs) -> None:
         enable = not self._forced_stop
-        point = self.cfg.io.wood_enable
+        point = self.io.wood_enable
         if enable and self.outputs.last(point) is not True:
             self.cascade.start_requested(self.emit.now_s)
         self.outputs.want(self.emit, point, enable, Reason.SUPERVISOR_START if enable else Reason.MANUAL)

@@ -27,7 +27,7 @@ from chaufferie.config.vocabulary import (
     Scalar,
 )
 from chaufferie.supervisor.reasons import Reason
-from chaufferie.supervisor.settings import InForce, SettingsReader
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import TimeBase
 
 log = logging.getLogger("chaufferie.supervisor")
@@ -109,8 +109,8 @@ class Outputs(InForce):
 
     __slots__ = ("_retry_after", "_sent")
 
-    def __init__(self, settings: SettingsReader) -> None:
-        super().__init__(settings)
+    def __init__(self, held: Held) -> None:
+        super().__init__(held)
         self._sent: dict[str, Scalar] = {}
         self._retry_after: dict[str, float] = {}
 

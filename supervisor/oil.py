@@ -27,7 +27,7 @@ from collections.abc import Callable
 from chaufferie.config.vocabulary import Context, OilRole, PlantEventKind, Scalar
 from chaufferie.supervisor.emitter import Emitter, Outputs
 from chaufferie.supervisor.reasons import Reason
-from chaufferie.supervisor.settings import InForce, SettingsReader
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import SlidingCount
 
 log = logging.getLogger("chaufferie.supervisor")
@@ -40,11 +40,9 @@ class OilControl(InForce):
 
     __slots__ = ("_blocked", "_changed_at", "_point", "_snapshot", "_starts", "role", "starts_total")
 
-    def __init__(
-        self, settings: SettingsReader, enable_point: str, snapshot: Callable[[], dict[str, Scalar]]
-    ) -> None:
+    def __init__(self, held: Held, enable_point: str, snapshot: Callable[[], dict[str, Scalar]]) -> None:
         """``snapshot`` gives the plant values each oil event carries (buffer outlet, setpoint...)."""
-        super().__init__(settings)
+        super().__init__(held)
         self._point = enable_point
         self._snapshot = snapshot
         self.role: OilRole | None = None
@@ -130,8 +128,8 @@ class OilSetpoint(InForce):
 
     __slots__ = ("_point", "_retry_at", "_topup", "written")
 
-    def __init__(self, settings: SettingsReader, point: str) -> None:
-        super().__init__(settings)
+    def __init__(self, held: Held, point: str) -> None:
+        super().__init__(held)
         self._point = point
         self._retry_at = 0.0
         self._topup = False

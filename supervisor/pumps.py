@@ -20,7 +20,7 @@ from chaufferie.config.vocabulary import PlantEventKind
 from chaufferie.supervisor.emitter import Emitter
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
-from chaufferie.supervisor.settings import InForce, SettingsReader
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import Schedule, held, since
 
 _FAULT = {1: Signal.PUMP1_FAULT, 2: Signal.PUMP2_FAULT}
@@ -31,8 +31,8 @@ class Pumps(InForce):
 
     __slots__ = ("_both_reported", "_fail_since", "_point", "_schedule", "duty", "failed")
 
-    def __init__(self, settings: SettingsReader, duty_point: str, schedule: Schedule) -> None:
-        super().__init__(settings)
+    def __init__(self, held: Held, duty_point: str, schedule: Schedule) -> None:
+        super().__init__(held)
         self._point = duty_point
         self._schedule = schedule
         self.duty: int | None = None

@@ -20,7 +20,7 @@ from chaufferie.config.vocabulary import Context, PlantEventKind
 from chaufferie.supervisor.emitter import Emitter, Outputs
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
-from chaufferie.supervisor.settings import InForce, SettingsReader
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import Schedule
 
 
@@ -40,10 +40,8 @@ class Screws(InForce):
         "_started_at",
     )
 
-    def __init__(
-        self, settings: SettingsReader, pulse_point: str, cutoff_point: str, schedule: Schedule
-    ) -> None:
-        super().__init__(settings)
+    def __init__(self, held: Held, pulse_point: str, cutoff_point: str, schedule: Schedule) -> None:
+        super().__init__(held)
         self._pulse = pulse_point
         self._cutoff = cutoff_point
         self._schedule = schedule

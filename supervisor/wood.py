@@ -21,7 +21,7 @@ from chaufferie.config.vocabulary import PlantEventKind
 from chaufferie.supervisor.emitter import Emitter
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
-from chaufferie.supervisor.settings import InForce, SettingsReader
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import SlidingCount, held, since
 
 DAY_S = 86400.0
@@ -48,8 +48,8 @@ class Setpoint(InForce):
 
     __slots__ = ("_curve_of", "_outdoor", "_point", "_retry_at", "value", "written")
 
-    def __init__(self, settings: SettingsReader, point: str) -> None:
-        super().__init__(settings)
+    def __init__(self, held: Held, point: str) -> None:
+        super().__init__(held)
         self._point = point
         self._retry_at = 0.0
         self._outdoor: float | None = None
@@ -95,8 +95,8 @@ class Restarts(InForce):
 
     __slots__ = ("_fault_since", "_last_reset", "_point", "_window", "exhausted", "total")
 
-    def __init__(self, settings: SettingsReader, reset_point: str) -> None:
-        super().__init__(settings)
+    def __init__(self, held: Held, reset_point: str) -> None:
+        super().__init__(held)
         self._point = reset_point
         self._window = SlidingCount(DAY_S)
         self._fault_since: float | None = None
