@@ -170,7 +170,7 @@ class Cascade(InForce):
         return f
 
     def _wood_unavailable(self, now: float, inp: Inputs) -> Reason | None:
-        s = self.s
+        s = self._held.s
         comm_ok = inp.wood_link_up and inp.good[Signal.WOOD_STATE]
         self._comm_lost_since = since(self._comm_lost_since, not comm_ok, now)
         if not comm_ok:
@@ -197,7 +197,7 @@ class Cascade(InForce):
         return None
 
     def _replacement(self, now: float, f: Facts) -> None:
-        s = self.s
+        s = self._held.s
         outlet = f.outlet
         cold = outlet is not None and outlet < f.setpoint - s.replacement_drop_k
         self._replace_since = since(self._replace_since, f.unavailable is not None and cold, now)
@@ -208,7 +208,7 @@ class Cascade(InForce):
         f.recovered = warm and held(self._recovered_since, now, s.replacement_end_run_s)
 
     def _topup(self, now: float, f: Facts) -> None:
-        s = self.s
+        s = self._held.s
         outlet, modulation = f.outlet, f.modulation
         high = f.wood_running and modulation is not None and modulation >= s.topup_modulation_pct
         self._high_mod_since = since(self._high_mod_since, high, now)

@@ -126,7 +126,7 @@ class Outputs(InForce):
     def failed(self, point: str, now_s: float) -> None:
         """A write of ``point`` failed or was refused: send it again after ``command_retry_s``."""
         self._sent.pop(point, None)
-        self._retry_after[point] = now_s + self.s.command_retry_s
+        self._retry_after[point] = now_s + self._held.s.command_retry_s
 
     def last(self, point: str) -> Scalar:
         return self._sent.get(point)

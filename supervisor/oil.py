@@ -72,7 +72,7 @@ class OilControl(InForce):
             if self._may_start(now):
                 self._start(emit, want, reason, parent)
         elif want is None and self.role is not None:
-            if self._changed_at is None or now - self._changed_at >= self.s.oil_min_run_s:
+            if self._changed_at is None or now - self._changed_at >= self._held.s.oil_min_run_s:
                 self._stop(emit, reason, parent)
         elif want is not None and want is not self.role:
             values = {**self._snapshot(), "handover": True}
@@ -91,7 +91,7 @@ class OilControl(InForce):
         log.info("oil boiler found enabled: adopted as %s", role.value)
 
     def _may_start(self, now: float) -> bool:
-        s = self.s
+        s = self._held.s
         if self._changed_at is not None and now - self._changed_at < s.oil_min_off_s:
             return self._block("min_off")
         if self._starts.count(now) >= s.oil_max_starts_per_hour:
@@ -137,7 +137,7 @@ class OilSetpoint(InForce):
 
     def wanted(self, setpoint_c: float, role: OilRole | None) -> float:
         """SP − offset in top-up, SP otherwise (rounded to 0.1 K)."""
-        offset = self.s.topup_oil_setpoint_offset_k if role is OilRole.TOP_UP else 0.0
+        offset = self._held.s.topup_oil_setpoint_offset_k if role is OilRole.TOP_UP else 0.0
         return round(setpoint_c - offset, 1)
 
     def step(self, emit: Emitter, setpoint_c: float, role: OilRole | None) -> None:
@@ -147,7 +147,7 @@ class OilSetpoint(InForce):
         topup = role is OilRole.TOP_UP
         target = self.wanted(setpoint_c, role)
         written = self.written
-        if written is None or topup != self._topup or abs(target - written) > self.s.setpoint_step_k:
+        if written is None or topup != self._topup or abs(target - written) > self._held.s.setpoint_step_k:
             self.written, self._topup = target, topup
             emit.command(self._point, target, Reason.OIL_SETPOINT)
 

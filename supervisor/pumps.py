@@ -51,7 +51,7 @@ class Pumps(InForce):
         self._forget_recovered(inp)
         cause = self._failure(inp, duty, commanded)
         self._fail_since = since(self._fail_since, cause is not None, now)
-        if cause is not None and held(self._fail_since, now, self.s.pump_fault_confirm_s):
+        if cause is not None and held(self._fail_since, now, self._held.s.pump_fault_confirm_s):
             self.failed[duty] = cause
             self._fail_since = None
         other = 3 - duty
@@ -71,7 +71,7 @@ class Pumps(InForce):
         if inp.flag(_FAULT[duty]):
             return Reason.PUMP_FAULT
         flow = inp.number(Signal.NETWORK_FLOW)
-        if commanded and flow is not None and flow < self.s.pump_no_flow_m3h:
+        if commanded and flow is not None and flow < self._held.s.pump_no_flow_m3h:
             return Reason.PUMP_NO_FLOW
         return None
 

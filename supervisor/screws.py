@@ -109,7 +109,7 @@ class Screws(InForce):
             self._seen_running = True
         elif self._seen_running:
             self._finish(emit, PlantEventKind.SCREW_TEST_PASSED, Reason.TEST_COMPLETED, elapsed)
-        elif elapsed >= self.s.screw_test_timeout_s:
+        elif elapsed >= self._held.s.screw_test_timeout_s:
             self._finish(emit, PlantEventKind.SCREW_TEST_FAILED, Reason.TEST_TIMEOUT, elapsed)
 
     def _finish(self, emit: Emitter, kind: PlantEventKind, reason: Reason, elapsed: float) -> None:

@@ -3,7 +3,7 @@
 The parts never keep a copy of :class:`CascadeSettings`: they share one :class:`Held`, into
 which the core reads the settings in force from the process's
 :class:`~chaufferie.config.live.LiveConfig` at each entry (evaluation, operator action,
-command result), and read ``self.s`` from it when they decide. Thresholds, delays and the
+command result), and read ``self._held.s`` from it when they decide. Thresholds, delays and the
 heating curve changed from the HMI thus apply at the next evaluation while the parts keep
 their timers and state (one read of the live configuration per evaluation, not one per rule).
 
@@ -32,14 +32,9 @@ class Held:
 
 
 class InForce:
-    """Base of a part that reads the cascade settings in force (``self.s``)."""
+    """Base of a part that reads the cascade settings in force (``self._held.s``)."""
 
     __slots__ = ("_held",)
 
     def __init__(self, held: Held) -> None:
-        self._held = held
-
-    @property
-    def s(self) -> CascadeSettings:
-        """The cascade settings in force at this evaluation."""
-        return self._held.s
+        self._held = held  # read as ``self._held.s``: an attribute, no call, on every rule

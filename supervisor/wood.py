@@ -55,7 +55,7 @@ class Setpoint(InForce):
         self._outdoor: float | None = None
         self._curve_of: CascadeSettings | None = None  # the settings the last value came from
         self.written: float | None = None
-        self.value = self.s.setpoint_max_c
+        self.value = self._held.s.setpoint_max_c
 
     def step(self, emit: Emitter, inp: Inputs, write: bool = True) -> float:
         """Write a new setpoint if the curve moved enough; return the setpoint in force.
@@ -69,7 +69,7 @@ class Setpoint(InForce):
                 if readback is not None:
                     self.value = readback
             return self.value
-        s = self.s
+        s = self._held.s
         if outdoor == self._outdoor and s is self._curve_of and write and self.written is not None:
             return self.value  # nothing moved since the last evaluation (curve and bounds alike)
         self._outdoor, self._curve_of = outdoor, s
@@ -111,12 +111,12 @@ class Restarts(InForce):
         if not in_fault:
             self.exhausted = False
             return False
-        if not held(self._fault_since, now, self.s.wood_restart_delay_s):
+        if not held(self._fault_since, now, self._held.s.wood_restart_delay_s):
             return False
-        if self._last_reset is not None and now - self._last_reset < self.s.wood_restart_delay_s:
+        if self._last_reset is not None and now - self._last_reset < self._held.s.wood_restart_delay_s:
             return False
         done = self._window.count(now)
-        if done >= self.s.wood_max_restarts_24h:
+        if done >= self._held.s.wood_max_restarts_24h:
             if not self.exhausted:
                 self.exhausted = True
                 emit.event(

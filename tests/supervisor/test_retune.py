@@ -35,11 +35,10 @@ def test_a_settings_record_on_the_bus_changes_nothing_only_the_configuration_in_
     details = {"section": "cascade", "values": {"topup_drop_k": 4.0}}
     forged = OperatorAction(ActionKind.SETTING_CHANGED, clock.now(), TECH, "cascade", details=details)
     service.handle(forged)  # an audit record, whoever published it: not an order
-    assert service.core.cascade.s.topup_drop_k == config.cascade.topup_drop_k
+    assert service.core.held.s.topup_drop_k == config.cascade.topup_drop_k
     with pytest.raises(ConfigRefused, match="setpoint_min_c"):
         live.replace("cascade", config.cascade.model_copy(update={"setpoint_min_c": 99.0}), TECH)
     assert service.cfg.cascade == config.cascade
     live.replace("cascade", config.cascade.model_copy(update={"topup_drop_k": 4.0}), TECH)
     service.evaluate_now()  # read at each evaluation
-    assert service.core.cascade.s.topup_drop_k == 4.0
-    assert service.core.oil.s.topup_drop_k == 4.0
+    assert service.core.held.s.topup_drop_k == 4.0
