@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from chaufferie.alarms.dispatch import Dispatcher, Request
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.machine import Occurrence
-from chaufferie.alarms.rota import OnCall, in_working_hours
+from chaufferie.alarms.rota import RotaInForce, in_working_hours
 from chaufferie.config.alarming import Contact
 from chaufferie.config.vocabulary import AlarmState, AlarmTransition
 
@@ -30,8 +30,8 @@ _RESTARTS = frozenset({"unshelve", "unsuppress", "return_to_service"})
 class Escalator:
     """Turns unacknowledged occurrences into notification requests over time."""
 
-    def __init__(self, engine: AlarmEngine, dispatcher: Dispatcher, oncall: OnCall | None) -> None:
-        self.engine, self.dispatcher, self.oncall = engine, dispatcher, oncall
+    def __init__(self, engine: AlarmEngine, dispatcher: Dispatcher, rota: RotaInForce) -> None:
+        self.engine, self.dispatcher, self.rota = engine, dispatcher, rota
         self.cfg = engine.cfg
         self._plans: dict[str, datetime] = {}
         self._requested: dict[str, set[int]] = {}
@@ -86,13 +86,14 @@ class Escalator:
 
     def recipients(self, step: int, now: datetime) -> list[Contact]:
         """Who is called at escalation ``step`` (see module docstring)."""
-        if self.oncall is None:
-            return list(self.cfg.contacts) if step == 0 else []
-        duty = self.oncall.at(now)
+        oncall = self.rota.oncall  # the rota and contacts in force now
+        if oncall is None:
+            return list(self.rota.contacts) if step == 0 else []
+        duty = oncall.at(now)
         if step == 0:
             ids = [duty.on_call]
         elif step == 1:
             ids = [duty.on_call, *([duty.second] if duty.second else [])]
         else:
             ids = [duty.manager]
-        return [self.oncall.contact(i) for i in ids]
+        return [oncall.contact(i) for i in ids]

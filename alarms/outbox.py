@@ -51,7 +51,7 @@ class Outbox:
         clock: Clock,
         channels: dict[str, Notifier],
         settings: NotifierSettings,
-        contacts: dict[str, Contact],
+        contacts: Callable[[str], Contact | None],
         site_id: str,
     ) -> None:
         self.store, self.bus, self.clock = store, bus, clock
@@ -179,7 +179,7 @@ class Outbox:
         """The same message by the other channel, once (a fallback has no fallback)."""
         if item.fallback_of is not None:
             return
-        contact = self.contacts.get(item.contact_id)
+        contact = self.contacts(item.contact_id)  # the address book in force now
         if contact is None:
             return
         other = "email" if item.channel == "sms" else "sms"

@@ -1,12 +1,11 @@
 """Rota and contacts changed while running (the HMI's settings page): merge, validate, check.
 
-The HMI announces an accepted change as ``OperatorAction(CONFIG_CHANGED, details={"section":
-"rota" | "contacts", "values": {...}})``: for ``rota`` the values are fields merged into the
-rota in force, for ``contacts`` one whole contact (added, or replacing the one with its id).
-:func:`with_people_change` returns the configuration with the change applied, validated by
-the config's own models and cross-reference rules (a rota naming an unknown contact is
-refused); the alarm service then rebuilds its on-call rota and the outbox's address book, and
-the settings store of the composition root uses the same function before it persists.
+A change of ``rota`` is fields merged into the rota in force; a change of ``contacts`` is one
+whole contact (added, or replacing the one with its id). :func:`with_people_change` returns
+the configuration with the change applied, validated by the config's own models and
+cross-reference rules (a rota naming an unknown contact is refused). The settings store of
+the composition root uses it before it persists and puts the section in force
+(:class:`~chaufferie.config.live.LiveConfig`), where the alarms read it.
 
 Imports: the ground floor only.
 """
@@ -20,23 +19,12 @@ from pydantic import ValidationError
 
 from chaufferie.config.alarming import Contact, Rota
 from chaufferie.config.settings import PlantConfig, cross_references
-from chaufferie.config.vocabulary import ActionKind, ActionResult, OperatorAction
 
 SECTIONS = ("rota", "contacts")
 
 
 class PeopleChangeError(ValueError):
     """A rota or contact change that the configuration's rules refuse (message for the user)."""
-
-
-def is_people_change(action: OperatorAction) -> bool:
-    """An accepted ``CONFIG_CHANGED`` of the rota or a contact."""
-    return (
-        action.kind is ActionKind.CONFIG_CHANGED
-        and action.result is ActionResult.OK
-        and action.details.get("section") in SECTIONS
-        and isinstance(action.details.get("values"), Mapping)
-    )
 
 
 def first_error(exc: ValidationError) -> str:

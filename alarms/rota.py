@@ -6,6 +6,9 @@ the *second* is the next person in the cycle; the manager is fixed. An exception
 swap) replaces the on-call person for whole days. Handover stays at the local hour across
 DST changes. Working hours (weekdays, periods, public holidays of ``country``) decide when
 working-hours-only priorities may call people.
+
+:class:`RotaInForce` follows the configuration in force (:mod:`chaufferie.config.live`): the
+rota and the address book changed from the HMI apply at the next question, no restart.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from chaufferie.config.alarming import Contact, Rota, WorkingHours
+from chaufferie.config.live import LiveConfig
 
 WEEK_S = 7 * 24 * 3600
 
@@ -58,6 +62,33 @@ class OnCall:
 
     def contact(self, contact_id: str) -> Contact:
         return self.contacts[contact_id]
+
+
+class RotaInForce:
+    """The on-call rota and contacts of the live configuration, rebuilt when they change."""
+
+    def __init__(self, live: LiveConfig) -> None:
+        self.live = live
+        self._built_from: tuple[Rota | None, tuple[Contact, ...]] | None = None
+        self._oncall: OnCall | None = None
+
+    @property
+    def contacts(self) -> tuple[Contact, ...]:
+        return self.live.current.contacts
+
+    def contact(self, contact_id: str) -> Contact | None:
+        return next((c for c in self.contacts if c.id == contact_id), None)
+
+    @property
+    def oncall(self) -> OnCall | None:
+        """The rota in force (``None`` when the site has none: every contact is called)."""
+        cfg = self.live.current
+        source = (cfg.rota, cfg.contacts)
+        if self._built_from is None or any(a is not b for a, b in zip(source, self._built_from, strict=True)):
+            tz = ZoneInfo(cfg.site.timezone)
+            self._oncall = OnCall(cfg.rota, cfg.contacts, tz) if cfg.rota is not None else None
+            self._built_from = source
+        return self._oncall
 
 
 @cache

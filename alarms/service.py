@@ -2,10 +2,11 @@
 
 ``async with AlarmService(cfg, bus, clock) as alarms: await alarms.run()`` — it subscribes
 to tag values, link events and plant events, ticks the engine and the escalation every
-``tick_s`` of the injected clock, delivers the outbox and runs the watchdog. An accepted
-rota or contact change (``CONFIG_CHANGED`` from the HMI, :mod:`.people`) rebuilds the on-call
-rota and the address book without a restart. The HMI and the
-remote-ack channels call :attr:`AlarmService.operations`.
+``tick_s`` of the injected clock, delivers the outbox and runs the watchdog. The on-call rota
+and the address book are read from the configuration in force (``cfg`` may be the process's
+:class:`~chaufferie.config.live.LiveConfig`): a rota or contact changed from the HMI applies
+at the next notification, no restart. The HMI and the remote-ack channels call
+:attr:`AlarmService.operations`.
 
 Seams (all optional): ``store`` (:class:`AlarmStore`, default SQLite ``alarms.db`` in the
 data folder), ``link_maker`` (default :class:`PlainLinkMaker` on ``hmi.public_url``) and
@@ -29,16 +30,16 @@ from chaufferie.alarms.escalation import Escalator
 from chaufferie.alarms.links import LinkMaker, PlainLinkMaker
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.alarms.outbox import Outbox
-from chaufferie.alarms.people import PeopleChangeError, is_people_change, with_people_change
-from chaufferie.alarms.rota import OnCall
+from chaufferie.alarms.rota import OnCall, RotaInForce
 from chaufferie.alarms.store import AlarmStore, OutboxItem, SqliteAlarmStore
 from chaufferie.alarms.templates import Site
 from chaufferie.alarms.watchdog import Watchdog
 from chaufferie.config.alarming import Contact
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
+from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import LinkEvent, OperatorAction, PlantEvent, TagValue
+from chaufferie.config.vocabulary import LinkEvent, PlantEvent, TagValue
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class AlarmService:
 
     def __init__(
         self,
-        cfg: PlantConfig,
+        cfg: PlantConfig | LiveConfig,
         bus: Bus,
         clock: Clock,
         *,
@@ -66,21 +67,24 @@ class AlarmService:
         channels: dict[str, Notifier] | None = None,
         tick_s: float = 1.0,
     ) -> None:
-        self.cfg, self.bus, self.clock, self.tick_s = cfg, bus, clock, tick_s
+        self.live = as_live(cfg)
+        cfg = self.live.current  # for what is read once at start (see config.live)
+        self.bus, self.clock, self.tick_s = bus, clock, tick_s
         self.store: AlarmStore = store or SqliteAlarmStore(cfg.data_path("alarms.db"))
         self._own_store = store is None
         self.channels = channels if channels is not None else build_channels(cfg)
         self.engine = AlarmEngine(cfg, bus, clock, self.store)
         self.operations = AlarmOperations(self.engine)
         site = Site.of(cfg)
-        contacts = {c.id: c for c in cfg.contacts}
-        self.outbox = Outbox(self.store, bus, clock, self.channels, cfg.notifiers, contacts, cfg.site.id)
-        self.oncall = OnCall(cfg.rota, cfg.contacts, site.tz) if cfg.rota is not None else None
+        self.rota = RotaInForce(self.live)
+        self.outbox = Outbox(
+            self.store, bus, clock, self.channels, cfg.notifiers, self.rota.contact, cfg.site.id
+        )
         public = cfg.hmi.public_url.rstrip("/")
         self.dispatcher = Dispatcher(
             self.engine, self.outbox, site, link_maker or PlainLinkMaker(public), f"{public}/alarms"
         )
-        self.escalator = Escalator(self.engine, self.dispatcher, self.oncall)
+        self.escalator = Escalator(self.engine, self.dispatcher, self.rota)
         self.watchdog = Watchdog(self.engine, self.outbox, self.on_call_now)
         self.engine.listeners.append(self.escalator.on_transition)
         self.outbox.on_failure.append(self._delivery_failed)
@@ -91,9 +95,7 @@ class AlarmService:
     async def __aenter__(self) -> Self:
         self.engine.restore()
         self.escalator.restore()
-        self._sub = self.bus.subscribe(
-            TagValue, LinkEvent, PlantEvent, OperatorAction, maxsize=50_000, name="alarms"
-        )
+        self._sub = self.bus.subscribe(TagValue, LinkEvent, PlantEvent, maxsize=50_000, name="alarms")
         await self.outbox.reconcile()
         log.info("alarm service started: %d alarm definitions", len(self.engine.definitions))
         return self
@@ -124,14 +126,10 @@ class AlarmService:
         assert self._sub is not None  # noqa: S101  (set in __aenter__)
         async for message in self._sub:
             # what is queued now came together (one PLC read): the engine takes it as one batch
-            batch = [message, *self._sub.drain()]
-            for action in batch:
-                if isinstance(action, OperatorAction):
-                    try:
-                        self.people_changed(action)
-                    except Exception:
-                        log.exception("alarm service failed on %r", action)
-            self.engine.handle_batch(m for m in batch if not isinstance(m, OperatorAction))
+            try:
+                self.engine.handle_batch([message, *self._sub.drain()])
+            except Exception:
+                log.exception("alarm engine failed on a batch starting with %r", message)
 
     async def _ticker(self) -> None:
         while True:
@@ -142,29 +140,21 @@ class AlarmService:
                 # logged, not fatal: a stuck engine is what SUP-HBT (dead-man) is for
                 log.exception("alarm tick failed")
 
-    def people_changed(self, action: OperatorAction) -> None:
-        """Apply an accepted rota or contact change (HMI settings) without a restart."""
-        if not is_people_change(action):
-            return
-        try:
-            cfg = with_people_change(self.cfg, action.details["section"], action.details["values"])
-        except PeopleChangeError as exc:
-            log.warning("%s change from %r ignored: %s", action.details["section"], action.context.user, exc)
-            return
-        self.use_people(cfg)
-        log.info("%s changed by %s: on-call rota rebuilt", action.details["section"], action.context.user)
+    @property
+    def cfg(self) -> PlantConfig:
+        """The configuration in force."""
+        return self.live.current
 
-    def use_people(self, cfg: PlantConfig) -> None:
-        """Take the rota and contacts of ``cfg`` (the rest of the configuration is unchanged)."""
-        self.cfg = self.engine.cfg = self.escalator.cfg = cfg
-        self.outbox.contacts = {c.id: c for c in cfg.contacts}
-        tz = ZoneInfo(cfg.site.timezone)
-        self.oncall = self.escalator.oncall = OnCall(cfg.rota, cfg.contacts, tz) if cfg.rota else None
+    @property
+    def oncall(self) -> OnCall | None:
+        """The on-call rota in force (``None`` when the site has none)."""
+        return self.rota.oncall
 
     def on_call_now(self, now: datetime) -> list[Contact]:
-        if self.oncall is None:
-            return list(self.cfg.contacts)
-        return [self.oncall.contact(self.oncall.at(now).on_call)]
+        oncall = self.oncall
+        if oncall is None:
+            return list(self.rota.contacts)
+        return [oncall.contact(oncall.at(now).on_call)]
 
     def _delivery_failed(self, item: OutboxItem) -> None:
         self._failed_channels.add(item.channel)

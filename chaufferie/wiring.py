@@ -2,7 +2,9 @@
 
 This is the composition root's one place that knows every concrete class. Secrets are read
 here from the environment (never from files) and handed to the services that need them; a
-missing secret stops the start with a message naming the variable.
+missing secret stops the start with a message naming the variable. Every service is given
+the one :class:`~chaufferie.config.live.LiveConfig` (the configuration in force), which the
+settings store changes and every consumer reads.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from chaufferie.alarms.ack_links import AckLinks, secret_from_env
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock, RealClock
+from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.writer import HistorianWriter
-from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms
+from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, alarm_recipients
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.web import build_access_router, security_headers
@@ -47,7 +50,7 @@ log = logging.getLogger(__name__)
 class Runtime:
     """The wired system and its parts (tests and the demo reach into them)."""
 
-    cfg: PlantConfig
+    live: LiveConfig
     bus: Bus
     clock: Clock
     system: System
@@ -58,6 +61,11 @@ class Runtime:
     access: AccessServices
     app: FastAPI
     hmi: HmiServer | None
+
+    @property
+    def cfg(self) -> PlantConfig:
+        """The configuration in force."""
+        return self.live.current
 
 
 class _GracefulHmi:
@@ -104,24 +112,25 @@ def build_runtime(
     secret = secret_from_env(cfg.hmi, env)
     cfg.data_path(".").mkdir(parents=True, exist_ok=True)
     cfg, rejected = apply_saved_overrides(cfg, clock.now())  # HMI settings survive a restart
+    live = LiveConfig(cfg, bus)
 
     lost: list[AlarmService] = []  # the alarms are built after the historian they watch
     historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
     # the links on their own clock; the write guard (plant logic: min interval between writes) on ours
     sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
     bridge = Bridge(cfg, bus, clock, sources=sources)
-    supervisor = SupervisorService(cfg, bus, clock)
-    alarms = AlarmService(cfg, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
-    ops = OperationsAccess(alarms.operations)
+    supervisor = SupervisorService(live, bus, clock)
+    alarms = AlarmService(live, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
+    ops = OperationsAccess(alarms.operations, alarm_recipients(alarms.operations, alarms.rota))
     access = AccessServices(
-        cfg,
+        live,
         bus,
         clock,
         AccessStore(historian.engine),
         ops,
         ops,
         commands=bridge,
-        sms=OutboxSms(alarms.outbox, cfg.contacts),
+        sms=OutboxSms(alarms.outbox, alarms.rota),
         environ=env,
     )
 
@@ -140,7 +149,7 @@ def build_runtime(
     hmi: HmiServer | None = None
     if with_hmi:
         services = HmiServices(
-            config=cfg,
+            source=live,
             bus=bus,
             clock=clock,
             auth=HmiAuthenticator(access),
@@ -151,11 +160,11 @@ def build_runtime(
             scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
             initial=lambda: alarm_transitions(alarms.operations.active()),
-            settings_store=FileSettingsStore(cfg, rejected=rejected),
+            settings_store=FileSettingsStore(live, rejected=rejected),
         )
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
-    return Runtime(cfg, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
+    return Runtime(live, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
 
 
 def _records_lost(alarms: list[AlarmService], count: int) -> None:

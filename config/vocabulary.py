@@ -2,8 +2,9 @@
 
 Every layer speaks these and nothing else: tag values from the PLC bridge, link-state
 changes, plant events from the supervisor, alarm transitions and notification records from
-the alarms, operator actions from the HMI and the remote-ack channels, and commands towards
-the PLC with their results. The historian records every one of them.
+the alarms, operator actions from the HMI and the remote-ack channels, commands towards
+the PLC with their results, and the configuration changes put in force. The historian records
+every one of them but the last (whose audit record is the operator action that asked for it).
 
 Each message that something *caused* carries a :class:`Context` (who or what caused it and
 the parent context) so an oil start can be traced back to the value that triggered it and an
@@ -17,7 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chaufferie.config.settings import PlantConfig
 
 Scalar = float | int | bool | str | None
 """A point's value: numbers and booleans from the PLC, ``None`` when never read."""
@@ -320,6 +324,20 @@ class CommandResult:
     context: Context = SYSTEM
 
 
+@dataclass(frozen=True, slots=True)
+class ConfigChanged:
+    """A section of the configuration in force was replaced (see :mod:`~chaufferie.config.live`).
+
+    ``config`` is the whole new configuration, validated; ``section`` names the part that
+    changed. The audit record of the change is the :class:`OperatorAction` of whoever asked.
+    """
+
+    section: str
+    config: PlantConfig
+    context: Context
+    id: str = field(default_factory=new_id)
+
+
 Message = (
     TagValue
     | LinkEvent
@@ -329,5 +347,6 @@ Message = (
     | OperatorAction
     | Command
     | CommandResult
+    | ConfigChanged
 )
 """Everything that may travel on the bus."""

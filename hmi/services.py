@@ -10,11 +10,12 @@ itself (logbook entries, settings, refused attempts); the historian records it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
+from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context, Message, OperatorAction
 from chaufferie.hmi.live import LiveModel
@@ -34,9 +35,13 @@ from chaufferie.hmi.viewmodel import PlantView
 
 @dataclass
 class HmiServices:
-    """Everything a page may use. Only ``config``, ``bus``, ``clock`` and ``auth`` are required."""
+    """Everything a page may use. Only ``source``, ``bus``, ``clock`` and ``auth`` are required.
 
-    config: PlantConfig
+    ``source`` is the :class:`LiveConfig` of the process (a plain configuration is held as a
+    fixed one); :attr:`config` reads the configuration in force each time.
+    """
+
+    source: InitVar[PlantConfig | LiveConfig]
     bus: Bus
     clock: Clock
     auth: Authenticator
@@ -51,12 +56,18 @@ class HmiServices:
     """Known state the bus no longer holds (active alarms, last mode), applied at start."""
     view: PlantView = field(init=False)
     live: LiveModel = field(init=False)
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: LiveConfig = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, source: PlantConfig | LiveConfig) -> None:
+        self.settings = as_live(source)
         self.view = PlantView(self.config)
         self.live = LiveModel(self.bus, self.view)
         self.live.attach()
+
+    @property
+    def config(self) -> PlantConfig:
+        """The configuration in force (live sections as changed since start)."""
+        return self.settings.current
 
     @property
     def refresh_s(self) -> float:

@@ -1,11 +1,13 @@
-"""Settings changes from the HMI: validated by the config models, applied live, audited.
+"""Settings changes from the HMI: validated by the config models, put in force, audited.
 
-A change is merged into the current section (config plus earlier changes), validated by the
-section's pydantic model (so the bounds and coherence rules are the config's own), kept in
-``services.overrides``, handed to the injected :class:`SettingsStore` when there is one, and
-announced on the bus as an ``OperatorAction`` (``SETTING_CHANGED`` for the cascade and the
-heating curve, ``CONFIG_CHANGED`` for rota and contacts) whose ``details`` carry
-``section`` and ``values``: the supervisor and the alarms apply it without a restart.
+A change is merged into the section in force (``services.config``, the live configuration),
+validated by the section's pydantic model (so the bounds and coherence rules are the
+config's own) and handed to the injected :class:`SettingsStore`, which saves it and puts it
+in force; without a store it is put in force directly (``services.settings.replace``). Either
+way the one :class:`~chaufferie.config.live.LiveConfig` changes and the supervisor and the
+alarms read the new value from it. The HMI writes the audit record: an ``OperatorAction``
+(``SETTING_CHANGED`` for the cascade and the heating curve, ``CONFIG_CHANGED`` for rota and
+contacts) whose ``details`` carry ``section`` and ``values``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from chaufferie.alarms.people import first_error
+from chaufferie.alarms.people import PeopleChangeError, first_error, with_people_change
 from chaufferie.config.alarming import Contact, Rota
 from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.settings import section_problems
@@ -44,12 +46,22 @@ CASCADE_FIELDS = (
 
 
 def current(services: HmiServices, section: str) -> BaseModel | None:
-    """The section as it is now: config plus changes made since start."""
-    base: BaseModel | None = getattr(services.config, section, None)
-    if base is None:
-        return None
-    changes = services.overrides.get(section)
-    return base.model_copy(update=changes) if changes else base
+    """The section in force now (the configuration's, as changed since start)."""
+    section_in_force: BaseModel | None = getattr(services.config, section, None)
+    return section_in_force
+
+
+async def _put_in_force(
+    services: HmiServices, section: str, values: Mapping[str, Any], value: Any, context: Context
+) -> Outcome:
+    """Through the settings store (saved, then in force) or, without one, in force only."""
+    if services.settings_store is not None:
+        return await services.settings_store.save(section, values, context)
+    try:
+        services.settings.replace(section, value, context)
+    except ValueError as exc:
+        return Outcome(False, str(exc))
+    return Outcome(True)
 
 
 async def apply(services: HmiServices, section: str, values: Mapping[str, Any], context: Context) -> Outcome:
@@ -73,18 +85,16 @@ async def apply(services: HmiServices, section: str, values: Mapping[str, Any], 
         )
         return Outcome(False, message)
     changed = {k: getattr(validated, k) for k in values}
-    if services.settings_store is not None:
-        outcome = await services.settings_store.save(section, changed, context)
-        if not outcome.ok:
-            services.publish_action(
-                kind,
-                context,
-                section,
-                {"section": section, "values": _plain(changed), "error": outcome.message},
-                ActionResult.FAILED,
-            )
-            return outcome
-    services.overrides.setdefault(section, {}).update(changed)
+    outcome = await _put_in_force(services, section, changed, validated, context)
+    if not outcome.ok:
+        services.publish_action(
+            kind,
+            context,
+            section,
+            {"section": section, "values": _plain(changed), "error": outcome.message},
+            ActionResult.FAILED,
+        )
+        return outcome
     services.publish_action(kind, context, section, {"section": section, "values": _plain(changed)})
     return Outcome(True)
 
@@ -96,11 +106,13 @@ async def save_contact(services: HmiServices, contact: Mapping[str, Any], contex
     except ValidationError as exc:
         return Outcome(False, first_error(exc))
     values = validated.model_dump(mode="json")
-    if services.settings_store is not None:
-        outcome = await services.settings_store.save("contacts", values, context)
-        if not outcome.ok:
-            return outcome
-    services.overrides.setdefault("contacts", {})[validated.id] = values
+    try:
+        contacts = with_people_change(services.config, "contacts", values).contacts
+    except PeopleChangeError as exc:
+        return Outcome(False, str(exc))
+    outcome = await _put_in_force(services, "contacts", values, contacts, context)
+    if not outcome.ok:
+        return outcome
     services.publish_action(
         ActionKind.CONFIG_CHANGED, context, "contacts", {"section": "contacts", "values": values}
     )

@@ -29,11 +29,11 @@ Imports: the ground floor and the supervisor's own small modules.
 
 from __future__ import annotations
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.points import Point
 from chaufferie.config.vocabulary import OilRole
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import FAULT_CODE_REASONS, Reason
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import held, since
 
 DEFAULT_WOOD_STATES = {
@@ -116,7 +116,7 @@ class Facts:
         }
 
 
-class Cascade:
+class Cascade(InForce):
     """Timers of the cascade rules; :meth:`update` refreshes :attr:`facts`."""
 
     __slots__ = (
@@ -131,11 +131,10 @@ class Cascade:
         "facts",
         "has_run_since_start",
         "ran_since_unavailable",
-        "s",
     )
 
-    def __init__(self, settings: CascadeSettings, states: WoodStates) -> None:
-        self.s = settings
+    def __init__(self, held: Held, states: WoodStates) -> None:
+        super().__init__(held)
         self._states = states
         self.facts = Facts()
         self._comm_lost_since: float | None = None
@@ -171,7 +170,7 @@ class Cascade:
         return f
 
     def _wood_unavailable(self, now: float, inp: Inputs) -> Reason | None:
-        s = self.s
+        s = self._held.s
         comm_ok = inp.wood_link_up and inp.good[Signal.WOOD_STATE]
         self._comm_lost_since = since(self._comm_lost_since, not comm_ok, now)
         if not comm_ok:
@@ -198,7 +197,7 @@ class Cascade:
         return None
 
     def _replacement(self, now: float, f: Facts) -> None:
-        s = self.s
+        s = self._held.s
         outlet = f.outlet
         cold = outlet is not None and outlet < f.setpoint - s.replacement_drop_k
         self._replace_since = since(self._replace_since, f.unavailable is not None and cold, now)
@@ -209,7 +208,7 @@ class Cascade:
         f.recovered = warm and held(self._recovered_since, now, s.replacement_end_run_s)
 
     def _topup(self, now: float, f: Facts) -> None:
-        s = self.s
+        s = self._held.s
         outlet, modulation = f.outlet, f.modulation
         high = f.wood_running and modulation is not None and modulation >= s.topup_modulation_pct
         self._high_mod_since = since(self._high_mod_since, high, now)

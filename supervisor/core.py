@@ -15,15 +15,20 @@ Operator actions (:meth:`operator_action`) and command results (:meth:`command_r
 taken between evaluations. The decisions are bus messages (:class:`PlantEvent`,
 :class:`Command`, refused :class:`OperatorAction`) stamped by the injected time base.
 
+The cascade settings are read from the configuration in force (a
+:class:`~chaufferie.config.live.LiveConfig`) at each decision: a threshold, delay or heating
+curve changed from the HMI applies at the next evaluation, timers and state kept. The point
+map (``io``, points) and the site are read at start.
+
 Imports: the ground floor and the supervisor's small modules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 
-from chaufferie.config.plant import CascadeSettings
+from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
@@ -47,6 +52,7 @@ from chaufferie.supervisor.oil import OilControl, OilSetpoint
 from chaufferie.supervisor.pumps import Pumps
 from chaufferie.supervisor.reasons import Reason
 from chaufferie.supervisor.screws import Screws
+from chaufferie.supervisor.settings import Held
 from chaufferie.supervisor.timers import Schedule, TimeBase
 from chaufferie.supervisor.wood import Restarts, Setpoint
 
@@ -62,13 +68,14 @@ OIL_BY_MODE: dict[PlantMode, OilRole | None] = {
 class SupervisorCore:
     """Plant mode, cascade, oil, wood, pumps and screws, evaluated on demand."""
 
-    def __init__(self, cfg: PlantConfig, epoch_wall: datetime, epoch_s: float = 0.0) -> None:
-        self.cfg = cfg
-        s, io = cfg.cascade, cfg.io
-        points = cfg.points_by_name
-        self.base = TimeBase(epoch_wall, epoch_s, cfg.site.timezone)
+    def __init__(self, cfg: PlantConfig | LiveConfig, epoch_wall: datetime, epoch_s: float = 0.0) -> None:
+        self.live = as_live(cfg)
+        self.held = s = Held(self.live)
+        self.io = io = self.cfg.io  # the point map: read at start
+        points = self.cfg.points_by_name
+        self.base = TimeBase(epoch_wall, epoch_s, self.cfg.site.timezone)
         self.emit = Emitter(self.base)
-        self.outputs = Outputs(s.command_retry_s)
+        self.outputs = Outputs(s)
         self.wood_states = WoodStates(points.get(io.wood_state), points.get(io.wood_fault_code))
         self.cascade = Cascade(s, self.wood_states)
         self.modes = ModeMachine(self.emit)
@@ -76,8 +83,8 @@ class SupervisorCore:
         self.oil_setpoint = OilSetpoint(s, io.oil_setpoint)
         self.setpoint = Setpoint(s, io.wood_setpoint)
         self.restarts = Restarts(s, io.wood_fault_reset)
-        self.pump_swap = Schedule(self.base, epoch_s, s.pump_swap_time, s.pump_swap_weekday)
-        self.screw_test = Schedule(self.base, epoch_s, s.screw_test_time)
+        self.pump_swap = Schedule(self.base, epoch_s, self._pump_swap_at)
+        self.screw_test = Schedule(self.base, epoch_s, self._screw_test_at)
         self.pumps = Pumps(s, io.pump_duty, self.pump_swap)
         self.screws = Screws(s, io.screw_reverse_test, io.screw_cutoff, self.screw_test)
         self.started_s = epoch_s
@@ -88,18 +95,31 @@ class SupervisorCore:
         self.evaluations = 0
 
     @property
+    def cfg(self) -> PlantConfig:
+        """The configuration in force."""
+        return self.live.current
+
+    def _pump_swap_at(self) -> tuple[time, int | None]:
+        s = self.held.s
+        return s.pump_swap_time, s.pump_swap_weekday
+
+    def _screw_test_at(self) -> tuple[time, int | None]:
+        return self.held.s.screw_test_time, None
+
+    @property
     def mode(self) -> PlantMode:
         return self.modes.state
 
     def evaluate(self, now_s: float, inp: Inputs) -> Sequence[Decision]:
         """Decide from ``inp`` at ``now_s``; the events and commands to publish."""
         self.evaluations += 1
+        settings = self.held.read()
         emit = self.emit
         emit.begin(now_s)
         sp = self.setpoint.step(emit, inp, write=self.mode is not PlantMode.STOPPED)
         facts = self.cascade.update(now_s, inp, sp)
         facts.oil_role = self.oil.role
-        facts.start_wait_over = now_s - self.started_s >= self.cfg.cascade.comm_loss_s
+        facts.start_wait_over = now_s - self.started_s >= settings.comm_loss_s
         before = self.mode
         if self.modes.step(facts):
             self._mode_changed(before, inp)
@@ -122,8 +142,9 @@ class SupervisorCore:
         if action.result is not ActionResult.OK:
             return ()
         self.emit.begin(now_s)
+        settings = self.held.read()
         if action.kind is ActionKind.MANUAL_MODE:
-            request = parse_manual(action, self.cfg.cascade.manual_mode_max_s)
+            request = parse_manual(action, settings.manual_mode_max_s)
             if isinstance(request, Reason):
                 self.emit.audit(refusal(action, request))
             elif request.forced is None:
@@ -131,7 +152,7 @@ class SupervisorCore:
                     self._end_manual(Reason.MANUAL_RELEASED, request.context)
             else:
                 self._start_manual(request)
-        elif action.kind is ActionKind.COMMAND and action.target == self.cfg.io.screw_reverse_test:
+        elif action.kind is ActionKind.COMMAND and action.target == self.io.screw_reverse_test:
             already_written = "command_id" in action.details
             if already_written or authorised(action, Role.OPERATOR):
                 self.screws.request_test(action.context, pulse=not already_written)
@@ -139,26 +160,15 @@ class SupervisorCore:
                 self.emit.audit(refusal(action, Reason.NOT_AUTHORISED))
         return self.emit.take()
 
-    def retune(self, now_s: float, settings: CascadeSettings) -> None:
-        """Swap the cascade settings in force (changed live): timers, modes and outputs are
-        kept; thresholds, delays and the heating curve apply from the next evaluation."""
-        self.cfg = self.cfg.model_copy(update={"cascade": settings})
-        for part in (self.cascade, self.oil, self.oil_setpoint, self.restarts, self.pumps, self.screws):
-            part.s = settings
-        self.setpoint.retune(settings)
-        self.outputs.retry_s = settings.command_retry_s
-        self.pump_swap.move(now_s, settings.pump_swap_time, settings.pump_swap_weekday)
-        self.screw_test.move(now_s, settings.screw_test_time)
-
     def command_result(self, now_s: float, result: CommandResult) -> None:
         """A write we asked for failed or was refused: plan a retry (after ``command_retry_s``)."""
         if result.status is CommandStatus.CONFIRMED:
             return
-        io = self.cfg.io
+        io, retry_s = self.io, self.held.read().command_retry_s
         if result.point == io.wood_setpoint:
-            self.setpoint.rewrite(now_s + self.cfg.cascade.command_retry_s)
+            self.setpoint.rewrite(now_s + retry_s)
         elif result.point == io.oil_setpoint:
-            self.oil_setpoint.rewrite(now_s + self.cfg.cascade.command_retry_s)
+            self.oil_setpoint.rewrite(now_s + retry_s)
         elif result.point == io.pump_duty:
             self.pumps.duty = None  # believe the read-back again; a failed duty pump is switched anew
         else:
@@ -179,7 +189,7 @@ class SupervisorCore:
     def _mode_changed(self, before: PlantMode, inp: Inputs) -> None:
         """Log a bad/restored input; adopt an oil boiler found enabled when taking control; the
         oil start or stop that follows carries the reason of the change."""
-        point = self.cfg.io.buffer_outlet
+        point = self.io.buffer_outlet
         if before is PlantMode.STOPPED and inp.flag(Signal.OIL_ENABLE):
             unavailable = self.cascade.facts.unavailable is not None
             self.oil.adopt(self.emit.now_s, OilRole.REPLACEMENT if unavailable else OilRole.TOP_UP)
@@ -195,7 +205,7 @@ class SupervisorCore:
 
     def _oil_values(self) -> dict[str, Scalar]:
         """What an oil start or stop carries: buffer outlet (by point name), setpoint, wood."""
-        f, io = self.cascade.facts, self.cfg.io
+        f, io = self.cascade.facts, self.io
         return {
             io.buffer_outlet: f.outlet,
             "setpoint_c": f.setpoint,
@@ -206,7 +216,7 @@ class SupervisorCore:
 
     def _wood(self, inp: Inputs) -> None:
         enable = not self._forced_stop
-        point = self.cfg.io.wood_enable
+        point = self.io.wood_enable
         if enable and self.outputs.last(point) is not True:
             self.cascade.start_requested(self.emit.now_s)
         self.outputs.want(self.emit, point, enable, Reason.SUPERVISOR_START if enable else Reason.MANUAL)

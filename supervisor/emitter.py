@@ -27,6 +27,7 @@ from chaufferie.config.vocabulary import (
     Scalar,
 )
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import TimeBase
 
 log = logging.getLogger("chaufferie.supervisor")
@@ -103,13 +104,13 @@ class Emitter:
         self._out.append(action)
 
 
-class Outputs:
+class Outputs(InForce):
     """Level-driven command points: send on change, retry after a failed write."""
 
-    __slots__ = ("_retry_after", "_sent", "retry_s")
+    __slots__ = ("_retry_after", "_sent")
 
-    def __init__(self, retry_s: float) -> None:
-        self.retry_s = retry_s
+    def __init__(self, held: Held) -> None:
+        super().__init__(held)
         self._sent: dict[str, Scalar] = {}
         self._retry_after: dict[str, float] = {}
 
@@ -123,9 +124,9 @@ class Outputs:
         emit.command(point, value, reason)
 
     def failed(self, point: str, now_s: float) -> None:
-        """A write of ``point`` failed or was refused: send it again after ``retry_s``."""
+        """A write of ``point`` failed or was refused: send it again after ``command_retry_s``."""
         self._sent.pop(point, None)
-        self._retry_after[point] = now_s + self.retry_s
+        self._retry_after[point] = now_s + self._held.s.command_retry_s
 
     def last(self, point: str) -> Scalar:
         return self._sent.get(point)

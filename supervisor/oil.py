@@ -24,10 +24,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.vocabulary import Context, OilRole, PlantEventKind, Scalar
 from chaufferie.supervisor.emitter import Emitter, Outputs
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import SlidingCount
 
 log = logging.getLogger("chaufferie.supervisor")
@@ -35,16 +35,14 @@ log = logging.getLogger("chaufferie.supervisor")
 HOUR_S = 3600.0
 
 
-class OilControl:
+class OilControl(InForce):
     """Turns the wanted oil role into protected enable commands and oil events."""
 
-    __slots__ = ("_blocked", "_changed_at", "_point", "_snapshot", "_starts", "role", "s", "starts_total")
+    __slots__ = ("_blocked", "_changed_at", "_point", "_snapshot", "_starts", "role", "starts_total")
 
-    def __init__(
-        self, settings: CascadeSettings, enable_point: str, snapshot: Callable[[], dict[str, Scalar]]
-    ) -> None:
+    def __init__(self, held: Held, enable_point: str, snapshot: Callable[[], dict[str, Scalar]]) -> None:
         """``snapshot`` gives the plant values each oil event carries (buffer outlet, setpoint...)."""
-        self.s = settings
+        super().__init__(held)
         self._point = enable_point
         self._snapshot = snapshot
         self.role: OilRole | None = None
@@ -74,7 +72,7 @@ class OilControl:
             if self._may_start(now):
                 self._start(emit, want, reason, parent)
         elif want is None and self.role is not None:
-            if self._changed_at is None or now - self._changed_at >= self.s.oil_min_run_s:
+            if self._changed_at is None or now - self._changed_at >= self._held.s.oil_min_run_s:
                 self._stop(emit, reason, parent)
         elif want is not None and want is not self.role:
             values = {**self._snapshot(), "handover": True}
@@ -93,7 +91,7 @@ class OilControl:
         log.info("oil boiler found enabled: adopted as %s", role.value)
 
     def _may_start(self, now: float) -> bool:
-        s = self.s
+        s = self._held.s
         if self._changed_at is not None and now - self._changed_at < s.oil_min_off_s:
             return self._block("min_off")
         if self._starts.count(now) >= s.oil_max_starts_per_hour:
@@ -125,13 +123,13 @@ class OilControl:
         self._changed_at = now
 
 
-class OilSetpoint:
+class OilSetpoint(InForce):
     """The oil boiler's aquastat setpoint for its current role, written when it moves."""
 
-    __slots__ = ("_point", "_retry_at", "_topup", "s", "written")
+    __slots__ = ("_point", "_retry_at", "_topup", "written")
 
-    def __init__(self, settings: CascadeSettings, point: str) -> None:
-        self.s = settings
+    def __init__(self, held: Held, point: str) -> None:
+        super().__init__(held)
         self._point = point
         self._retry_at = 0.0
         self._topup = False
@@ -139,7 +137,7 @@ class OilSetpoint:
 
     def wanted(self, setpoint_c: float, role: OilRole | None) -> float:
         """SP − offset in top-up, SP otherwise (rounded to 0.1 K)."""
-        offset = self.s.topup_oil_setpoint_offset_k if role is OilRole.TOP_UP else 0.0
+        offset = self._held.s.topup_oil_setpoint_offset_k if role is OilRole.TOP_UP else 0.0
         return round(setpoint_c - offset, 1)
 
     def step(self, emit: Emitter, setpoint_c: float, role: OilRole | None) -> None:
@@ -149,7 +147,7 @@ class OilSetpoint:
         topup = role is OilRole.TOP_UP
         target = self.wanted(setpoint_c, role)
         written = self.written
-        if written is None or topup != self._topup or abs(target - written) > self.s.setpoint_step_k:
+        if written is None or topup != self._topup or abs(target - written) > self._held.s.setpoint_step_k:
             self.written, self._topup = target, topup
             emit.command(self._point, target, Reason.OIL_SETPOINT)
 

@@ -16,23 +16,23 @@ Imports: the ground floor and the supervisor's small modules.
 
 from __future__ import annotations
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.vocabulary import PlantEventKind
 from chaufferie.supervisor.emitter import Emitter
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import Schedule, held, since
 
 _FAULT = {1: Signal.PUMP1_FAULT, 2: Signal.PUMP2_FAULT}
 
 
-class Pumps:
+class Pumps(InForce):
     """Which pump is duty, and which have failed."""
 
-    __slots__ = ("_both_reported", "_fail_since", "_point", "_schedule", "duty", "failed", "s")
+    __slots__ = ("_both_reported", "_fail_since", "_point", "_schedule", "duty", "failed")
 
-    def __init__(self, settings: CascadeSettings, duty_point: str, schedule: Schedule) -> None:
-        self.s = settings
+    def __init__(self, held: Held, duty_point: str, schedule: Schedule) -> None:
+        super().__init__(held)
         self._point = duty_point
         self._schedule = schedule
         self.duty: int | None = None
@@ -51,7 +51,7 @@ class Pumps:
         self._forget_recovered(inp)
         cause = self._failure(inp, duty, commanded)
         self._fail_since = since(self._fail_since, cause is not None, now)
-        if cause is not None and held(self._fail_since, now, self.s.pump_fault_confirm_s):
+        if cause is not None and held(self._fail_since, now, self._held.s.pump_fault_confirm_s):
             self.failed[duty] = cause
             self._fail_since = None
         other = 3 - duty
@@ -71,7 +71,7 @@ class Pumps:
         if inp.flag(_FAULT[duty]):
             return Reason.PUMP_FAULT
         flow = inp.number(Signal.NETWORK_FLOW)
-        if commanded and flow is not None and flow < self.s.pump_no_flow_m3h:
+        if commanded and flow is not None and flow < self._held.s.pump_no_flow_m3h:
             return Reason.PUMP_NO_FLOW
         return None
 

@@ -16,15 +16,15 @@ Imports: the ground floor and the supervisor's small modules.
 
 from __future__ import annotations
 
-from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.vocabulary import Context, PlantEventKind
 from chaufferie.supervisor.emitter import Emitter, Outputs
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import Schedule
 
 
-class Screws:
+class Screws(InForce):
     """Reverse tests and jam handling."""
 
     __slots__ = (
@@ -38,13 +38,10 @@ class Screws:
         "_seen_running",
         "_stale_failure",
         "_started_at",
-        "s",
     )
 
-    def __init__(
-        self, settings: CascadeSettings, pulse_point: str, cutoff_point: str, schedule: Schedule
-    ) -> None:
-        self.s = settings
+    def __init__(self, held: Held, pulse_point: str, cutoff_point: str, schedule: Schedule) -> None:
+        super().__init__(held)
         self._pulse = pulse_point
         self._cutoff = cutoff_point
         self._schedule = schedule
@@ -112,7 +109,7 @@ class Screws:
             self._seen_running = True
         elif self._seen_running:
             self._finish(emit, PlantEventKind.SCREW_TEST_PASSED, Reason.TEST_COMPLETED, elapsed)
-        elif elapsed >= self.s.screw_test_timeout_s:
+        elif elapsed >= self._held.s.screw_test_timeout_s:
             self._finish(emit, PlantEventKind.SCREW_TEST_FAILED, Reason.TEST_TIMEOUT, elapsed)
 
     def _finish(self, emit: Emitter, kind: PlantEventKind, reason: Reason, elapsed: float) -> None:

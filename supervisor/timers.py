@@ -10,6 +10,7 @@ Imports: the standard library only.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -79,24 +80,25 @@ class TimeBase:
 
 
 class Schedule:
-    """A daily (or weekly) local-time schedule, due once per occurrence."""
+    """A daily (or weekly) local-time schedule, due once per occurrence.
 
-    __slots__ = ("_base", "at", "next_s", "weekday")
+    ``when`` gives the local time and weekday in force; when it changes (settings changed
+    live) the schedule aims at the new time's next occurrence from that moment on.
+    """
 
-    def __init__(self, base: TimeBase, now_s: float, at: time, weekday: int | None = None) -> None:
+    __slots__ = ("_base", "_when", "at", "next_s", "weekday")
+
+    def __init__(self, base: TimeBase, now_s: float, when: Callable[[], tuple[time, int | None]]) -> None:
         self._base = base
-        self.at = at
-        self.weekday = weekday
-        self.next_s = base.next_local(now_s, at, weekday)
-
-    def move(self, now_s: float, at: time, weekday: int | None = None) -> None:
-        """A new local time (settings changed live): aim at its next occurrence from ``now_s``."""
-        if (at, weekday) != (self.at, self.weekday):
-            self.at, self.weekday = at, weekday
-            self.next_s = self._base.next_local(now_s, at, weekday)
+        self._when = when
+        self.at, self.weekday = when()
+        self.next_s = base.next_local(now_s, self.at, self.weekday)
 
     def due(self, now_s: float) -> bool:
         """True once when ``now_s`` reaches the occurrence; then aims at the next one."""
+        if (wanted := self._when()) != (self.at, self.weekday):
+            self.at, self.weekday = wanted
+            self.next_s = self._base.next_local(now_s, *wanted)
         if now_s < self.next_s:
             return False
         self.next_s = self._base.next_local(now_s, self.at, self.weekday)

@@ -21,6 +21,7 @@ from chaufferie.config.vocabulary import PlantEventKind
 from chaufferie.supervisor.emitter import Emitter
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.reasons import Reason
+from chaufferie.supervisor.settings import Held, InForce
 from chaufferie.supervisor.timers import SlidingCount, held, since
 
 DAY_S = 86400.0
@@ -42,18 +43,19 @@ def curve_setpoint(curve: tuple[HeatingCurvePoint, ...], outdoor_c: float, low: 
     return min(high, max(low, value))
 
 
-class Setpoint:
+class Setpoint(InForce):
     """The buffer setpoint in force and its writes along the heating curve."""
 
-    __slots__ = ("_outdoor", "_point", "_retry_at", "s", "value", "written")
+    __slots__ = ("_curve_of", "_outdoor", "_point", "_retry_at", "value", "written")
 
-    def __init__(self, settings: CascadeSettings, point: str) -> None:
-        self.s = settings
+    def __init__(self, held: Held, point: str) -> None:
+        super().__init__(held)
         self._point = point
         self._retry_at = 0.0
         self._outdoor: float | None = None
+        self._curve_of: CascadeSettings | None = None  # the settings the last value came from
         self.written: float | None = None
-        self.value = settings.setpoint_max_c
+        self.value = self._held.s.setpoint_max_c
 
     def step(self, emit: Emitter, inp: Inputs, write: bool = True) -> float:
         """Write a new setpoint if the curve moved enough; return the setpoint in force.
@@ -67,10 +69,10 @@ class Setpoint:
                 if readback is not None:
                     self.value = readback
             return self.value
-        if outdoor == self._outdoor and write and self.written is not None:
-            return self.value  # nothing moved since the last evaluation
-        self._outdoor = outdoor
-        s = self.s
+        s = self._held.s
+        if outdoor == self._outdoor and s is self._curve_of and write and self.written is not None:
+            return self.value  # nothing moved since the last evaluation (curve and bounds alike)
+        self._outdoor, self._curve_of = outdoor, s
         target = round(curve_setpoint(s.heating_curve, outdoor, s.setpoint_min_c, s.setpoint_max_c), 1)
         if not write or (self.written is None and emit.now_s < self._retry_at):
             self.value = target
@@ -82,24 +84,19 @@ class Setpoint:
             emit.event(PlantEventKind.SETPOINT_CHANGED, Reason.HEATING_CURVE, values)
         return self.value
 
-    def retune(self, settings: CascadeSettings) -> None:
-        """New settings (heating curve, bounds): the curve is read again at the next step."""
-        self.s = settings
-        self._outdoor = None
-
     def rewrite(self, at_s: float) -> None:
         """The last write failed: write again from ``at_s`` on."""
         self.written = None
         self._retry_at = at_s
 
 
-class Restarts:
+class Restarts(InForce):
     """Automatic wood boiler fault resets, limited per 24 h."""
 
-    __slots__ = ("_fault_since", "_last_reset", "_point", "_window", "exhausted", "s", "total")
+    __slots__ = ("_fault_since", "_last_reset", "_point", "_window", "exhausted", "total")
 
-    def __init__(self, settings: CascadeSettings, reset_point: str) -> None:
-        self.s = settings
+    def __init__(self, held: Held, reset_point: str) -> None:
+        super().__init__(held)
         self._point = reset_point
         self._window = SlidingCount(DAY_S)
         self._fault_since: float | None = None
@@ -114,12 +111,12 @@ class Restarts:
         if not in_fault:
             self.exhausted = False
             return False
-        if not held(self._fault_since, now, self.s.wood_restart_delay_s):
+        if not held(self._fault_since, now, self._held.s.wood_restart_delay_s):
             return False
-        if self._last_reset is not None and now - self._last_reset < self.s.wood_restart_delay_s:
+        if self._last_reset is not None and now - self._last_reset < self._held.s.wood_restart_delay_s:
             return False
         done = self._window.count(now)
-        if done >= self.s.wood_max_restarts_24h:
+        if done >= self._held.s.wood_max_restarts_24h:
             if not self.exhausted:
                 self.exhausted = True
                 emit.event(

@@ -5,9 +5,9 @@ of a section (``cascade``: thresholds and heating curve; ``rota``; ``contacts``:
 is merged into the section in force and validated by the configuration's own models and
 cross-reference rules; a refused change returns ``Outcome(False, message)`` and nothing is
 written. An accepted one is written to ``<data_dir>/settings-overrides.json`` (temporary file,
-then rename: a crash leaves the old file or the new one, never half of one). The HMI then
-announces it on the bus (``OperatorAction`` ``SETTING_CHANGED`` / ``CONFIG_CHANGED``) and the
-supervisor and the alarms apply it live; the store does not announce it a second time.
+then rename: a crash leaves the old file or the new one, never half of one), then put in force
+by :meth:`~chaufferie.config.live.LiveConfig.replace`, which the supervisor and the alarms
+read (it publishes ``ConfigChanged``); the HMI writes the audit record.
 
 At start :func:`apply_saved_overrides` applies the saved file to the configuration read from
 YAML, so a restart keeps the changes. A file that no longer validates (a value out of range,
@@ -36,6 +36,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chaufferie.alarms.people import PeopleChangeError, first_error, with_people_change
+from chaufferie.config.live import LiveConfig
 from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.settings import PlantConfig, section_problems
 from chaufferie.config.vocabulary import Context
@@ -202,13 +203,14 @@ def _free_name(path: Path, stem: str, suffix: str) -> Path:
 
 
 class FileSettingsStore:
-    """``SettingsStore``: validates against the config, persists the overrides as JSON."""
+    """``SettingsStore``: validates against the config in force, persists the overrides as JSON,
+    then puts the change in force with :meth:`LiveConfig.replace` (which announces it)."""
 
-    def __init__(self, cfg: PlantConfig, path: Path | None = None, rejected: Rejected | None = None) -> None:
-        """``cfg`` is the configuration in force (saved overrides already applied);
+    def __init__(self, live: LiveConfig, path: Path | None = None, rejected: Rejected | None = None) -> None:
+        """``live`` holds the configuration in force (saved overrides already applied);
         ``rejected`` what :func:`apply_saved_overrides` set aside, shown as :attr:`notice`."""
-        self.cfg = cfg
-        self.path = path or overrides_path(cfg)
+        self.live = live
+        self.path = path or overrides_path(live.current)
         self.notice = rejected.notice() if rejected is not None else None
         self.overrides = read_overrides(self.path)
         self._lock = asyncio.Lock()
@@ -216,7 +218,9 @@ class FileSettingsStore:
     async def save(self, section: str, values: Mapping[str, Any], context: Context) -> Outcome:
         async with self._lock:
             try:
-                cfg, stored = apply_change(self.cfg, section, values)
+                cfg, stored = apply_change(self.live.current, section, values)
+                value = getattr(cfg, section)
+                self.live.validated(section, value)
             except (ValueError, KeyError) as exc:
                 log.info("settings %s from %s refused: %s", section, context.user, exc)
                 return Outcome(False, str(exc))
@@ -226,6 +230,7 @@ class FileSettingsStore:
             except OSError as exc:
                 log.error("settings %s from %s not saved: %s", section, context.user, exc)
                 return Outcome(False, message("write_failed", path=self.path))
-            self.cfg, self.overrides = cfg, overrides
+            self.overrides = overrides
+            self.live.replace(section, value, context)
         log.info("settings %s changed by %s: %s", section, context.user, ", ".join(sorted(stored)))
         return Outcome(True)

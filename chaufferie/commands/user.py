@@ -138,7 +138,7 @@ async def _apply(cfg: PlantConfig, change: Change) -> int:
     await asyncio.to_thread(database.migrate, writer.engine)
     async with writer:  # records what is published on the bus when it flushes
         contacts = frozenset(c.id for c in cfg.contacts)
-        users = UserService(AccessStore(writer.engine), clock, Audit(bus, clock), contacts)
+        users = UserService(AccessStore(writer.engine), clock, Audit(bus, clock), lambda: contacts)
         context = Context(origin="cli", user=os.environ.get("USER", "cli"), channel=Channel.CLI)
         try:
             print(await asyncio.to_thread(change, users, context))

@@ -6,38 +6,39 @@ user, channel, address); a refusal in its state machine becomes ``False`` here.
 
 ``recipients`` says who may answer an occurrence by SMS: by default
 :func:`alarm_recipients` — the contacts its notifications were addressed to (the alarms'
-outbox) plus whoever the rota puts on duty now (on call, second, manager).
+outbox) plus whoever the rota in force puts on duty now (on call, second, manager).
 
 :class:`OutboxSms` sends the confirmation of an SMS acknowledgement through the alarms'
 outbox (persisted, retried, recorded as a notification), keyed by the acknowledgement's
-context so a confirmation goes once.
+context so a confirmation goes once. Both read the contacts and the rota in force
+(:class:`~chaufferie.alarms.rota.RotaInForce`), never a copy taken at start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from zoneinfo import ZoneInfo
 
 from chaufferie.alarms.errors import AlarmError
 from chaufferie.alarms.operations import AlarmOperations, AlarmView
 from chaufferie.alarms.outbox import Outbox
-from chaufferie.alarms.rota import OnCall
+from chaufferie.alarms.rota import RotaInForce
 from chaufferie.alarms.store import OutboxItem
-from chaufferie.config.alarming import Contact
+from chaufferie.config.live import as_live
 from chaufferie.config.vocabulary import Context
 from chaufferie.hmi.access.ports import OccurrenceView
 
 Recipients = Callable[[str], Iterable[str]]
 
 
-def alarm_recipients(ops: AlarmOperations) -> Recipients:
-    """Contacts reached for an occurrence (outbox) and those on duty now (rota)."""
+def alarm_recipients(ops: AlarmOperations, rota: RotaInForce | None = None) -> Recipients:
+    """Contacts reached for an occurrence (outbox) and those on duty now (``rota``: the alarm
+    service's; without it, the engine's configuration, fixed)."""
     engine = ops.engine
-    cfg = engine.cfg
-    oncall = OnCall(cfg.rota, cfg.contacts, ZoneInfo(cfg.site.timezone)) if cfg.rota is not None else None
+    in_force = rota or RotaInForce(as_live(engine.cfg))
 
     def recipients(occurrence_id: str) -> tuple[str, ...]:
         reached = [i.contact_id for i in engine.store.outbox() if i.occurrence_id == occurrence_id]
+        oncall = in_force.oncall
         if oncall is not None:
             duty = oncall.at(engine.clock.now())
             reached += [duty.on_call, *([duty.second] if duty.second else []), duty.manager]
@@ -87,13 +88,12 @@ class OperationsAccess:
 class OutboxSms:
     """``SmsSender`` through the alarms' notification outbox (channel ``sms``)."""
 
-    def __init__(self, outbox: Outbox, contacts: Iterable[Contact]) -> None:
+    def __init__(self, outbox: Outbox, rota: RotaInForce) -> None:
         self._outbox = outbox
-        self._by_phone = {c.phone: c.id for c in contacts if c.phone}
+        self._rota = rota
 
     async def send_sms(self, to: str, body: str, context: Context) -> None:
         key = f"ack-reply/{context.parent_id or context.id}"
-        item = OutboxItem(
-            key=key, channel="sms", contact_id=self._by_phone.get(to, "?"), address=to, subject="", text=body
-        )
+        contact = next((c.id for c in self._rota.contacts if c.phone and c.phone == to), "?")
+        item = OutboxItem(key=key, channel="sms", contact_id=contact, address=to, subject="", text=body)
         self._outbox.enqueue(item)

@@ -1,5 +1,8 @@
 """Everything the access endpoints need, built once by the composition root.
 
+``cfg`` is the process's :class:`~chaufferie.config.live.LiveConfig`: the SMS webhook and the
+user binding read the contacts in force; the ``hmi`` section is read once at start.
+
 Secrets come only from the environment: the signing key from ``cfg.hmi.secret_key_env``
 (always needed) and, when SMS is configured, the Twilio auth token from
 ``cfg.notifiers.sms.auth_token_env`` (to check webhook signatures). A missing one raises
@@ -15,6 +18,7 @@ from collections.abc import Mapping
 from chaufferie.alarms.ack_links import AckLinks, MissingSecretError, secret_from_env
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
+from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import AlarmTransition, PlantEvent
 from chaufferie.hmi.access.audit import Audit
@@ -44,7 +48,7 @@ class AccessServices:
 
     def __init__(
         self,
-        cfg: PlantConfig,
+        cfg: PlantConfig | LiveConfig,
         bus: Bus,
         clock: Clock,
         store: Storage,
@@ -57,8 +61,9 @@ class AccessServices:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         env = dict(os.environ if environ is None else environ)
+        self.live = as_live(cfg)
+        cfg = self.live.current  # for what is read once at start (see config.live)
         secret = secret_from_env(cfg.hmi, env)
-        self.cfg = cfg
         self.bus = bus
         self.clock = clock
         self.store = store
@@ -69,11 +74,19 @@ class AccessServices:
         self.links = links or AckLinks(cfg.hmi, secret, clock)
         self.sessions = Sessions(cfg.hmi, secret, clock)
         self.authn = Authenticator(store, clock, cfg.hmi, self.audit)
-        self.users = UserService(store, clock, self.audit, frozenset(c.id for c in cfg.contacts))
+        self.users = UserService(store, clock, self.audit, self._contact_ids)
         self.interventions = InterventionDesk(cfg, store, store, clock, self.audit)
         self.desk = AckDesk(cfg, alarms, self.interventions, self.audit, clock, commands)
         self.story = PlantStory(cfg.site.timezone)
         self._subscriptions: tuple[Subscription, ...] = ()
+
+    @property
+    def cfg(self) -> PlantConfig:
+        """The configuration in force (contacts as changed from the HMI)."""
+        return self.live.current
+
+    def _contact_ids(self) -> frozenset[str]:
+        return frozenset(c.id for c in self.cfg.contacts)
 
     async def __aenter__(self) -> AccessServices:
         self._subscriptions = (

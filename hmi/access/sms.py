@@ -3,8 +3,10 @@
 Order of checks: the ``X-Twilio-Signature`` with Twilio's own ``RequestValidator`` against
 the configured public URL (403 if wrong); the ``MessageSid`` is remembered, so a replayed
 request does nothing; the sender must be a known, enabled technician (a user bound to the
-contact whose phone sent it), not locked by :class:`~.sms_guard.SmsGuard` (too many wrong
-codes), and one of the occurrence's recipients (on call for it). The code is
+contact whose phone sent it, among the contacts in force: ``services.cfg`` reads the live
+configuration, so a phone changed on the settings page is recognised at once), not locked
+by :class:`~.sms_guard.SmsGuard` (too many wrong codes), and one of the occurrence's
+recipients (on call for it). The code is
 :meth:`~chaufferie.alarms.ack_links.AckLinks.reply_code` of an open, unlocked occurrence.
 The answer goes back as an SMS through the injected :class:`SmsSender`: always for an
 acknowledgement, at most once per window for refusals; the HTTP answer is an empty TwiML

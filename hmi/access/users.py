@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from chaufferie.config.clock import Clock
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Context, Role
@@ -34,12 +34,20 @@ class UserService:
         store: UserStore,
         clock: Clock,
         audit: Audit | None = None,
-        contact_ids: frozenset[str] | None = None,
+        contact_ids: Callable[[], frozenset[str]] | None = None,
     ) -> None:
+        """``contact_ids`` gives the contacts a user may be bound to, asked at each binding."""
         self._store = store
         self._clock = clock
         self._audit = audit
         self._contacts = contact_ids
+
+    def _check_contact(self, contact_id: str | None) -> None:
+        if contact_id is None or self._contacts is None:
+            return
+        known = self._contacts()
+        if contact_id not in known:
+            raise ValueError(f"unknown contact {contact_id!r} (known: {', '.join(sorted(known))})")
 
     def add(
         self,
@@ -57,8 +65,7 @@ class UserService:
         check_password(password)
         if pin is not None:
             check_pin(pin)
-        if contact_id is not None and self._contacts is not None and contact_id not in self._contacts:
-            raise ValueError(f"unknown contact {contact_id!r} (known: {', '.join(sorted(self._contacts))})")
+        self._check_contact(contact_id)
         now = self._clock.now()
         user = UserRecord(
             username=username,
@@ -85,8 +92,7 @@ class UserService:
     ) -> UserRecord:
         """Change role, display name or contact binding (``None`` leaves a field as it is)."""
         user = self._get(username)
-        if contact_id is not None and self._contacts is not None and contact_id not in self._contacts:
-            raise ValueError(f"unknown contact {contact_id!r}")
+        self._check_contact(contact_id)
         changes = {
             "role": role or user.role,
             "display_name": display_name or user.display_name,

@@ -52,7 +52,7 @@ def build(data_dir: str, trusted: tuple[str, ...]) -> tuple[HmiServices, FakeCom
             access.users.add(name, role, PASSWORD, Context(origin="tests", user="tests"))
     commands = FakeCommands(bus, clock)
     services = HmiServices(
-        config=cfg,
+        source=cfg,
         bus=bus,
         clock=clock,
         auth=HmiAuthenticator(access),

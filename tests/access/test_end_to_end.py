@@ -78,7 +78,7 @@ async def plant(
             store,
             alarms,
             alarms,
-            sms=OutboxSms(service.outbox, cfg.contacts),
+            sms=OutboxSms(service.outbox, service.rota),
             links=links,
             environ=env,
         )

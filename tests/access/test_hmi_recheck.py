@@ -37,7 +37,7 @@ def _nicegui_storage() -> None:
 async def hmi(site: Site) -> AsyncIterator[tuple[User, RecordingCommands]]:
     commands = RecordingCommands(site.clock)
     services = HmiServices(
-        config=site.cfg,
+        source=site.cfg,
         bus=site.bus,
         clock=site.clock,
         auth=HmiAuthenticator(site.services),

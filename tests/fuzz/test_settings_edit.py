@@ -23,6 +23,7 @@ from chaufferie.adapters.settings import FileSettingsStore, overrides_path, with
 from chaufferie.config import vocabulary as voc
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.live import LiveConfig
 from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig, cross_references
 from chaufferie.config.vocabulary import ActionResult, OperatorAction
@@ -101,8 +102,9 @@ def hmi_services() -> Iterator[tuple[HmiServices, PlantConfig, Bus]]:
     with tempfile.TemporaryDirectory() as folder:
         cfg = BASE.model_copy(update={"data_dir": folder})
         bus = Bus()
+        live = LiveConfig(cfg, bus)
         yield (
-            HmiServices(cfg, bus, VirtualClock(), FakeAuth(), settings_store=FileSettingsStore(cfg)),
+            HmiServices(live, bus, VirtualClock(), FakeAuth(), settings_store=FileSettingsStore(live)),
             cfg,
             bus,
         )
@@ -124,7 +126,7 @@ def check(
     saved = overrides_path(cfg)
     event(f"{section}: {'accepted' if ok else 'refused'}")  # --hypothesis-show-statistics
     if not ok:
-        assert hmi.overrides == {}, "a refused change must not be kept"
+        assert hmi.config == cfg, "a refused change must not be put in force"
         assert not saved.exists(), "a refused change must not be written"
         return
     assert saved.exists()
@@ -167,7 +169,7 @@ async def test_a_contact_is_refused_cleanly_or_accepted_and_valid(contact: dict[
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
 async def test_a_threshold_that_is_not_a_finite_number_is_refused(value: float) -> None:
-    with hmi_services() as (hmi, _cfg, _bus):
+    with hmi_services() as (hmi, cfg, _bus):
         outcome = await settings_edit.apply(hmi, "cascade", {"replacement_drop_k": value}, TECH)
         assert not outcome.ok
-        assert hmi.overrides == {}
+        assert hmi.config == cfg

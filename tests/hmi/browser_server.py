@@ -56,7 +56,7 @@ def build(data_dir: str) -> tuple[HmiServices, FakeAlarms]:
     bus, clock = Bus(), RealClock()
     alarms = FakeAlarms(bus, clock)
     services = HmiServices(
-        config=cfg,
+        source=cfg,
         bus=bus,
         clock=clock,
         auth=FakeAuth(),

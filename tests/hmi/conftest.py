@@ -71,7 +71,7 @@ def hmi_clock() -> VirtualClock:
 def services(config: PlantConfig, bus: Bus, hmi_clock: VirtualClock) -> HmiServices:
     history = FakeHistory(hmi_clock, sample_records(NOW))
     s = HmiServices(
-        config=config,
+        source=config,
         bus=bus,
         clock=hmi_clock,
         auth=FakeAuth(),

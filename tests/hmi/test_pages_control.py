@@ -133,7 +133,7 @@ async def test_cascade_setting_is_validated_applied_and_audited(hmi_user, servic
         await user.should_see(
             "Valeur invalide : topup_modulation_pct: Input should be less than or equal to 100"
         )
-    assert services.overrides["cascade"]["topup_drop_k"] == 3.0
+    assert services.config.cascade.topup_drop_k == 3.0  # in force
     changes = [a for a in actions(audit) if a.kind is ActionKind.SETTING_CHANGED]
     assert [a.result for a in changes] == [ActionResult.OK, ActionResult.REFUSED]
     assert changes[0].details["values"]["topup_drop_k"] == 3.0
@@ -145,7 +145,7 @@ async def test_heating_curve_change_is_announced(hmi_user, services: HmiServices
         user.find(marker="curve--7").clear().type("82")
         user.find(marker="curve-save").click()
         await user.should_see("Réglage appliqué")
-    curve = services.overrides["cascade"]["heating_curve"]
+    curve = services.config.cascade.heating_curve  # in force
     assert [(p.outdoor_c, p.setpoint_c) for p in curve] == [(-7.0, 82.0), (15.0, 65.0)]
 
 
@@ -164,7 +164,8 @@ async def test_admin_changes_rota_contacts_and_users(hmi_user, services: HmiServ
         await user.should_see("agent2 · lecture")
         user.find(marker="disable-agent2").click()
         await user.should_see("agent2 · lecture (—)")
-    assert services.overrides["rota"]["cycle"] == ("tech-bernard", "tech-martin")
+    assert services.config.rota is not None
+    assert services.config.rota.cycle == ("tech-bernard", "tech-martin")  # in force
     assert isinstance(services.users, FakeUsers)
     assert services.users.saved[0][1] == "long enough secret"
 

@@ -17,6 +17,7 @@ from chaufferie.alarms.service import AlarmService
 from chaufferie.config import vocabulary as voc
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.live import LiveConfig
 from chaufferie.config.plant import HeatingCurvePoint
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Command, Context, OperatorAction, PlantEvent, Scalar
@@ -29,6 +30,7 @@ from tests.supervisor import test_service as supervisor_tests
 from tests.supervisor.rig import FAULT, SP
 
 service = supervisor_tests.service  # the running supervisor (a fixture, same name for pytest)
+live = supervisor_tests.live  # the configuration in force it reads (a fixture too)
 _tag = supervisor_tests._tag
 TECH = Context(origin="hmi", user="tech", channel=voc.Channel.HMI, address="127.0.0.1")
 SECRETS = {
@@ -46,9 +48,9 @@ def _raised_curve(cfg: PlantConfig, by_k: float) -> tuple[HeatingCurvePoint, ...
 
 
 @pytest.fixture
-def hmi(config: PlantConfig, bus: Bus, clock: VirtualClock) -> HmiServices:
+def hmi(config: PlantConfig, live: LiveConfig, bus: Bus, clock: VirtualClock) -> HmiServices:
     config.data_path(".").mkdir(parents=True, exist_ok=True)
-    return HmiServices(config, bus, clock, FakeAuth(), settings_store=FileSettingsStore(config))
+    return HmiServices(live, bus, clock, FakeAuth(), settings_store=FileSettingsStore(live))
 
 
 def _setpoints(out: list[object], point: str) -> list[Scalar]:
@@ -116,7 +118,7 @@ async def test_overrides_survive_a_restart_and_a_damaged_section_is_skipped(
     config: PlantConfig, clock: VirtualClock
 ) -> None:
     config.data_path(".").mkdir(parents=True, exist_ok=True)
-    store = FileSettingsStore(config)
+    store = FileSettingsStore(LiveConfig(config))
     newcomer = {"id": "tech-petit", "name": "Léa Petit", "phone": "+33645678901"}
     assert (await store.save("cascade", {"heating_curve": _raised_curve(config, 3.0)}, TECH)).ok
     assert (await store.save("cascade", {"topup_drop_k": 4.0}, TECH)).ok
@@ -152,10 +154,10 @@ async def test_overrides_survive_a_restart_and_a_damaged_section_is_skipped(
     assert not path.exists()
 
 
-async def test_a_rota_change_announced_by_the_hmi_rebuilds_who_is_on_call(
-    hmi: HmiServices, config: PlantConfig, bus: Bus, clock: VirtualClock
+async def test_a_rota_change_from_the_hmi_changes_who_is_on_call(
+    hmi: HmiServices, config: PlantConfig, live: LiveConfig, bus: Bus, clock: VirtualClock
 ) -> None:
-    async with AlarmService(config, bus, clock) as alarms:
+    async with AlarmService(live, bus, clock) as alarms:
         task = asyncio.create_task(alarms.run())
         now = clock.now()
         first = alarms.on_call_now(now)[0].id

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
@@ -41,10 +42,10 @@ def with_cascade(cfg: PlantConfig, **changes: Any) -> PlantConfig:
 class Rig:
     """The core, its inputs, a virtual time ``t`` and everything decided so far."""
 
-    def __init__(self, cfg: PlantConfig, start: datetime = START, step_s: float = 1.0) -> None:
-        self.cfg = cfg
+    def __init__(self, cfg: PlantConfig | LiveConfig, start: datetime = START, step_s: float = 1.0) -> None:
         self.core = SupervisorCore(cfg, start, 0.0)
-        self.inp = Inputs.for_config(cfg)
+        self.cfg = self.core.cfg
+        self.inp = Inputs.for_config(self.cfg)
         self.start = start
         self.t = 0.0
         self.step_s = step_s

@@ -10,6 +10,7 @@ import pytest
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
@@ -40,7 +41,15 @@ def _tag(clock: VirtualClock, point: str, value: Scalar, quality: Quality = Qual
 
 
 @pytest.fixture
-async def service(config: PlantConfig, bus: Bus, clock: VirtualClock) -> AsyncIterator[SupervisorService]:
+def live(config: PlantConfig, bus: Bus) -> LiveConfig:
+    """The configuration in force, as the composition root hands it to every service."""
+    return LiveConfig(config, bus)
+
+
+@pytest.fixture
+async def service(
+    config: PlantConfig, live: LiveConfig, bus: Bus, clock: VirtualClock
+) -> AsyncIterator[SupervisorService]:
     io = config.io
     for point, value in (
         (io.wood_state, RUNNING),
@@ -51,7 +60,7 @@ async def service(config: PlantConfig, bus: Bus, clock: VirtualClock) -> AsyncIt
         (io.network_flow, 3.0),
     ):
         bus.publish(_tag(clock, point, value))
-    async with SupervisorService(config, bus, clock) as svc:
+    async with SupervisorService(live, bus, clock) as svc:
         task = asyncio.create_task(svc.run())
         await clock.advance(1)
         yield svc
