@@ -12,6 +12,7 @@ from chaufferie.adapters.settings import FileSettingsStore, apply_saved_override
 from chaufferie.config.alarming import Contact
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.live import LiveConfig
 from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import ActionKind, ActionResult, OperatorAction, Role
@@ -44,6 +45,7 @@ def _refusals(sub) -> list[OperatorAction]:  # type: ignore[no-untyped-def]
 
 async def test_absurd_values_are_refused_with_the_range_shown(hmi_user, services: HmiServices) -> None:
     audit = services.bus.subscribe(OperatorAction, name="audit")
+    before = services.config
     async with hmi_user() as user:
         await login(user, "tech", path="/settings")
         delay = user.find(marker="set-replacement_confirm_s")
@@ -62,7 +64,7 @@ async def test_absurd_values_are_refused_with_the_range_shown(hmi_user, services
         limit.clear().type("95")
         user.find(marker="cascade-save").click()
         await user.should_see("setpoint_max_c: outside the setpoints' write bounds [55, 90] (95.0)")
-    assert services.overrides == {}
+    assert services.config == before  # nothing put in force
     assert len(_refusals(audit)) == 3
 
 
@@ -72,10 +74,11 @@ async def test_a_forged_value_is_refused_however_it_reaches_the_handler(
 ) -> None:
     """What a crafted browser event could hand to the save handler, past the input."""
     context = services.context(UserSession("tech", Role.TECHNICIAN, "t"), "127.0.0.1")
+    before = services.config
     outcome = await settings_edit.apply(services, "cascade", {"replacement_confirm_s": forged}, context)
     assert not outcome.ok
     assert outcome.message.startswith("replacement_confirm_s: Input should be a finite number")
-    assert services.overrides == {}
+    assert services.config == before  # nothing put in force
 
 
 async def test_a_contact_name_is_a_value_never_markup(hmi_user, services: HmiServices) -> None:
@@ -100,8 +103,9 @@ async def test_an_overrides_file_holding_infinity_is_set_aside_and_the_page_open
     assert rejected.set_aside.name == "settings-overrides.rejected-20260112T020000Z.json"
     assert "Infinity" in rejected.set_aside.read_text(encoding="utf-8")  # kept for the administrator
     assert not path.exists()
+    live = LiveConfig(cfg, bus)
     services = HmiServices(
-        cfg, bus, hmi_clock, FakeAuth(), settings_store=FileSettingsStore(cfg, rejected=rejected)
+        live, bus, hmi_clock, FakeAuth(), settings_store=FileSettingsStore(live, rejected=rejected)
     )
     async with simulated(services) as user:
         await login(user, "tech", path="/settings")
