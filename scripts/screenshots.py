@@ -33,18 +33,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from chaufferie.hmi.pages.frame import NAV
+
 REPO = Path(__file__).resolve().parents[1]
-PAGES = (
-    "overview",
-    "alarms",
-    "history",
-    "trends",
-    "reports",
-    "logbook",
-    "control",
-    "settings",
-    "commissioning",
-)
+PAGES = {key.removeprefix("nav."): path for path, key, _ in NAV}  # every page, as the menu lists them
 SIZES = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 360, "height": 740}}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 CHART_DRAWN = (
@@ -155,8 +147,8 @@ def play(page: Any, base: str, args: argparse.Namespace) -> None:
 
 def shoot(page: Any, base: str, out: Path, size: str) -> list[Path]:
     shots = []
-    for name in PAGES:
-        page.goto(f"{base}{'/' if name == 'overview' else '/' + name}")
+    for name, route in PAGES.items():
+        page.goto(f"{base}{route}")
         page.wait_for_load_state("networkidle")
         if name == "trends":
             page.wait_for_function(CHART_DRAWN, timeout=20_000)

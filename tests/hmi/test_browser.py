@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from chaufferie.hmi.pages.frame import NAV
 from tests.conftest import free_port, require_tool
 from tests.hmi.fakes import PASSWORD
 
@@ -36,17 +37,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 360, "height": 740}
-PAGES = (
-    "overview",
-    "alarms",
-    "history",
-    "trends",
-    "reports",
-    "logbook",
-    "control",
-    "settings",
-    "commissioning",
-)
+PAGES = {key.removeprefix("nav."): path for path, key, _ in NAV}  # every page, as the menu lists them
 
 
 def post(base: str, path: str, body: dict[str, object]) -> dict[str, object]:
@@ -208,8 +199,8 @@ UNLABELLED = """() => {
 def test_every_control_of_every_page_has_an_accessible_name(server: str, browser) -> None:
     page = logged_in(browser, server, "admin")
     missing = {}
-    for name in PAGES:
-        page.goto(f"{server}{'/' if name == 'overview' else '/' + name}")
+    for name, route in PAGES.items():
+        page.goto(f"{server}{route}")
         page.wait_for_load_state("networkidle")
         found = page.evaluate(UNLABELLED)
         if found:
