@@ -147,11 +147,6 @@ class Rejected:
         return message("rejected", path=self.set_aside.name, problems="; ".join(self.problems))
 
 
-def with_saved_overrides(cfg: PlantConfig) -> PlantConfig:
-    """``cfg`` with the saved overrides applied (see :func:`apply_saved_overrides`)."""
-    return apply_saved_overrides(cfg)[0]
-
-
 def apply_saved_overrides(
     cfg: PlantConfig, now: datetime | None = None
 ) -> tuple[PlantConfig, Rejected | None]:

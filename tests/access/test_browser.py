@@ -10,16 +10,7 @@ from playwright.async_api import async_playwright
 from chaufferie.config.vocabulary import AlarmState, OilRole, PlantEvent, PlantEventKind
 from tests.access.conftest import PINS, Site
 from tests.conftest import require_tool
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.support.browser import CHROMIUM_ARGS
 
 
 @pytest.mark.browser

@@ -33,7 +33,15 @@ from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access import AccessServices, build_access_router, security_headers
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms
 from chaufferie.hmi.access.services import link_maker
-from tests.access.conftest import PINS, SECRET, add_users, path_of, serving, sign_in_with_pin, site_config
+from tests.access.conftest import (
+    PINS,
+    SECRET,
+    acknowledge,
+    add_users,
+    serving,
+    sign_in_with_pin,
+    site_config,
+)
 from tests.alarms.helpers import publish_tag, running, settle
 from tests.conftest import free_port
 from tests.support.twilio_standin import TwilioStandIn, twilio_standin
@@ -103,12 +111,8 @@ async def test_sms_link_from_the_alarms_service_acknowledges(plant: Plant) -> No
     assert match is not None, sms
     async with httpx.AsyncClient(base_url=plant.base_url) as client:
         assert (await sign_in_with_pin(client, match.group(1), PINS["martin"])).status_code == 303
-        page = await client.get(path_of(match.group(1)))
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert csrf is not None
         occ = occurrence_of(plant, "CHB-DEF")
-        form = {"csrf": csrf.group(1), "occurrence": occ}
-        done = await client.post(f"{path_of(match.group(1))}/ack", data=form)
+        done = await acknowledge(client, match.group(1), occ)
     assert done.status_code == 200
     occurrence = plant.alarms.engine.get(occ)
     assert occurrence is not None

@@ -25,8 +25,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.access.conftest import PASSWORD
-from tests.access.test_browser import CHROMIUM_ARGS
 from tests.conftest import free_port, require_tool
+from tests.support.browser import CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 

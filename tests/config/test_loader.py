@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ import yaml
 
 from chaufferie.config.loader import ConfigError, load_config, parse_config
 from chaufferie.config.settings import PlantConfig
+from tests.support.cli import check_config
 
 
 def _shipped_text(config_path: Path) -> str:
@@ -122,24 +121,12 @@ def test_rota_with_unknown_contact(config_path: Path) -> None:
 
 
 def test_check_config_command_exit_codes(config_path: Path, tmp_path: Path) -> None:
-    ok = subprocess.run(
-        [sys.executable, "-m", "chaufferie.cli", "check-config", str(config_path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    ok = check_config(config_path)
     assert ok.returncode == 0, ok.stderr
     assert "OK" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text(_shipped_text(config_path).replace("  unit_id: 1\n", "  unit_id: 999\n", 1))
-    res = subprocess.run(
-        [sys.executable, "-m", "chaufferie.cli", "check-config", str(bad)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    res = check_config(bad)
     assert res.returncode == 1
     assert f"{bad}:" in res.stderr
     assert "links.boiler.unit_id" in res.stderr

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import types
 import typing
 from pathlib import Path
@@ -19,6 +17,7 @@ from pydantic import BaseModel
 from chaufferie.config.loader import ConfigError, parse_config
 from chaufferie.config.ranges import field_range
 from chaufferie.config.settings import PlantConfig
+from tests.support.cli import check_config
 
 LINE = "  replacement_confirm_s: 120\n"
 SETPOINT_LINE = "  setpoint_max_c: 85\n"
@@ -77,13 +76,7 @@ def test_check_config_refuses_infinity_and_names_file_line_field_and_value(
     text, line = _with(config_path, LINE, "  replacement_confirm_s: .inf\n")
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
-    res = subprocess.run(
-        [sys.executable, "-m", "chaufferie.cli", "check-config", str(bad)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    res = check_config(bad)
     assert res.returncode == 1
     assert f"{bad}:{line}: cascade.replacement_confirm_s: Input should be a finite number (inf)" in res.stderr
 

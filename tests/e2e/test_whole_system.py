@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.access.test_browser import CHROMIUM_ARGS
 from tests.conftest import require_tool
 from tests.e2e.system import ON_CALL, SystemUnderTest, base_env, wait_for, write_config
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.smtp_server import PASSWORD, PASSWORD_ENV, USER_ENV, USERNAME, SmtpTestServer
 from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn
 

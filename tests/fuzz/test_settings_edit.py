@@ -19,7 +19,7 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from chaufferie.adapters.settings import FileSettingsStore, overrides_path, with_saved_overrides
+from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides, overrides_path
 from chaufferie.config import vocabulary as voc
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -130,7 +130,7 @@ def check(
         assert not saved.exists(), "a refused change must not be written"
         return
     assert saved.exists()
-    again = with_saved_overrides(cfg)  # what the next start reads
+    again, _ = apply_saved_overrides(cfg)  # what the next start reads
     assert cross_references(again) == []
     if section != "contacts":
         assert getattr(again, section) == settings_edit.current(hmi, section)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,7 @@ from tests.hmi.fakes import (
     FakeUsers,
     sample_records,
 )
+from tests.support.browser import chromium
 
 NOW = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
 
@@ -121,3 +123,9 @@ async def login(
     user.find(marker="password").type(password)
     user.find(marker="login-submit").click()
     await user.should_see(marker="mode", retries=retries)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per browser-test module."""
+    yield from chromium("browser tests of the HMI")

@@ -20,21 +20,12 @@ from pathlib import Path
 import pytest
 
 from chaufferie.hmi.pages.frame import NAV
-from tests.conftest import free_port, require_tool
+from tests.conftest import free_port
 from tests.hmi.fakes import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.calendar]  # the server runs on the real clock
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 360, "height": 740}
 PAGES = {key.removeprefix("nav."): path for path, key, _ in NAV}  # every page, as the menu lists them
@@ -76,17 +67,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    executable = require_tool("chromium", "browser tests of the HMI")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def logged_in(browser, base: str, username: str, viewport: dict[str, int] = DESKTOP, path: str = "/"):

@@ -20,8 +20,6 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.access.test_browser import CHROMIUM_ARGS
-from tests.conftest import require_tool
 from tests.e2e.system import SystemUnderTest, base_env, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -90,17 +88,6 @@ def plant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SystemUnderTest]
         yield system
     finally:
         system.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = require_tool("chromium", "browser tests of the HMI")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _logged_in(browser: Any, system: SystemUnderTest, path: str) -> Any:

@@ -46,8 +46,8 @@ from tests.access.conftest import (
     FROM_NUMBER,
     PINS,
     SECRET,
+    acknowledge,
     add_users,
-    path_of,
     serving,
     sign_in_with_pin,
     site_config,
@@ -147,12 +147,7 @@ async def test_the_link_in_the_alarms_sms_acknowledges_through_the_access_routes
     occ = running.occurrence("CHB-DEF")
     async with httpx.AsyncClient(base_url=running.base_url) as client:
         assert (await sign_in_with_pin(client, link.group(1), PINS["martin"])).status_code == 303
-        page = await client.get(path_of(link.group(1)))
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert csrf is not None
-        done = await client.post(
-            f"{path_of(link.group(1))}/ack", data={"csrf": csrf.group(1), "occurrence": occ}
-        )
+        done = await acknowledge(client, link.group(1), occ)
     assert done.status_code == 200
     occurrence = runtime.alarms.engine.get(occ)
     assert occurrence is not None
