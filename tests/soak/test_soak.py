@@ -75,6 +75,10 @@ def _median(samples: list[Sample], attr: str) -> float:
     return float(statistics.median(getattr(s, attr) for s in samples))
 
 
+def _trend(samples: list[Sample], attr: str) -> str:
+    return ", ".join(f"{s.model_h:.1f} h: {getattr(s, attr)}" for s in samples[:: max(1, len(samples) // 12)])
+
+
 def _max_queue(samples: list[Sample]) -> int:
     return max(max(s.queues.values()) for s in samples)
 
@@ -93,8 +97,11 @@ def test_soak_memory_stays_flat(soak: SoakResult) -> None:
     growth = _median(last, "heap_bytes") - _median(first, "heap_bytes")
     assert growth <= HEAP_GROWTH_MAX, f"heap grew by {growth / 1024:.0f} KiB over {MODEL_HOURS:.0f} h"
     assert _max(last, "modules") == _max(first, "modules"), "a module loaded late distorts the comparison"
-    assert _max(last, "tasks") <= _max(first, "tasks"), "tasks accumulate"
-    assert _max(last, "pending_timers") <= _max(first, "pending_timers"), "timers accumulate"
+    # Tasks and timers likewise: a leak keeps every later sample above the first quarter's
+    # highest, while one retry or debounce timer in flight at a sample is no accumulation (CI
+    # once saw 7 timers in one late sample against 6 early on, the median unchanged).
+    for attr, what in (("tasks", "tasks"), ("pending_timers", "timers")):
+        assert _median(last, attr) <= _max(first, attr), f"{what} accumulate: {_trend(soak.samples, attr)}"
 
 
 def test_soak_bus_queues_stay_flat_and_drop_nothing(soak: SoakResult) -> None:
