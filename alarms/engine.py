@@ -44,6 +44,7 @@ from chaufferie.config.vocabulary import (
     PlantEventKind,
     PlantMode,
     Scalar,
+    SystemEvent,
     TagValue,
     new_id,
 )
@@ -120,6 +121,8 @@ class AlarmEngine:
             self.on_link(message)
         elif isinstance(message, PlantEvent):
             self.on_plant(message)
+        elif isinstance(message, SystemEvent):
+            self.signal(message.signal, message.active, message.detail_fr, message.detail_en)
 
     def handle_batch(self, messages: Iterable[Message]) -> None:
         """Messages that arrived together, one :func:`~.readings.readings` item at a time."""

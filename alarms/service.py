@@ -39,7 +39,7 @@ from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
 from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import LinkEvent, PlantEvent, TagValue
+from chaufferie.config.vocabulary import LinkEvent, PlantEvent, SystemEvent, TagValue
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,9 @@ class AlarmService:
     async def __aenter__(self) -> Self:
         self.engine.restore()
         self.escalator.restore()
-        self._sub = self.bus.subscribe(TagValue, LinkEvent, PlantEvent, maxsize=50_000, name="alarms")
+        self._sub = self.bus.subscribe(
+            TagValue, LinkEvent, PlantEvent, SystemEvent, maxsize=50_000, name="alarms"
+        )
         await self.outbox.reconcile()
         log.info("alarm service started: %d alarm definitions", len(self.engine.definitions))
         return self

@@ -114,8 +114,7 @@ def build_runtime(
     cfg, rejected = apply_saved_overrides(cfg, clock.now())  # HMI settings survive a restart
     live = LiveConfig(cfg, bus)
 
-    lost: list[AlarmService] = []  # the alarms are built after the historian they watch
-    historian = HistorianWriter(cfg, bus, clock, on_loss=lambda n: _records_lost(lost, n))
+    historian = HistorianWriter(cfg, bus, clock)
     # the links on their own clock; the write guard (plant logic: min interval between writes) on ours
     sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
     bridge = Bridge(cfg, bus, clock, sources=sources)
@@ -165,14 +164,6 @@ def build_runtime(
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
     return Runtime(live, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
-
-
-def _records_lost(alarms: list[AlarmService], count: int) -> None:
-    """The historian's spool overflowed: raise HIS-PER once (it stays until acknowledged)."""
-    for service in alarms:
-        detail = f"{count} enregistrements perdus", f"{count} records lost"
-        service.engine.signal("spool_overflow", True, *detail)
-        service.engine.signal("spool_overflow", False)
 
 
 def _alerting_chain(alarms: AlarmService, clock: Clock) -> tuple[bool, dict[str, Any]]:

@@ -338,6 +338,23 @@ class ConfigChanged:
     id: str = field(default_factory=new_id)
 
 
+@dataclass(frozen=True, slots=True)
+class SystemEvent:
+    """A condition of the system itself, not of the plant, that an internal alarm watches.
+
+    ``signal`` is the name an alarm's ``{kind: internal, signal: ...}`` condition waits for
+    (``spool_overflow``: the historian is losing records, HIS-PER). The part that sees the
+    condition publishes it; the alarms raise or clear, with no callback across the layers.
+    """
+
+    signal: str
+    active: bool
+    time: datetime
+    detail_fr: str = ""
+    detail_en: str = ""
+    context: Context = SYSTEM
+
+
 Message = (
     TagValue
     | LinkEvent
@@ -348,5 +365,6 @@ Message = (
     | Command
     | CommandResult
     | ConfigChanged
+    | SystemEvent
 )
 """Everything that may travel on the bus."""

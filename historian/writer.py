@@ -10,15 +10,16 @@ worker thread, at least every ``storage.flush_interval_s`` of the injected clock
 Nothing is lost while the database is away: batches go to the on-disk :class:`Spool` and
 are replayed in order, oldest first, when it answers again (retried with backoff); new
 batches queue behind them so order is kept. Rows are lost only when the spool is full: then
-they are counted (:attr:`WriterHealth.lost`), logged once per episode, reported to
-``on_loss`` and published as the tag value ``historian.lost_records`` for the alarms.
+they are counted (:attr:`WriterHealth.lost`), logged once per episode, and the episode is
+published as a :class:`~chaufferie.config.vocabulary.SystemEvent` (signal
+``spool_overflow``): active when the first row is lost, inactive when the spool takes rows
+again or the database is back. The alarms raise HIS-PER from it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,7 +30,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import Message, Quality, TagValue
+from chaufferie.config.vocabulary import Message, SystemEvent, TagValue
 from chaufferie.historian.database import make_engine
 from chaufferie.historian.records import QUALITY_CODES, STALE, RecordMaker, Row
 from chaufferie.historian.sampling import Rollups, SampleFilter
@@ -39,7 +40,8 @@ from chaufferie.historian.store import Store
 
 log = logging.getLogger(__name__)
 
-LOST_POINT = "historian.lost_records"
+LOSS_SIGNAL = "spool_overflow"
+"""The internal signal of a loss episode (HIS-PER waits for it)."""
 RETENTION_EVERY_S = 3600.0
 MAX_BACKOFF_S = 30.0
 
@@ -75,7 +77,6 @@ class HistorianWriter:
         bus: Bus,
         clock: Clock,
         engine: Engine | None = None,
-        on_loss: Callable[[int], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.bus = bus
@@ -89,7 +90,6 @@ class HistorianWriter:
         self.filter = SampleFilter(cfg.points)
         self.rollups = Rollups()
         self.maker = RecordMaker(cfg.site.id, self.sequence, cfg.plant.chips_bulk_density_kg_m3)
-        self.on_loss = on_loss
         self.health = WriterHealth(spool_bytes=self.spool.size_bytes)
         self._pending: list[Row] = []
         self._lock = asyncio.Lock()
@@ -241,17 +241,30 @@ class HistorianWriter:
         if accepted < len(rows):
             self._lose(len(rows) - accepted)
         else:
-            self._losing = False
+            self._loss_over()
 
     def _lose(self, count: int) -> None:
         self.health.lost += count
-        if not self._losing:
-            self._losing = True
-            log.error("historian spool full (%d bytes): records are being lost", self.spool.size_bytes)
-        if self.on_loss is not None:
-            self.on_loss(self.health.lost)
-        now = self.clock.now()
-        self.bus.publish(TagValue(LOST_POINT, self.health.lost, Quality.GOOD, now, now))
+        if self._losing:
+            return
+        self._losing = True
+        log.error("historian spool full (%d bytes): records are being lost", self.spool.size_bytes)
+        lost = self.health.lost
+        self.bus.publish(
+            SystemEvent(
+                LOSS_SIGNAL,
+                True,
+                self.clock.now(),
+                f"{lost} enregistrements perdus, tampon de {self.spool.size_bytes} octets plein",
+                f"{lost} records lost, spool of {self.spool.size_bytes} bytes full",
+            )
+        )
+
+    def _loss_over(self) -> None:
+        if self._losing:
+            self._losing = False
+            log.warning("historian no longer losing records (%d lost in all)", self.health.lost)
+            self.bus.publish(SystemEvent(LOSS_SIGNAL, False, self.clock.now()))
 
     async def _replay(self) -> None:
         if not await self._ready():
@@ -283,6 +296,7 @@ class HistorianWriter:
             self._announced_down = False
             log.info("historian database available")
         self.health.database_ok = True
+        self._loss_over()
 
     async def _retention(self) -> None:
         retention = self.cfg.storage.retention

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, make_url, select
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import Quality, TagValue
+from chaufferie.config.vocabulary import SystemEvent
 from chaufferie.historian import schema
 from chaufferie.historian.database import make_engine
-from chaufferie.historian.writer import LOST_POINT, HistorianWriter
+from chaufferie.historian.writer import LOSS_SIGNAL, HistorianWriter
 from chaufferie.simulations.tags import READERS as SIMULATED
 from tests.conftest import free_port
 from tests.historian.conftest import HistorianDb
@@ -97,24 +97,23 @@ async def test_spool_full_counts_logs_and_signals_the_loss(
 ) -> None:
     storage = config.storage.model_copy(update={"url": historian_db.url, "spool_max_mb": 0.01})
     cfg = config.model_copy(update={"storage": storage})
-    losses: list[int] = []
-    watch = bus.subscribe(TagValue, name="alarms")
+    watch = bus.subscribe(SystemEvent, name="alarms")
     engine = historian_db.engine(busy_timeout_s=0.01)
-    async with HistorianWriter(cfg, bus, clock, engine=engine, on_loss=losses.append) as writer:
+    async with HistorianWriter(cfg, bus, clock, engine=engine) as writer:
         with unavailable(historian_db):
             for i in range(400):
                 writer.accept(oil_start(clock.now() + timedelta(seconds=i)))
             await writer.flush()
         spooled = writer.health.spooled
         assert writer.health.lost == 400 - spooled > 0
-        assert losses
-        assert losses[-1] == writer.health.lost
-        signals = [m for m in watch.drain() if isinstance(m, TagValue) and m.point == LOST_POINT]
-        assert signals
-        assert signals[-1].value == writer.health.lost
-        assert signals[-1].quality is Quality.GOOD
+        episode = [m for m in watch.drain() if isinstance(m, SystemEvent)]
+        assert [(e.signal, e.active) for e in episode] == [(LOSS_SIGNAL, True)]  # once per episode
+        assert "enregistrements perdus" in episode[0].detail_fr
+        assert "records lost" in episode[0].detail_en
         await writer.flush()
         assert count(engine, "plant_events") == spooled
+        over = [(m.signal, m.active) for m in watch.drain() if isinstance(m, SystemEvent)]
+        assert over == [(LOSS_SIGNAL, False)]  # the database is back: the episode ends
 
 
 def test_kill_9_mid_batch_then_restart_recovers_the_spool(

@@ -16,10 +16,13 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,6 +40,8 @@ from chaufferie.config.vocabulary import (
     Channel,
     CommandResult,
     Context,
+    NotificationRecord,
+    NotificationStatus,
     OperatorAction,
 )
 from chaufferie.hmi.ports import EventQuery, RecordKind
@@ -98,20 +103,35 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return dict(os.environ)
 
 
-@pytest.fixture
-async def running(
-    config: PlantConfig, clock: VirtualClock, twilio_standin: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
+@asynccontextmanager
+async def run_system(
+    config: PlantConfig,
+    clock: VirtualClock,
+    twilio: TwilioStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    storage: dict[str, Any] | None = None,
 ) -> AsyncIterator[Running]:
+    """``build_runtime`` on the access tests' site, its stages entered and its routes served."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    cfg = runtime_config(config, base_url, twilio_standin)
+    cfg = runtime_config(config, base_url, twilio)
+    if storage:
+        cfg = cfg.model_copy(update={"storage": cfg.storage.model_copy(update=storage)})
     runtime = build_runtime(cfg, bus=Bus(), clock=clock, environ=environment(monkeypatch), port=port)
     for entry in runtime.system.entries:  # the HMI's live model without its NiceGUI server (see above)
         if entry.name == "hmi" and runtime.hmi is not None:
             entry.service = runtime.hmi.services.live
     async with runtime.system, serving(runtime.app, port):
         add_users(runtime.access.store)  # the historian made the tables when it started
-        yield Running(runtime, clock, base_url, twilio_standin)
+        yield Running(runtime, clock, base_url, twilio)
+
+
+@pytest.fixture
+async def running(
+    config: PlantConfig, clock: VirtualClock, twilio_standin: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Running]:
+    async with run_system(config, clock, twilio_standin, monkeypatch) as system:
+        yield system
 
 
 async def test_every_service_starts_in_stages_and_healthz_reports_them(running: Running) -> None:
@@ -217,18 +237,41 @@ async def test_the_hmi_services_reach_the_running_alarms_and_history(running: Ru
     assert "martin" in [u.username for u in await services.users.users()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not wired: build_runtime hands the historian an on_loss callback over an empty list, "
-    "so a spool overflow never raises HIS-PER (issue 13; redesign as a bus message to come)",
-)
-async def test_a_spool_overflow_reported_by_the_historian_raises_his_per(running: Running) -> None:
-    transitions = running.runtime.bus.subscribe(AlarmTransition, name="test.his-per")
-    assert running.runtime.historian.on_loss is not None
-    running.runtime.historian.on_loss(1200)  # what the writer calls when its spool overflows
-    await running.settle()
-    codes = [m.code for m in transitions.drain() if isinstance(m, AlarmTransition)]
-    assert "HIS-PER" in codes
+async def test_a_full_spool_in_the_running_system_raises_his_per_once(
+    config: PlantConfig, clock: VirtualClock, twilio_standin: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database refuses writes and the spool holds 10 kB: the historian loses records, and
+    the alarms hear it from the bus (issue 15, regression b: the old callback was never wired)."""
+    async with run_system(config, clock, twilio_standin, monkeypatch, {"spool_max_mb": 0.01}) as running:
+        runtime = running.runtime
+        transitions = runtime.bus.subscribe(AlarmTransition, name="test.his-per")
+        database = runtime.cfg.storage_url.removeprefix("sqlite:///")
+        holder = sqlite3.connect(database, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # writes wait for the busy timeout, then fail
+        try:
+            for i in range(400):  # records no service but the historian consumes
+                runtime.bus.publish(
+                    NotificationRecord(
+                        f"fill-{i}", "sms", MARTIN, NotificationStatus.SENT, clock.now(), body="x" * 40
+                    )
+                )
+            await runtime.historian.flush()
+            assert runtime.historian.health.lost > 0
+            await runtime.historian.flush()  # a second overflow in the same episode
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        await running.settle()
+        raised = [t for t in transitions.drain() if isinstance(t, AlarmTransition) and t.code == "HIS-PER"]
+        assert raised, "HIS-PER not raised"
+        assert len({t.occurrence_id for t in raised}) == 1  # once for the episode
+        assert raised[0].state is AlarmState.UNACKED
+        assert "enregistrements perdus" in raised[0].message
+        await runtime.historian.flush()  # the database is back: the spool replays, the episode ends
+        await running.settle()
+        later = [t for t in transitions.drain() if isinstance(t, AlarmTransition) and t.code == "HIS-PER"]
+        assert [t.state for t in later] == [AlarmState.RTN_UNACKED]  # waits for an acknowledgement
+        assert runtime.historian.spool.empty
 
 
 async def test_chaufferie_run_bootstraps_the_first_admin_then_stops_cleanly_on_sigterm(
