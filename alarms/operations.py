@@ -111,11 +111,6 @@ class AlarmOperations:
             tuple(occ.recipients),
         )
 
-    def reset_permitted(self, occurrence_id: str) -> bool:
-        """Whether the PLC fault behind this occurrence may be reset remotely."""
-        occ = self.engine.get(occurrence_id)
-        return occ is not None and self.engine.definitions[occ.code].resettable
-
     # ---------------------------------------------------------------- acting
     async def acknowledge(self, occurrence_id: str, context: Context, comment: str = "") -> AlarmView:
         occ = self._get(occurrence_id, ActionKind.ACKNOWLEDGE, context)

@@ -4,7 +4,8 @@ Acknowledge, shelve, unshelve and comment go to the alarm operations (which audi
 *Reset* means two things in the plant: a latched alarm (STB, burn-back) is reset in the alarm
 state machine once it is back to normal and acknowledged; a resettable PLC fault (wood boiler
 fault, jammed screw, oil boiler fault) is reset by pulsing its reset point through the bridge,
-confirmed by read-back. Alarms that are neither are refused.
+confirmed by read-back, when :func:`~chaufferie.alarms.permissions.remote_reset_refusal` allows
+it (the one rule the acknowledgement page follows too). Alarms that are neither are refused.
 """
 
 from __future__ import annotations
@@ -13,9 +14,16 @@ from collections.abc import Awaitable
 
 from chaufferie.alarms.errors import AlarmError
 from chaufferie.alarms.operations import AlarmOperations
+from chaufferie.alarms.permissions import ResetRefusal, remote_reset_refusal
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import AlarmState, Command, CommandStatus, Context
 from chaufferie.hmi.ports import CommandSender, Outcome
+
+REFUSALS = {
+    ResetRefusal.UNKNOWN_ALARM: "alarme inconnue / unknown alarm",
+    ResetRefusal.NOT_RESETTABLE: "réarmement à distance non autorisé / remote reset not allowed",
+    ResetRefusal.NO_PLC_LINK: "liaison automate indisponible / PLC link unavailable",
+}
 
 
 class HmiAlarmActions:
@@ -46,10 +54,9 @@ class HmiAlarmActions:
                 return Outcome(True)
         except AlarmError as exc:
             return Outcome(False, str(exc))
-        if not view.resettable:
-            return Outcome(False, "réarmement à distance non autorisé / remote reset not allowed")
-        if self._commands is None:
-            return Outcome(False, "liaison automate indisponible / PLC link unavailable")
+        refusal = remote_reset_refusal(self._cfg, view.code, plc_link=self._commands is not None)
+        if refusal is not None or self._commands is None:
+            return Outcome(False, REFUSALS[refusal or ResetRefusal.NO_PLC_LINK])
         alarm = self._cfg.alarm(view.code)
         point = alarm.reset_point or self._cfg.io.wood_fault_reset
         now = self._ops.engine.clock.now()

@@ -2,8 +2,8 @@
 
 Checks the role (technician or admin), asks the alarms service to acknowledge (it audits
 the acknowledgement and the comment with our context), opens the intervention and, when
-asked and allowed (alarm ``resettable``, role at least technician), sends the remote fault
-reset to the PLC bridge as a :class:`Command`.
+asked and allowed (the one rule of :mod:`chaufferie.alarms.permissions`), sends the remote
+fault reset to the PLC bridge as a :class:`Command`.
 The role refusal and the reset are audited here.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chaufferie.alarms.permissions import ACK_ROLE, RESET_ROLE, remote_reset_refusal
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
@@ -20,15 +21,11 @@ from chaufferie.config.vocabulary import (
     CommandResult,
     CommandStatus,
     Context,
-    Role,
 )
 from chaufferie.historian.access_store import InterventionRecord, UserRecord
 from chaufferie.hmi.access.audit import Audit
 from chaufferie.hmi.access.interventions import InterventionDesk
 from chaufferie.hmi.access.ports import AlarmActions, CommandSender, OccurrenceView
-
-ACK_ROLE = Role.TECHNICIAN
-RESET_ROLE = Role.TECHNICIAN
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +56,11 @@ class AckDesk:
 
     def reset_refusal(self, occ: OccurrenceView, user: UserRecord) -> str | None:
         """Why ``user`` may not reset ``occ`` remotely (None: allowed)."""
-        try:
-            alarm = self._cfg.alarm(occ.code)
-        except KeyError:
-            return "unknown_alarm"
-        if not alarm.resettable:
-            return "not_resettable"
+        refusal = remote_reset_refusal(self._cfg, occ.code, plc_link=self._commands is not None)
+        if refusal is not None:
+            return refusal.value
         if not user.role.at_least(RESET_ROLE):
             return "role"
-        if self._commands is None:
-            return "no_plc_link"
         return None
 
     async def acknowledge(

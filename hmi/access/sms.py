@@ -24,11 +24,11 @@ from starlette.responses import Response
 from twilio.request_validator import RequestValidator
 
 from chaufferie.alarms.ack_links import REPLY_DIGITS
+from chaufferie.alarms.permissions import ACK_ROLE
 from chaufferie.config.alarming import Contact, Language
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context
 from chaufferie.historian.access_store import UserRecord
 from chaufferie.hmi.access import texts
-from chaufferie.hmi.access.desk import ACK_ROLE
 from chaufferie.hmi.access.ports import OccurrenceView
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.sms_guard import SmsGuard

@@ -22,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from chaufferie.alarms.ack_links import AckToken, LinkError, LinkRefusal
+from chaufferie.alarms.permissions import ACK_ROLE
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context
 from chaufferie.historian.access_store import InterventionRecord, UserRecord
 from chaufferie.hmi import csp
 from chaufferie.hmi.access import pages
 from chaufferie.hmi.access.authn import AuthRefusal, AuthResult
-from chaufferie.hmi.access.desk import ACK_ROLE, AckOutcome
+from chaufferie.hmi.access.desk import AckOutcome
 from chaufferie.hmi.access.ports import OccurrenceView
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.sessions import Session, is_https

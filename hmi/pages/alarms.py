@@ -13,6 +13,14 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from chaufferie.alarms.permissions import (
+    ACK_ROLE,
+    COMMENT_ROLE,
+    RESET_ROLE,
+    SHELVE_ROLE,
+    latch_waiting,
+    remote_reset_refusal,
+)
 from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Context, Role
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import alarm_state_label
@@ -24,10 +32,6 @@ from chaufferie.hmi.texts import TEXTS
 from chaufferie.hmi.theme import priority_style
 from chaufferie.hmi.viewmodel import AlarmRow
 
-ACK_ROLE = Role.TECHNICIAN
-RESET_ROLE = Role.TECHNICIAN
-SHELVE_ROLE = Role.OPERATOR
-COMMENT_ROLE = Role.OPERATOR
 SHELVE_MAX_H = 72.0
 ARROW_KEYS = """(e) => {
   if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
@@ -72,13 +76,14 @@ class AlarmPanel:
             return fmt.number(row.value, "", 0 if isinstance(row.value, bool | int) else 1, self.ctx.lang)
         return fmt.number(row.value, unit, 1, self.ctx.lang)
 
-    def resettable(self, row: AlarmRow) -> bool:
-        """A PLC fault the alarm allows to reset, or a latched alarm waiting for its reset."""
-        try:
-            definition = self.ctx.services.config.alarm(row.code)
-        except KeyError:
-            return False
-        return definition.resettable or (definition.latched and row.state is AlarmState.LATCHED)
+    def reset_refusal(self, row: AlarmRow) -> str | None:
+        """Why ``row`` offers no reset (None: a latched alarm waiting for its reset, or a PLC
+        fault that may be reset remotely: :mod:`chaufferie.alarms.permissions`)."""
+        services = self.ctx.services
+        if latch_waiting(services.config, row.code, row.state):
+            return None
+        refusal = remote_reset_refusal(services.config, row.code, plc_link=services.commands is not None)
+        return None if refusal is None else refusal.value
 
     def _report(self, outcome: Outcome, done: str) -> None:
         if outcome.ok:
@@ -151,9 +156,10 @@ class AlarmPanel:
         )
 
     async def reset(self, row: AlarmRow) -> bool:
-        if not self.resettable(row):
+        refusal = self.reset_refusal(row)
+        if refusal is not None:
             self.ctx.services.publish_action(
-                ActionKind.RESET, self.ctx.context, row.code, {"why": "not resettable"}, ActionResult.REFUSED
+                ActionKind.RESET, self.ctx.context, row.code, {"why": refusal}, ActionResult.REFUSED
             )
             ui.notify(self.ctx.t("common.refused"), type="negative")
             return False
@@ -303,7 +309,7 @@ def _row_buttons(panel: AlarmPanel, row: AlarmRow) -> None:
             lambda: _dialog_comment(panel, row),
             f"comment-{row.code}",
         )
-    if panel.resettable(row) and ctx.can(RESET_ROLE):
+    if panel.reset_refusal(row) is None and ctx.can(RESET_ROLE):
         _button(
             ctx.t("alarms.reset"),
             f"{ctx.t('alarms.reset')} {row.code}",
