@@ -26,7 +26,8 @@ def test_a_latched_alarm_waits_for_its_reset_only_in_the_latched_state(
 ) -> None:
     latched = [a.code for a in config.alarms if a.latched]
     plain = [a.code for a in config.alarms if not a.latched]
-    assert latched and plain
+    assert latched
+    assert plain
     assert latch_waiting(config, latched[0], state) is (state is AlarmState.LATCHED)
     assert not latch_waiting(config, plain[0], state)
     assert not latch_waiting(config, "NO-SUCH", AlarmState.LATCHED)
