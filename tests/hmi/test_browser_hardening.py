@@ -9,6 +9,8 @@ infinity, and the configuration with contacts whose names try to inject script.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -20,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from chaufferie.historian.catalogue import text
+from chaufferie.historian.history_export import COLUMNS
 from tests.e2e.system import SystemUnderTest, base_env, write_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -199,5 +203,23 @@ def test_the_control_page_shows_the_outcome_of_every_command(plant: SystemUnderT
     assert refused.startswith("Commande refusée : "), refused
     page.locator(".q-notification").filter(has_text=refused).wait_for()  # the notification too
     assert page.evaluate("window.__violations") == []
+    page.context.close()
+    _no_traceback(plant)
+
+
+def test_the_history_export_downloaded_in_chromium_is_the_real_exports_french_csv(
+    plant: SystemUnderTest, browser: Any, tmp_path: Path
+) -> None:
+    """The page's CSV comes from the historian's own export (issue 15, regression d: a browser
+    test once asserted the header of a fake that the real export does not write)."""
+    page = _logged_in(browser, plant, "/history")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Exporter CSV").click()
+    path = tmp_path / "historique.csv"
+    info.value.save_as(path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert rows[0] == [text(f"history_{c}", "fr") for c in COLUMNS]
+    assert rows[0][:2] == ["Date", "Type"]  # French first
+    assert all(len(r) == len(COLUMNS) for r in rows[1:])
     page.context.close()
     _no_traceback(plant)
