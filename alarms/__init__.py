@@ -9,3 +9,6 @@ May import ``chaufferie.config`` (vocabulary, bus, clock, settings), ``chaufferi
 and ``chaufferie.supervisor``; never the historian or the HMI (they implement the
 :class:`~chaufferie.alarms.store.AlarmStore` protocol or call the operations API).
 """
+
+if not __name__.startswith("chaufferie."):  # run from the source tree, the folder is importable bare
+    raise ImportError(f"import chaufferie.{__name__}, not {__name__}: a second copy of the layer")

@@ -14,3 +14,6 @@ burnt tokens, SMS ids, interventions).
 May import: ``chaufferie.config``, ``chaufferie.plc_bridge``, ``chaufferie.supervisor``,
 ``chaufferie.alarms`` (layers below it), the standard library and third-party libraries.
 """
+
+if not __name__.startswith("chaufferie."):  # run from the source tree, the folder is importable bare
+    raise ImportError(f"import chaufferie.{__name__}, not {__name__}: a second copy of the layer")

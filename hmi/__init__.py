@@ -7,3 +7,6 @@ Owns the screens and their view models. Pages read :class:`~.viewmodel.PlantView
 May import every layer below (``config`` … ``historian``); in practice it needs only
 ``config`` and the Protocols it declares. ``hmi.access`` (auth, ack links) lives beside it.
 """
+
+if not __name__.startswith("chaufferie."):  # run from the source tree, the folder is importable bare
+    raise ImportError(f"import chaufferie.{__name__}, not {__name__}: a second copy of the layer")

@@ -11,3 +11,6 @@ May import only :mod:`chaufferie.config` (the ground floor) and the protocol lib
 """
 
 from __future__ import annotations
+
+if not __name__.startswith("chaufferie."):  # run from the source tree, the folder is importable bare
+    raise ImportError(f"import chaufferie.{__name__}, not {__name__}: a second copy of the layer")

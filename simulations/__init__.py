@@ -8,3 +8,6 @@ It is the PLC, not a client of ours: it imports only the ground floor (``chauffe
   (:mod:`.opcua_server`, :mod:`.security`) on loopback, with the test API for comm-loss tests;
 - :mod:`.headless` (fixed-load commissioning check) and :mod:`.pointmap` (``--print-map``).
 """
+
+if not __name__.startswith("chaufferie."):  # run from the source tree, the folder is importable bare
+    raise ImportError(f"import chaufferie.{__name__}, not {__name__}: a second copy of the layer")

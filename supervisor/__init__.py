@@ -9,3 +9,6 @@ are listed in :mod:`.reasons`.
 May import: ``chaufferie.config`` and ``chaufferie.plc_bridge`` (it needs neither more nor
 the layers above).
 """
+
+if not __name__.startswith("chaufferie."):  # run from the source tree, the folder is importable bare
+    raise ImportError(f"import chaufferie.{__name__}, not {__name__}: a second copy of the layer")
