@@ -107,6 +107,9 @@ class SimulationSettings(Frozen):
     oil_on_below_k: Kelvin = 1.0
     oil_off_above_k: Kelvin = 3.0
     screw_reverse_test_s: Period = 60.0
+    # the hydraulic PLC's dead-man on the supervisor's life counter (docs/domain.md §6)
+    fallback_after_s: Period = 60.0
+    local_band_k: Kelvin = 5.0
 
 
 class HeatingCurvePoint(Frozen):

@@ -187,6 +187,8 @@ class ModbusLink(Frozen):
     timeout_s: float = Field(default=1.0, gt=0, le=300)
     heartbeat_point: str | None = None
     heartbeat_timeout_s: Period = 10.0
+    supervisor_heartbeat_point: str | None = None
+    heartbeat_write_s: Period = 10.0
     max_registers_per_read: int = Field(default=125, ge=1, le=125)
     max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
 
@@ -218,6 +220,8 @@ class OpcUaLink(Frozen):
     watchdog_interval_s: float = Field(default=5.0, gt=0, le=3600)
     heartbeat_point: str | None = None
     heartbeat_timeout_s: Period = 10.0
+    supervisor_heartbeat_point: str | None = None
+    heartbeat_write_s: Period = 10.0
     pki_dir: str = "pki"
     trusted_server_certs_dir: str = "pki/trusted"
 

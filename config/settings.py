@@ -208,6 +208,33 @@ def _point_problems(cfg: PlantConfig) -> Iterator[Problem]:
         if isinstance(link, ModbusLink | OpcUaLink) and link.heartbeat_point is not None:
             if link.heartbeat_point not in names:
                 yield Problem(("links", name, "heartbeat_point"), "unknown point", link.heartbeat_point)
+        yield from _supervisor_heartbeat(cfg, name, link)
+
+
+def _supervisor_heartbeat(cfg: PlantConfig, name: str, link: ModbusLink | OpcUaLink) -> Iterator[Problem]:
+    """The life counter the supervisor writes to this link's PLC (docs/domain.md §6): a writable
+    whole-number point of that same link, writable at least as often as it is to be written."""
+    point_name = link.supervisor_heartbeat_point
+    if point_name is None:
+        return
+    where = ("links", name, "supervisor_heartbeat_point")
+    point = cfg.points_by_name.get(point_name)
+    if point is None:
+        yield Problem(where, "unknown point", point_name)
+    elif point.link != name:
+        yield Problem(where, f"point of link '{point.link}', not of this link", point_name)
+    elif not point.writable:
+        yield Problem(where, "read-only point: the supervisor must be able to write it", point_name)
+    elif point.is_bool or point.bounds is None or point.bounds.max < 2:
+        yield Problem(
+            where, "a counter is needed (a whole-number point with bounds 0..N, N >= 2)", point_name
+        )
+    elif point.write_min_interval_s > link.heartbeat_write_s:
+        yield Problem(
+            ("links", name, "heartbeat_write_s"),
+            f"shorter than write_min_interval_s of '{point_name}' ({point.write_min_interval_s:g} s)",
+            link.heartbeat_write_s,
+        )
 
 
 def _modbus_overlaps(cfg: PlantConfig) -> Iterator[Problem]:

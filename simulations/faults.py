@@ -6,7 +6,8 @@ the PLC logic then trips as it would on site (a jam → over-current → cut-off
 fault). ``clear`` removes the cause and does what the technician does on site (cleans the
 screw, refills the silo, resets the STB, tops up the network) plus a PLC fault reset.
 Communication faults (COM-API, COM-HYD) put a link in ``plant.links_down``: the servers stop
-answering on it. FIO-REL, FIO-APP, SUP-HBT, NOT-DEF are raised by our own system, not the plant.
+answering on it. FIO-REL, FIO-APP, SUP-HBT, NOT-DEF are raised by our own system, not the plant;
+SUP-LOC by its absence (the PLC's dead-man, :mod:`.fallback`: stop the supervisor to cause it).
 May import: ``chaufferie.config`` only.
 """
 

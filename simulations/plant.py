@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from chaufferie.config.settings import PlantConfig
 from chaufferie.simulations import faults, tags
+from chaufferie.simulations.fallback import LocalFallback
 from chaufferie.simulations.fuel import Feed
 from chaufferie.simulations.hydraulics import Buffer, HeatMeter, Network, OilBoiler, Pumps
 from chaufferie.simulations.scenarios import Scenario, get_scenario
@@ -99,6 +100,8 @@ class Plant:
         self.meter: HeatMeter = HeatMeter()
         self.oil: OilBoiler = OilBoiler(cfg.plant, cfg.simulation, DEFAULT_SETPOINT_C)
         self.counters: Counters = Counters()
+        self.fallback: LocalFallback = LocalFallback.of(cfg.simulation)
+        self.boiler_counter: int = 0  # the supervisor's counter as the boiler PLC last received it
         self.links_down: set[str] = set()
         self.faults: set[str] = set()
         self.scenario_name = "nominal"
@@ -155,6 +158,7 @@ class Plant:
         self.demand_kw = demand = heat_demand_kw(self.cfg.plant, out) if fixed is None else fixed
         fuel_kw = wood.step(h, buf.temp_c, buf.bottom_c, feed.starved())
         feed.step(h, fuel_kw, wood.state in BURNING)
+        self._local_program(wood.heat_kw)
         net.step(h, demand, buf.temp_c, self.pumps.pumping)
         oil.step(h, buf.temp_c)
         loss = buf.loss_kw()
@@ -176,6 +180,17 @@ class Plant:
         if oil.burner_on:
             c.oil_burner_s += h
         self.t += h
+
+    def _local_program(self, wood_kw: float) -> None:
+        """The hydraulic PLC on its own when the supervisor is silent (see :mod:`.fallback`)."""
+        fb = self.fallback
+        fb.watch(self.t)
+        if not fb.local:
+            return
+        self.oil.enable = fb.oil_wanted(self.oil.enable, self.buffer.temp_c, self.wood.setpoint_c, wood_kw)
+        pumps = self.pumps
+        if pumps.fault[pumps.duty - 1] and not pumps.fault[2 - pumps.duty]:
+            pumps.duty = 3 - pumps.duty
 
     # ---- scenario timeline -------------------------------------------------------------
     def schedule(self, at_s: float, action: str, arg: str = "") -> None:

@@ -86,6 +86,12 @@ READERS: dict[str, Reader] = {
     "meter.energy": lambda p: p.meter.energy_kwh,
     "meter.volume": lambda p: p.meter.volume_m3,
     "hydraulic.heartbeat": lambda p: int(p.t) % 4294967296,
+    "hydraulic.supervisor_heartbeat": lambda p: p.fallback.counter or 0,
+    "hydraulic.local_mode": lambda p: int(p.fallback.mode),
+    "hydraulic.local_mode_s": lambda p: p.fallback.local_s(p.t),
+    "hydraulic.local_oil_starts": lambda p: p.fallback.oil_starts,
+    "hydraulic.remote_request": lambda p: False,
+    "wood.supervisor_heartbeat": lambda p: p.boiler_counter,
 }
 
 METER_POINTS = (
@@ -140,6 +146,19 @@ def _oil_reset(p: Plant, v: Value) -> None:
         p.oil.fault_reset()
 
 
+def _hydraulic_beat(p: Plant, v: Value) -> None:
+    p.fallback.beat(p.t, int(v))
+
+
+def _boiler_beat(p: Plant, v: Value) -> None:
+    p.boiler_counter = int(v)  # the boiler PLC keeps its last setpoint on its own: nothing else
+
+
+def _remote_request(p: Plant, v: Value) -> None:
+    if v:
+        p.fallback.take_control(p.t)
+
+
 WRITERS: dict[str, Writer] = {
     "wood.setpoint": _set_setpoint,
     "wood.enable": _set_enable,
@@ -150,6 +169,9 @@ WRITERS: dict[str, Writer] = {
     "oil.enable": _oil_enable,
     "oil.setpoint": _oil_setpoint,
     "oil.fault_reset": _oil_reset,
+    "hydraulic.supervisor_heartbeat": _hydraulic_beat,
+    "wood.supervisor_heartbeat": _boiler_beat,
+    "hydraulic.remote_request": _remote_request,
 }
 
 
