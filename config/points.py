@@ -189,6 +189,8 @@ class ModbusLink(Frozen):
     heartbeat_timeout_s: Period = 10.0
     supervisor_heartbeat_point: str | None = None
     heartbeat_write_s: Period = 10.0
+    local_mode_point: str | None = None
+    remote_request_point: str | None = None
     max_registers_per_read: int = Field(default=125, ge=1, le=125)
     max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
 
@@ -222,6 +224,8 @@ class OpcUaLink(Frozen):
     heartbeat_timeout_s: Period = 10.0
     supervisor_heartbeat_point: str | None = None
     heartbeat_write_s: Period = 10.0
+    local_mode_point: str | None = None
+    remote_request_point: str | None = None
     pki_dir: str = "pki"
     trusted_server_certs_dir: str = "pki/trusted"
 

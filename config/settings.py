@@ -235,6 +235,15 @@ def _supervisor_heartbeat(cfg: PlantConfig, name: str, link: ModbusLink | OpcUaL
             f"shorter than write_min_interval_s of '{point_name}' ({point.write_min_interval_s:g} s)",
             link.heartbeat_write_s,
         )
+    for field_name, wanted in (("local_mode_point", False), ("remote_request_point", True)):
+        other = getattr(link, field_name)
+        if other is None:
+            continue
+        found = cfg.points_by_name.get(other)
+        if found is None or found.link != name:
+            yield Problem(("links", name, field_name), f"no such point on link '{name}'", other)
+        elif wanted and not (found.writable and found.pulse):
+            yield Problem(("links", name, field_name), "a writable pulse point is needed", other)
 
 
 def _modbus_overlaps(cfg: PlantConfig) -> Iterator[Problem]:

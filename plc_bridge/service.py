@@ -25,7 +25,7 @@ from chaufferie.config.vocabulary import Command, CommandResult, LinkState
 from chaufferie.plc_bridge.base import TagSource
 from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
-from chaufferie.plc_bridge.writes import CommandExecutor, WriteGuard
+from chaufferie.plc_bridge.writes import CommandExecutor, WriteGuard, life_counters
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +63,20 @@ class Bridge:
             sources if sources is not None else build_sources(cfg, bus, clock, rng)
         )
         self.guard = WriteGuard(cfg.points, clock)
-        self.executor = CommandExecutor(self.guard, cfg.points, self.sources, bus, clock)
+        self.executor = self._executor()
         self._commands: Subscription | None = None
         self._pending: set[asyncio.Task[CommandResult]] = set()
+
+    def use_sources(self, sources: Mapping[str, TagSource]) -> None:
+        """Replace the links (a harness driving a plant model): the command path follows."""
+        self.sources = sources
+        self.executor = self._executor()
+
+    def _executor(self) -> CommandExecutor:
+        cfg = self.cfg
+        return CommandExecutor(
+            self.guard, cfg.points, self.sources, self.bus, self.clock, quiet=life_counters(cfg.links)
+        )
 
     async def __aenter__(self) -> Bridge:
         self._commands = self.bus.subscribe(Command, maxsize=1000, name="plc_bridge.commands")

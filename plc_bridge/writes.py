@@ -10,7 +10,11 @@ it, the bridge never fights it); a numeric point gets a finite number within its
 reads back: a matching read-back confirms it (a pulse is confirmed once acknowledged by the
 PLC, whatever it reads back), anything else fails it. Every outcome — confirmed, refused,
 failed — is published as a :class:`CommandResult` and as an :class:`OperatorAction`
-(``kind=COMMAND``) carrying the command's context, so the audit log says who asked.
+(``kind=COMMAND``) carrying the command's context, so the audit log says who asked. The
+exception is the supervisor's life counter to each PLC (``links.<name>.supervisor_heartbeat_point``,
+docs/domain.md §6): written every few seconds, it is not an operator action; its writes are
+checked the same way but neither published nor audited, and only a change between success
+and failure is logged.
 
 Imports only :mod:`chaufferie.config` and sibling modules.
 """
@@ -23,7 +27,7 @@ from collections.abc import Iterable, Mapping
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
-from chaufferie.config.points import DataType, ModbusSource, OpcUaType, Point
+from chaufferie.config.points import DataType, ModbusLink, ModbusSource, OpcUaLink, OpcUaType, Point
 from chaufferie.config.vocabulary import (
     ActionKind,
     ActionResult,
@@ -126,12 +130,15 @@ class CommandExecutor:
         sources: Mapping[str, TagSource],
         bus: Bus,
         clock: Clock,
+        quiet: Iterable[str] = (),
     ) -> None:
         self._guard = guard
         self._links = {p.name: p.link for p in points}
         self._sources = sources
         self._bus = bus
         self._clock = clock
+        self._quiet = frozenset(quiet)
+        self._quiet_failing: dict[str, bool] = {}
 
     async def execute(self, command: Command) -> CommandResult:
         """Check, write, read back and audit ``command``; never raises for a bad command."""
@@ -168,6 +175,9 @@ class CommandExecutor:
         result = CommandResult(
             command.id, command.point, command.value, status, now, message, readback, command.context
         )
+        if command.point in self._quiet:
+            self._quietly(command.point, status, message)
+            return result
         audit = OperatorAction(
             kind=ActionKind.COMMAND,
             time=now,
@@ -196,6 +206,21 @@ class CommandExecutor:
         self._bus.publish(result)
         self._bus.publish(audit)
         return result
+
+    def _quietly(self, point: str, status: CommandStatus, message: str) -> None:
+        failing = status is not CommandStatus.CONFIRMED
+        if self._quiet_failing.get(point, False) != failing:
+            self._quiet_failing[point] = failing
+            if failing:
+                log.warning("life counter %s not written: %s", point, message)
+            else:
+                log.info("life counter %s written again", point)
+
+
+def life_counters(links: Mapping[str, ModbusLink | OpcUaLink]) -> frozenset[str]:
+    """The supervisor's life-counter points, one per link that declares one."""
+    names = (link.supervisor_heartbeat_point for link in links.values())
+    return frozenset(name for name in names if name is not None)
 
 
 _AUDIT = {

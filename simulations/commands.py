@@ -87,6 +87,19 @@ def _status(sim: SimulatorServers, args: list[str]) -> str:
             "forced": sorted(sim.forced),
             "speed": sim.speed,
             "clock": sim.clock.anchor().text() if sim.clock is not None else None,
+            "fallback": {  # the hydraulic PLC's local program (docs/domain.md §6)
+                "local_mode": int(p.fallback.mode),
+                "local_mode_s": p.fallback.local_s(p.t),
+                "local_oil_starts": p.fallback.oil_starts,
+            },
+            "plant": {
+                "buffer_top_c": round(p.buffer.temp_c, 2),
+                "wood_setpoint_c": p.wood.setpoint_c,
+                "oil_enable": p.oil.enable,
+                "oil_enablings": p.oil.enablings,
+                "demand_kwh": round(p.counters.demand_kwh, 3),
+                "unmet_kwh": round(p.counters.unmet_kwh, 3),
+            },
         }
     )
 

@@ -15,6 +15,11 @@ The PLC stays local until the supervisor, heard again, asks for control back wit
 ``hydraulic.remote_request``; nothing is switched at the hand-back (oil that runs keeps
 running), so the supervisor takes over without a second start.
 
+The dead-man counts in model time when the plant runs on its own (tests, closed-loop replay);
+served by :class:`~.server.SimulatorServers` it counts wall seconds (:attr:`LocalFallback.wall`),
+as a real PLC's timer does, whatever the simulator's speed. The time spent in local mode is
+reported in model time.
+
 The dead-man is armed by the first change of the counter after power-up: a PLC powered up with
 no supervisor runs on its own program and the commands it receives, as commissioning needs.
 The contract a real PLC must fulfil is in docs/commissioning-guide.md, "Repli local".
@@ -24,6 +29,7 @@ May import: ``chaufferie.config`` only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -53,6 +59,8 @@ class LocalFallback:
     oil_starts: int = 0
     counter: int | None = None
     heard_t: float | None = None
+    wall: Callable[[], float] | None = None
+    """The dead-man's time base when served (wall seconds); None: model time."""
 
     @classmethod
     def of(cls, sim: SimulationSettings) -> LocalFallback:
@@ -66,13 +74,16 @@ class LocalFallback:
         """Whole seconds in local mode (0 when remote)."""
         return int(t - self.since_t) if self.local else 0
 
+    def _now(self, t: float) -> float:
+        return self.wall() if self.wall is not None else t
+
     def beat(self, t: float, value: int) -> None:
         """The supervisor wrote its counter; only a change counts as a sign of life."""
         if value != self.counter:
-            self.counter, self.heard_t = value, t
+            self.counter, self.heard_t = value, self._now(t)
 
     def heard(self, t: float) -> bool:
-        return self.heard_t is not None and t - self.heard_t < self.after_s
+        return self.heard_t is not None and self._now(t) - self.heard_t < self.after_s
 
     def take_control(self, t: float) -> bool:
         """The supervisor asks for control back: granted only while it is heard."""
@@ -82,7 +93,7 @@ class LocalFallback:
         return True
 
     def watch(self, t: float) -> None:
-        """Go local when the supervisor in control has fallen silent."""
+        """Go local (at model time ``t``) when the supervisor in control has fallen silent."""
         if self.mode is LocalMode.OFF and self.heard_t is not None and not self.heard(t):
             self.mode, self.since_t, self.oil_starts = LocalMode.SUPERVISOR_LOST, t, 0
 

@@ -154,10 +154,16 @@ class OilBoiler:
         self.litres = 0.0
         self.outlet_c = 40.0
         self.starts = 0
+        self.enablings = 0  # rising edges of the enable, whoever set it (supervisor or local program)
 
     def fault_reset(self) -> None:
         if not self.cause_fault:
             self.fault = False
+
+    def set_enable(self, enable: bool) -> None:
+        if enable and not self.enable:
+            self.enablings += 1
+        self.enable = enable
 
     def step(self, dt: float, buffer_c: float) -> None:
         setpoint_c = self.setpoint_c

@@ -187,7 +187,7 @@ class Plant:
         fb.watch(self.t)
         if not fb.local:
             return
-        self.oil.enable = fb.oil_wanted(self.oil.enable, self.buffer.temp_c, self.wood.setpoint_c, wood_kw)
+        self.oil.set_enable(fb.oil_wanted(self.oil.enable, self.buffer.temp_c, self.wood.setpoint_c, wood_kw))
         pumps = self.pumps
         if pumps.fault[pumps.duty - 1] and not pumps.fault[2 - pumps.duty]:
             pumps.duty = 3 - pumps.duty

@@ -86,6 +86,7 @@ class SimulatorServers:
     ) -> None:
         self.cfg = cfg
         self.plant = plant or Plant(cfg)
+        self.plant.fallback.wall = time.monotonic  # a PLC's timers count real seconds
         self.clock: ScaledClock | None = None
         if speed or anchor is not None:
             self.clock = ScaledClock(anchor or Anchor(datetime.now(UTC), time.time(), speed or 1.0))

@@ -134,7 +134,7 @@ def _duty(p: Plant, v: Value) -> None:
 
 
 def _oil_enable(p: Plant, v: Value) -> None:
-    p.oil.enable = bool(v)
+    p.oil.set_enable(bool(v))
 
 
 def _oil_setpoint(p: Plant, v: Value) -> None:

@@ -64,6 +64,9 @@ OIL_BY_MODE: dict[PlantMode, OilRole | None] = {
 }
 """Oil role wanted in each mode (``degraded`` keeps the current one, ``manual`` the forced one)."""
 
+WOOD_IDLE_PCT = 1.0
+"""Below this modulation the wood boiler delivers nothing (an oil boiler found running replaces it)."""
+
 
 class SupervisorCore:
     """Plant mode, cascade, oil, wood, pumps and screws, evaluated on demand."""
@@ -118,6 +121,8 @@ class SupervisorCore:
         emit.begin(now_s)
         sp = self.setpoint.step(emit, inp, write=self.mode is not PlantMode.STOPPED)
         facts = self.cascade.update(now_s, inp, sp)
+        if self.mode is PlantMode.STOPPED and self.oil.role is None and inp.flag(Signal.OIL_ENABLE):
+            self._adopt_oil(inp)
         facts.oil_role = self.oil.role
         facts.start_wait_over = now_s - self.started_s >= settings.comm_loss_s
         before = self.mode
@@ -190,9 +195,6 @@ class SupervisorCore:
         """Log a bad/restored input; adopt an oil boiler found enabled when taking control; the
         oil start or stop that follows carries the reason of the change."""
         point = self.io.buffer_outlet
-        if before is PlantMode.STOPPED and inp.flag(Signal.OIL_ENABLE):
-            unavailable = self.cascade.facts.unavailable is not None
-            self.oil.adopt(self.emit.now_s, OilRole.REPLACEMENT if unavailable else OilRole.TOP_UP)
         if self.mode is PlantMode.DEGRADED:
             values = {"point": point, "value": inp.values[Signal.BUFFER_OUTLET]}
             self.emit.event(PlantEventKind.INPUT_BAD, Reason.INPUT_BAD, values, mode=self.mode)
@@ -202,6 +204,15 @@ class SupervisorCore:
             self.emit.event(PlantEventKind.INPUT_RESTORED, Reason.INPUT_RESTORED, values, mode=self.mode)
         self._oil_reason = self.modes.last_reason
         self._oil_parent = None
+
+    def _adopt_oil(self, inp: Inputs) -> None:
+        """Taking control with the oil boiler found enabled (a restart, the PLC's local program):
+        adopted, not restarted; as relève when the wood boiler delivers nothing or is known
+        unavailable (the mode then starts in oil replacement), as top-up otherwise."""
+        modulation = inp.number(Signal.WOOD_MODULATION)
+        idle = modulation is None or modulation < WOOD_IDLE_PCT
+        unavailable = self.cascade.facts.unavailable is not None
+        self.oil.adopt(self.emit.now_s, OilRole.REPLACEMENT if unavailable or idle else OilRole.TOP_UP)
 
     def _oil_values(self) -> dict[str, Scalar]:
         """What an oil start or stop carries: buffer outlet (by point name), setpoint, wood."""

@@ -92,6 +92,10 @@ class Row:
 AUTOMATIC = (M.WOOD, M.WOOD_WITH_TOPUP, M.OIL_REPLACEMENT)
 
 TRANSITIONS: tuple[Row, ...] = (
+    # oil found running for want of wood (the PLC's local program, a restart): carry on as relève
+    Row(
+        "start", (M.STOPPED,), M.OIL_REPLACEMENT, (outlet_known, oil_in_replacement), Reason.SUPERVISOR_START
+    ),
     Row("start", (M.STOPPED,), M.WOOD, (outlet_known,), Reason.SUPERVISOR_START),
     Row("input_bad", (M.STOPPED,), M.DEGRADED, (outlet_bad, start_wait_over), Reason.INPUT_BAD),
     Row("input_bad", AUTOMATIC, M.DEGRADED, (outlet_bad,), Reason.INPUT_BAD),

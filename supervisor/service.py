@@ -5,7 +5,9 @@ An async context manager with a ``run()`` (docs/architecture.md, "Services"): on
 seeds its inputs from the bus's latest values and publishes ``SUPERVISOR_STARTED``; ``run()``
 applies every message as it arrives (operator actions are answered at once) and evaluates the
 core every ``cascade.eval_interval_s`` of the injected clock, publishing the decisions
-(:class:`PlantEvent`, :class:`Command`). On exit it closes its subscription. ``cfg`` may be
+(:class:`PlantEvent`, :class:`Command`), and, from the same loop, the life counter that keeps
+each PLC's trust (:mod:`.lifeline`: a stalled loop or blind inputs let the PLCs fall back to
+their local program). On exit it closes its subscription. ``cfg`` may be
 the process's :class:`~chaufferie.config.live.LiveConfig`: the cascade settings changed from
 the HMI are read from it at the next evaluation (an ``OperatorAction`` on the bus is an audit
 record and changes nothing here).
@@ -36,7 +38,8 @@ from chaufferie.config.vocabulary import (
 )
 from chaufferie.supervisor.core import SupervisorCore
 from chaufferie.supervisor.emitter import ORIGIN, Decision
-from chaufferie.supervisor.inputs import Inputs
+from chaufferie.supervisor.inputs import Inputs, Signal
+from chaufferie.supervisor.lifeline import Lifeline
 
 log = logging.getLogger("chaufferie.supervisor")
 
@@ -50,6 +53,7 @@ class SupervisorService:
         self.clock = clock
         self.inputs = Inputs.for_config(self.live.current)
         self.core = SupervisorCore(self.live, clock.now(), clock.monotonic())
+        self.lifeline = Lifeline(self.live.current, Context(origin=f"{ORIGIN}.lifeline"))
         self._sub: Subscription | None = None
 
     @property
@@ -97,6 +101,7 @@ class SupervisorService:
         """Apply one bus message to the inputs or the core."""
         if isinstance(message, TagValue):
             self.inputs.apply(message)
+            self.lifeline.observe(message)
         elif isinstance(message, LinkEvent):
             self.inputs.apply_link(message)
         elif isinstance(message, OperatorAction):
@@ -116,7 +121,13 @@ class SupervisorService:
                 for message in self._sub.drain():
                     self.handle(message)
             self.evaluate_now()
+            self.keep_trust()
             await self.clock.sleep(self.cfg.cascade.eval_interval_s)
+
+    def keep_trust(self) -> None:
+        """The life counters due now, written only while the buffer temperature is known."""
+        vouch = self.inputs.number(Signal.BUFFER_OUTLET) is not None
+        self._publish(self.lifeline.due(self.clock.monotonic(), self.clock.now(), vouch))
 
     def _publish(self, decisions: Sequence[Decision]) -> None:
         for decision in decisions:

@@ -13,54 +13,22 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import async_playwright
 
 from tests.conftest import require_tool
-from tests.e2e.system import ON_CALL, SystemUnderTest, base_env, wait_for, write_config
+from tests.e2e.system import ON_CALL, SystemUnderTest, wait_for
 from tests.support.browser import CHROMIUM_ARGS
-from tests.support.smtp_server import PASSWORD, PASSWORD_ENV, USER_ENV, USERNAME, SmtpTestServer
-from tests.support.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn
+from tests.support.smtp_server import SmtpTestServer
+from tests.support.twilio_standin import TwilioStandIn
 
 PIN = "482915"
 TECH_PASSWORD = "Chaufferie-e2e-2026"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/a/[A-Za-z0-9._\-]+")
 
 pytestmark = [pytest.mark.slow, pytest.mark.calendar, pytest.mark.timeout(600)]
-
-
-@pytest.fixture
-async def plant(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[SystemUnderTest, TwilioStandIn, SmtpTestServer]]:
-    smtp = SmtpTestServer(tmp_path)
-    smtp.start()
-    async with TwilioStandIn() as twilio:
-        email = smtp.settings().model_dump(mode="json")
-        sms = {"from_number": "+33700000000", "api_base_url": twilio.base_url}
-        config_path, ports = write_config(tmp_path / "data", sms, email)
-        env = base_env(
-            {
-                "CHAUFFERIE_SECRET_KEY": "e2e-signing-key-0123456789abcdef",
-                "CHAUFFERIE_OPCUA_USER": "e2e",
-                "CHAUFFERIE_OPCUA_PASSWORD": "e2e-opcua-password",
-                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-                "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                USER_ENV: USERNAME,
-                PASSWORD_ENV: PASSWORD,
-            }
-        )
-        for name in ("CHAUFFERIE_OPCUA_USER", "CHAUFFERIE_OPCUA_PASSWORD"):  # the test's own OPC UA client
-            monkeypatch.setenv(name, env[name])
-        system = SystemUnderTest(tmp_path, config_path, ports, env)
-        try:
-            yield system, twilio, smtp
-        finally:
-            system.close()
-            smtp.stop()
 
 
 def _add_technician(system: SystemUnderTest, username: str, contact: str) -> None:

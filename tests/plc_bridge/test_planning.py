@@ -11,7 +11,7 @@ from tests.plc_bridge.points import modbus_point
 def test_default_plant_map_is_read_in_one_request_per_table(config: PlantConfig) -> None:
     blocks = plan_reads(config.points_of("boiler"))
     assert [(b.table, b.start, b.count) for b in blocks] == [
-        (ModbusTable.HOLDING_REGISTER, 0, 1),
+        (ModbusTable.HOLDING_REGISTER, 0, 2),  # setpoint and the supervisor's life counter
         (ModbusTable.INPUT_REGISTER, 0, 22),
         (ModbusTable.COIL, 0, 4),
         (ModbusTable.DISCRETE_INPUT, 0, 8),

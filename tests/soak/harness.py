@@ -36,7 +36,6 @@ from chaufferie.config.points import Point
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState, Scalar
 from chaufferie.plc_bridge.errors import LinkError
-from chaufferie.plc_bridge.writes import CommandExecutor
 from chaufferie.replay_tap import PlantTap
 from chaufferie.simulations.faults import run_action
 from chaufferie.simulations.plant import Plant
@@ -99,10 +98,7 @@ class PlantLink:
 def wire(cfg: PlantConfig, plant: Plant, clock: VirtualClock, bus: Bus) -> Runtime:
     """The production wiring with the bridge's sources replaced by :class:`PlantLink`\\ s."""
     runtime = build_runtime(cfg, bus=bus, clock=clock, environ=SOAK_SECRETS, with_hmi=False)
-    bridge = runtime.bridge
-    sources = {name: PlantLink(name, plant) for name in cfg.links}
-    bridge.sources = sources
-    bridge.executor = CommandExecutor(bridge.guard, cfg.points, sources, bus, clock)
+    runtime.bridge.use_sources({name: PlantLink(name, plant) for name in cfg.links})
     return runtime
 
 

@@ -1,0 +1,56 @@
+"""The life counter to each PLC and taking control back (docs/domain.md §6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import Command, Context, Quality, TagValue
+from chaufferie.supervisor.lifeline import ASK_AGAIN_S, BEATS_BEFORE_ASKING, Lifeline
+
+T0 = datetime(2026, 1, 12, 3, 0, tzinfo=UTC)
+
+
+def writes(life: Lifeline, seconds: float, vouch: bool = True) -> list[Command]:
+    out: list[Command] = []
+    for s in range(int(seconds)):
+        out.extend(life.due(float(s), T0, vouch))
+    return out
+
+
+def local(point: str, value: int) -> TagValue:
+    return TagValue(point, value, Quality.GOOD, T0, T0)
+
+
+def test_a_changing_counter_goes_to_every_plc_at_its_period(config: PlantConfig) -> None:
+    life = Lifeline(config, Context(origin="supervisor.lifeline"))
+    out = writes(life, 60)
+    points = {link.supervisor_heartbeat_point: link.heartbeat_write_s for link in config.links.values()}
+    assert set(points) == {"wood.supervisor_heartbeat", "hydraulic.supervisor_heartbeat"}
+    for point, every in points.items():
+        values = [c.value for c in out if c.point == point]
+        assert len(values) == int(60 / every)
+        assert values == sorted(set(values)), "every write changes the counter"
+
+
+def test_no_counter_while_the_supervisor_cannot_vouch_for_its_decisions(config: PlantConfig) -> None:
+    life = Lifeline(config, Context(origin="supervisor.lifeline"))
+    assert writes(life, 120, vouch=False) == []
+
+
+def test_a_plc_in_local_mode_is_asked_for_control_after_hearing_the_counter_again(
+    config: PlantConfig,
+) -> None:
+    link = config.links["hydraulic"]
+    assert link.local_mode_point is not None
+    life = Lifeline(config, Context(origin="supervisor.lifeline"))
+    life.observe(local(link.local_mode_point, 1))
+    out = writes(life, 120)
+    asks = [c for c in out if c.point == link.remote_request_point]
+    assert asks, "control asked back"
+    first_counter = min(i for i, c in enumerate(out) if c.point == link.supervisor_heartbeat_point)
+    assert out.index(asks[0]) > first_counter  # counter first, then the request
+    first = BEATS_BEFORE_ASKING * link.heartbeat_write_s  # after the PLC has heard two counters
+    assert len(asks) == len(range(int(first), 120, int(ASK_AGAIN_S)))  # then every 30 s while local
+    life.observe(local(link.local_mode_point, 0))
+    assert [c for c in writes(life, 60) if c.point == link.remote_request_point] == []
