@@ -1,6 +1,8 @@
 """``chaufferie run``: the whole system (bridge, supervisor, alarms, historian, HMI) until stopped.
 
-SIGTERM and SIGINT stop it in stages (inputs, drain, flush, close). Exit codes: 0 clean stop,
+SIGTERM and SIGINT stop it in stages (inputs, drain, flush, close). Under systemd it says
+``READY=1`` once started, pets the watchdog while its event loop answers and logs the loop's
+stack when it stalls (:mod:`chaufferie.service_manager`). Exit codes: 0 clean stop,
 1 bad configuration, 2 missing secret.
 """
 
@@ -19,6 +21,7 @@ from chaufferie.alarms.errors import NotifierConfigError
 from chaufferie.config.loader import ConfigError, load_config
 from chaufferie.config.settings import PlantConfig
 from chaufferie.private import close_data_dir
+from chaufferie.service_manager import DEFAULT_STALL_S, LoopWatch, notify, watchdog_interval_s
 from chaufferie.wiring import Runtime, bootstrap_admin, build_runtime
 
 log = logging.getLogger(__name__)
@@ -76,13 +79,21 @@ async def serve(build: Callable[[], Runtime], on_started: Callable[[Runtime], No
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with runtime.system:
+        async with runtime.system, watching():
+            await bootstrap_admin(runtime)
+            notify(f"READY=1\nSTATUS=running, HMI on {runtime.cfg.hmi.public_url}")
             if on_started is not None:
                 on_started(runtime)
-            await bootstrap_admin(runtime)
             await stop.wait()
+            notify("STOPPING=1")
             log.info("stop requested: stopping inputs, draining, flushing")
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     return 0
+
+
+def watching() -> LoopWatch:
+    """The loop's watch: petting at half systemd's watchdog period, a stall said well before it."""
+    every = watchdog_interval_s()
+    return LoopWatch(every, stall_s=DEFAULT_STALL_S if every is None else min(DEFAULT_STALL_S, 2 * every / 3))
