@@ -58,6 +58,7 @@ from chaufferie.config.vocabulary import (
     Command,
     CommandResult,
     CommandStatus,
+    Context,
     LinkEvent,
     OilRole,
     PlantEvent,
@@ -68,7 +69,8 @@ from chaufferie.replay_tap import PlantTap, ReplayClock, reader
 from chaufferie.simulations.plant import Plant
 from chaufferie.simulations.scenarios import get_scenario
 from chaufferie.supervisor.core import SupervisorCore
-from chaufferie.supervisor.inputs import Inputs
+from chaufferie.supervisor.inputs import Inputs, Signal
+from chaufferie.supervisor.lifeline import Lifeline
 from chaufferie.supervisor.timers import SlidingCount
 
 REGULATION_BAND_K = 1.5
@@ -122,6 +124,7 @@ class Replay:
         self.step_s = step_s or cfg.simulation.step_s
         self.clock = ReplayClock(self.plant.now)
         self.core = SupervisorCore(cfg, self.plant.now, 0.0)
+        self.lifeline = Lifeline(cfg, Context(origin="supervisor.lifeline"))
         self.inputs = Inputs.for_config(cfg)
         self.events: list[PlantEvent] = []
         self.commands: list[Command] = []
@@ -131,6 +134,11 @@ class Replay:
         self._starts = SlidingCount(HOUR_S)
         self.max_starts_per_hour = 0
         points = set(self.inputs.points)
+        points |= {link.local_mode_point for link in cfg.links.values() if link.local_mode_point}
+        self.absent_s = 0.0
+        self.local_s = 0.0
+        self.restarts = 0
+        self._absent = False
         sinks = [self._to_inputs]
         self.alarms: AlarmEngine | None = None
         if alarms:
@@ -155,17 +163,38 @@ class Replay:
         while plant.t < end - 1e-6:
             clock.t = plant.t
             now = plant.now
+            if plant.supervisor_absent:  # the whole system is gone: only the plant and its PLCs run
+                self._absent = True
+                dt = min(self.step_s, end - plant.t)
+                self._tally(dt)
+                self.absent_s += dt
+                plant.step(dt)
+                continue
+            if self._absent:
+                core = self._restart()
             self.tap.poll(now)
             if self.alarms is not None and plant.t >= self._next_alarm_tick:
                 self._next_alarm_tick = plant.t + ALARM_TICK_S
                 self.alarms.tick()
             for decision in core.evaluate(plant.t, inputs):
                 self._apply(decision)
+            vouch = inputs.number(Signal.BUFFER_OUTLET) is not None
+            for command in self.lifeline.due(plant.t, now, vouch):
+                self._apply(command)
             dt = min(self.step_s, end - plant.t)
             self._tally(dt)
             plant.step(dt)
         self.wall_s += time.perf_counter() - wall0
         return self
+
+    def _restart(self) -> SupervisorCore:
+        """The supervisor starts again after an absence: a new core and life counter, the
+        inputs as the bridge re-reads them; it takes control back as it would on site."""
+        self._absent = False
+        self.restarts += 1
+        self.core = SupervisorCore(self.cfg, self.plant.now, self.plant.t)
+        self.lifeline = Lifeline(self.cfg, Context(origin="supervisor.lifeline"))
+        return self.core
 
     # ---- wiring -------------------------------------------------------------------------------
     def _to_inputs(self, message: Any) -> None:
@@ -173,6 +202,7 @@ class Replay:
             self.inputs.apply_link(message)
         else:
             self.inputs.apply(message)
+            self.lifeline.observe(message)
 
     def _apply(self, decision: Any) -> None:
         if isinstance(decision, Command):
@@ -205,8 +235,13 @@ class Replay:
             self.alarm_counts[transition.code] += 1
 
     def _tally(self, dt: float) -> None:
-        self.mode_s[self.core.mode.value] += dt
         plant = self.plant
+        if plant.supervisor_absent:
+            self.mode_s["absent"] += dt
+        else:
+            self.mode_s[self.core.mode.value] += dt
+        if plant.fallback.local:
+            self.local_s += dt
         if abs(self._outlet(plant) - self._setpoint(plant)) <= REGULATION_BAND_K:
             self.band_s += dt
 
@@ -240,6 +275,11 @@ class Replay:
             "oil_burner_starts": self.plant.oil.starts,
             "buffer_within_band_ratio": round(self.band_s / model_s, 4) if model_s else 1.0,
             "unmet_demand_kwh": round(c.unmet_kwh, 1),
+            "unmet_kwh": round(c.unmet_kwh, 1),
+            "supervisor_absent_s": round(self.absent_s, 1),
+            "supervisor_restarts": self.restarts,
+            "local_mode_s": round(self.local_s, 1),
+            "oil_starts_local": self.plant.fallback.oil_starts_total,
             "alarms_by_code": dict(sorted(self.alarm_counts.items())),
             "mode_hours": {
                 m.value: round(self.mode_s[m.value] / HOUR_S, 2) for m in PlantMode if self.mode_s[m.value]

@@ -57,6 +57,7 @@ class LocalFallback:
     mode: LocalMode = LocalMode.OFF
     since_t: float = 0.0
     oil_starts: int = 0
+    oil_starts_total: int = 0
     counter: int | None = None
     heard_t: float | None = None
     wall: Callable[[], float] | None = None
@@ -102,6 +103,7 @@ class LocalFallback:
         wood_delivers = wood_kw >= DELIVERING_KW
         if not enabled and not wood_delivers and buffer_c < setpoint_c - self.band_k:
             self.oil_starts += 1
+            self.oil_starts_total += 1
             return True
         if enabled and wood_delivers:
             return False

@@ -242,6 +242,8 @@ ACTIONS: dict[str, Callable[[Plant, str], None]] = {
     "deliver": _deliver,
     "silo_fraction": _silo_fraction,
     "empty_ash_bin": lambda p, arg: _empty_ash(p),
+    "supervisor_absent": lambda p, arg: setattr(p, "supervisor_absent", True),
+    "supervisor_back": lambda p, arg: setattr(p, "supervisor_absent", False),
 }
 
 

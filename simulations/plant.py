@@ -101,6 +101,7 @@ class Plant:
         self.oil: OilBoiler = OilBoiler(cfg.plant, cfg.simulation, DEFAULT_SETPOINT_C)
         self.counters: Counters = Counters()
         self.fallback: LocalFallback = LocalFallback.of(cfg.simulation)
+        self.supervisor_absent = False  # a scenario's "the supervisor is gone" (closed-loop replay)
         self.boiler_counter: int = 0  # the supervisor's counter as the boiler PLC last received it
         self.links_down: set[str] = set()
         self.faults: set[str] = set()

@@ -16,6 +16,9 @@ pump-failure   at 1 h the duty pump fails (no flow until the supervisor selects 
                pump); repaired at 24 h
 low-pressure   at 1 h the network starts leaking 1 bar/h: low-pressure switch about 1.5 h later
                (PRS-BAS); repaired and refilled at 6 h
+supervisor-loss  a cold day (−5 °C): at 1 h the wood boiler fails (CHB-ALL) and a minute later
+               the supervisor is gone for 6 h (the closed-loop replay stops running it: the
+               hydraulic PLC's local program keeps the plant warm); wood repaired at 9 h
 comm-loss      the boiler PLC stops answering from 1 h to 1 h 10 (COM-API), the hydraulic module
                from 2 h to 2 h 05 (COM-HYD), the heat meter reports Bad from 3 h to 3 h 30 (COM-CPT)
 season         1 October – 31 May, a seeded typical season for Joucas (monthly means, daily swing,
@@ -68,6 +71,13 @@ class Scenario:
 
 def _nominal(cfg: PlantConfig) -> OutdoorProfile:
     return OutdoorProfile.constant(WINTER_START, NOMINAL_MEAN_C, NOMINAL_SWING_K)
+
+
+COLD_DAY_C = -5.0
+
+
+def _cold_day(cfg: PlantConfig) -> OutdoorProfile:
+    return OutdoorProfile.constant(WINTER_START, COLD_DAY_C, 2.0)
 
 
 def _cold_snap(cfg: PlantConfig) -> OutdoorProfile:
@@ -152,6 +162,19 @@ def _scenarios() -> dict[str, Scenario]:
             _nominal,
             ((1.0, "inject", "PRS-BAS"), (6.0, "clear", "PRS-BAS")),
             duration_h=8.0,
+        ),
+        Scenario(
+            "supervisor-loss",
+            "Supervision absente 6 h pendant une panne bois, jour froid : repli local des automates",
+            "Supervisor absent for 6 h during a wood fault on a cold day: the PLCs' local fallback",
+            _cold_day,
+            (
+                (1.0, "inject", "CHB-ALL"),
+                (1.0 + 1 / 60, "supervisor_absent", ""),
+                (7.0 + 1 / 60, "supervisor_back", ""),
+                (9.0, "clear", "CHB-ALL"),
+            ),
+            duration_h=12.0,
         ),
         Scenario(
             "comm-loss",

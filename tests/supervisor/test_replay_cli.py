@@ -34,3 +34,28 @@ def test_headless_replay_prints_one_json_object_with_the_figures(capsys: pytest.
     assert figures["model_seconds"] == 6 * 3600
     assert figures["oil_starts_replacement"] == 1
     assert figures["mode_hours"]["oil_replacement"] > 0
+
+
+def test_six_hours_without_the_supervisor_during_a_wood_fault_leave_no_demand_unmet(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/domain.md §6 in closed loop: the PLC's local program keeps the plant warm while the
+    supervisor is gone; on its return it takes control back without a new oil start."""
+    from chaufferie.config.loader import default_config_path, load_config
+    from chaufferie.simulations.scenarios import get_scenario
+
+    assert main(["sim", "--headless", "--scenario", "supervisor-loss", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    fallback_after_s = load_config(default_config_path()).simulation.fallback_after_s
+    absent = [
+        at for at, action, _ in get_scenario("supervisor-loss").events if action.startswith("supervisor")
+    ]
+    absent_s = (absent[1] - absent[0]) * 3600
+    assert figures["supervisor_absent_s"] == pytest.approx(absent_s, abs=60)
+    assert figures["supervisor_restarts"] == 1
+    assert figures["local_mode_s"] == pytest.approx(absent_s - fallback_after_s, abs=120)
+    assert figures["oil_starts_local"] == 1  # the PLC enabled oil once and kept it
+    assert figures["unmet_kwh"] <= 0.005 * figures["heat_demand_kwh"]
+    assert figures["alarms_by_code"]["SUP-LOC"] == 1
+    assert figures["oil_starts_replacement"] == 0  # taken over as relève, not started again
+    assert figures["mode_hours"]["oil_replacement"] > 0
