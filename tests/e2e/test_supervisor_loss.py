@@ -57,7 +57,7 @@ def counter_samples(system: SystemUnderTest) -> int:
 async def test_sigkill_during_a_wood_fault_the_plc_keeps_the_plant_warm_and_hands_back_on_restart(
     plant: tuple[SystemUnderTest, TwilioStandIn, SmtpTestServer],
 ) -> None:
-    system, twilio, _ = plant
+    system, twilio, smtp = plant
     quick_fallback(system)
     sim = system.cfg.simulation
     await system.start_simulator(speed=SPEED)
@@ -121,4 +121,9 @@ async def test_sigkill_during_a_wood_fault_the_plc_keeps_the_plant_warm_and_hand
     contact = system.cfg.contact(ON_CALL)
     messages = [b for b in twilio.bodies_to(contact.phone or "") if "SUP-LOC" in b or "mode local" in b]
     assert len(messages) == 1, twilio.bodies_to(contact.phone or "")
+    emails = [t for t in smtp.texts_to(contact.email or "") if "SUP-LOC" in t]
+    assert len(emails) == 1
+    # how long the plant ran alone and what oil did meanwhile, with the points' French labels
+    assert "Durée du mode local" in emails[0]
+    assert "Démarrages fioul en mode local : 1" in emails[0]
     assert "Traceback" not in system.log("run")
