@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Command, Context, Quality, TagValue
+from chaufferie.replay import Replay
 from chaufferie.supervisor.lifeline import ASK_AGAIN_S, BEATS_BEFORE_ASKING, Lifeline
 
 T0 = datetime(2026, 1, 12, 3, 0, tzinfo=UTC)
@@ -54,3 +57,19 @@ def test_a_plc_in_local_mode_is_asked_for_control_after_hearing_the_counter_agai
     assert len(asks) == len(range(int(first), 120, int(ASK_AGAIN_S)))  # then every 30 s while local
     life.observe(local(link.local_mode_point, 0))
     assert [c for c in writes(life, 60) if c.point == link.remote_request_point] == []
+
+
+def test_a_blind_supervisor_stops_its_counter_and_the_plc_takes_over(
+    config: PlantConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closed loop (the replay runs the production core and life counter against the plant):
+    the buffer sensor fails, the supervisor cannot vouch for its decisions, the PLC goes local."""
+    replay = Replay(config, "nominal").run(days=600 / 86400)
+    assert replay.plant.read("hydraulic.supervisor_heartbeat") > 0  # armed
+    assert not replay.plant.fallback.local
+    blind = frozenset({config.io.buffer_outlet})  # its transmitter answers Bad, as on site
+    monkeypatch.setattr(replay.plant, "bad_points", lambda: blind)
+    replay.run(days=(config.simulation.fallback_after_s + 120) / 86400)
+    assert replay.plant.fallback.local
+    assert replay.plant.read("hydraulic.local_mode") == 1
+    assert replay.alarm_counts["SUP-LOC"] == 1
