@@ -35,18 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import free_port  # noqa: E402
 from tests.hmi.fakes import PASSWORD  # noqa: E402
+from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
 
 CLIENTS = 20
 ROUNDS = 12
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OBSERVER = """
 window.__watch = []; window.__seen = {};
 new MutationObserver(() => {
