@@ -134,7 +134,10 @@ class Replay:
         self._starts = SlidingCount(HOUR_S)
         self.max_starts_per_hour = 0
         points = set(self.inputs.points)
-        points |= {link.local_mode_point for link in cfg.links.values() if link.local_mode_point}
+        for link in cfg.links.values():  # what the life counter reads of each PLC's local fallback
+            points |= {
+                p for p in (link.local_mode_point, link.local_seconds_point, link.local_oil_starts_point) if p
+            }
         self.absent_s = 0.0
         self.local_s = 0.0
         self.restarts = 0
@@ -202,7 +205,9 @@ class Replay:
             self.inputs.apply_link(message)
         else:
             self.inputs.apply(message)
-            self.lifeline.observe(message)
+            episode = self.lifeline.observe(message)
+            if episode is not None:
+                self._apply(episode)
 
     def _apply(self, decision: Any) -> None:
         if isinstance(decision, Command):

@@ -190,6 +190,8 @@ class ModbusLink(Frozen):
     supervisor_heartbeat_point: str | None = None
     heartbeat_write_s: Period = 10.0
     local_mode_point: str | None = None
+    local_seconds_point: str | None = None
+    local_oil_starts_point: str | None = None
     remote_request_point: str | None = None
     max_registers_per_read: int = Field(default=125, ge=1, le=125)
     max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
@@ -225,6 +227,8 @@ class OpcUaLink(Frozen):
     supervisor_heartbeat_point: str | None = None
     heartbeat_write_s: Period = 10.0
     local_mode_point: str | None = None
+    local_seconds_point: str | None = None
+    local_oil_starts_point: str | None = None
     remote_request_point: str | None = None
     pki_dir: str = "pki"
     trusted_server_certs_dir: str = "pki/trusted"

@@ -235,7 +235,13 @@ def _supervisor_heartbeat(cfg: PlantConfig, name: str, link: ModbusLink | OpcUaL
             f"shorter than write_min_interval_s of '{point_name}' ({point.write_min_interval_s:g} s)",
             link.heartbeat_write_s,
         )
-    for field_name, wanted in (("local_mode_point", False), ("remote_request_point", True)):
+    fields = (
+        ("local_mode_point", False),
+        ("local_seconds_point", False),
+        ("local_oil_starts_point", False),
+        ("remote_request_point", True),
+    )
+    for field_name, wanted in fields:
         other = getattr(link, field_name)
         if other is None:
             continue

@@ -172,6 +172,8 @@ class PlantEventKind(StrEnum):
     CHIP_DELIVERY = "chip_delivery"
     ASH_REMOVAL = "ash_removal"
     SUPERVISOR_STARTED = "supervisor_started"
+    PLC_LOCAL_MODE_ENDED = "plc_local_mode_ended"
+    """A PLC ran the plant on its own (docs/domain.md §6) and gave control back."""
 
 
 @dataclass(frozen=True, slots=True)

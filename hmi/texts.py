@@ -129,6 +129,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "event.chip_delivery": ("livraison de plaquettes", "chip delivery"),
     "event.ash_removal": ("décendrage, bac à cendres vidé", "de-ashing, ash bin emptied"),
     "event.supervisor_started": ("démarrage de la supervision", "supervisor started"),
+    "event.plc_local_mode_ended": ("fin du repli local de l'automate", "PLC local fallback ended"),
     "reason.wood_fault": ("chaudière bois en défaut", "wood boiler fault"),
     "reason.comm_loss": ("perte de communication", "communication lost"),
     "reason.wood_insufficient": ("chaudière bois insuffisante", "wood boiler insufficient"),

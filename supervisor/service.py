@@ -101,7 +101,9 @@ class SupervisorService:
         """Apply one bus message to the inputs or the core."""
         if isinstance(message, TagValue):
             self.inputs.apply(message)
-            self.lifeline.observe(message)
+            episode = self.lifeline.observe(message)
+            if episode is not None:
+                self.bus.publish(episode)
         elif isinstance(message, LinkEvent):
             self.inputs.apply_link(message)
         elif isinstance(message, OperatorAction):

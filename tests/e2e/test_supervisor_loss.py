@@ -126,4 +126,6 @@ async def test_sigkill_during_a_wood_fault_the_plc_keeps_the_plant_warm_and_hand
     # how long the plant ran alone and what oil did meanwhile, with the points' French labels
     assert "Durée du mode local" in emails[0]
     assert "Démarrages fioul en mode local : 1" in emails[0]
+    episodes = system.query("SELECT oil_role, reason FROM plant_events WHERE kind = 'plc_local_mode_ended'")
+    assert episodes == [("replacement", "supervisor_lost")]  # the episode, its oil start classed relève
     assert "Traceback" not in system.log("run")

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from chaufferie.cli import main
+from chaufferie.config.settings import PlantConfig
 
 KEYS = {
     "heat_demand_kwh",
@@ -59,3 +60,18 @@ def test_six_hours_without_the_supervisor_during_a_wood_fault_leave_no_demand_un
     assert figures["alarms_by_code"]["SUP-LOC"] == 1
     assert figures["oil_starts_replacement"] == 0  # taken over as relève, not started again
     assert figures["mode_hours"]["oil_replacement"] > 0
+
+
+def test_the_local_episode_is_recorded_once_with_its_time_alone_and_its_oil_start(
+    config: PlantConfig,
+) -> None:
+    from chaufferie.config.vocabulary import OilRole, PlantEventKind
+    from chaufferie.replay import Replay
+
+    replay = Replay(config, "supervisor-loss").run()
+    [episode] = [e for e in replay.events if e.kind is PlantEventKind.PLC_LOCAL_MODE_ENDED]
+    assert episode.values["link"] == "hydraulic"
+    assert episode.values["oil_starts"] == 1
+    assert episode.oil_role is OilRole.REPLACEMENT  # the local program starts oil only for want of wood
+    assert isinstance(episode.values["local_s"], int)
+    assert episode.values["local_s"] >= 5 * 3600
