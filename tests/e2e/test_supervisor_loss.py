@@ -128,4 +128,17 @@ async def test_sigkill_during_a_wood_fault_the_plc_keeps_the_plant_warm_and_hand
     assert "Démarrages fioul en mode local : 1" in emails[0]
     episodes = system.query("SELECT oil_role, reason FROM plant_events WHERE kind = 'plc_local_mode_ended'")
     assert episodes == [("replacement", "supervisor_lost")]  # the episode, its oil start classed relève
+
+    # ---- a hung process (SIGSTOP): the PLC takes over, and gives control back once the
+    # supervisor runs again (a cut link does the same: see the soak's comm-loss scenario)
+    assert system.run is not None
+    system.run.send_signal(signal.SIGSTOP)
+    await wait_for(local, sim.fallback_after_s + 10, "PLC local mode while the system is hung")
+    system.run.send_signal(signal.SIGCONT)
+    await wait_for(remote, 120, "control taken back after the hang", system.run)
+    ended = "SELECT count(*) FROM plant_events WHERE kind = 'plc_local_mode_ended'"
+    await wait_for(lambda: system.query(ended)[0][0] == 2, 30, "two episodes in the history")
+    activated = "SELECT count(*) FROM alarm_transitions WHERE code = 'SUP-LOC' AND trigger = 'activate'"
+    assert system.query(activated)[0][0] == 2  # not acknowledged yet: the same occurrence again
+    assert (await status(system))["plant"]["oil_enablings"] == enablings  # oil ran on throughout
     assert "Traceback" not in system.log("run")

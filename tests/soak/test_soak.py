@@ -86,6 +86,8 @@ def _max_queue(samples: list[Sample]) -> int:
 def test_soak_covers_24_model_hours_and_every_fault_scenario(soak: SoakResult) -> None:
     assert soak.model_h == pytest.approx(MODEL_HOURS)
     assert {"CHB-ALL", "VIS-BLQ", "PMP-BAS", "PRS-BAS", "COM-API", "COM-HYD"} <= set(soak.alarms_raised)
+    # the hydraulic link cut for 5 min: the life counter cannot reach the PLC, which takes over
+    assert soak.alarms_raised["SUP-LOC"] == 1
     assert soak.modes["oil_replacement"] > 0, "the wood fault must hand over to the oil boiler"
     assert soak.spy.notifications, "the alarms must have notified someone through the outbox"
 
