@@ -2,8 +2,9 @@
 
 Each control asks for confirmation, checks the value against the point's bounds from the
 config (and the setpoint against the cascade's min/max), sends one :class:`Command` through
-the injected :class:`CommandSender` (the PLC bridge writes it and reads it back), shows the
-read-back and audits the result as an ``OperatorAction(COMMAND)``. The supervisor's manual
+the injected :class:`CommandSender` (the PLC bridge writes it, reads it back and audits the
+result as an ``OperatorAction(COMMAND)`` with the page's context: one record per write) and
+shows the read-back. A value refused here, before any command, is audited here. The supervisor's manual
 mode is not a PLC write: it is an ``OperatorAction(MANUAL_MODE)`` on the bus that the
 supervisor obeys (force oil as replacement, or release).
 """
@@ -112,22 +113,8 @@ class CommandPanel:
         return result
 
     def _report(self, point: str, value: Scalar, result: CommandResult) -> None:
+        """Say the outcome; the bridge that executed the command has audited it, with our context."""
         ctx = self.ctx
-        outcome = {CommandStatus.CONFIRMED: ActionResult.OK, CommandStatus.REFUSED: ActionResult.REFUSED}.get(
-            result.status, ActionResult.FAILED
-        )
-        ctx.services.publish_action(
-            ActionKind.COMMAND,
-            ctx.context,
-            point,
-            {
-                "value": value,
-                "readback": result.readback,
-                "command_id": result.command_id,
-                "message": result.message,
-            },
-            outcome,
-        )
         if result.status is CommandStatus.CONFIRMED:
             self.tell(ctx.t("ctl.confirmed", value=result.readback), "positive")
         elif result.status is CommandStatus.REFUSED:

@@ -18,12 +18,14 @@ from xml.etree import ElementTree as ET
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
 from chaufferie.config.vocabulary import (
+    ActionKind,
     AlarmState,
     AlarmTransition,
     Command,
     CommandResult,
     CommandStatus,
     Context,
+    OperatorAction,
     Quality,
     Role,
     TagValue,
@@ -168,9 +170,14 @@ class FakeCommands:
     commands: list[Command] = field(default_factory=list)
 
     async def execute(self, command: Command) -> CommandResult:
+        """Confirmed at once, and audited as the bridge audits every command it executes."""
         self.commands.append(command)
         now = self.clock.now()
         self.bus.publish(TagValue(command.point, command.value, Quality.GOOD, now, now))
+        details = {"command_id": command.id, "value": command.value, "readback": command.value}
+        self.bus.publish(
+            OperatorAction(ActionKind.COMMAND, now, command.context, command.point, details=details)
+        )
         return CommandResult(
             command.id,
             command.point,

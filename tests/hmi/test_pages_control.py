@@ -43,8 +43,10 @@ async def test_setpoint_is_sent_after_confirmation_and_read_back(hmi_user, servi
     command = commands(services).commands[0]
     assert (command.point, command.value, command.context.user) == ("wood.setpoint", 78.5, "tech")
     audited = [a for a in actions(audit) if a.kind is ActionKind.COMMAND]
+    assert len(audited) == 1, audited  # the executor's record only: the page does not audit it again
     assert audited[0].details["readback"] == 78.5
     assert audited[0].result is ActionResult.OK
+    assert audited[0].context.user == "tech"
 
 
 async def test_cancel_sends_nothing(hmi_user, services: HmiServices) -> None:
