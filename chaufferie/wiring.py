@@ -118,7 +118,7 @@ def build_runtime(
     # the links on their own clock; the write guard (plant logic: min interval between writes) on ours
     sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
     bridge = Bridge(cfg, bus, clock, sources=sources)
-    supervisor = SupervisorService(live, bus, clock)
+    supervisor = SupervisorService(live, bus, clock, link_clock)
     alarms = AlarmService(live, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
     ops = OperationsAccess(alarms.operations, alarm_recipients(alarms.operations, alarms.rota))
     access = AccessServices(

@@ -47,10 +47,15 @@ log = logging.getLogger("chaufferie.supervisor")
 class SupervisorService:
     """Feeds the core from the bus and publishes its decisions."""
 
-    def __init__(self, cfg: PlantConfig | LiveConfig, bus: Bus, clock: Clock) -> None:
+    def __init__(
+        self, cfg: PlantConfig | LiveConfig, bus: Bus, clock: Clock, link_clock: Clock | None = None
+    ) -> None:
+        """``link_clock`` paces the life counters when the PLCs' timers do not run on ``clock``
+        (the demo: plant time sped up, the PLC's dead-man in wall seconds)."""
         self.live = as_live(cfg)
         self.bus = bus
         self.clock = clock
+        self.link_clock = link_clock or clock
         self.inputs = Inputs.for_config(self.live.current)
         self.core = SupervisorCore(self.live, clock.now(), clock.monotonic())
         self.lifeline = Lifeline(self.live.current, Context(origin=f"{ORIGIN}.lifeline"))
@@ -129,7 +134,7 @@ class SupervisorService:
     def keep_trust(self) -> None:
         """The life counters due now, written only while the buffer temperature is known."""
         vouch = self.inputs.number(Signal.BUFFER_OUTLET) is not None
-        self._publish(self.lifeline.due(self.clock.monotonic(), self.clock.now(), vouch))
+        self._publish(self.lifeline.due(self.link_clock.monotonic(), self.clock.now(), vouch))
 
     def _publish(self, decisions: Sequence[Decision]) -> None:
         for decision in decisions:

@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Command, Context, Quality, TagValue
 from chaufferie.replay import Replay
 from chaufferie.supervisor.lifeline import ASK_AGAIN_S, BEATS_BEFORE_ASKING, Lifeline
+from chaufferie.supervisor.service import SupervisorService
 
 T0 = datetime(2026, 1, 12, 3, 0, tzinfo=UTC)
 
@@ -73,3 +76,25 @@ def test_a_blind_supervisor_stops_its_counter_and_the_plc_takes_over(
     assert replay.plant.fallback.local
     assert replay.plant.read("hydraulic.local_mode") == 1
     assert replay.alarm_counts["SUP-LOC"] == 1
+
+
+async def test_the_counter_is_paced_on_the_links_clock_when_plant_time_runs_faster(
+    config: PlantConfig,
+) -> None:
+    """The demo: plant time ×60, the PLC's dead-man in wall seconds; the counter follows the
+    PLC's clock, not sixty writes a minute."""
+    plant, links = VirtualClock(T0), VirtualClock(T0)
+    bus = Bus()
+    service = SupervisorService(config, bus, plant, link_clock=links)
+    service.handle(TagValue(config.io.buffer_outlet, 75.0, Quality.GOOD, T0, T0))
+    counters = {link.supervisor_heartbeat_point for link in config.links.values()}
+    with bus.subscribe(Command, name="test") as sub:
+        for _ in range(600):  # ten plant minutes, no time on the links' clock
+            service.keep_trust()
+            await plant.advance(1)
+        first = [m for m in sub.drain() if isinstance(m, Command) and m.point in counters]
+        await links.advance(config.links["hydraulic"].heartbeat_write_s)
+        service.keep_trust()
+        second = [m for m in sub.drain() if isinstance(m, Command) and m.point in counters]
+    assert len(first) == len(counters)  # once each, at start
+    assert len(second) == len(counters)
