@@ -91,10 +91,10 @@ class Lifeline:
             return None
         holder = self._by_figure.get(tag.point)
         if holder is not None:
-            if tag.point == holder.seconds_point:
-                holder.seconds = tag.value
-            else:
+            if tag.point == holder.starts_point:
                 holder.starts = tag.value
+            elif tag.value:  # the PLC zeroes it when remote again, maybe read before the mode
+                holder.seconds = tag.value
         life = self._by_local.get(tag.point)
         if life is None:
             return None
@@ -108,6 +108,7 @@ class Lifeline:
     def _episode(self, life: LinkLife, tag: TagValue) -> PlantEvent:
         values: dict[str, Scalar] = {"link": life.link, "local_s": life.seconds, "oil_starts": life.starts}
         role = OilRole.REPLACEMENT if isinstance(life.starts, int | float) and life.starts > 0 else None
+        life.seconds = life.starts = None  # the next episode reports its own
         return PlantEvent(
             PlantEventKind.PLC_LOCAL_MODE_ENDED,
             tag.source_time,

@@ -98,3 +98,19 @@ async def test_the_counter_is_paced_on_the_links_clock_when_plant_time_runs_fast
         second = [m for m in sub.drain() if isinstance(m, Command) and m.point in counters]
     assert len(first) == len(counters)  # once each, at start
     assert len(second) == len(counters)
+
+
+def test_the_episode_keeps_the_time_alone_whatever_order_the_plc_readings_arrive_in(
+    config: PlantConfig,
+) -> None:
+    link = config.links["hydraulic"]
+    assert link.local_mode_point and link.local_seconds_point and link.local_oil_starts_point
+    life = Lifeline(config, Context(origin="supervisor.lifeline"))
+    life.observe(local(link.local_mode_point, 1))
+    life.observe(local(link.local_seconds_point, 7200))
+    life.observe(local(link.local_oil_starts_point, 1))
+    writes(life, 60)  # heard, then asked
+    assert life.observe(local(link.local_seconds_point, 0)) is None  # zeroed first, as a PLC may
+    episode = life.observe(local(link.local_mode_point, 0))
+    assert episode is not None
+    assert (episode.values["local_s"], episode.values["oil_starts"]) == (7200, 1)
