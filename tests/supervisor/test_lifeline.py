@@ -104,7 +104,9 @@ def test_the_episode_keeps_the_time_alone_whatever_order_the_plc_readings_arrive
     config: PlantConfig,
 ) -> None:
     link = config.links["hydraulic"]
-    assert link.local_mode_point and link.local_seconds_point and link.local_oil_starts_point
+    assert link.local_mode_point is not None
+    assert link.local_seconds_point is not None
+    assert link.local_oil_starts_point is not None
     life = Lifeline(config, Context(origin="supervisor.lifeline"))
     life.observe(local(link.local_mode_point, 1))
     life.observe(local(link.local_seconds_point, 7200))
