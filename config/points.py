@@ -176,15 +176,15 @@ class Point(Frozen):
         return self
 
 
-class ModbusLink(Frozen):
-    """A Modbus TCP server (the wood boiler's controller)."""
+class PlcTrust(Frozen):
+    """What every link says about the life counters between its PLC and us (docs/domain.md §6).
 
-    protocol: Literal["modbus"] = "modbus"
-    host: str = "127.0.0.1"
-    port: int = Field(default=5020, ge=1, le=65535)
-    unit_id: int = Field(default=1, ge=0, le=247)
-    poll_s: float = Field(default=1.0, gt=0, le=3600)
-    timeout_s: float = Field(default=1.0, gt=0, le=300)
+    ``heartbeat_point``: the PLC's own counter, read (frozen → the link's points Uncertain, then
+    Bad). ``supervisor_heartbeat_point``: ours, written every ``heartbeat_write_s``; the PLC's
+    local fallback is read on ``local_mode_point`` (with the time alone and the oil starts) and
+    handed back on a pulse on ``remote_request_point``.
+    """
+
     heartbeat_point: str | None = None
     heartbeat_timeout_s: Period = 10.0
     supervisor_heartbeat_point: str | None = None
@@ -193,6 +193,17 @@ class ModbusLink(Frozen):
     local_seconds_point: str | None = None
     local_oil_starts_point: str | None = None
     remote_request_point: str | None = None
+
+
+class ModbusLink(PlcTrust):
+    """A Modbus TCP server (the wood boiler's controller)."""
+
+    protocol: Literal["modbus"] = "modbus"
+    host: str = "127.0.0.1"
+    port: int = Field(default=5020, ge=1, le=65535)
+    unit_id: int = Field(default=1, ge=0, le=247)
+    poll_s: float = Field(default=1.0, gt=0, le=3600)
+    timeout_s: float = Field(default=1.0, gt=0, le=300)
     max_registers_per_read: int = Field(default=125, ge=1, le=125)
     max_bits_per_read: int = Field(default=2000, ge=1, le=2000)
 
@@ -204,7 +215,7 @@ class SecurityPolicy(StrEnum):
     NONE = "None"
 
 
-class OpcUaLink(Frozen):
+class OpcUaLink(PlcTrust):
     """An OPC UA server (the hydraulic module's controller)."""
 
     protocol: Literal["opcua"] = "opcua"
@@ -222,14 +233,6 @@ class OpcUaLink(Frozen):
     sampling_interval_ms: int = Field(default=250, ge=0, le=3_600_000)
     session_timeout_s: float = Field(default=60.0, ge=10, le=DAY_S)
     watchdog_interval_s: float = Field(default=5.0, gt=0, le=3600)
-    heartbeat_point: str | None = None
-    heartbeat_timeout_s: Period = 10.0
-    supervisor_heartbeat_point: str | None = None
-    heartbeat_write_s: Period = 10.0
-    local_mode_point: str | None = None
-    local_seconds_point: str | None = None
-    local_oil_starts_point: str | None = None
-    remote_request_point: str | None = None
     pki_dir: str = "pki"
     trusted_server_certs_dir: str = "pki/trusted"
 
