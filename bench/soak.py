@@ -93,6 +93,7 @@ def main() -> None:
         "heap_last_quarter_kib": last,
         "max_queue": max_queue,
         "peak_backlog_within_a_step": max(r.peaks.values(), default=0),
+        "slowest_catch_up_s": round(r.slowest_catch_up_s, 3),
         "dropped": sum(r.dropped.values()),
         "records": len(r.spy.plant_events) + len(r.spy.actions) + sum(r.spy.transitions.values()),
         "records_lost": lost(r),

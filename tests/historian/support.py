@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from chaufferie.config.vocabulary import (
     AlarmTransition,
     Channel,
     Context,
+    Message,
     OilRole,
     OperatorAction,
     PlantEvent,
@@ -26,6 +29,7 @@ from chaufferie.config.vocabulary import (
     TagValue,
 )
 from chaufferie.historian import schema
+from chaufferie.replay_tap import PlantTap
 
 
 def tag(point: str, value: float | bool, t: datetime, quality: Quality = Quality.GOOD) -> TagValue:
@@ -118,3 +122,50 @@ def config_file(cfg: PlantConfig, folder: Path) -> Path:
     path = folder / "plant.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True))
     return path
+
+
+RECORDED = (
+    "meter.energy",
+    "meter.power",
+    "oil.litres",
+    "oil.burner_on",
+    "wood.fuel_burnt",
+    "wood.power",
+    "outdoor.temp",
+    "buffer.temp_top",
+)
+"""The points the report reads, and a few to draw (the tap polls each one every model step)."""
+
+
+class Heartbeat:
+    """Republishes each point's last value when it has not changed for ``HEARTBEAT``, as the
+    PLC bridge does every ``heartbeat_s`` (60 s) and the replay's tap does not: a counter that
+    stands still (oil litres while the oil boiler is off) still has readings, so the report
+    sees the period covered. A quarter of an hour keeps the replay quick."""
+
+    HEARTBEAT = timedelta(minutes=15)
+
+    def __init__(self, sink: Callable[[Message], None]) -> None:
+        self.sink = sink
+        self.last: dict[str, TagValue] = {}
+
+    def accept(self, message: Message) -> None:
+        if isinstance(message, TagValue):
+            self.last[message.point] = message
+        self.sink(message)
+
+    def poll(self, now: datetime) -> None:
+        for tag in list(self.last.values()):
+            if now - tag.receive_time >= self.HEARTBEAT:
+                self.accept(replace(tag, source_time=now, receive_time=now))
+
+
+class Taps:
+    """The replay's own tap, the historian's and its heartbeat, polled together."""
+
+    def __init__(self, *taps: PlantTap | Heartbeat) -> None:
+        self.taps = taps
+
+    def poll(self, now: datetime) -> None:
+        for tap in self.taps:
+            tap.poll(now)

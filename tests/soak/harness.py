@@ -117,7 +117,8 @@ class SoakResult:
     modes: Counter[str]
     peaks: Counter[str]
     capacity: dict[str, int]
-    slow_steps: int
+    stuck_steps: int
+    slowest_catch_up_s: float
 
 
 class Soak:
@@ -173,7 +174,8 @@ class Soak:
             modes=self.modes,
             peaks=probe.peaks,
             capacity=capacity,
-            slow_steps=probe.slow_steps,
+            stuck_steps=probe.stuck_steps,
+            slowest_catch_up_s=probe.slowest_catch_up_s,
         )
 
     def switch(self, scenario: str) -> None:

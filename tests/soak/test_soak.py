@@ -111,7 +111,7 @@ def test_soak_bus_queues_stay_flat_and_drop_nothing(soak: SoakResult) -> None:
     assert _max_queue(soak.samples) <= QUEUE_MAX
     assert _max_queue(last) <= max(_max_queue(first), 1)
     assert not any(soak.dropped.values()), soak.dropped
-    assert soak.slow_steps == 0, "a consumer could not catch up with a plant step"
+    assert soak.stuck_steps == 0, "a consumer stopped: its backlog outlived a minute of wall time"
     near_full = {n: p for n, p in soak.peaks.items() if p > PEAK_SHARE_MAX * soak.capacity[n]}
     assert not near_full, near_full
 
