@@ -136,6 +136,9 @@ class Outbox:
         self.store.update_outbox(item)
         self._busy += 1
         try:
+            # durable before it leaves, so a restart asks the provider rather than sends twice;
+            # a database down costs that certainty, never the message
+            await self.store.flush()
             for hook in self.on_handed:
                 hook(item)
             provider_id = await channel.send(item)

@@ -63,6 +63,7 @@ class AlarmService:
         clock: Clock,
         *,
         store: AlarmStore | None = None,
+        owns_store: bool = False,
         link_maker: LinkMaker | None = None,
         channels: dict[str, Notifier] | None = None,
         tick_s: float = 1.0,
@@ -71,7 +72,7 @@ class AlarmService:
         cfg = self.live.current  # for what is read once at start (see config.live)
         self.bus, self.clock, self.tick_s = bus, clock, tick_s
         self.store: AlarmStore = store or SqliteAlarmStore(cfg.data_path("alarms.db"))
-        self._own_store = store is None
+        self._own_store = store is None or owns_store
         self.channels = channels if channels is not None else build_channels(cfg)
         self.engine = AlarmEngine(cfg, bus, clock, self.store)
         self.operations = AlarmOperations(self.engine)
@@ -110,7 +111,7 @@ class AlarmService:
         for channel in self.channels.values():
             await channel.aclose()
         if self._own_store:
-            self.store.close()
+            await asyncio.to_thread(self.store.close)  # the last writes, off the loop
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:

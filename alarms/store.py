@@ -2,11 +2,11 @@
 
 Two things must survive a restart (docs/architecture.md, rule 7): the open alarm occurrences (with the
 escalation steps already notified) and the notification outbox (each message under its
-idempotency key, with its delivery status). :class:`AlarmStore` is the seam: the historian
-may implement it on its own database later; :class:`SqliteAlarmStore` (stdlib ``sqlite3``,
-WAL, one small file in the data folder) is the default and what the tests use.
-
-Writes are tiny and synchronous: a few per alarm transition or notification, never per poll.
+idempotency key, with its delivery status). :class:`AlarmStore` is the seam. The running
+system keeps them in the historian's database
+(:class:`chaufferie.historian.alarm_store.DatabaseAlarmStore`, wired by the composition root,
+written off the event loop); :class:`SqliteAlarmStore` (stdlib ``sqlite3``, one small file,
+synchronous writes) serves the alarms layer on its own: its tests and tools.
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ class AlarmStore(Protocol):
 
     def outbox(self, *statuses: OutboxStatus) -> list[OutboxItem]: ...
 
+    async def flush(self) -> bool:
+        """Wait (bounded) until every change so far is durable; False when it could not be."""
+
     def close(self) -> None: ...
 
 
@@ -102,13 +105,17 @@ class SqliteAlarmStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        # closed from a worker thread at exit; otherwise used by the event loop's thread alone
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
+
+    async def flush(self) -> bool:
+        return True  # every write above is committed before it returns
 
     # occurrences
     def load_open(self) -> list[Occurrence]:
@@ -135,14 +142,14 @@ class SqliteAlarmStore:
     def add_outbox(self, item: OutboxItem) -> bool:
         cur = self._db.execute(
             "INSERT OR IGNORE INTO outbox (key, status, next_at, data) VALUES (?, ?, ?, ?)",
-            (item.key, item.status.value, item.next_at, _item_json(item)),
+            (item.key, item.status.value, item.next_at, item_to_json(item)),
         )
         return cur.rowcount == 1
 
     def update_outbox(self, item: OutboxItem) -> None:
         self._db.execute(
             "UPDATE outbox SET status = ?, next_at = ?, data = ? WHERE key = ?",
-            (item.status.value, item.next_at, _item_json(item), item.key),
+            (item.status.value, item.next_at, item_to_json(item), item.key),
         )
 
     def outbox(self, *statuses: OutboxStatus) -> list[OutboxItem]:
@@ -152,24 +159,24 @@ class SqliteAlarmStore:
             f"SELECT data FROM outbox WHERE status IN ({marks}) ORDER BY next_at, rowid",  # noqa: S608
             wanted,
         ).fetchall()
-        return [_item_from_json(r[0]) for r in rows]
+        return [item_from_json(r[0]) for r in rows]
 
     def purge(self, before: float) -> int:
         done = [s.value for s in (OutboxStatus.SENT, OutboxStatus.FAILED)]
         rows = self._db.execute("SELECT key, data FROM outbox WHERE status IN (?, ?)", done).fetchall()
-        old = [(key,) for key, data in rows if _item_from_json(data).created_at < before]
+        old = [(key,) for key, data in rows if item_from_json(data).created_at < before]
         self._db.executemany("DELETE FROM outbox WHERE key = ?", old)
         self._db.execute("DELETE FROM occurrence WHERE closed = 1")
         return len(old)
 
 
-def _item_json(item: OutboxItem) -> str:
+def item_to_json(item: OutboxItem) -> str:
     data = asdict(item)
     data.pop("enqueued_mono")
     return json.dumps(data, ensure_ascii=False)
 
 
-def _item_from_json(text: str) -> OutboxItem:
+def item_from_json(text: str) -> OutboxItem:
     data = json.loads(text)
     data["status"] = OutboxStatus(data["status"])
     return OutboxItem(**data)

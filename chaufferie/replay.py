@@ -89,6 +89,9 @@ class MemoryAlarmStore:
     def load_open(self) -> list[Occurrence]:
         return []
 
+    async def flush(self) -> bool:
+        return True
+
     def save(self, occ: Occurrence) -> None:
         return None
 

@@ -30,6 +30,7 @@ from chaufferie.config.clock import Clock, RealClock
 from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.access_store import AccessStore
+from chaufferie.historian.alarm_store import LEGACY_FILE, DatabaseAlarmStore
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, alarm_recipients
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
@@ -119,7 +120,10 @@ def build_runtime(
     sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
     bridge = Bridge(cfg, bus, clock, sources=sources)
     supervisor = SupervisorService(live, bus, clock, link_clock)
-    alarms = AlarmService(live, bus, clock, link_maker=AckLinks(cfg.hmi, secret, clock))
+    # the alarms' state in the historian's database; a former alarms.db is read in once
+    store = DatabaseAlarmStore(historian.engine, legacy=cfg.data_path(LEGACY_FILE))
+    links = AckLinks(cfg.hmi, secret, clock)
+    alarms = AlarmService(live, bus, clock, store=store, owns_store=True, link_maker=links)
     ops = OperationsAccess(alarms.operations, alarm_recipients(alarms.operations, alarms.rota))
     access = AccessServices(
         live,

@@ -19,6 +19,8 @@ from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
 from chaufferie.config.loader import ConfigError, load_config
 from chaufferie.config.settings import PlantConfig
+from chaufferie.historian.alarm_store import LEGACY_FILE, DatabaseAlarmStore
+from chaufferie.historian.database import make_engine, migrate
 
 
 def register(sub: Any) -> None:
@@ -43,7 +45,19 @@ def run(args: argparse.Namespace) -> int:
 async def _send(cfg: PlantConfig, contact_id: str | None) -> int:
     clock = RealClock()
     cfg.data_path(".").mkdir(parents=True, exist_ok=True)
-    async with AlarmService(cfg, Bus(), clock) as service:
+    engine = make_engine(cfg.storage_url, cfg.storage.password_env)
+    await asyncio.to_thread(migrate, engine)
+    store = DatabaseAlarmStore(engine, legacy=cfg.data_path(LEGACY_FILE))
+    try:
+        return await _send_with(cfg, clock, store, contact_id)
+    finally:
+        await asyncio.to_thread(engine.dispose)
+
+
+async def _send_with(
+    cfg: PlantConfig, clock: RealClock, store: DatabaseAlarmStore, contact_id: str | None
+) -> int:
+    async with AlarmService(cfg, Bus(), clock, store=store, owns_store=True) as service:
         now = clock.now()
         contacts = [cfg.contact(contact_id)] if contact_id else service.on_call_now(now)
         items = service.watchdog.test_items(now, contacts, f"manual-test/{now.isoformat()}")

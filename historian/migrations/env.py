@@ -1,7 +1,7 @@
 """Alembic environment of the historian (run programmatically by ``database.migrate``).
 
 The target metadata is :data:`chaufferie.historian.schema.metadata`; the access helper's
-tables (``chaufferie.historian.access_schema``) are imported when that module exists so that
+tables and the alarms' (``access_schema``, ``alarm_schema``) are imported when that module exists so that
 autogenerate sees them. The connection comes from ``config.attributes["connection"]`` when
 the caller passes one, otherwise from ``sqlalchemy.url``.
 """
@@ -15,10 +15,11 @@ from sqlalchemy import Connection, create_engine
 
 from chaufferie.historian.schema import metadata
 
-try:
-    importlib.import_module("chaufferie.historian.access_schema")
-except ModuleNotFoundError:
-    pass
+for module in ("chaufferie.historian.access_schema", "chaufferie.historian.alarm_schema"):
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError:
+        pass
 
 target_metadata = metadata
 

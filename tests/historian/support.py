@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, make_url, select
 
 from chaufferie.config.loader import default_config_path
 from chaufferie.config.settings import PlantConfig
@@ -30,6 +32,9 @@ from chaufferie.config.vocabulary import (
 )
 from chaufferie.historian import schema
 from chaufferie.replay_tap import PlantTap
+
+if TYPE_CHECKING:
+    from tests.historian.conftest import HistorianDb
 
 
 def tag(point: str, value: float | bool, t: datetime, quality: Quality = Quality.GOOD) -> TagValue:
@@ -169,3 +174,22 @@ class Taps:
     def poll(self, now: datetime) -> None:
         for tap in self.taps:
             tap.poll(now)
+
+
+@contextmanager
+def unavailable(db: HistorianDb) -> Iterator[None]:
+    """The database refuses writes: SQLite held under an exclusive lock, PostgreSQL closed."""
+    if db.server is not None:
+        db.server.set_available(db.name, False)
+        try:
+            yield
+        finally:
+            db.server.set_available(db.name, True)
+        return
+    holder = sqlite3.connect(str(make_url(db.url).database), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, make_url, select
+from sqlalchemy import Engine, select
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -25,28 +23,9 @@ from chaufferie.historian.writer import LOSS_SIGNAL, HistorianWriter
 from chaufferie.simulations.tags import READERS as SIMULATED
 from tests.conftest import free_port
 from tests.historian.conftest import HistorianDb
-from tests.historian.support import ack, alarm, count, oil_start, snapshot, tag
+from tests.historian.support import ack, alarm, count, oil_start, snapshot, tag, unavailable
 
 POINTS = ("buffer.temp_top", "wood.power", "outdoor.temp")
-
-
-@contextmanager
-def unavailable(db: HistorianDb) -> Iterator[None]:
-    """The database refuses writes: SQLite held under an exclusive lock, PostgreSQL closed."""
-    if db.server is not None:
-        db.server.set_available(db.name, False)
-        try:
-            yield
-        finally:
-            db.server.set_available(db.name, True)
-        return
-    holder = sqlite3.connect(str(make_url(db.url).database), isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        yield
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
 
 async def _settle(writer: HistorianWriter) -> None:
