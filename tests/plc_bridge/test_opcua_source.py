@@ -12,6 +12,7 @@ from chaufferie.config.clock import VirtualClock
 from chaufferie.config.points import OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkEvent, LinkState, Quality, TagValue
+from chaufferie.plc_bridge.base import BACKOFF_MAX_S
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.plc_bridge.conftest import advance_until, eventually, running
@@ -88,7 +89,10 @@ async def test_server_stopped_turns_points_bad_then_session_and_subscription_are
         )
         assert bus.latest("buffer.temp_top").quality is Quality.BAD  # type: ignore[union-attr]
         await sim.start_server("hydraulic")
-        await advance_until(clock, lambda: source.sessions == 2, step=2.0, max_steps=20, settle=1.0)
+        # room for two or three refused attempts while the server comes up (backoff 1, 2, 4 … up
+        # to BACKOFF_MAX_S model seconds): a loaded CI machine once ran out of 20 steps of 2 s
+        steps = int(3 * BACKOFF_MAX_S / 2.0)
+        await advance_until(clock, lambda: source.sessions >= 2, step=2.0, max_steps=steps, settle=1.0)
         sim.force("buffer.temp_bottom", 44.5)
         await sim.publish()
         await eventually(lambda: bus.latest("buffer.temp_bottom").value == 44.5, within=5)  # type: ignore[union-attr]

@@ -110,6 +110,7 @@ async def run_system(
     twilio: TwilioStandIn,
     monkeypatch: pytest.MonkeyPatch,
     storage: dict[str, Any] | None = None,
+    people: bool = True,
 ) -> AsyncIterator[Running]:
     """``build_runtime`` on the access tests' site, its stages entered and its routes served."""
     port = free_port()
@@ -122,7 +123,8 @@ async def run_system(
         if entry.name == "hmi" and runtime.hmi is not None:
             entry.service = runtime.hmi.services.live
     async with runtime.system, serving(runtime.app, port):
-        add_users(runtime.access.store)  # the historian made the tables when it started
+        if people:  # not when the database already has them (a restored backup)
+            add_users(runtime.access.store)  # the historian made the tables when it started
         yield Running(runtime, clock, base_url, twilio)
 
 

@@ -109,6 +109,7 @@ class SoakResult:
     logs: LogTally
     stored: dict[str, Any]
     outbox_pending: int
+    outbox_sent: int
     outbox_failed: int
     dropped: dict[str, int]
     wall_s: float
@@ -119,6 +120,23 @@ class SoakResult:
     capacity: dict[str, int]
     stuck_steps: int
     slowest_catch_up_s: float
+
+
+SETTLE_S = 600.0
+"""Model seconds the outbox is given after the plan, before the stop (its retries included)."""
+
+
+async def settle_outbox(runtime: Runtime, clock: VirtualClock) -> None:
+    """Let the messages of the last step leave before the stop, as on site they have time to.
+
+    A send now waits for its "sending" mark to be written by the alarm store's thread; a stop
+    a few milliseconds after an alarm would catch it in flight.
+    """
+    outbox = runtime.alarms.outbox
+    end = clock.monotonic() + SETTLE_S
+    while (outbox.pending() or outbox.busy) and clock.monotonic() < end:
+        await clock.advance(1.0)
+        await asyncio.sleep(0.01)
 
 
 class Soak:
@@ -155,21 +173,24 @@ class Soak:
                     self.switch(scenario)
                     await self.advance(tap, spy, probe, runtime, hours * HOUR_S)
                 probe.take()
+                model_end = self.clock.monotonic()
+                await settle_outbox(runtime, self.clock)
             spy.collect()
         dropped = {s.name: s.dropped for s in subscribers}
         capacity = {s.name: s.queue.maxsize for s in subscribers}
         spy.sub.close()
-        pending, failed = outbox_state(self.cfg)
+        pending, failed, sent = outbox_state(self.cfg)
         return SoakResult(
             samples=probe.samples,
             spy=spy,
             logs=self.logs,
             stored=stored_records(self.cfg),
             outbox_pending=pending,
+            outbox_sent=sent,
             outbox_failed=failed,
             dropped=dropped,
             wall_s=time.perf_counter() - wall0,
-            model_h=self.clock.monotonic() / HOUR_S,
+            model_h=model_end / HOUR_S,
             alarms_raised=spy.raised,
             modes=self.modes,
             peaks=probe.peaks,
@@ -196,7 +217,7 @@ class Soak:
             await self.clock.advance(dt)
             self.plant.step(dt)
             spy.collect()
-            await probe.catch_up()
+            await probe.catch_up(spy.collect)
             self.modes[runtime.supervisor.core.mode.value] += 1
 
 

@@ -15,12 +15,13 @@ import logging
 import sys
 import tracemalloc
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from chaufferie.alarms.store import OutboxStatus, SqliteAlarmStore
+from chaufferie.alarms.store import OutboxStatus
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
@@ -31,6 +32,7 @@ from chaufferie.config.vocabulary import (
     OperatorAction,
     PlantEvent,
 )
+from chaufferie.historian.alarm_store import DatabaseAlarmStore
 
 HOUR_S = 3600.0
 # A consumer whose backlog is still there after a minute of wall time has stopped, not slowed:
@@ -118,13 +120,14 @@ class Probe:
     stuck_steps: int = 0
     slowest_catch_up_s: float = 0.0
 
-    async def catch_up(self, within_s: float = STUCK_S) -> None:
+    async def catch_up(self, drain: Callable[[], None], within_s: float = STUCK_S) -> None:
         """Let consumers finish a step's work (a worker thread's write) before the next step.
 
         On site a plant step is ``step_s`` of real time; here virtual time would otherwise run
         ahead of threads. The backlog met is kept per subscriber (:attr:`peaks`), the longest wait
         in :attr:`slowest_catch_up_s`; a step whose backlog is not cleared within ``within_s`` of
-        wall time is counted in :attr:`stuck_steps`.
+        wall time is counted in :attr:`stuck_steps`. ``drain`` empties the test's own spy, which
+        later messages (a notification sent from a worker thread's turn) reach too.
         """
         sizes = self.bus.queue_sizes
         if not any(sizes.values()):
@@ -134,7 +137,10 @@ class Probe:
         loop = asyncio.get_running_loop()
         start = loop.time()
         try:
-            while any(self.bus.queue_sizes.values()):
+            while True:
+                drain()
+                if not any(self.bus.queue_sizes.values()):
+                    break
                 if loop.time() - start > within_s:
                     self.stuck_steps += 1
                     return
@@ -185,14 +191,17 @@ class capture:
         self.root.setLevel(self.level)
 
 
-def outbox_state(cfg: PlantConfig) -> tuple[int, int]:
-    """Messages of the outbox still to send (or being sent), and those given up, after the stop."""
-    store = SqliteAlarmStore(cfg.data_path("alarms.db"))
+def outbox_state(cfg: PlantConfig) -> tuple[int, int, int]:
+    """Messages of the outbox still to send (or being sent), given up, and sent, after the stop."""
+    engine = create_engine(cfg.storage_url)
+    store = DatabaseAlarmStore(engine)
     try:
         pending = store.outbox(OutboxStatus.QUEUED, OutboxStatus.RETRYING, OutboxStatus.SENDING)
-        return len(pending), len(store.outbox(OutboxStatus.FAILED))
+        failed, sent = store.outbox(OutboxStatus.FAILED), store.outbox(OutboxStatus.SENT)
+        return len(pending), len(failed), len(sent)
     finally:
         store.close()
+        engine.dispose()
 
 
 def stored_records(cfg: PlantConfig) -> dict[str, Any]:

@@ -136,6 +136,7 @@ def test_soak_loses_no_record(soak: SoakResult) -> None:
 
 
 def test_soak_leaves_no_stuck_notification(soak: SoakResult) -> None:
+    assert soak.outbox_sent > 0, "the outbox read back is the one the system wrote to"
     assert soak.outbox_pending == 0
     assert soak.outbox_failed == 0
 
