@@ -306,6 +306,21 @@ class Command:
     id: str = field(default_factory=new_id)
 
 
+@dataclass(frozen=True, slots=True)
+class ManualModeRequest:
+    """Ask the supervisor to force ``mode`` for ``duration_s`` (its setting when None), or to
+    return to automatic (``mode`` None). Not an audit record: the supervisor, which executes
+    it, writes the one ``OperatorAction(MANUAL_MODE)``, accepted or refused with its reason.
+    ``role`` is the role the publisher authenticated (the supervisor checks it again)."""
+
+    mode: PlantMode | None
+    time: datetime
+    context: Context
+    role: Role | None = None
+    duration_s: float | None = None
+    id: str = field(default_factory=new_id)
+
+
 class CommandStatus(StrEnum):
     CONFIRMED = "confirmed"
     REFUSED = "refused"
@@ -366,6 +381,7 @@ Message = (
     | OperatorAction
     | Command
     | CommandResult
+    | ManualModeRequest
     | ConfigChanged
     | SystemEvent
 )

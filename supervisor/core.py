@@ -31,22 +31,19 @@ from datetime import datetime, time
 from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
-    ActionKind,
-    ActionResult,
     CommandResult,
     CommandStatus,
     Context,
+    ManualModeRequest,
     OilRole,
-    OperatorAction,
     PlantEventKind,
     PlantMode,
-    Role,
     Scalar,
 )
 from chaufferie.supervisor.cascade import Cascade, WoodStates
-from chaufferie.supervisor.emitter import Decision, Emitter, Outputs
+from chaufferie.supervisor.emitter import ORIGIN, Decision, Emitter, Outputs
 from chaufferie.supervisor.inputs import Inputs, Signal
-from chaufferie.supervisor.manual import ManualRequest, authorised, parse_manual, refusal
+from chaufferie.supervisor.manual import ManualRequest, audit, parse_manual
 from chaufferie.supervisor.modes import ModeMachine
 from chaufferie.supervisor.oil import OilControl, OilSetpoint
 from chaufferie.supervisor.pumps import Pumps
@@ -142,31 +139,25 @@ class SupervisorCore:
         return emit.take()
 
     # ---- operator and command feedback ---------------------------------------------------------
-    def operator_action(self, now_s: float, action: OperatorAction) -> Sequence[Decision]:
-        """Take an operator's request (manual mode, screw test); the resulting decisions."""
-        if action.result is not ActionResult.OK:
-            return ()
+    def manual_request(self, now_s: float, request: ManualModeRequest) -> Sequence[Decision]:
+        """Force a mode or release it, as an operator asked; its one audit record and decisions."""
         self.emit.begin(now_s)
-        settings = self.held.read()
-        if action.kind is ActionKind.MANUAL_MODE:
-            request = parse_manual(action, settings.manual_mode_max_s)
-            if isinstance(request, Reason):
-                self.emit.audit(refusal(action, request))
-            elif request.forced is None:
-                if self.manual is not None:
-                    self._end_manual(Reason.MANUAL_RELEASED, request.context)
-            else:
-                self._start_manual(request)
-        elif action.kind is ActionKind.COMMAND and action.target == self.io.screw_reverse_test:
-            already_written = "command_id" in action.details
-            if already_written or authorised(action, Role.OPERATOR):
-                self.screws.request_test(action.context, pulse=not already_written)
-            else:
-                self.emit.audit(refusal(action, Reason.NOT_AUTHORISED))
+        outcome = parse_manual(request, self.held.read().manual_mode_max_s)
+        self.emit.audit(audit(request, outcome))
+        if isinstance(outcome, ManualRequest):
+            if outcome.forced is not None:
+                self._start_manual(outcome)
+            elif self.manual is not None:
+                self._end_manual(Reason.MANUAL_RELEASED, outcome.context)
         return self.emit.take()
 
     def command_result(self, now_s: float, result: CommandResult) -> None:
         """A write we asked for failed or was refused: plan a retry (after ``command_retry_s``)."""
+        if result.point == self.io.screw_reverse_test:
+            if result.status is CommandStatus.CONFIRMED and result.context.origin != ORIGIN:
+                # an operator's own write started a test: follow it, no second pulse
+                self.screws.request_test(result.context, pulse=False)
+            return
         if result.status is CommandStatus.CONFIRMED:
             return
         io, retry_s = self.io, self.held.read().command_retry_s

@@ -1,37 +1,37 @@
-"""Operator requests the supervisor obeys: manual mode and on-demand screw tests.
+"""Manual mode: who may force a mode, for how long, and the one audit record of the request.
 
-An ``OperatorAction(kind=MANUAL_MODE, details={"mode": M, "duration_s": D, "role": R})``
-with ``result=OK`` asks to force mode ``M`` — one of ``stopped``, ``wood``,
-``wood_with_topup``, ``oil_replacement`` (or ``force_<mode>``) — for ``D`` seconds (default and
-maximum ``manual_mode_max_s``), or with ``M`` = ``auto`` / ``release`` to release it. When the
-publisher states the user's role in ``details["role"]`` it must be at least ``technician``;
-without it the action must name its user (the HMI authorises before publishing).
-
-An ``OperatorAction(kind=COMMAND, target=io.screw_reverse_test)`` asks for a reverse-rotation
-test (the supervisor pulses the point); when it is the audit of the operator's own write
-(``details["command_id"]``, as the HMI sends it) the supervisor only follows that test.
-
-A refused request is answered on the bus by an ``OperatorAction`` copy with
-``result=REFUSED`` and ``details["reason"]`` (``not_authorised`` or ``invalid_request``), so
-the audit log shows it.
+A :class:`~chaufferie.config.vocabulary.ManualModeRequest` asks to force ``mode`` — one of
+``stopped``, ``wood``, ``wood_with_topup``, ``oil_replacement`` — for ``duration_s`` (default and
+maximum ``manual_mode_max_s``), or (``mode`` None) to release it. The role the publisher
+authenticated must be at least ``technician``; a request stating no role must name its user.
+The supervisor executes the request and writes its one audit record (:func:`audit`): an
+``OperatorAction(MANUAL_MODE)`` accepted, or refused with ``details["reason"]``
+(``not_authorised``, ``invalid_request``).
 
 Imports: the ground floor and the supervisor's small modules.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from chaufferie.config.vocabulary import ActionResult, Context, OperatorAction, PlantMode, Role, new_id
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    Context,
+    ManualModeRequest,
+    OperatorAction,
+    PlantMode,
+    Role,
+    new_id,
+)
 from chaufferie.supervisor.reasons import Reason
 
 FORCEABLE = (PlantMode.STOPPED, PlantMode.WOOD, PlantMode.WOOD_WITH_TOPUP, PlantMode.OIL_REPLACEMENT)
 RELEASE = "auto"
-ALIASES = {"release": RELEASE}
-"""Other spellings accepted for ``mode``; ``force_<mode>`` means ``<mode>`` (the HMI's words)."""
+"""How the audit record names a release."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,40 +43,25 @@ class ManualRequest:
     context: Context
 
 
-def role_of(action: OperatorAction) -> Role | None:
-    try:
-        return Role(str(action.details.get("role", "")))
-    except ValueError:
-        return None
+def authorised(request: ManualModeRequest, minimum: Role) -> bool:
+    """The stated role is at least ``minimum``; with no role stated, an identified user."""
+    if request.role is None:
+        return bool(request.context.user)
+    return request.role.at_least(minimum)
 
 
-def authorised(action: OperatorAction, minimum: Role) -> bool:
-    """The stated role is at least ``minimum``; with no role stated, an identified user.
-
-    The publisher authenticates and authorises (the HMI lets only a technician send these); when
-    it states the role the supervisor checks it again. An action with neither a role nor a user
-    is refused.
-    """
-    if "role" not in action.details:
-        return bool(action.context.user)
-    role = role_of(action)
-    return role is not None and role.at_least(minimum)
-
-
-def parse_manual(action: OperatorAction, max_s: float) -> ManualRequest | Reason:
-    """The request in ``action``, or why it is refused."""
-    if not authorised(action, Role.TECHNICIAN):
+def parse_manual(request: ManualModeRequest, max_s: float) -> ManualRequest | Reason:
+    """What ``request`` asks, or why it is refused."""
+    if not authorised(request, Role.TECHNICIAN):
         return Reason.NOT_AUTHORISED
-    mode = str(action.details.get("mode", RELEASE))
-    mode = ALIASES.get(mode, mode.removeprefix("force_"))
-    if mode == RELEASE:
-        return ManualRequest(None, 0.0, action.context)
-    if mode not in {m.value for m in FORCEABLE}:
+    if request.mode is None:
+        return ManualRequest(None, 0.0, request.context)
+    if request.mode not in FORCEABLE:
         return Reason.INVALID_REQUEST
-    duration = _duration(action.details.get("duration_s", max_s))
+    duration = _duration(max_s if request.duration_s is None else request.duration_s)
     if duration is None:
         return Reason.INVALID_REQUEST
-    return ManualRequest(PlantMode(mode), min(duration, max_s), action.context)
+    return ManualRequest(request.mode, min(duration, max_s), request.context)
 
 
 def _duration(raw: Any) -> float | None:
@@ -87,12 +72,26 @@ def _duration(raw: Any) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
-def refusal(action: OperatorAction, reason: Reason) -> OperatorAction:
-    """The audit record of a refused request."""
-    return dataclasses.replace(
-        action,
-        result=ActionResult.REFUSED,
-        context=action.context.child("supervisor"),
-        details={**action.details, "reason": reason.value},
+def audit(request: ManualModeRequest, outcome: ManualRequest | Reason) -> OperatorAction:
+    """The one audit record of ``request``: what was granted, or why it was refused."""
+    details: dict[str, Any] = {"mode": request.mode.value if request.mode else RELEASE}
+    if request.role is not None:
+        details["role"] = request.role.value
+    if isinstance(outcome, Reason):
+        details["reason"] = outcome.value
+        if request.duration_s is not None:
+            details["duration_s"] = request.duration_s
+        result = ActionResult.REFUSED
+    else:
+        if outcome.forced is not None:
+            details["duration_s"] = outcome.duration_s
+        result = ActionResult.OK
+    return OperatorAction(
+        kind=ActionKind.MANUAL_MODE,
+        time=request.time,
+        context=request.context.child("supervisor"),
+        target="supervisor",
+        result=result,
+        details=details,
         id=new_id(),
     )

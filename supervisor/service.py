@@ -1,9 +1,10 @@
 """The supervisor as a bus service: :class:`SupervisorService`.
 
 An async context manager with a ``run()`` (docs/architecture.md, "Services"): on entry it subscribes to
-:class:`TagValue`, :class:`LinkEvent`, :class:`CommandResult` and :class:`OperatorAction`,
+:class:`TagValue`, :class:`LinkEvent`, :class:`CommandResult` and :class:`ManualModeRequest`,
 seeds its inputs from the bus's latest values and publishes ``SUPERVISOR_STARTED``; ``run()``
-applies every message as it arrives (operator actions are answered at once) and evaluates the
+applies every message as it arrives (a manual-mode request is answered at once, with its
+one audit record) and evaluates the
 core every ``cascade.eval_interval_s`` of the injected clock, publishing the decisions
 (:class:`PlantEvent`, :class:`Command`), and, from the same loop, the life counter that keeps
 each PLC's trust (:mod:`.lifeline`: a stalled loop or blind inputs let the PLCs fall back to
@@ -30,8 +31,8 @@ from chaufferie.config.vocabulary import (
     CommandResult,
     Context,
     LinkEvent,
+    ManualModeRequest,
     Message,
-    OperatorAction,
     PlantEvent,
     PlantEventKind,
     TagValue,
@@ -68,7 +69,7 @@ class SupervisorService:
 
     async def __aenter__(self) -> SupervisorService:
         self._sub = self.bus.subscribe(
-            TagValue, LinkEvent, CommandResult, OperatorAction, maxsize=10_000, name="supervisor"
+            TagValue, LinkEvent, CommandResult, ManualModeRequest, maxsize=10_000, name="supervisor"
         )
         for tag in self.bus.snapshot().values():
             self.inputs.apply(tag)
@@ -111,8 +112,8 @@ class SupervisorService:
                 self.bus.publish(episode)
         elif isinstance(message, LinkEvent):
             self.inputs.apply_link(message)
-        elif isinstance(message, OperatorAction):
-            self._publish(self.core.operator_action(self.clock.monotonic(), message))
+        elif isinstance(message, ManualModeRequest):
+            self._publish(self.core.manual_request(self.clock.monotonic(), message))
         elif isinstance(message, CommandResult):
             self.core.command_result(self.clock.monotonic(), message)
 

@@ -5,8 +5,8 @@ config (and the setpoint against the cascade's min/max), sends one :class:`Comma
 the injected :class:`CommandSender` (the PLC bridge writes it, reads it back and audits the
 result as an ``OperatorAction(COMMAND)`` with the page's context: one record per write) and
 shows the read-back. A value refused here, before any command, is audited here. The supervisor's manual
-mode is not a PLC write: it is an ``OperatorAction(MANUAL_MODE)`` on the bus that the
-supervisor obeys (force oil as replacement, or release).
+mode is not a PLC write: it is a :class:`ManualModeRequest` on the bus that the supervisor
+executes and audits (force oil as replacement, or release).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from chaufferie.config.vocabulary import (
     Command,
     CommandResult,
     CommandStatus,
+    ManualModeRequest,
+    PlantMode,
     Role,
     Scalar,
 )
@@ -31,8 +33,8 @@ from chaufferie.hmi.props import labelled, with_props
 from chaufferie.hmi.services import HmiServices
 
 CONTROL_ROLE = Role.TECHNICIAN
-MANUAL_FORCE = "force_oil_replacement"
-MANUAL_RELEASE = "release"
+MANUAL_FORCE: PlantMode | None = PlantMode.OIL_REPLACEMENT
+MANUAL_RELEASE: PlantMode | None = None
 
 
 def write_range(config: PlantConfig, point: str) -> tuple[float, float] | None:
@@ -122,13 +124,14 @@ class CommandPanel:
         else:
             self.tell(ctx.t("ctl.failed", message=result.message), "negative")
 
-    async def manual_mode(self, mode: str) -> bool:
+    async def manual_mode(self, mode: PlantMode | None) -> bool:
+        """Ask the supervisor (a request, not a write); it audits what it does with it."""
         ctx = self.ctx
         if not await ctx.allowed(CONTROL_ROLE, ActionKind.MANUAL_MODE, "supervisor"):
             return False
-        ctx.services.publish_action(
-            ActionKind.MANUAL_MODE, ctx.context, "supervisor", {"mode": mode, "role": ctx.session.role.value}
-        )
+        services = ctx.services
+        request = ManualModeRequest(mode, services.clock.now(), ctx.context, role=ctx.session.role)
+        services.bus.publish(request)
         self.tell(ctx.t("common.done"), "positive")
         return True
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from chaufferie.config.vocabulary import ActionKind, ActionResult, OperatorAction, Role
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    ManualModeRequest,
+    OperatorAction,
+    PlantMode,
+    Role,
+)
 from chaufferie.hmi.pages.control import CommandPanel, check_bounds
 from chaufferie.hmi.pages.frame import PageContext
 from chaufferie.hmi.ports import UserSession
@@ -93,15 +100,25 @@ async def test_duty_pump_and_reverse_test_and_fault_reset_are_commands(
     assert sent == [("pumps.duty", 2), ("screw.reverse_test", True), ("wood.fault_reset", True)]
 
 
-async def test_manual_mode_is_an_operator_action_for_the_supervisor(hmi_user, services: HmiServices) -> None:
+async def test_manual_mode_is_a_request_to_the_supervisor_not_an_audit_record(
+    hmi_user, services: HmiServices
+) -> None:
+    """The page asks; the supervisor, which executes the request, writes its one audit record."""
     audit = services.bus.subscribe(OperatorAction, name="audit")
+    requests = services.bus.subscribe(ManualModeRequest, name="requests")
     async with hmi_user() as user:
         await login(user, "tech", path="/control")
         user.find(marker="manual-force").click()
         user.find(marker="confirm-ok").click()
         await user.should_see("Fait")
-    manual = [a for a in actions(audit) if a.kind is ActionKind.MANUAL_MODE]
-    assert [(a.details["mode"], a.context.user) for a in manual] == [("force_oil_replacement", "tech")]
+    [request] = requests.drain()
+    assert isinstance(request, ManualModeRequest)
+    assert (request.mode, request.role, request.context.user) == (
+        PlantMode.OIL_REPLACEMENT,
+        Role.TECHNICIAN,
+        "tech",
+    )
+    assert [a for a in actions(audit) if a.kind is ActionKind.MANUAL_MODE] == []
 
 
 async def test_forced_command_by_an_operator_is_refused_and_audited(hmi_user, services: HmiServices) -> None:

@@ -8,17 +8,19 @@ from typing import Any
 from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
-    ActionKind,
     Channel,
     Command,
+    CommandResult,
+    CommandStatus,
     Context,
     LinkEvent,
     LinkState,
-    OperatorAction,
+    ManualModeRequest,
     PlantEvent,
     PlantEventKind,
     PlantMode,
     Quality,
+    Role,
     Scalar,
     TagValue,
 )
@@ -107,26 +109,24 @@ class Rig:
     def run_until(self, seconds: float) -> Rig:
         return self.run(seconds - self.t)
 
-    def operator(
+    def manual(
         self,
-        kind: ActionKind,
-        role: str | None,
-        target: str = "",
+        mode: PlantMode | None,
+        role: Role | None = Role.TECHNICIAN,
+        duration_s: float | None = None,
         user: str | None = "julien",
-        **details: Any,
     ) -> Rig:
-        """An operator action; ``role`` None: the publisher states no role (as the HMI does)."""
+        """A manual-mode request from the HMI; ``role`` None: the publisher states no role."""
         context = Context(origin="hmi", user=user, channel=Channel.HMI, address="127.0.0.1")
-        if role is not None:
-            details["role"] = role
-        action = OperatorAction(
-            kind=kind,
-            time=self.core.base.wall(self.t),
-            context=context,
-            target=target,
-            details=details,
-        )
-        self.decisions.extend(self.core.operator_action(self.t, action))
+        request = ManualModeRequest(mode, self.core.base.wall(self.t), context, role, duration_s)
+        self.decisions.extend(self.core.manual_request(self.t, request))
+        return self
+
+    def written(self, point: str, value: Scalar, status: CommandStatus, origin: str = "hmi") -> Rig:
+        """The bridge's result of a write someone (an operator from the HMI by default) asked for."""
+        context = Context(origin=origin, user="julien" if origin == "hmi" else None, channel=Channel.HMI)
+        now = self.core.base.wall(self.t)
+        self.core.command_result(self.t, CommandResult("c1", point, value, status, now, context=context))
         return self
 
     # ---- what was decided ------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from chaufferie.config.plant import HeatingCurvePoint
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import ActionKind, PlantEventKind, PlantMode
+from chaufferie.config.vocabulary import CommandStatus, PlantEventKind, PlantMode
 from chaufferie.supervisor.inputs import Signal
 from chaufferie.supervisor.wood import curve_setpoint
 from tests.supervisor.rig import SP, Rig, with_cascade
@@ -155,11 +155,14 @@ def test_reverse_test_without_answer_times_out(config: PlantConfig) -> None:
     assert failed.reason == "test_timeout"
 
 
-def test_on_demand_reverse_test_needs_an_operator(config: PlantConfig) -> None:
+def test_only_an_operators_confirmed_write_starts_an_on_demand_test(config: PlantConfig) -> None:
+    """Who may write is the HMI's and the bridge's to decide (and audit); the supervisor follows."""
     rig = Rig(config).healthy().run(1).clear()
-    rig.operator(ActionKind.COMMAND, "viewer", target=config.io.screw_reverse_test).run(1)
-    assert rig.commands(config.io.screw_reverse_test) == []
-    rig.operator(ActionKind.COMMAND, "operator", target=config.io.screw_reverse_test).run(1)
+    target = config.io.screw_reverse_test
+    rig.written(target, True, CommandStatus.REFUSED).written(target, True, CommandStatus.FAILED).run(1)
+    rig.written(target, True, CommandStatus.CONFIRMED, origin="supervisor").run(1)
+    assert rig.events(PlantEventKind.SCREW_TEST_STARTED) == []
+    rig.written(target, True, CommandStatus.CONFIRMED).run(1)
     [start] = rig.events(PlantEventKind.SCREW_TEST_STARTED)
     assert start.reason == "on_demand_test"
     assert start.context.user == "julien"
@@ -185,7 +188,7 @@ def test_silo_empty_leads_to_replacement_when_the_buffer_cools(config: PlantConf
 def test_operator_written_test_is_followed_without_a_second_pulse(config: PlantConfig) -> None:
     rig = Rig(config).healthy().run(1).clear().set(Signal.SCREW_TEST_RUNNING, True)
     target = config.io.screw_reverse_test
-    rig.operator(ActionKind.COMMAND, None, target=target, value=True, command_id="c1", readback=False).run(30)
+    rig.written(target, True, CommandStatus.CONFIRMED).run(30)
     assert rig.commands(target) == []
     assert [e.reason for e in rig.events(PlantEventKind.SCREW_TEST_STARTED)] == ["on_demand_test"]
     rig.set(Signal.SCREW_TEST_RUNNING, False).run(1)

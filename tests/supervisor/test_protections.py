@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import ActionKind, OilRole, PlantEventKind, PlantMode
+from chaufferie.config.vocabulary import OilRole, PlantEventKind, PlantMode
 from chaufferie.supervisor.inputs import Signal
 from tests.supervisor.rig import FAULT, LOCKOUT, RUNNING, SP, Rig, with_cascade
 
@@ -45,7 +45,7 @@ def test_oil_stays_off_at_least_min_off_before_a_restart(config: PlantConfig) ->
 
 
 def _force(rig: Rig, mode: str, duration_s: float = 3600) -> Rig:
-    return rig.operator(ActionKind.MANUAL_MODE, "technician", mode=mode, duration_s=duration_s)
+    return rig.manual(PlantMode(mode), duration_s=duration_s)
 
 
 def test_at_most_four_oil_starts_in_any_hour(config: PlantConfig) -> None:

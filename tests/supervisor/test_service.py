@@ -22,12 +22,14 @@ from chaufferie.config.vocabulary import (
     Context,
     LinkEvent,
     LinkState,
+    ManualModeRequest,
     OilRole,
     OperatorAction,
     PlantEvent,
     PlantEventKind,
     PlantMode,
     Quality,
+    Role,
     Scalar,
     TagValue,
 )
@@ -115,31 +117,21 @@ async def test_failed_command_is_retried_after_the_retry_delay(
     assert (retry.point, retry.value) == (config.io.wood_enable, True)
 
 
-async def test_operator_action_is_answered_on_the_bus(
+async def test_manual_mode_requests_are_answered_on_the_bus_with_one_audit_record_each(
     service: SupervisorService, bus: Bus, clock: VirtualClock, config: PlantConfig
 ) -> None:
     with bus.subscribe(PlantEvent, OperatorAction, name="test") as sub:
         context = Context(origin="hmi", user="sophie", channel=Channel.HMI)
-        bus.publish(
-            OperatorAction(
-                kind=ActionKind.MANUAL_MODE,
-                time=clock.now(),
-                context=context,
-                details={"role": "operator", "mode": "oil_replacement"},
-            )
-        )
-        bus.publish(
-            OperatorAction(
-                kind=ActionKind.MANUAL_MODE,
-                time=clock.now(),
-                context=context,
-                details={"role": "technician", "mode": "oil_replacement", "duration_s": 600},
-            )
-        )
+        oil = PlantMode.OIL_REPLACEMENT
+        bus.publish(ManualModeRequest(oil, clock.now(), context, Role.OPERATOR))
+        bus.publish(ManualModeRequest(oil, clock.now(), context, Role.TECHNICIAN, duration_s=600))
         await clock.advance(2)
         out = sub.drain()
-    refused = [m for m in out if isinstance(m, OperatorAction) and m.result is ActionResult.REFUSED]
-    assert len(refused) == 1
+    audits = [(m.kind, m.result) for m in out if isinstance(m, OperatorAction)]
+    assert audits == [
+        (ActionKind.MANUAL_MODE, ActionResult.REFUSED),
+        (ActionKind.MANUAL_MODE, ActionResult.OK),
+    ]
     modes = [m.mode for m in out if isinstance(m, PlantEvent) and m.kind is PlantEventKind.MODE_CHANGED]
     assert modes == [PlantMode.MANUAL]
     assert service.core.oil.role is OilRole.REPLACEMENT
