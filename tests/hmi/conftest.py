@@ -26,16 +26,19 @@ from nicegui.storage import Storage
 from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
 from nicegui.testing.user import User
 
+from chaufferie.adapters.alarms import HmiAlarmActions
+from chaufferie.alarms.engine import AlarmEngine
+from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Quality, TagValue
 from chaufferie.hmi.app import build_ui
+from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.fakes import (
     PASSWORD,
     PLANT_VALUES,
-    FakeAlarms,
     FakeAuth,
     FakeCommands,
     FakeHistory,
@@ -44,6 +47,7 @@ from tests.hmi.fakes import (
     FakeUsers,
     sample_records,
 )
+from tests.support.alarms import PlantAlarms
 from tests.support.browser import chromium
 
 NOW = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
@@ -70,19 +74,34 @@ def hmi_clock() -> VirtualClock:
 
 
 @pytest.fixture
-def services(config: PlantConfig, bus: Bus, hmi_clock: VirtualClock) -> HmiServices:
+def plant_alarms(
+    config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, tmp_path: Path
+) -> Iterator[PlantAlarms]:
+    """The real alarm engine on the test's bus and clock (its state in a temporary file)."""
+    store = SqliteAlarmStore(tmp_path / "alarms.db")
+    yield PlantAlarms(AlarmEngine(config, bus, hmi_clock, store), bus, hmi_clock)
+    store.close()
+
+
+@pytest.fixture
+def services(
+    config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, plant_alarms: PlantAlarms
+) -> HmiServices:
     history = FakeHistory(hmi_clock, sample_records(NOW))
+    commands = FakeCommands(bus, hmi_clock)
+    ops = plant_alarms.operations
     s = HmiServices(
         source=config,
         bus=bus,
         clock=hmi_clock,
         auth=FakeAuth(),
-        alarms=FakeAlarms(bus, hmi_clock),
-        commands=FakeCommands(bus, hmi_clock),
+        alarms=HmiAlarmActions(config, ops, commands),
+        commands=commands,
         history=history,
         users=FakeUsers(),
         scenarios=FakeScenarios(),
         interventions=FakeInterventions(),
+        initial=lambda: alarm_transitions(ops.active()),
     )
     publish_values(bus, hmi_clock, PLANT_VALUES)
     return s

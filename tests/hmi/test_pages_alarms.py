@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from nicegui import ui
 
+from chaufferie.config.bus import Subscription
 from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, OperatorAction, Role
 from chaufferie.hmi.pages.alarms import AlarmPanel
 from chaufferie.hmi.pages.frame import PageContext
 from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import login
-from tests.hmi.fakes import FakeAlarms
+from tests.hmi.fakes import FakeCommands, FakeHistory
+from tests.support.alarms import PlantAlarms
 
 
-def fake(services: HmiServices) -> FakeAlarms:
-    assert isinstance(services.alarms, FakeAlarms)
-    return services.alarms
+def audits(sub: Subscription, kind: ActionKind) -> list[OperatorAction]:
+    return [a for a in sub.drain() if isinstance(a, OperatorAction) and a.kind is kind]
 
 
 async def test_active_alarm_shows_priority_shape_text_label_and_state(
-    hmi_user, services: HmiServices
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
 ) -> None:
-    fake(services).raise_alarm("CHB-DEF", 1, value=6)
-    fake(services).raise_alarm("CEN-PLN", 3)
-    fake(services).raise_alarm("PRS-HT", 2, value=3.62)
+    await plant_alarms.raise_alarm("CHB-DEF")
+    await plant_alarms.raise_alarm("CEN-PLN")
+    await plant_alarms.raise_alarm("PRS-HT", 3.62)
     async with hmi_user() as user:
         await login(user, "viewer", path="/alarms")
         await user.should_see("◆ P1 urgente")
@@ -33,8 +37,10 @@ async def test_active_alarm_shows_priority_shape_text_label_and_state(
         await user.should_see("3,6 bar")
 
 
-async def test_viewer_is_offered_no_alarm_action(hmi_user, services: HmiServices) -> None:
-    fake(services).raise_alarm("CHB-DEF", 1)
+async def test_viewer_is_offered_no_alarm_action(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
+    await plant_alarms.raise_alarm("CHB-DEF")
     async with hmi_user() as user:
         await login(user, "viewer", path="/alarms")
         await user.should_see(marker="alarm-CHB-DEF")
@@ -43,8 +49,10 @@ async def test_viewer_is_offered_no_alarm_action(hmi_user, services: HmiServices
         await user.should_see(marker="details-CHB-DEF")
 
 
-async def test_operator_may_shelve_and_comment_but_not_acknowledge(hmi_user, services: HmiServices) -> None:
-    fake(services).raise_alarm("SIL-BAS", 2)
+async def test_operator_may_shelve_and_comment_but_not_acknowledge(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
+    await plant_alarms.raise_alarm("SIL-BAS")
     async with hmi_user() as user:
         await login(user, "operator", path="/alarms")
         await user.should_see(marker="shelve-SIL-BAS")
@@ -53,9 +61,10 @@ async def test_operator_may_shelve_and_comment_but_not_acknowledge(hmi_user, ser
 
 
 async def test_technician_acknowledges_and_the_list_shows_it_acknowledged(
-    hmi_user, services: HmiServices
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
 ) -> None:
-    occ = fake(services).raise_alarm("CHB-DEF", 1)
+    occ = await plant_alarms.raise_alarm("CHB-DEF")
+    audit = services.bus.subscribe(OperatorAction, name="audit")
     async with hmi_user() as user:
         await login(user, "tech", path="/alarms")
         user.find(marker="ack-CHB-DEF").click()
@@ -63,62 +72,82 @@ async def test_technician_acknowledges_and_the_list_shows_it_acknowledged(
         await user.should_see(marker="state-CHB-DEF", content="active acquittée", retries=30)
         await user.should_not_see(marker="ack-CHB-DEF")
         await user.should_see("acquittée par tech (IHM)")
-        name, occurrence, context, _ = fake(services).calls[0]
-        assert (name, occurrence, context.user, context.channel.value) == ("acknowledge", occ, "tech", "hmi")
+    occurrence = plant_alarms.engine.get(occ)
+    assert occurrence is not None
+    assert (occurrence.acked, occurrence.acked_by) == (True, "tech")
+    [record] = audits(audit, ActionKind.ACKNOWLEDGE)
+    assert (record.target, record.context.user, record.context.channel.value) == (occ, "tech", "hmi")
 
 
-async def test_shelving_needs_a_reason_and_passes_the_duration(hmi_user, services: HmiServices) -> None:
-    fake(services).raise_alarm("SIL-BAS", 2)
+async def test_shelving_needs_a_reason_and_passes_the_duration(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
+    occ = await plant_alarms.raise_alarm("SIL-BAS")
+    shelved_at = plant_alarms.clock.now()
     async with hmi_user() as user:
         await login(user, "operator", path="/alarms")
         user.find(marker="shelve-SIL-BAS").click()
         user.find(marker="shelve-confirm").click()
         await user.should_see("Le motif est obligatoire")
-        assert fake(services).calls == []
+        assert plant_alarms.engine.get(occ).shelved_until is None  # type: ignore[union-attr]
         user.find(marker="shelve-reason").type("livraison prévue demain")
         user.find(marker="shelve-hours").clear().type("4")
         user.find(marker="shelve-confirm").click()
         await user.should_see(marker="state-SIL-BAS", content="en attente", retries=30)
-        name, _, _, details = fake(services).calls[0]
-        assert name == "shelve"
-        assert details == {"reason": "livraison prévue demain", "duration_s": 4 * 3600}
+    occurrence = plant_alarms.engine.get(occ)
+    assert occurrence is not None
+    assert (occurrence.shelve_reason, occurrence.shelved_by) == ("livraison prévue demain", "operator")
+    assert occurrence.shelved_until == shelved_at + timedelta(hours=4)
 
 
-async def test_comment_is_passed_with_its_author(hmi_user, services: HmiServices) -> None:
-    fake(services).raise_alarm("VIS-INV", 3)
+async def test_comment_is_passed_with_its_author(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
+    occ = await plant_alarms.raise_alarm("VIS-INV")
     async with hmi_user() as user:
         await login(user, "operator", path="/alarms")
         user.find(marker="comment-VIS-INV").click()
         user.find(marker="comment-text").type("vis graissée")
         user.find(marker="comment-confirm").click()
         await user.should_see("Fait")
-        name, _, context, details = fake(services).calls[0]
-        assert (name, context.user, details) == ("comment", "operator", {"text": "vis graissée"})
+    occurrence = plant_alarms.engine.get(occ)
+    assert occurrence is not None
+    assert [(c.user, c.text) for c in occurrence.comments] == [("operator", "vis graissée")]
 
 
-async def test_reset_is_offered_only_for_a_resettable_alarm(hmi_user, services: HmiServices) -> None:
-    fake(services).raise_alarm("CHB-DEF", 1)  # resettable
-    fake(services).raise_alarm("CHB-STB", 1)  # latched, reset on site only
+async def test_reset_is_offered_only_for_a_resettable_alarm(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
+    await plant_alarms.raise_alarm("CHB-DEF")  # resettable
+    await plant_alarms.raise_alarm("CHB-STB")  # latched, reset on site only
     async with hmi_user() as user:
         await login(user, "tech", path="/alarms")
         await user.should_see(marker="reset-CHB-DEF")
         await user.should_not_see(marker="reset-CHB-STB")
         user.find(marker="reset-CHB-DEF").click()
-        await user.should_not_see(marker="alarm-CHB-DEF", retries=30)
+        await user.should_see("Fait", retries=30)
+    assert isinstance(services.commands, FakeCommands)
+    sent = [(c.point, c.value, c.context.user) for c in services.commands.commands]
+    assert sent == [(services.config.io.wood_fault_reset, True, "tech")]
 
 
 async def test_occurrence_history_lists_transitions_and_acknowledgements(
-    hmi_user, services: HmiServices
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
 ) -> None:
-    fake(services).raise_alarm("CHB-DEF", 1)
+    occ = await plant_alarms.raise_alarm("CHB-DEF")
+    history = services.history
+    assert isinstance(history, FakeHistory)  # the history page's own tests read the real historian
+    history.records = [replace(r, occurrence_id=occ) if r.occurrence_id else r for r in history.records]
     async with hmi_user() as user:
         await login(user, "viewer", path="/alarms")
         user.find(marker="details-CHB-DEF").click()
         await user.should_see("acquittement — tech (link)  CHB-DEF")
 
 
-async def test_forced_acknowledge_by_a_viewer_is_refused_and_audited(hmi_user, services: HmiServices) -> None:
-    fake(services).raise_alarm("CHB-DEF", 1)
+async def test_forced_acknowledge_by_a_viewer_is_refused_and_audited(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
+    occ = await plant_alarms.raise_alarm("CHB-DEF")
     audit = services.bus.subscribe(OperatorAction, name="audit")
     async with hmi_user() as user:
         await login(user, "viewer", path="/alarms")
@@ -129,7 +158,7 @@ async def test_forced_acknowledge_by_a_viewer_is_refused_and_audited(hmi_user, s
             row = services.view.sorted_alarms()[0]
             assert await panel.acknowledge(row) is False
             ui.notify("done")
-    assert fake(services).calls == []
+    assert plant_alarms.engine.get(occ).acked is False  # type: ignore[union-attr]
     refused = [a for a in audit.drain() if isinstance(a, OperatorAction)]
     assert [(a.kind, a.result, a.context.user) for a in refused] == [
         (ActionKind.ACKNOWLEDGE, ActionResult.REFUSED, "viewer")
@@ -137,8 +166,10 @@ async def test_forced_acknowledge_by_a_viewer_is_refused_and_audited(hmi_user, s
     assert services.view.sorted_alarms()[0].state is AlarmState.UNACKED
 
 
-async def test_alarm_rows_are_focusable_and_buttons_name_their_alarm(hmi_user, services: HmiServices) -> None:
-    fake(services).raise_alarm("CHB-DEF", 1)
+async def test_alarm_rows_are_focusable_and_buttons_name_their_alarm(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
+    await plant_alarms.raise_alarm("CHB-DEF")
     async with hmi_user() as user:
         await login(user, "tech", path="/alarms")
         row = user.find(marker="alarm-CHB-DEF").elements.pop()

@@ -13,6 +13,7 @@ from chaufferie.hmi.ports import RecordKind
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import login, publish_values
 from tests.hmi.fakes import FakeHistory
+from tests.support.alarms import PlantAlarms
 
 
 def history(services: HmiServices) -> FakeHistory:
@@ -220,13 +221,12 @@ async def test_a_failing_historian_is_reported_on_the_page_not_a_crash(
 
 
 async def test_arrival_on_site_closes_the_call_and_comments_the_alarm(
-    hmi_user, services: HmiServices
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
 ) -> None:
-    from tests.hmi.fakes import FakeAlarms, FakeInterventions
+    from tests.hmi.fakes import FakeInterventions
 
-    assert isinstance(services.alarms, FakeAlarms)
     assert isinstance(services.interventions, FakeInterventions)
-    occ = services.alarms.raise_alarm("FIO-REL", 1)
+    occ = await plant_alarms.raise_alarm("FIO-REL")
     services.live.pump()
     async with hmi_user() as user:
         await login(user, "tech", path="/logbook")
@@ -236,9 +236,9 @@ async def test_arrival_on_site_closes_the_call_and_comments_the_alarm(
         user.find(marker="intervention-save").click()
         await user.should_see("Échec : already recorded")
     assert services.interventions.arrivals == [(occ, "tech")]
-    assert [(c[0], c[1], c[3]) for c in services.alarms.calls] == [
-        ("comment", occ, {"text": "brûleur bois nettoyé"})
-    ]
+    occurrence = plant_alarms.engine.get(occ)
+    assert occurrence is not None
+    assert [(c.user, c.text) for c in occurrence.comments] == [("tech", "brûleur bois nettoyé")]
 
 
 async def test_overview_lists_the_key_figures_for_a_phone(hmi_user) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chaufferie.config.vocabulary import LinkEvent, LinkState, PlantEvent, PlantEventKind, PlantMode
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import login
-from tests.hmi.fakes import FakeAlarms
+from tests.support.alarms import PlantAlarms
 
 
 async def test_anonymous_visitor_is_sent_to_login(hmi_user) -> None:
@@ -25,7 +25,7 @@ async def test_wrong_password_is_refused_with_a_message(hmi_user, services: HmiS
 
 
 async def test_header_shows_mode_unacked_alarms_by_priority_links_and_silo(
-    hmi_user, services: HmiServices
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
 ) -> None:
     services.bus.publish(
         PlantEvent(
@@ -36,10 +36,8 @@ async def test_header_shows_mode_unacked_alarms_by_priority_links_and_silo(
         )
     )
     services.bus.publish(LinkEvent("boiler", LinkState.DOWN, LinkState.UP, "timeout", services.clock.now()))
-    alarms = services.alarms
-    assert isinstance(alarms, FakeAlarms)
-    alarms.raise_alarm("CHB-DEF", 1)
-    alarms.raise_alarm("SIL-BAS", 2)
+    await plant_alarms.raise_alarm("CHB-DEF")
+    await plant_alarms.raise_alarm("SIL-BAS")
     async with hmi_user() as user:
         await login(user, "viewer")
         await user.should_see("Mode : relève fioul")
@@ -50,11 +48,13 @@ async def test_header_shows_mode_unacked_alarms_by_priority_links_and_silo(
         await user.should_see(marker="silo-days")
 
 
-async def test_header_updates_live_without_reload(hmi_user, services: HmiServices) -> None:
+async def test_header_updates_live_without_reload(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+) -> None:
     async with hmi_user() as user:
         await login(user, "viewer")
         await user.should_see("◆ P1 : 0")
-        services.alarms.raise_alarm("PRS-BAS", 1)  # type: ignore[union-attr]
+        await plant_alarms.raise_alarm("PRS-BAS")
         await user.should_see("◆ P1 : 1", retries=30)
 
 
