@@ -9,6 +9,7 @@ does not have to be registered for the whole suite.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -32,19 +33,25 @@ from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import Quality, TagValue
+from chaufferie.config.vocabulary import Context, Quality, TagValue
+from chaufferie.historian.access_store import AccessStore
+from chaufferie.historian.database import make_engine, migrate
+from chaufferie.hmi.access import AccessServices
+from chaufferie.hmi.access.alarm_adapter import OperationsAccess
+from chaufferie.hmi.access.audit import Audit
+from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
+from chaufferie.hmi.access.users import UserService
 from chaufferie.hmi.app import build_ui
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.fakes import (
     PASSWORD,
     PLANT_VALUES,
-    FakeAuth,
+    USERS,
     FakeCommands,
     FakeHistory,
     FakeInterventions,
     FakeScenarios,
-    FakeUsers,
     sample_records,
 )
 from tests.support.alarms import PlantAlarms
@@ -83,9 +90,45 @@ def plant_alarms(
     store.close()
 
 
+ACCESS_SECRET = "hmi-tests-signing-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def access_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated database holding the test users (argon2 hashes), made once and copied per test."""
+    path = tmp_path_factory.mktemp("hmi-access") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    bus, clock = Bus(), VirtualClock(NOW)
+    users = UserService(AccessStore(engine), clock, Audit(bus, clock), lambda: frozenset())
+    for name, role in USERS.items():
+        users.add(name, role, PASSWORD, Context(origin="tests", user="tests"), display_name=name.title())
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def access(
+    config: PlantConfig,
+    bus: Bus,
+    hmi_clock: VirtualClock,
+    plant_alarms: PlantAlarms,
+    access_template: Path,
+    tmp_path: Path,
+) -> Iterator[AccessServices]:
+    """The real access layer (sessions, lockout, users) on a copy of the template database."""
+    path = tmp_path / "hmi.db"
+    shutil.copyfile(access_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    ops = OperationsAccess(plant_alarms.operations)
+    env = {config.hmi.secret_key_env: ACCESS_SECRET}
+    yield AccessServices(config, bus, hmi_clock, AccessStore(engine), ops, ops, environ=env)
+    engine.dispose()
+
+
 @pytest.fixture
 def services(
-    config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, plant_alarms: PlantAlarms
+    config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, plant_alarms: PlantAlarms, access: AccessServices
 ) -> HmiServices:
     history = FakeHistory(hmi_clock, sample_records(NOW))
     commands = FakeCommands(bus, hmi_clock)
@@ -94,11 +137,11 @@ def services(
         source=config,
         bus=bus,
         clock=hmi_clock,
-        auth=FakeAuth(),
+        auth=HmiAuthenticator(access),
         alarms=HmiAlarmActions(config, ops, commands),
         commands=commands,
         history=history,
-        users=FakeUsers(),
+        users=HmiUserAdmin(access),
         scenarios=FakeScenarios(),
         interventions=FakeInterventions(),
         initial=lambda: alarm_transitions(ops.active()),
@@ -134,9 +177,10 @@ def hmi_user(services: HmiServices) -> Callable[[], AbstractAsyncContextManager[
 
 
 async def login(
-    user: User, username: str, password: str = PASSWORD, path: str = "/", retries: int = 3
+    user: User, username: str, password: str = PASSWORD, path: str = "/", retries: int = 50
 ) -> None:
-    """Log in and land on ``path``; ``retries`` × 0.1 s for the page to appear."""
+    """Log in and land on ``path``; ``retries`` × 0.1 s for the page to appear (the password is
+    checked by the real authenticator: an argon2 hash in a worker thread)."""
     await user.open(f"/login?next={path}")
     user.find(marker="username").type(username)
     user.find(marker="password").type(password)

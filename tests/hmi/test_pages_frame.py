@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from chaufferie.config.vocabulary import LinkEvent, LinkState, PlantEvent, PlantEventKind, PlantMode
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    LinkEvent,
+    LinkState,
+    OperatorAction,
+    PlantEvent,
+    PlantEventKind,
+    PlantMode,
+)
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import login
 from tests.support.alarms import PlantAlarms
@@ -15,13 +23,15 @@ async def test_anonymous_visitor_is_sent_to_login(hmi_user) -> None:
 
 
 async def test_wrong_password_is_refused_with_a_message(hmi_user, services: HmiServices) -> None:
+    audit = services.bus.subscribe(OperatorAction, name="audit")
     async with hmi_user() as user:
         await user.open("/login")
         user.find(marker="username").type("tech")
         user.find(marker="password").type("nope")
         user.find(marker="login-submit").click()
         await user.should_see("Identifiant ou mot de passe incorrect")
-        assert services.auth.attempts == [("tech", False)]  # type: ignore[attr-defined]
+    failed = [a for a in audit.drain() if isinstance(a, OperatorAction)]
+    assert [(a.kind, a.context.user) for a in failed] == [(ActionKind.LOGIN_FAILED, "tech")]
 
 
 async def test_header_shows_mode_unacked_alarms_by_priority_links_and_silo(
@@ -88,8 +98,16 @@ async def test_technician_navigation_offers_control(hmi_user) -> None:
 
 
 async def test_logout_ends_the_session(hmi_user, services: HmiServices) -> None:
+    audit = services.bus.subscribe(OperatorAction, name="audit")
     async with hmi_user() as user:
         await login(user, "viewer")
+        [signed_in] = [
+            a for a in audit.drain() if isinstance(a, OperatorAction) and a.kind is ActionKind.LOGIN
+        ]
         user.find(marker="logout").click()
         await user.should_see(marker="login-submit")
-        assert services.auth.sessions == {}  # type: ignore[attr-defined]
+        await user.open("/")
+        await user.should_see(marker="login-submit")  # the session is gone, not only the page
+    kinds = [(a.kind, a.context.user) for a in audit.drain() if isinstance(a, OperatorAction)]
+    assert kinds == [(ActionKind.LOGOUT, "viewer")]
+    assert signed_in.context.user == "viewer"
