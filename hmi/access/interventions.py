@@ -71,7 +71,8 @@ class InterventionDesk:
                 await self.on_transition(message)
 
     async def arrive(self, occurrence_id: str, context: Context) -> InterventionRecord | None:
-        """Record arrival on site now; None if there is no open intervention for it."""
+        """Record arrival on site now; None, audited as refused, when there is no intervention
+        open for it or its arrival is already recorded (the first arrival counts)."""
         record = await asyncio.to_thread(self._store.intervention, occurrence_id)
         if record is None or record.arrival is not None:
             self._audit.record(
@@ -81,7 +82,7 @@ class InterventionDesk:
                 ActionResult.REFUSED,
                 reason="no_open_intervention" if record is None else "already_recorded",
             )
-            return record
+            return None
         now = self._clock.now()
         late = lateness(record.deadline, now, self._cfg.working_hours)
         done = replace(record, arrival=now, late_days=late.late_days, penalty_eur=late.penalty_eur)

@@ -28,6 +28,7 @@ from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
 from nicegui.testing.user import User
 
 from chaufferie.adapters.alarms import HmiAlarmActions
+from chaufferie.adapters.interventions import HmiInterventions
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
@@ -50,7 +51,6 @@ from tests.hmi.fakes import (
     USERS,
     FakeCommands,
     FakeHistory,
-    FakeInterventions,
     FakeScenarios,
     sample_records,
 )
@@ -143,7 +143,7 @@ def services(
         history=history,
         users=HmiUserAdmin(access),
         scenarios=FakeScenarios(),
-        interventions=FakeInterventions(),
+        interventions=HmiInterventions(access.interventions),
         initial=lambda: alarm_transitions(ops.active()),
     )
     publish_values(bus, hmi_clock, PLANT_VALUES)

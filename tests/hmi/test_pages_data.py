@@ -8,6 +8,7 @@ from datetime import timedelta
 from nicegui import ui
 
 from chaufferie.config.vocabulary import ActionKind, OperatorAction, PlantEvent, PlantEventKind, Quality
+from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.pages.logbook import delivery
 from chaufferie.hmi.ports import RecordKind
 from chaufferie.hmi.services import HmiServices
@@ -220,13 +221,11 @@ async def test_a_failing_historian_is_reported_on_the_page_not_a_crash(
         await user.should_see(marker="hist-table")
 
 
-async def test_arrival_on_site_closes_the_call_and_comments_the_alarm(
-    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+async def test_arrival_on_site_closes_the_call_once_and_comments_the_alarm(
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms, access: AccessServices
 ) -> None:
-    from tests.hmi.fakes import FakeInterventions
-
-    assert isinstance(services.interventions, FakeInterventions)
     occ = await plant_alarms.raise_alarm("FIO-REL")
+    await access.interventions.open(occ, "FIO-REL", 1, "tech-martin")  # as its acknowledgement does
     services.live.pump()
     async with hmi_user() as user:
         await login(user, "tech", path="/logbook")
@@ -234,8 +233,9 @@ async def test_arrival_on_site_closes_the_call_and_comments_the_alarm(
         user.find(marker="intervention-save").click()
         await user.should_see("Enregistré")
         user.find(marker="intervention-save").click()
-        await user.should_see("Échec : already recorded")
-    assert services.interventions.arrivals == [(occ, "tech")]
+        await user.should_see("Échec : aucune intervention ouverte, ou arrivée déjà enregistrée")
+    [record] = access.store.list_interventions()
+    assert (record.occurrence_id, record.arrival) == (occ, services.clock.now())
     occurrence = plant_alarms.engine.get(occ)
     assert occurrence is not None
     assert [(c.user, c.text) for c in occurrence.comments] == [("tech", "brûleur bois nettoyé")]

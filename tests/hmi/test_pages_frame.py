@@ -29,7 +29,7 @@ async def test_wrong_password_is_refused_with_a_message(hmi_user, services: HmiS
         user.find(marker="username").type("tech")
         user.find(marker="password").type("nope")
         user.find(marker="login-submit").click()
-        await user.should_see("Identifiant ou mot de passe incorrect")
+        await user.should_see("Identifiant ou mot de passe incorrect", retries=50)  # argon2 in a thread
     failed = [a for a in audit.drain() if isinstance(a, OperatorAction)]
     assert [(a.kind, a.context.user) for a in failed] == [(ActionKind.LOGIN_FAILED, "tech")]
 
