@@ -1,4 +1,9 @@
-"""HMI fixtures: services wired to fakes, and NiceGUI's simulated ``User`` on our pages.
+"""HMI fixtures: the pages' services, and NiceGUI's simulated ``User`` on our pages.
+
+The alarms (engine and operations, :mod:`tests.support.alarms`), sign-in, users and the
+intervention desk are the real ones, on the test's bus, virtual clock and a temporary SQLite
+database; the history, the PLC writes and the simulator's control are still stand-ins
+(:mod:`tests.hmi.fakes`; the history's real adapter is tested in ``test_history_exports``).
 
 NiceGUI's own pytest plugin loads a ``main.py``; we use its building blocks instead
 (``nicegui_reset_globals``, ``prepare_simulation``, ``User``) so that the pages are those

@@ -1,8 +1,10 @@
-"""Test implementations of the HMI's Protocols (fakes at the edge, no library patched).
+"""Test implementations of the HMI's Protocols still used (no library patched).
 
-They behave like the real layers as far as the HMI can tell: the alarm fake publishes the
-acknowledged transition on the bus, the command fake publishes the read-back value, the
-history fake filters and exports CSV (French conventions) and XML.
+The page tests run on the real alarms, sign-in, users and intervention desk
+(``tests/hmi/conftest.py``); what remains here stands in for the history queries, the PLC
+writes and the simulator's control, and serves the browser server (``browser_server.py``,
+whose bench raises one alarm per measurement). The command fake publishes the read-back
+value; the history fake filters and exports CSV (French conventions) and XML.
 """
 
 from __future__ import annotations
