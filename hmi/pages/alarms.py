@@ -25,6 +25,7 @@ from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, C
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import alarm_state_label
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
+from chaufferie.hmi.pages.history import detail_label
 from chaufferie.hmi.ports import AlarmActions, Outcome
 from chaufferie.hmi.props import labelled
 from chaufferie.hmi.services import HmiServices
@@ -246,7 +247,8 @@ async def _dialog_history(panel: AlarmPanel, row: AlarmRow) -> None:
         for r in records:
             who = f" — {r.user}" if r.user else ""
             via = f" ({r.channel})" if r.channel else ""
-            ui.label(f"{fmt.local_time(r.time)}  {r.what}{who}{via}  {r.detail}").classes("text-sm").mark(
+            what = detail_label(r.what, ctx.lang)  # an action's code in words (acknowledge → acquittement)
+            ui.label(f"{fmt.local_time(r.time)}  {what}{who}{via}  {r.detail}").classes("text-sm").mark(
                 "occurrence-line"
             )
 

@@ -13,6 +13,7 @@ does not have to be registered for the whole suite.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
@@ -31,17 +32,21 @@ from nicegui.functions.notify import notify
 from nicegui.storage import Storage
 from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
 from nicegui.testing.user import User
+from sqlalchemy import Engine
 
 from chaufferie.adapters.alarms import HmiAlarmActions
+from chaufferie.adapters.history import HmiHistory
 from chaufferie.adapters.interventions import HmiInterventions
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context, Quality, TagValue
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.database import make_engine, migrate
+from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess
 from chaufferie.hmi.access.audit import Audit
@@ -55,10 +60,9 @@ from tests.hmi.fakes import (
     PLANT_VALUES,
     USERS,
     FakeCommands,
-    FakeHistory,
     FakeScenarios,
-    sample_records,
 )
+from tests.hmi.past import past
 from tests.support.alarms import PlantAlarms
 from tests.support.browser import chromium
 
@@ -98,10 +102,28 @@ def plant_alarms(
 ACCESS_SECRET = "hmi-tests-signing-key-0123456789abcdef"
 
 
+def _on(config: PlantConfig, path: Path) -> PlantConfig:
+    """``config`` with its database at ``path`` (SQLite)."""
+    return config.model_copy(
+        update={"storage": config.storage.model_copy(update={"url": f"sqlite:///{path}"})}
+    )
+
+
+async def _seed(config: PlantConfig) -> None:
+    """A month of the plant into the historian as the running system writes it (see ``past``)."""
+    async with HistorianWriter(config, Bus(), VirtualClock(NOW)) as writer:
+        for message in past(NOW):
+            writer.accept(message)
+        await writer.flush()
+
+
 @pytest.fixture(scope="session")
-def access_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database holding the test users (argon2 hashes), made once and copied per test."""
-    path = tmp_path_factory.mktemp("hmi-access") / "template.db"
+def plant_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database, as the system keeps it: the test users (argon2 hashes) and a month of
+    history. Made once per session; each test works on a copy."""
+    folder = tmp_path_factory.mktemp("hmi-plant")
+    path = folder / "template.db"
+    config = _on(load_config(default_config_path(), data_dir=str(folder / "data")), path)
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     bus, clock = Bus(), VirtualClock(NOW)
@@ -109,7 +131,18 @@ def access_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, role in USERS.items():
         users.add(name, role, PASSWORD, Context(origin="tests", user="tests"), display_name=name.title())
     engine.dispose()
+    asyncio.run(_seed(config))
     return path
+
+
+@pytest.fixture
+def plant_db(plant_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """This test's copy of the template database."""
+    path = tmp_path / "plant.db"
+    shutil.copyfile(plant_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
@@ -118,24 +151,24 @@ def access(
     bus: Bus,
     hmi_clock: VirtualClock,
     plant_alarms: PlantAlarms,
-    access_template: Path,
-    tmp_path: Path,
-) -> Iterator[AccessServices]:
-    """The real access layer (sessions, lockout, users) on a copy of the template database."""
-    path = tmp_path / "hmi.db"
-    shutil.copyfile(access_template, path)
-    engine = make_engine(f"sqlite:///{path}")
+    plant_db: Engine,
+) -> AccessServices:
+    """The real access layer (sessions, lockout, users, interventions) on the test's database."""
     ops = OperationsAccess(plant_alarms.operations)
     env = {config.hmi.secret_key_env: ACCESS_SECRET}
-    yield AccessServices(config, bus, hmi_clock, AccessStore(engine), ops, ops, environ=env)
-    engine.dispose()
+    return AccessServices(config, bus, hmi_clock, AccessStore(plant_db), ops, ops, environ=env)
 
 
 @pytest.fixture
 def services(
-    config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, plant_alarms: PlantAlarms, access: AccessServices
+    config: PlantConfig,
+    bus: Bus,
+    hmi_clock: VirtualClock,
+    plant_alarms: PlantAlarms,
+    access: AccessServices,
+    plant_db: Engine,
 ) -> HmiServices:
-    history = FakeHistory(hmi_clock, sample_records(NOW))
+    history = HmiHistory(config, plant_db)
     commands = FakeCommands(bus, hmi_clock)
     ops = plant_alarms.operations
     s = HmiServices(

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from nicegui import ui
+from sqlalchemy import Engine
 
-from chaufferie.config.bus import Subscription
-from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, OperatorAction, Role
+from chaufferie.config.bus import Bus, Subscription
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    ActionResult,
+    AlarmState,
+    AlarmTransition,
+    Channel,
+    Context,
+    OperatorAction,
+    Role,
+)
+from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.pages.alarms import AlarmPanel
 from chaufferie.hmi.pages.frame import PageContext
 from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import login
-from tests.hmi.fakes import FakeCommands, FakeHistory
+from tests.hmi.fakes import FakeCommands
 from tests.support.alarms import PlantAlarms
 
 
@@ -132,16 +142,28 @@ async def test_reset_is_offered_only_for_a_resettable_alarm(
 
 
 async def test_occurrence_history_lists_transitions_and_acknowledgements(
-    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms, plant_db: Engine
 ) -> None:
+    """What the engine did with the occurrence, written by the historian, read back by the page."""
+    recorded = services.bus.subscribe(AlarmTransition, OperatorAction, name="historian")
     occ = await plant_alarms.raise_alarm("CHB-DEF")
-    history = services.history
-    assert isinstance(history, FakeHistory)  # the history page's own tests read the real historian
-    history.records = [replace(r, occurrence_id=occ) if r.occurrence_id else r for r in history.records]
+    by_link = Context(origin="access", user="tech", channel=Channel.LINK, address="127.0.0.1")
+    await plant_alarms.clock.advance(60)
+    await plant_alarms.operations.acknowledge(occ, by_link)
+    async with HistorianWriter(services.config, Bus(), plant_alarms.clock, engine=plant_db) as writer:
+        for message in recorded.drain():
+            writer.accept(message)
+        await writer.flush()
     async with hmi_user() as user:
         await login(user, "viewer", path="/alarms")
         user.find(marker="details-CHB-DEF").click()
-        await user.should_see("acquittement — tech (link)  CHB-DEF")
+        await user.should_see(marker="occurrence-line", retries=50)  # a real query, in a thread
+        lines = [e.text for e in user.find(marker="occurrence-line").elements]  # type: ignore[attr-defined]
+    assert sorted(line.split("  ", 1)[1] for line in lines) == [
+        "Défaut chaudière bois (system)  normal → unacked (activate)",
+        "Défaut chaudière bois — tech (link)  unacked → acked (acknowledge)",
+        "acquittement — tech (link)  ok",
+    ]
 
 
 async def test_forced_acknowledge_by_a_viewer_is_refused_and_audited(
