@@ -49,15 +49,9 @@ from chaufferie.hmi.access.alarm_adapter import OperationsAccess
 from chaufferie.hmi.access.ports import CommandSender
 from chaufferie.hmi.access.users import UserService
 from tests.conftest import free_port
+from tests.support.alarms import TRIGGERS
 from tests.support.twilio_standin import TwilioStandIn
 
-TRIGGERS: dict[str, tuple[str, Scalar]] = {
-    "CHB-DEF": ("wood.state", 6),
-    "CHB-STB": ("wood.stb_tripped", True),
-    "FIO-DEF": ("oil.fault", True),
-    "VIS-BLQ": ("screw.jammed", True),
-    "CEN-PLN": ("ash.bin_full", True),
-}
 SECRET = "test-signing-key-0123456789abcdef"
 FROM_NUMBER = "+33700000000"
 PASSWORD = "correct horse battery"
