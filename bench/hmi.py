@@ -2,11 +2,13 @@
 
 The server is the real HMI (``HmiServer``: uvicorn + NiceGUI) in its own process, fed by the
 simulator's plant model stepping in real time and published on change like the PLC bridge
-(``tests.hmi.browser_server --plant``); the lower layers are the test fakes. Clients are
+(``tests.hmi.browser_server --plant``) on the real services (historian, alarm service, access);
+the plant's values stand in for the PLC bridge. Clients are
 real headless Chromium pages (one browser, one context per client) logged in on the
 overview. Each page records, with a MutationObserver, the time a text first appears; the
-bench changes a value (network pressure) or raises a P1 alarm through the server's test
-routes and measures, per page, publication → display. Baseline in the same run: the same
+bench changes a value (network pressure) or raises a P1 alarm (the wood boiler's fault state,
+taken by the real alarm engine; put back and acknowledged after each round) through the
+server's test routes and measures, per page, publication → display. Baseline in the same run: the same
 rounds with a single client. CPU (percent of one core) and resident memory of the server
 process are read from /proc during the 20-client phase.
 
@@ -34,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import free_port  # noqa: E402
-from tests.hmi.fakes import PASSWORD  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
+from tests.support.hmi import PASSWORD  # noqa: E402
 
 CLIENTS = 20
 ROUNDS = 12
@@ -106,7 +108,7 @@ def open_clients(browser: Any, base: str, state: dict[str, Any], n: int) -> list
 def measure(pages: list[Any], base: str, path: str, body: dict[str, Any], expected: str) -> list[float]:
     """Publish through ``path`` and return, per page, ms until ``expected`` is displayed."""
     for page in pages:
-        page.evaluate("w => window.__watch.push(w)", expected)
+        page.evaluate("w => { delete window.__seen[w]; window.__watch.push(w); }", expected)
     published_ms = post(base, path, body)["published"] * 1000
     deadline = time.monotonic() + 8
     seen: dict[int, float] = {}
@@ -135,9 +137,12 @@ class Rounds:
         return measure(pages, self.base, "/_test/values", {"values": {"network.pressure": bar}}, text)
 
     def alarm(self, pages: list[Any]) -> list[float]:
+        """Raise CHB-DEF (P1) and measure until the P1 count reads 1; then clear it (the wood
+        boiler back, the alarm acknowledged) and wait for 0, ready for the next round."""
         self.alarms += 1
-        body = {"code": "PRS-BAS", "priority": 1, "occurrence": f"bench-{self.alarms}"}
-        return measure(pages, self.base, "/_test/alarm", body, f"◆ P1 : {self.alarms}")
+        latencies = measure(pages, self.base, "/_test/alarm", {"code": "CHB-DEF"}, "◆ P1 : 1")
+        measure(pages, self.base, "/_test/clear", {"code": "CHB-DEF"}, "◆ P1 : 0")
+        return latencies
 
 
 def p95(values: list[float]) -> float:

@@ -3,15 +3,18 @@
 Run as ``python -m tests.access.hmi_server --port N --data DIR [--trusted-proxy ADDR]``. It
 serves the real pages (``HmiServer``: uvicorn + NiceGUI) with the real authenticator
 (:class:`HmiAuthenticator` over :class:`AccessServices`, users in the SQLite database of
-``DIR``, the one ``chaufferie user --data-dir DIR`` changes) and the real alarm engine; the
-PLC bridge is a recording stand-in. Test routes: ``GET /_test/commands`` (what reached the
-bridge) and ``GET /_test/actions`` (the audit trail published since start).
+``DIR``, the one ``chaufferie user --data-dir DIR`` changes), the real alarm engine, and the
+real PLC bridge on the simulator's PLCs (in this process, on free loopback ports). Test
+routes: ``GET /_test/commands`` (what the bridge answered: every command that reached it)
+and ``GET /_test/actions`` (the audit trail published since start).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,7 +25,7 @@ from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
 from chaufferie.config.loader import default_config_path, load_config
-from chaufferie.config.vocabulary import Context, OperatorAction, Quality, Role, TagValue
+from chaufferie.config.vocabulary import CommandResult, Context, OperatorAction, Quality, Role, TagValue
 from chaufferie.historian import database
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.hmi.access import AccessServices
@@ -31,12 +34,13 @@ from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.services import HmiServices
 from tests.access.conftest import PASSWORD, SECRET
-from tests.hmi.fakes import PLANT_VALUES, FakeCommands
+from tests.support.hmi import PLANT_VALUES
+from tests.support.plc import SIM_PASSWORD, SIM_USER, bridged, simulator
 
 USERS = {"tech": Role.TECHNICIAN, "admin": Role.ADMIN, "other": Role.TECHNICIAN}
 
 
-def build(data_dir: str, trusted: tuple[str, ...]) -> tuple[HmiServices, FakeCommands, AccessStore]:
+def build(data_dir: str, trusted: tuple[str, ...]) -> tuple[HmiServices, AccessStore]:
     cfg = load_config(default_config_path(), data_dir=data_dir)
     cfg = cfg.model_copy(update={"hmi": cfg.hmi.model_copy(update={"trusted_proxies": trusted})})
     bus, clock = Bus(), RealClock()
@@ -50,29 +54,33 @@ def build(data_dir: str, trusted: tuple[str, ...]) -> tuple[HmiServices, FakeCom
     for name, role in USERS.items():
         if store.get_user(name) is None:
             access.users.add(name, role, PASSWORD, Context(origin="tests", user="tests"))
-    commands = FakeCommands(bus, clock)
     services = HmiServices(
         source=cfg,
         bus=bus,
         clock=clock,
         auth=HmiAuthenticator(access),
-        commands=commands,
         users=HmiUserAdmin(access),
     )
     now = clock.now()
     bus.publish_many(
         [TagValue(point, value, Quality.GOOD, now, now) for point, value in PLANT_VALUES.items()]
     )
-    return services, commands, store
+    return services, store
 
 
-def test_routes(app: FastAPI, services: HmiServices, commands: FakeCommands) -> None:
+def test_routes(app: FastAPI, services: HmiServices) -> None:
     audit = services.bus.subscribe(OperatorAction, maxsize=10_000, name="tests.audit")
+    answers = services.bus.subscribe(CommandResult, maxsize=10_000, name="tests.commands")
     seen: list[dict[str, Any]] = []
+    sent: list[dict[str, Any]] = []
 
     @app.get("/_test/commands")
-    async def sent() -> list[dict[str, Any]]:
-        return [{"point": c.point, "value": c.value, "user": c.context.user} for c in commands.commands]
+    async def commands() -> list[dict[str, Any]]:
+        for r in answers.drain():
+            if isinstance(r, CommandResult):
+                user = r.context.user if r.context is not None else None
+                sent.append({"point": r.point, "value": r.value, "status": r.status.value, "user": user})
+        return sent
 
     @app.get("/_test/actions")
     async def actions() -> list[dict[str, Any]]:
@@ -92,11 +100,17 @@ def test_routes(app: FastAPI, services: HmiServices, commands: FakeCommands) -> 
 
 
 async def serve(port: int, data_dir: str, trusted: tuple[str, ...]) -> None:
-    services, commands, _ = build(data_dir, trusted)
+    os.environ.update({"CHAUFFERIE_OPCUA_USER": SIM_USER, "CHAUFFERIE_OPCUA_PASSWORD": SIM_PASSWORD})
+    services, _ = build(data_dir, trusted)
     app = FastAPI()
-    test_routes(app, services, commands)
-    async with HmiServer(services, SECRET, app, host="127.0.0.1", port=port) as server:
-        await server.run()
+    test_routes(app, services)
+    async with (
+        simulator(services.config, Path(data_dir), speed=1.0) as sim,
+        bridged(sim.cfg, services.bus, services.clock) as bridge,
+    ):
+        services.commands = bridge
+        async with HmiServer(services, SECRET, app, host="127.0.0.1", port=port) as server:
+            await server.run()
 
 
 def main() -> None:

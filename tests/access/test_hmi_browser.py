@@ -126,6 +126,9 @@ async def test_user_disabled_while_the_control_page_is_open_cannot_command(
     async with hmi_server(tmp_path) as base:
         page = await log_in(browser, base, "tech", PASSWORD)
         assert logged_in(page)
+        await page.get_by_role("button", name="Pompe 2").click()  # while enabled: it reaches the PLC
+        await page.get_by_role("button", name="Confirmer").click()
+        await page.get_by_role("status").get_by_text("Commande confirmée par relecture (2)").wait_for()
         disable = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -142,17 +145,19 @@ async def test_user_disabled_while_the_control_page_is_open_cannot_command(
         out, err = await disable.communicate()
         assert disable.returncode == 0, err.decode()
         assert b"tech: disabled" in out
-        await page.get_by_role("button", name="Pompe 2").click()
+        await page.get_by_role("button", name="Pompe 1").click()
         await page.get_by_role("button", name="Confirmer").click()
         await page.wait_for_url(f"{base}/login*")  # the session ended with the refusal
         commands = await server_state(base, "/_test/commands")
         actions = await server_state(base, "/_test/actions")
-    assert commands == []  # nothing reached the PLC bridge
+    first = {"point": "pumps.duty", "value": 2, "status": "confirmed", "user": "tech"}
+    assert commands == [first]  # the second never reached the PLC bridge
     refused = [a for a in actions if a["kind"] == "command"]
-    assert [(a["result"], a["user"], a["target"], a["details"]["why"]) for a in refused] == [
-        ("refused", "tech", "pumps.duty", "session_ended")
+    assert [(a["result"], a["user"], a["target"], a["details"].get("why")) for a in refused] == [
+        ("ok", "tech", "pumps.duty", None),  # the bridge's record of the first
+        ("refused", "tech", "pumps.duty", "session_ended"),
     ]
-    assert refused[0]["address"] == "127.0.0.1"
+    assert refused[1]["address"] == "127.0.0.1"
 
 
 def logins(actions: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:

@@ -12,6 +12,8 @@ import math
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,9 +30,10 @@ from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig, cross_references
 from chaufferie.config.vocabulary import ActionResult, OperatorAction
 from chaufferie.hmi import settings_edit
+from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator
 from chaufferie.hmi.services import HmiServices
 from tests.fuzz.support import FUZZ
-from tests.hmi.fakes import FakeAuth
+from tests.support.hmi import access_layer
 
 TECH = voc.Context(origin="hmi", user="tech", channel=voc.Channel.HMI, address="127.0.0.1")
 BASE = load_config(default_config_path())
@@ -96,6 +99,13 @@ CONTACT = st.one_of(
 )
 
 
+@cache
+def authenticator() -> HmiAuthenticator:
+    """The real sign-in (no user: these edits are made by code, not through the login page)."""
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-access-"))
+    return HmiAuthenticator(access_layer(BASE, Bus(), VirtualClock(), folder, users={}))
+
+
 @contextmanager
 def hmi_services() -> Iterator[tuple[HmiServices, PlantConfig, Bus]]:
     """The HMI services with the root's settings store, on a fresh data folder."""
@@ -104,7 +114,7 @@ def hmi_services() -> Iterator[tuple[HmiServices, PlantConfig, Bus]]:
         bus = Bus()
         live = LiveConfig(cfg, bus)
         yield (
-            HmiServices(live, bus, VirtualClock(), FakeAuth(), settings_store=FileSettingsStore(live)),
+            HmiServices(live, bus, VirtualClock(), authenticator(), settings_store=FileSettingsStore(live)),
             cfg,
             bus,
         )

@@ -1,13 +1,18 @@
-"""A real HMI server on 127.0.0.1 with fake lower layers, for browser tests and the bench.
+"""The real HMI on the real services, on 127.0.0.1, for browser tests and the bench.
 
-Run as ``python -m tests.hmi.browser_server --port N --data DIR``. It serves the real pages
-(``HmiServer``: uvicorn + NiceGUI ``run_with``) on a FastAPI app with two test-only routes
-that stand in for the plant: ``POST /_test/values`` publishes tag values on the bus and
-``POST /_test/alarm`` raises an alarm, each answering with the server's time of publication
-(for latency measurements). With ``--plant`` the simulator's plant model runs in real time
-and its values are published on change as the PLC bridge would (the bench's load). It
-starts with a plausible plant (wood running, one P3 alarm, a week of events) so that
-screenshots show a realistic screen.
+Run as ``python -m tests.hmi.browser_server --port N --data DIR``. The pages (``HmiServer``:
+uvicorn + NiceGUI) run on the services the composition root wires, in one process on the
+real clock: the historian writing into the SQLite database of ``DIR`` (where a month of the
+plant is written first: :mod:`tests.hmi.past`), the alarm service (engine and outbox, its
+state in that database), the access layer (the test users of :mod:`tests.support.hmi`),
+the history queries and the intervention desk. What stands in is the plant only, in place of
+the PLC bridge: two test routes publish what the bridge would, ``POST /_test/values`` (tag
+values) and ``POST /_test/alarm`` (the plant input that raises a given alarm,
+:data:`tests.support.alarms.TRIGGERS`), each answering with the server's time of publication
+(for latency measurements); ``POST /_test/clear`` puts that input back to normal and
+acknowledges the alarm as a technician would, so the bench can raise it again. With
+``--plant`` the simulator's plant model runs in real time and its values are published on
+change as the bridge would (the bench's load).
 """
 
 from __future__ import annotations
@@ -15,129 +20,180 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import timedelta
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
 
+from chaufferie.adapters.alarms import HmiAlarmActions
+from chaufferie.adapters.history import HmiHistory
+from chaufferie.adapters.interventions import HmiInterventions
+from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
 from chaufferie.config.loader import default_config_path, load_config
-from chaufferie.config.vocabulary import (
-    LinkEvent,
-    LinkState,
-    OilRole,
-    PlantEvent,
-    PlantEventKind,
-    PlantMode,
-    Quality,
-    TagValue,
-)
+from chaufferie.config.vocabulary import Channel, Context, LinkEvent, LinkState, Quality, Scalar, TagValue
+from chaufferie.historian.access_store import AccessStore
+from chaufferie.historian.alarm_store import DatabaseAlarmStore
+from chaufferie.historian.database import migrate
+from chaufferie.historian.writer import HistorianWriter
+from chaufferie.hmi.access import AccessServices
+from chaufferie.hmi.access.alarm_adapter import OperationsAccess, alarm_recipients
+from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.web import security_headers
 from chaufferie.hmi.app import HmiServer
+from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
-from tests.hmi.fakes import (
-    PLANT_VALUES,
-    FakeAlarms,
-    FakeAuth,
-    FakeCommands,
-    FakeHistory,
-    FakeInterventions,
-    FakeScenarios,
-    FakeUsers,
-    sample_records,
-)
+from chaufferie.lifespan import StageName, System
+from tests.hmi.past import past
+from tests.support.alarms import TRIGGERS
+from tests.support.hmi import ACCESS_SECRET, PASSWORD, PLANT_VALUES, USERS
 
 PLANT = {**PLANT_VALUES, "outdoor.temp": 3.5}
+NORMAL: dict[str, Scalar] = {
+    "wood.state": 2,
+    "wood.stb_tripped": False,
+    "oil.fault": False,
+    "screw.jammed": False,
+    "screw.test_failed": False,
+    "ash.bin_full": False,
+    "silo.low_level": False,
+    "network.low_pressure": False,
+    "network.pressure": 2.05,
+}
+"""For each alarm's plant input (:data:`TRIGGERS`): its value on a plant in good order."""
+TECH = Context(origin="hmi", user="tech", channel=Channel.HMI, address="127.0.0.1")
 
 
-def build(data_dir: str) -> tuple[HmiServices, FakeAlarms]:
+@dataclass
+class Site:
+    """The services of one test server and the points the plant model must leave alone."""
+
+    services: HmiServices
+    alarms: AlarmService
+    system: System
+    held: set[str] = field(default_factory=set)
+
+    def publish(self, values: dict[str, Scalar], quality: Quality = Quality.GOOD) -> float:
+        """Publish ``values`` as the PLC bridge would; the wall time of publication."""
+        now = self.services.clock.now()
+        self.held.update(values)
+        for point, value in values.items():
+            self.services.bus.publish(
+                TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD)
+            )
+        return time.time()
+
+
+async def write_past(data_dir: str) -> None:
+    """A month of the plant, written by the historian as the running system writes it."""
+    cfg = load_config(default_config_path(), data_dir=data_dir)
+    clock = RealClock()
+    async with HistorianWriter(cfg, Bus(), clock) as writer:
+        for message in past(clock.now()):
+            writer.accept(message)
+        await writer.flush()
+
+
+def build(data_dir: str) -> Site:
     cfg = load_config(default_config_path(), data_dir=data_dir)
     bus, clock = Bus(), RealClock()
-    alarms = FakeAlarms(bus, clock)
+    historian = HistorianWriter(cfg, bus, clock)
+    migrate(historian.engine)
+    alarms = AlarmService(cfg, bus, clock, store=DatabaseAlarmStore(historian.engine), owns_store=True)
+    ops = OperationsAccess(alarms.operations, alarm_recipients(alarms.operations, alarms.rota))
+    env = {cfg.hmi.secret_key_env: ACCESS_SECRET}
+    access = AccessServices(cfg, bus, clock, AccessStore(historian.engine), ops, ops, environ=env)
+    for name, role in USERS.items():
+        if access.store.get_user(name) is None:
+            access.users.add(
+                name, role, PASSWORD, Context(origin="tests", user="tests"), display_name=name.title()
+            )
     services = HmiServices(
         source=cfg,
         bus=bus,
         clock=clock,
-        auth=FakeAuth(),
-        alarms=alarms,
-        commands=FakeCommands(bus, clock),
-        history=FakeHistory(clock, sample_records(clock.now())),
-        users=FakeUsers(),
-        scenarios=FakeScenarios(),
-        interventions=FakeInterventions(),
+        auth=HmiAuthenticator(access),
+        alarms=HmiAlarmActions(cfg, alarms.operations, None),
+        history=HmiHistory(cfg, historian.engine),
+        users=HmiUserAdmin(access),
+        interventions=HmiInterventions(access.interventions),
+        initial=lambda: alarm_transitions(alarms.operations.active()),
     )
-    now = clock.now()
-    for point, value in PLANT.items():
-        bus.publish(TagValue(point, value, Quality.GOOD, now, now))
-    for link in cfg.links:
-        bus.publish(LinkEvent(link, LinkState.UP, LinkState.CONNECTING, "connected", now))
-    story = [
-        PlantEvent(
-            PlantEventKind.OIL_STARTED, now - timedelta(hours=30), "wood_fault", oil_role=OilRole.REPLACEMENT
-        ),
-        PlantEvent(PlantEventKind.OIL_STOPPED, now - timedelta(hours=27), "wood_back"),
-        PlantEvent(PlantEventKind.PUMP_DUTY_SWAPPED, now - timedelta(hours=20), "weekly"),
-        PlantEvent(
-            PlantEventKind.MODE_CHANGED,
-            now - timedelta(hours=27),
-            mode=PlantMode.WOOD,
-            previous_mode=PlantMode.OIL_REPLACEMENT,
-        ),
-    ]
-    bus.publish_many(story)
-    alarms.raise_alarm("CEN-PLN", 3)
-    return services, alarms
+    system = System(bus, clock)
+    system.add("historian", StageName.SINKS, historian)
+    system.add("alarms", StageName.PROCESSORS, alarms)
+    system.add("access", StageName.PROCESSORS, access)
+    return Site(services, alarms, system)
 
 
-def test_routes(app: FastAPI, services: HmiServices, alarms: FakeAlarms, held: set[str]) -> None:
+def test_routes(app: FastAPI, site: Site) -> None:
     @app.post("/_test/values")
     async def values(body: dict[str, Any]) -> dict[str, float]:
-        now = services.clock.now()
-        quality = Quality(body.get("quality", "good"))
-        held.update(body["values"])
-        for point, value in body["values"].items():
-            services.bus.publish(TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD))
-        return {"published": time.time()}
+        return {"published": site.publish(body["values"], Quality(body.get("quality", "good")))}
 
     @app.post("/_test/alarm")
-    async def alarm(body: dict[str, Any]) -> dict[str, Any]:
-        occ = alarms.raise_alarm(body["code"], int(body["priority"]), occurrence=body.get("occurrence", ""))
-        return {"published": time.time(), "occurrence": occ}
+    async def alarm(body: dict[str, Any]) -> dict[str, float]:
+        point, value = TRIGGERS[body["code"]]
+        return {"published": site.publish({point: value})}
+
+    @app.post("/_test/clear")
+    async def clear(body: dict[str, Any]) -> dict[str, int]:
+        point, _ = TRIGGERS[body["code"]]
+        site.publish({point: NORMAL[point]})
+        ops = site.alarms.operations
+        for _ in range(100):  # the alarm service takes the value from the bus
+            opened = [o for o in ops.active() if o.code == body["code"] and o.active]
+            if not opened:
+                break
+            await asyncio.sleep(0.02)
+        waiting = [o for o in ops.active() if o.code == body["code"] and not o.acked]
+        for occurrence in waiting:
+            await ops.acknowledge(occurrence.occurrence_id, TECH)
+        return {"acknowledged": len(waiting)}
 
 
-async def run_plant(services: HmiServices, held: set[str], period_s: float = 0.5) -> None:
+async def run_plant(site: Site, period_s: float = 0.5) -> None:
     """The simulator's plant model in real time, published like the bridge does (on change,
     deadband per point), skipping the points a test holds."""
     from chaufferie.simulations.plant import Plant
 
-    plant, cfg = Plant(services.config), services.config
+    cfg = site.services.config
+    plant = Plant(cfg)
     deadband = {p.name: p.deadband for p in cfg.points}
     last: dict[str, float | int | bool] = {}
     while True:
         await asyncio.sleep(period_s)
         plant.step(period_s)
-        now = services.clock.now()
+        now = site.services.clock.now()
         for point, value in plant.snapshot().items():
             old = last.get(point)
-            if point in held or (old is not None and abs(float(value) - float(old)) <= deadband[point]):
+            if point in site.held or (old is not None and abs(float(value) - float(old)) <= deadband[point]):
                 continue
             last[point] = value
-            services.bus.publish(TagValue(point, value, Quality.GOOD, now, now))
+            site.services.bus.publish(TagValue(point, value, Quality.GOOD, now, now))
 
 
 async def serve(port: int, data_dir: str, plant: bool) -> None:
-    services, alarms = build(data_dir)
-    app, held = FastAPI(), set[str]()
+    await write_past(data_dir)
+    site = build(data_dir)
+    app = FastAPI()
     security_headers(app)  # as the composition root does: the HMI's headers and its CSP
-    test_routes(app, services, alarms, held)
-    async with HmiServer(services, "browser-test-secret", app, host="127.0.0.1", port=port) as server:
-        if not plant:
-            await server.run()
-            return
-        async with asyncio.TaskGroup() as group:
-            group.create_task(run_plant(services, held))
-            group.create_task(server.run())
+    test_routes(app, site)
+    async with site.system:
+        services = site.services
+        now = services.clock.now()
+        for link in services.config.links:
+            services.bus.publish(LinkEvent(link, LinkState.UP, LinkState.CONNECTING, "connected", now))
+        site.publish(PLANT)
+        site.held.clear()
+        async with HmiServer(services, "browser-test-secret", app, host="127.0.0.1", port=port) as server:
+            if not plant:
+                await server.run()
+                return
+            async with asyncio.TaskGroup() as group:
+                group.create_task(run_plant(site))
+                group.create_task(server.run())
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
 """HMI fixtures: the pages' services, and NiceGUI's simulated ``User`` on our pages.
 
-The alarms (engine and operations, :mod:`tests.support.alarms`), sign-in, users and the
-intervention desk are the real ones, on the test's bus, virtual clock and a temporary SQLite
-database; the history, the PLC writes and the simulator's control are still stand-ins
-(:mod:`tests.hmi.fakes`; the history's real adapter is tested in ``test_history_exports``).
+Every service is the real one, on the test's bus, virtual clock and a copy of a migrated
+SQLite database: the alarms (engine and operations, :mod:`tests.support.alarms`), sign-in,
+users, the intervention desk and the history (a month of the plant, :mod:`tests.hmi.past`).
+A test that writes to the PLC or drives the simulator asks for :func:`plc`: the simulator's
+servers on loopback, the real PLC bridge on them and the simulator's control.
 
 NiceGUI's own pytest plugin loads a ``main.py``; we use its building blocks instead
 (``nicegui_reset_globals``, ``prepare_simulation``, ``User``) so that the pages are those
@@ -19,6 +20,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ from sqlalchemy import Engine
 from chaufferie.adapters.alarms import HmiAlarmActions
 from chaufferie.adapters.history import HmiHistory
 from chaufferie.adapters.interventions import HmiInterventions
+from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
@@ -55,16 +58,13 @@ from chaufferie.hmi.access.users import UserService
 from chaufferie.hmi.app import build_ui
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
-from tests.hmi.fakes import (
-    PASSWORD,
-    PLANT_VALUES,
-    USERS,
-    FakeCommands,
-    FakeScenarios,
-)
+from chaufferie.plc_bridge.service import Bridge
+from chaufferie.simulations.server import SimulatorServers
 from tests.hmi.past import past
 from tests.support.alarms import PlantAlarms
 from tests.support.browser import chromium
+from tests.support.hmi import ACCESS_SECRET, PASSWORD, PLANT_VALUES, USERS
+from tests.support.plc import bridged, opcua_credentials, simulator
 
 NOW = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
 
@@ -97,9 +97,6 @@ def plant_alarms(
     store = SqliteAlarmStore(tmp_path / "alarms.db")
     yield PlantAlarms(AlarmEngine(config, bus, hmi_clock, store), bus, hmi_clock)
     store.close()
-
-
-ACCESS_SECRET = "hmi-tests-signing-key-0123456789abcdef"
 
 
 def _on(config: PlantConfig, path: Path) -> PlantConfig:
@@ -168,24 +165,54 @@ def services(
     access: AccessServices,
     plant_db: Engine,
 ) -> HmiServices:
+    """The pages' services; no PLC and no simulator unless the test asks for :func:`plc`."""
     history = HmiHistory(config, plant_db)
-    commands = FakeCommands(bus, hmi_clock)
     ops = plant_alarms.operations
     s = HmiServices(
         source=config,
         bus=bus,
         clock=hmi_clock,
         auth=HmiAuthenticator(access),
-        alarms=HmiAlarmActions(config, ops, commands),
-        commands=commands,
+        alarms=HmiAlarmActions(config, ops, None),
         history=history,
         users=HmiUserAdmin(access),
-        scenarios=FakeScenarios(),
         interventions=HmiInterventions(access.interventions),
         initial=lambda: alarm_transitions(ops.active()),
     )
     publish_values(bus, hmi_clock, PLANT_VALUES)
     return s
+
+
+@dataclass
+class Plc:
+    """The simulator's servers and the bridge the pages write through."""
+
+    sim: SimulatorServers
+    bridge: Bridge
+
+
+@pytest.fixture
+async def plc(
+    request: pytest.FixtureRequest,
+    config: PlantConfig,
+    bus: Bus,
+    hmi_clock: VirtualClock,
+    services: HmiServices,
+    plant_alarms: PlantAlarms,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Plc]:
+    """The plant behind the pages: the simulator's PLCs on loopback (stepped by hand, or at the
+    speed given as an indirect parameter), the real PLC bridge on them as ``services.commands``
+    (and behind the alarm page's remote reset), the simulator's control as
+    ``services.scenarios``."""
+    opcua_credentials(monkeypatch)
+    speed: float | None = getattr(request, "param", None)
+    async with simulator(config, tmp_path, speed) as sim, bridged(sim.cfg, bus, hmi_clock) as bridge:
+        services.commands = bridge
+        services.alarms = HmiAlarmActions(config, plant_alarms.operations, bridge)
+        services.scenarios = SimulatorControl(sim.cfg)
+        yield Plc(sim, bridge)
 
 
 @asynccontextmanager

@@ -1,8 +1,9 @@
 """The HMI in a real headless Chromium against a real server on 127.0.0.1.
 
-The server (``tests.hmi.browser_server``) runs the real pages with fake lower layers in its
-own process; the test changes plant values and raises alarms through its test routes. (The
-README's screenshots come from the real demo instead: ``scripts/screenshots.py``.)
+The server (``tests.hmi.browser_server``) runs the real pages on the real services (historian,
+alarms, access) in its own process; the test changes plant values and raises alarms from
+their plant inputs through its test routes, standing in for the PLC bridge. (The README's
+screenshots come from the real demo: ``scripts/screenshots.py``.)
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -19,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
+from chaufferie.historian.catalogue import text
+from chaufferie.historian.history_export import COLUMNS
 from chaufferie.hmi.pages.frame import NAV
 from tests.conftest import free_port
-from tests.hmi.fakes import PASSWORD
+from tests.support.hmi import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.calendar]  # the server runs on the real clock
 
@@ -44,11 +48,12 @@ def post(base: str, path: str, body: dict[str, object]) -> dict[str, object]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     data = tmp_path_factory.mktemp("hmi-browser")
+    log = (data / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.hmi.browser_server", "--port", str(port), "--data", str(data)],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -59,14 +64,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     break
             except OSError as exc:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"HMI server did not start: {proc.stderr.read() if proc.stderr else ''}"
-                    ) from exc
+                    said = (data / "server.log").read_text(errors="replace")
+                    raise RuntimeError(f"HMI server did not start: {said}") from exc
                 time.sleep(0.2)
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()
 
 
 def logged_in(browser, base: str, username: str, viewport: dict[str, int] = DESKTOP, path: str = "/"):
@@ -103,8 +108,8 @@ def test_synoptic_updates_when_the_plant_changes(server: str, browser) -> None:
 
 
 def test_acknowledge_an_alarm_with_the_keyboard(server: str, browser) -> None:
-    post(server, "/_test/alarm", {"code": "PRS-BAS", "priority": 1})  # listed first (P1)
-    post(server, "/_test/alarm", {"code": "VIS-INV", "priority": 3})
+    post(server, "/_test/alarm", {"code": "CHB-DEF"})  # P1: listed first
+    post(server, "/_test/alarm", {"code": "VIS-INV"})  # P3
     page = logged_in(browser, server, "tech", path="/alarms")
     page.locator('[aria-label*="VIS-INV"][role="listitem"]').wait_for()
     page.locator('[role="listitem"]').first.focus()
@@ -127,9 +132,10 @@ def test_acknowledge_an_alarm_with_the_keyboard(server: str, browser) -> None:
 
 
 def test_filter_history_and_download_csv(server: str, browser, artifacts: Path) -> None:
+    """The history written by the historian, filtered on the page, exported by the historian."""
     page = logged_in(browser, server, "viewer", path="/history")
-    page.get_by_text("5 enregistrements").wait_for()
-    page.get_by_label("Texte recherché").fill("relève")
+    page.get_by_text(re.compile(r"^\d+ enregistrements$")).wait_for()
+    page.get_by_label("Texte recherché").fill("plaquettes")
     page.get_by_role("button", name="Rechercher").click()
     page.get_by_text("1 enregistrements").wait_for()
     with page.expect_download() as info:
@@ -137,8 +143,9 @@ def test_filter_history_and_download_csv(server: str, browser, artifacts: Path) 
     path = artifacts / "historique.csv"
     info.value.save_as(path)
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
-    # the header is the fake's; the real export's is checked in test_browser_hardening.py
-    assert [r[2] for r in rows[1:]] == ["Démarrage fioul en relève"]
+    assert rows[0] == [text(f"history_{c}", "fr") for c in COLUMNS]  # the historian's French header
+    message = COLUMNS.index("message")
+    assert [r[message] for r in rows[1:]] == ["Livraison de plaquettes 4 t (Bois Sud)"]  # tests/hmi/past.py
     page.context.close()
 
 

@@ -14,6 +14,8 @@ from chaufferie.config.vocabulary import (
     AlarmState,
     AlarmTransition,
     Channel,
+    CommandResult,
+    CommandStatus,
     Context,
     OperatorAction,
     Role,
@@ -23,8 +25,7 @@ from chaufferie.hmi.pages.alarms import AlarmPanel
 from chaufferie.hmi.pages.frame import PageContext
 from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
-from tests.hmi.conftest import login
-from tests.hmi.fakes import FakeCommands
+from tests.hmi.conftest import Plc, login
 from tests.support.alarms import PlantAlarms
 
 
@@ -126,8 +127,9 @@ async def test_comment_is_passed_with_its_author(
 
 
 async def test_reset_is_offered_only_for_a_resettable_alarm(
-    hmi_user, services: HmiServices, plant_alarms: PlantAlarms
+    hmi_user, services: HmiServices, plant_alarms: PlantAlarms, plc: Plc
 ) -> None:
+    results = services.bus.subscribe(CommandResult, name="results")
     await plant_alarms.raise_alarm("CHB-DEF")  # resettable
     await plant_alarms.raise_alarm("CHB-STB")  # latched, reset on site only
     async with hmi_user() as user:
@@ -136,9 +138,8 @@ async def test_reset_is_offered_only_for_a_resettable_alarm(
         await user.should_not_see(marker="reset-CHB-STB")
         user.find(marker="reset-CHB-DEF").click()
         await user.should_see("Fait", retries=30)
-    assert isinstance(services.commands, FakeCommands)
-    sent = [(c.point, c.value, c.context.user) for c in services.commands.commands]
-    assert sent == [(services.config.io.wood_fault_reset, True, "tech")]
+    sent = [(r.point, r.value, r.status, r.context.user) for r in results.drain()]  # type: ignore[union-attr]
+    assert sent == [(services.config.io.wood_fault_reset, True, CommandStatus.CONFIRMED, "tech")]
 
 
 async def test_occurrence_history_lists_transitions_and_acknowledgements(

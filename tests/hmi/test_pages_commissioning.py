@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
+import pytest
+
+from chaufferie.adapters.scenarios import SimulatorControl
+from chaufferie.config.settings import PlantConfig
 from chaufferie.hmi.services import HmiServices
-from tests.hmi.conftest import login
-from tests.hmi.fakes import FakeScenarios
+from tests.conftest import free_port
+from tests.hmi.conftest import Plc, login
+from tests.support.plc import with_ports
 
 
-def scenarios(services: HmiServices) -> FakeScenarios:
-    assert isinstance(services.scenarios, FakeScenarios)
-    return services.scenarios
-
-
-async def test_the_speed_shown_is_the_simulators(hmi_user, services: HmiServices) -> None:
-    scenarios(services).speed = 30.0  # `chaufferie demo --speed 30`: not one of the usual choices
+@pytest.mark.parametrize("plc", [30.0], indirect=True)  # `chaufferie demo --speed 30`: not a usual choice
+async def test_the_speed_shown_is_the_simulators(hmi_user, services: HmiServices, plc: Plc) -> None:
     async with hmi_user() as user:
         await login(user, "tech", path="/commissioning")
-        await user.should_see("Vitesse en vigueur : ×30")
+        await user.should_see("Vitesse en vigueur : ×30", retries=50)
         [select] = user.find(marker="speed").elements
         assert select.value == 30.0  # type: ignore[attr-defined]
         select.set_value(600.0)  # type: ignore[attr-defined]
-        await user.should_see("Vitesse en vigueur : ×600")
-    assert scenarios(services).speed == 600.0
+        await user.should_see("Vitesse en vigueur : ×600", retries=50)
+    assert plc.sim.speed == 600.0  # the simulator runs at the speed chosen
 
 
-async def test_an_unreachable_simulator_shows_an_unknown_speed(hmi_user, services: HmiServices) -> None:
-    scenarios(services).speed = 0.0
+async def test_an_unreachable_simulator_shows_an_unknown_speed(
+    hmi_user, services: HmiServices, config: PlantConfig
+) -> None:
+    services.scenarios = SimulatorControl(with_ports(config, free_port(), free_port()), timeout_s=2.0)
     async with hmi_user() as user:
         await login(user, "tech", path="/commissioning")
-        await user.should_see("Vitesse en vigueur : inconnue (simulateur injoignable)")
+        await user.should_see("Vitesse en vigueur : inconnue (simulateur injoignable)", retries=50)

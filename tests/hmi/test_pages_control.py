@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+from chaufferie.config.bus import Subscription
 from chaufferie.config.vocabulary import (
     ActionKind,
     ActionResult,
+    CommandResult,
+    CommandStatus,
     ManualModeRequest,
     OperatorAction,
     PlantMode,
@@ -18,13 +21,16 @@ from chaufferie.hmi.pages.control import CommandPanel, check_bounds
 from chaufferie.hmi.pages.frame import PageContext
 from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
-from tests.hmi.conftest import login
-from tests.hmi.fakes import FakeCommands, FakeScenarios
+from tests.hmi.conftest import Plc, login
 
 
-def commands(services: HmiServices) -> FakeCommands:
-    assert isinstance(services.commands, FakeCommands)
-    return services.commands
+def results(services: HmiServices) -> Subscription:
+    """What the bridge answers from now on (every command it executed or refused)."""
+    return services.bus.subscribe(CommandResult, name="results")
+
+
+def sent(sub: Subscription) -> list[CommandResult]:
+    return [r for r in sub.drain() if isinstance(r, CommandResult)]
 
 
 def actions(sub) -> list[OperatorAction]:
@@ -40,18 +46,22 @@ async def test_viewer_and_operator_are_refused_the_control_page(hmi_user, servic
             await user.should_not_see(marker="wood-enable")
 
 
-async def test_setpoint_is_sent_after_confirmation_and_read_back(hmi_user, services: HmiServices) -> None:
+async def test_setpoint_is_sent_after_confirmation_and_read_back(
+    hmi_user, services: HmiServices, plc: Plc
+) -> None:
     audit = services.bus.subscribe(OperatorAction, name="audit")
+    answered = results(services)
     async with hmi_user() as user:
         await login(user, "tech", path="/control")
         user.find(marker="setpoint-input").clear().type("78.5")
         user.find(marker="setpoint-send").click()
         await user.should_see("Consigne ballon tampon (°C) → 78.5 °C")
-        assert commands(services).commands == []  # nothing before confirmation
+        assert sent(answered) == []  # nothing before confirmation
         user.find(marker="confirm-ok").click()
-        await user.should_see("Commande confirmée par relecture (78.5)")
-    command = commands(services).commands[0]
-    assert (command.point, command.value, command.context.user) == ("wood.setpoint", 78.5, "tech")
+        await user.should_see("Commande confirmée par relecture (78.5)", retries=50)
+    [result] = sent(answered)
+    assert (result.point, result.value, result.context.user) == ("wood.setpoint", 78.5, "tech")
+    assert plc.sim.values()["wood.setpoint"] == 78.5  # in the PLC
     audited = [a for a in actions(audit) if a.kind is ActionKind.COMMAND]
     assert len(audited) == 1, audited  # the executor's record only: the page does not audit it again
     assert audited[0].details["readback"] == 78.5
@@ -59,23 +69,28 @@ async def test_setpoint_is_sent_after_confirmation_and_read_back(hmi_user, servi
     assert audited[0].context.user == "tech"
 
 
-async def test_cancel_sends_nothing(hmi_user, services: HmiServices) -> None:
+async def test_cancel_sends_nothing(hmi_user, services: HmiServices, plc: Plc) -> None:
+    answered = results(services)
     async with hmi_user() as user:
         await login(user, "tech", path="/control")
         user.find(marker="wood-disable").click()
         user.find(marker="confirm-cancel").click()
         await user.should_see(marker="wood-disable")
-    assert commands(services).commands == []
+    assert sent(answered) == []
+    assert plc.sim.values()["wood.enable"] is True
 
 
-async def test_setpoint_outside_the_cascade_bounds_is_refused(hmi_user, services: HmiServices) -> None:
+async def test_setpoint_outside_the_cascade_bounds_is_refused(
+    hmi_user, services: HmiServices, plc: Plc
+) -> None:
+    answered = results(services)
     async with hmi_user() as user:
         await login(user, "tech", path="/control")
         user.find(marker="setpoint-input").clear().type("95")
         user.find(marker="setpoint-send").click()
         user.find(marker="confirm-ok").click()
         await user.should_see("Hors limites [62.0 ; 85.0]")
-    assert commands(services).commands == []
+    assert sent(answered) == []
 
 
 def test_bounds_come_from_the_point_and_the_cascade(services: HmiServices) -> None:
@@ -88,19 +103,26 @@ def test_bounds_come_from_the_point_and_the_cascade(services: HmiServices) -> No
 
 
 async def test_duty_pump_and_reverse_test_and_fault_reset_are_commands(
-    hmi_user, services: HmiServices
+    hmi_user, services: HmiServices, plc: Plc
 ) -> None:
+    answered = results(services)
+    done: list[CommandResult] = []
     async with hmi_user() as user:
         await login(user, "tech", path="/control")
         for i, mark in enumerate(("duty-2", "screw-test", "fault-reset")):
             user.find(marker=mark).click()
             user.find(marker="confirm-ok").click()
-            for _ in range(20):
-                if len(commands(services).commands) > i:
+            for _ in range(100):
+                done += sent(answered)
+                if len(done) > i:
                     break
                 await asyncio.sleep(0.05)
-    sent = [(c.point, c.value) for c in commands(services).commands]
-    assert sent == [("pumps.duty", 2), ("screw.reverse_test", True), ("wood.fault_reset", True)]
+    assert [(r.point, r.value, r.status) for r in done] == [
+        ("pumps.duty", 2, CommandStatus.CONFIRMED),
+        ("screw.reverse_test", True, CommandStatus.CONFIRMED),
+        ("wood.fault_reset", True, CommandStatus.CONFIRMED),
+    ]
+    assert plc.sim.values()["pumps.duty"] == 2  # the standby pump is duty in the PLC
 
 
 async def test_manual_mode_is_a_request_to_the_supervisor_not_an_audit_record(
@@ -124,8 +146,11 @@ async def test_manual_mode_is_a_request_to_the_supervisor_not_an_audit_record(
     assert [a for a in actions(audit) if a.kind is ActionKind.MANUAL_MODE] == []
 
 
-async def test_forced_command_by_an_operator_is_refused_and_audited(hmi_user, services: HmiServices) -> None:
+async def test_forced_command_by_an_operator_is_refused_and_audited(
+    hmi_user, services: HmiServices, plc: Plc
+) -> None:
     audit = services.bus.subscribe(OperatorAction, name="audit")
+    answered = results(services)
     async with hmi_user() as user:
         await login(user, "operator")
         with user:
@@ -134,7 +159,7 @@ async def test_forced_command_by_an_operator_is_refused_and_audited(hmi_user, se
             )
             assert await panel.send("wood.enable", False) is None
             assert await panel.manual_mode("release") is False
-    assert commands(services).commands == []
+    assert sent(answered) == []
     refused = [(a.kind, a.result) for a in actions(audit)]
     assert refused == [
         (ActionKind.COMMAND, ActionResult.REFUSED),
@@ -195,14 +220,13 @@ async def test_admin_changes_rota_contacts_and_users(
     assert verify(agent.password_hash, "long enough secret")
 
 
-async def test_commissioning_starts_a_scenario(hmi_user, services: HmiServices) -> None:
+async def test_commissioning_starts_a_scenario(hmi_user, services: HmiServices, plc: Plc) -> None:
     async with hmi_user() as user:
         await login(user, "tech", path="/commissioning")
         await user.should_see(marker="points-table")
         user.find(marker="scenario-wood-fault").click()
-        await user.should_see("Fait")
-    assert isinstance(services.scenarios, FakeScenarios)
-    assert services.scenarios.started == ["wood-fault"]
+        await user.should_see("Fait", retries=50)
+    assert plc.sim.plant.scenario_name == "wood-fault"  # the simulator took it
 
 
 async def test_commissioning_without_simulator_says_so(hmi_user, services: HmiServices) -> None:

@@ -17,10 +17,11 @@ from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import ActionKind, ActionResult, OperatorAction, Role
 from chaufferie.hmi import settings_edit
+from chaufferie.hmi.access import AccessServices
+from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator
 from chaufferie.hmi.ports import UserSession
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import login, simulated
-from tests.hmi.fakes import FakeAuth
 
 INJECTIONS = ('x" onmouseover="window.__xss=1" data-x="', "');window.__xss=2//")
 
@@ -92,7 +93,7 @@ async def test_a_contact_name_is_a_value_never_markup(hmi_user, services: HmiSer
 
 
 async def test_an_overrides_file_holding_infinity_is_set_aside_and_the_page_opens(
-    config: PlantConfig, bus: Bus, hmi_clock: VirtualClock
+    config: PlantConfig, bus: Bus, hmi_clock: VirtualClock, access: AccessServices
 ) -> None:
     path = overrides_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,9 +105,8 @@ async def test_an_overrides_file_holding_infinity_is_set_aside_and_the_page_open
     assert "Infinity" in rejected.set_aside.read_text(encoding="utf-8")  # kept for the administrator
     assert not path.exists()
     live = LiveConfig(cfg, bus)
-    services = HmiServices(
-        live, bus, hmi_clock, FakeAuth(), settings_store=FileSettingsStore(live, rejected=rejected)
-    )
+    store = FileSettingsStore(live, rejected=rejected)
+    services = HmiServices(live, bus, hmi_clock, HmiAuthenticator(access), settings_store=store)
     async with simulated(services) as user:
         await login(user, "tech", path="/settings")
         await user.should_see(marker="cascade-save")

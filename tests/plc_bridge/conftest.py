@@ -15,23 +15,14 @@ from pathlib import Path
 import pytest
 
 from chaufferie.config.clock import VirtualClock
-from chaufferie.config.points import ModbusLink
 from chaufferie.config.settings import PlantConfig
-from chaufferie.pairing import pair_with_simulator
 from chaufferie.plc_bridge.base import TagSource
 from chaufferie.simulations.server import SimulatorServers
 from tests.conftest import free_port
 from tests.plc_bridge.modbus_server import PlainModbusServer
+from tests.support.plc import SIM_PASSWORD, SIM_USER, eventually, opcua_credentials, pair, simulator
 
-
-async def eventually(predicate: Callable[[], bool], within: float = 3.0) -> None:
-    """Wait (real time, short naps) until ``predicate()`` holds; fail after ``within`` s."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.01)
+__all__ = ["SIM_PASSWORD", "SIM_USER", "eventually"]  # for the bridge's test modules
 
 
 async def advance_until(
@@ -77,38 +68,19 @@ def boiler_config(config: PlantConfig, modbus_server: PlainModbusServer) -> Plan
     return config.model_copy(update={"links": {**config.links, "boiler": link}})
 
 
-SIM_USER, SIM_PASSWORD = "bridge", "correct horse battery"
-
-
-def with_ports(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantConfig:
-    """``cfg`` with its Modbus link on ``modbus_port`` and its OPC UA link on ``opcua_port``."""
-    links = {}
-    for name, link in cfg.links.items():
-        if isinstance(link, ModbusLink):
-            links[name] = link.model_copy(update={"port": modbus_port})
-        else:
-            links[name] = link.model_copy(update={"endpoint": f"opc.tcp://127.0.0.1:{opcua_port}/chaufferie"})
-    return cfg.model_copy(update={"links": links})
-
-
 @pytest.fixture
 async def sim(
     config: PlantConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[SimulatorServers]:
-    """The simulator's real servers on loopback (manual steps), with credentials in the environment."""
-    monkeypatch.setenv("CHAUFFERIE_OPCUA_USER", SIM_USER)
-    monkeypatch.setenv("CHAUFFERIE_OPCUA_PASSWORD", SIM_PASSWORD)
-    modbus_port, opcua_port = free_port(), free_port()
-    cfg = with_ports(config, modbus_port, opcua_port)
-    servers = SimulatorServers(
-        cfg, modbus_port=modbus_port, opcua_port=opcua_port, data_dir=tmp_path / "sim", speed=None
-    )
-    async with servers:
+    """The simulator's real servers on loopback (manual steps), with credentials in the
+    environment; no certificate trusted yet either way."""
+    opcua_credentials(monkeypatch)
+    async with simulator(config, tmp_path, paired=False) as servers:
         yield servers
 
 
 @pytest.fixture
 async def plant_config(sim: SimulatorServers) -> PlantConfig:
     """The configuration pointing at the simulator; the bridge and the simulator trust each other."""
-    await pair_with_simulator(sim.cfg, sim.pki_dir)
+    await pair(sim)
     return sim.cfg

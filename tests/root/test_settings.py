@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -22,12 +23,13 @@ from chaufferie.config.plant import HeatingCurvePoint
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Command, Context, OperatorAction, PlantEvent, Scalar
 from chaufferie.hmi import settings_edit
+from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator
 from chaufferie.hmi.services import HmiServices
 from chaufferie.supervisor.service import SupervisorService
 from chaufferie.wiring import build_runtime
-from tests.hmi.fakes import FakeAuth
 from tests.supervisor import test_service as supervisor_tests
 from tests.supervisor.rig import FAULT, SP
+from tests.support.hmi import access_layer
 
 service = supervisor_tests.service  # the running supervisor (a fixture, same name for pytest)
 live = supervisor_tests.live  # the configuration in force it reads (a fixture too)
@@ -48,9 +50,10 @@ def _raised_curve(cfg: PlantConfig, by_k: float) -> tuple[HeatingCurvePoint, ...
 
 
 @pytest.fixture
-def hmi(config: PlantConfig, live: LiveConfig, bus: Bus, clock: VirtualClock) -> HmiServices:
+def hmi(config: PlantConfig, live: LiveConfig, bus: Bus, clock: VirtualClock, tmp_path: Path) -> HmiServices:
     config.data_path(".").mkdir(parents=True, exist_ok=True)
-    return HmiServices(live, bus, clock, FakeAuth(), settings_store=FileSettingsStore(live))
+    auth = HmiAuthenticator(access_layer(config, bus, clock, tmp_path / "access", users={}))
+    return HmiServices(live, bus, clock, auth, settings_store=FileSettingsStore(live))
 
 
 def _setpoints(out: list[object], point: str) -> list[Scalar]:
