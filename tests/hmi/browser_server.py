@@ -138,9 +138,9 @@ def test_routes(app: FastAPI, site: Site) -> None:
         return {"published": site.publish({point: value})}
 
     @app.post("/_test/clear")
-    async def clear(body: dict[str, Any]) -> dict[str, int]:
+    async def clear(body: dict[str, Any]) -> dict[str, float]:
         point, _ = TRIGGERS[body["code"]]
-        site.publish({point: NORMAL[point]})
+        published = site.publish({point: NORMAL[point]})
         ops = site.alarms.operations
         for _ in range(100):  # the alarm service takes the value from the bus
             opened = [o for o in ops.active() if o.code == body["code"] and o.active]
@@ -150,7 +150,7 @@ def test_routes(app: FastAPI, site: Site) -> None:
         waiting = [o for o in ops.active() if o.code == body["code"] and not o.acked]
         for occurrence in waiting:
             await ops.acknowledge(occurrence.occurrence_id, TECH)
-        return {"acknowledged": len(waiting)}
+        return {"published": published, "acknowledged": len(waiting)}
 
 
 async def run_plant(site: Site, period_s: float = 0.5) -> None:
