@@ -2,7 +2,7 @@
 
 This root package is the composition root: the command line (``cli``, one module per
 subcommand in ``commands``), the wiring of every layer (``wiring``) under one lifespan
-(``lifespan``), the adapters that join the layers to the HMI's ports (``adapters``), the
+(``lifespan``), the
 health route (``web``) and the closed-loop replay (``replay``, fed by ``replay_tap``). It is
 the one place that imports all the layers.
 """

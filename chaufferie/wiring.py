@@ -18,11 +18,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from chaufferie.adapters.alarms import HmiAlarmActions
-from chaufferie.adapters.history import HmiHistory
-from chaufferie.adapters.interventions import HmiInterventions
-from chaufferie.adapters.scenarios import SimulatorControl
-from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides
 from chaufferie.alarms.ack_links import AckLinks, secret_from_env
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
@@ -36,9 +31,14 @@ from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, ala
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.web import build_access_router, security_headers
+from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.app import HmiServer
+from chaufferie.hmi.history import HmiHistory
+from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.settings_store import FileSettingsStore, apply_saved_overrides
+from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.lifespan import StageName, System
 from chaufferie.plc_bridge.service import Bridge, build_sources
 from chaufferie.supervisor.service import SupervisorService

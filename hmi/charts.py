@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chaufferie.hmi.i18n import tr
-from chaufferie.hmi.ports import Interval, TrendSeries
+from chaufferie.hmi.records import Interval, TrendSeries
 from chaufferie.hmi.theme import LINE, MUTED
 
 BAND_K = 1.5

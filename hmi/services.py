@@ -1,8 +1,8 @@
-"""What the pages are given: config, bus, clock, the live view and the injected Protocols.
+"""What the pages are given: config, bus, clock, the live view and the services they call.
 
 :class:`HmiServices` is built by the composition root (or a test) and handed to
-:func:`chaufferie.hmi.app.build_ui`. Any Protocol left ``None`` makes the matching controls
-read "unavailable" instead of failing. ``publish_action`` puts an
+:func:`chaufferie.hmi.app.build_ui`. Any service left ``None`` (no PLC bridge, no simulator)
+makes the matching controls read "unavailable" instead of failing. ``publish_action`` puts an
 :class:`~chaufferie.config.vocabulary.OperatorAction` on the bus for actions the HMI owns
 itself (logbook entries, settings, refused attempts); the historian records it.
 """
@@ -18,19 +18,16 @@ from chaufferie.config.clock import Clock
 from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context, Message, OperatorAction
+from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
+from chaufferie.hmi.alarm_actions import HmiAlarmActions
+from chaufferie.hmi.history import HmiHistory
+from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.live import LiveModel
-from chaufferie.hmi.ports import (
-    AlarmActions,
-    Authenticator,
-    CommandSender,
-    HistoryQueries,
-    Interventions,
-    ScenarioRunner,
-    SettingsStore,
-    UserAdmin,
-    UserSession,
-)
+from chaufferie.hmi.records import UserSession
+from chaufferie.hmi.settings_store import FileSettingsStore
+from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.hmi.viewmodel import PlantView
+from chaufferie.plc_bridge.service import Bridge
 
 
 @dataclass
@@ -44,14 +41,14 @@ class HmiServices:
     source: InitVar[PlantConfig | LiveConfig]
     bus: Bus
     clock: Clock
-    auth: Authenticator
-    alarms: AlarmActions | None = None
-    commands: CommandSender | None = None
-    history: HistoryQueries | None = None
-    users: UserAdmin | None = None
-    settings_store: SettingsStore | None = None
-    scenarios: ScenarioRunner | None = None
-    interventions: Interventions | None = None
+    auth: HmiAuthenticator
+    alarms: HmiAlarmActions | None = None
+    commands: Bridge | None = None
+    history: HmiHistory | None = None
+    users: HmiUserAdmin | None = None
+    settings_store: FileSettingsStore | None = None
+    scenarios: SimulatorControl | None = None
+    interventions: HmiInterventions | None = None
     initial: Callable[[], Iterable[Message]] | None = None
     """Known state the bus no longer holds (active alarms, last mode), applied at start."""
     view: PlantView = field(init=False)

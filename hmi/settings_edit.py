@@ -22,7 +22,7 @@ from chaufferie.config.alarming import Contact, Rota
 from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.settings import section_problems
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Context
-from chaufferie.hmi.ports import Outcome
+from chaufferie.hmi.records import Outcome
 from chaufferie.hmi.services import HmiServices
 
 SECTIONS: dict[str, tuple[type[BaseModel], ActionKind]] = {

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from chaufferie import __version__
-from chaufferie.adapters.settings import overrides_path
 from chaufferie.config.loader import load_config
 from chaufferie.config.settings import PlantConfig
+from chaufferie.hmi.settings_store import overrides_path
 
 FORMAT = 1
 DATABASE = "chaufferie.db"

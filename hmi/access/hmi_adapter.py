@@ -1,4 +1,4 @@
-"""The HMI's access seams (:mod:`chaufferie.hmi.ports`) implemented on this package.
+"""Sign-in and user administration for the HMI's pages, on this package's services.
 
 * :class:`HmiAuthenticator` — ``login`` (password, lockout per user and address, audited),
   ``resume`` (a server-side session token, expiring after ``cfg.hmi.session_ttl_h``, dropped
@@ -19,7 +19,7 @@ from chaufferie.historian.access_store import UserExistsError, UserRecord
 from chaufferie.hmi.access import texts
 from chaufferie.hmi.access.passwords import WeakSecretError
 from chaufferie.hmi.access.services import AccessServices
-from chaufferie.hmi.ports import Outcome, UserInfo, UserSession
+from chaufferie.hmi.records import Outcome, UserInfo, UserSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class _Session:
 
 
 class HmiAuthenticator:
-    """``chaufferie.hmi.ports.Authenticator`` over the access services."""
+    """Login, session resume and logout over the access services (audited there)."""
 
     def __init__(self, services: AccessServices) -> None:
         self.s = services
@@ -73,7 +73,7 @@ def _outcome(ok: bool, key: str) -> Outcome:
 
 
 class HmiUserAdmin:
-    """``chaufferie.hmi.ports.UserAdmin`` over the access services."""
+    """List, create or change, and disable users over the access services (audited there)."""
 
     def __init__(self, services: AccessServices) -> None:
         self.s = services

@@ -23,11 +23,12 @@ from chaufferie.alarms.permissions import (
 )
 from chaufferie.config.vocabulary import ActionKind, ActionResult, AlarmState, Context, Role
 from chaufferie.hmi import format as fmt
+from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.i18n import alarm_state_label
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.pages.history import detail_label
-from chaufferie.hmi.ports import AlarmActions, Outcome
 from chaufferie.hmi.props import labelled
+from chaufferie.hmi.records import Outcome
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
 from chaufferie.hmi.theme import priority_style
@@ -97,7 +98,7 @@ class AlarmPanel:
         role: Role,
         kind: ActionKind,
         row: AlarmRow,
-        call: Callable[[AlarmActions, Context], Awaitable[Outcome]],
+        call: Callable[[HmiAlarmActions, Context], Awaitable[Outcome]],
         done: str,
     ) -> bool:
         if not await self.ctx.allowed(role, kind, row.code):

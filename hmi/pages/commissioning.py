@@ -1,6 +1,6 @@
 """The commissioning page: trigger simulator scenarios and watch every point live.
 
-Scenarios go through the injected :class:`ScenarioRunner` (the simulator's runtime
+Scenarios go through :class:`~chaufferie.hmi.simulator_control.SimulatorControl` (the simulator's runtime
 control); without one the page says the simulator is not connected. The speed selector and
 the line beside it show the speed in force as read back from the simulator (the system's
 clock follows it: one clock for plant and system), never an assumed ×1. Every action is
@@ -16,8 +16,9 @@ from nicegui import ui
 from chaufferie.config.vocabulary import ActionKind, Role
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
-from chaufferie.hmi.ports import Outcome, ScenarioRunner
+from chaufferie.hmi.records import Outcome
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.simulator_control import SimulatorControl
 
 COMMISSION_ROLE = Role.TECHNICIAN
 SPEEDS = (1.0, 10.0, 60.0, 600.0)
@@ -30,7 +31,7 @@ def _report(ctx: PageContext, outcome: Outcome) -> None:
     )
 
 
-def _start(ctx: PageContext, runner: ScenarioRunner, name: str) -> Callable[[], Awaitable[None]]:
+def _start(ctx: PageContext, runner: SimulatorControl, name: str) -> Callable[[], Awaitable[None]]:
     async def handler() -> None:
         if await ctx.allowed(COMMISSION_ROLE, ActionKind.COMMAND, "simulator"):
             outcome = await attempt(ctx, runner.start(name, ctx.context), "scenario")
@@ -47,7 +48,7 @@ def _start(ctx: PageContext, runner: ScenarioRunner, name: str) -> Callable[[], 
     return handler
 
 
-async def _scenarios(ctx: PageContext, runner: ScenarioRunner) -> None:
+async def _scenarios(ctx: PageContext, runner: SimulatorControl) -> None:
     with ui.row().classes("gap-2 flex-wrap"):
         for scenario in await attempt(ctx, runner.scenarios(), "scenarios") or []:
             ui.button(
@@ -66,7 +67,7 @@ async def _scenarios(ctx: PageContext, runner: ScenarioRunner) -> None:
         await _speed_control(ctx, runner)
 
 
-async def _speed_control(ctx: PageContext, runner: ScenarioRunner) -> None:
+async def _speed_control(ctx: PageContext, runner: SimulatorControl) -> None:
     """The speed selector and the speed in force, both as read back from the simulator."""
 
     async def shown_speed() -> float | None:

@@ -27,7 +27,7 @@ from chaufferie.config.vocabulary import ActionKind, ActionResult, Context, Role
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.addresses import client_address
 from chaufferie.hmi.i18n import link_label, mode_label, tr
-from chaufferie.hmi.ports import UserSession
+from chaufferie.hmi.records import UserSession
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.theme import CSS, PRIMARY, PRIORITIES
 

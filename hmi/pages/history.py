@@ -1,8 +1,8 @@
 """The history page: events, alarms, oil starts, operator actions — filtered, searched, exported.
 
-Queries and exports go through :class:`HistoryQueries` (the historian): the page only builds
-an :class:`EventQuery` from the filters and shows the records; CSV and XML files are made by
-the historian and handed to the browser as downloads.
+Queries and exports go through :class:`~chaufferie.hmi.history.HmiHistory` (the historian):
+the page only builds an :class:`EventQuery` from the filters and shows the records; CSV and
+XML files are made by the historian and handed to the browser as downloads.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from nicegui import ui
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import tr
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
-from chaufferie.hmi.ports import EventQuery, ExportFormat, HistoryRecord, RecordKind
+from chaufferie.hmi.records import EventQuery, ExportFormat, HistoryRecord, RecordKind
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
 

@@ -19,7 +19,7 @@ from chaufferie.config.plant import PlantSettings
 from chaufferie.config.vocabulary import ActionKind, PlantEvent, PlantEventKind, Role, Scalar
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
-from chaufferie.hmi.ports import EventQuery, RecordKind
+from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
 LOG_ROLE = Role.OPERATOR

@@ -10,7 +10,7 @@ from chaufferie.hmi import format as fmt
 from chaufferie.hmi.charts import report_options
 from chaufferie.hmi.i18n import reason_label, tr
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
-from chaufferie.hmi.ports import ExportFormat, Report
+from chaufferie.hmi.records import ExportFormat, Report
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
 

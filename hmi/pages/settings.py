@@ -16,8 +16,8 @@ from chaufferie.config.vocabulary import ActionKind, Role
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi import settings_edit
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
-from chaufferie.hmi.ports import Outcome, UserInfo
 from chaufferie.hmi.props import labelled, with_props
+from chaufferie.hmi.records import Outcome, UserInfo
 from chaufferie.hmi.services import HmiServices
 
 TUNE_ROLE = Role.TECHNICIAN

@@ -1,10 +1,10 @@
-"""The HMI's Authenticator and UserAdmin seams, implemented by the access package."""
+"""Sign-in and user administration for the HMI's pages, on the access package's services."""
 
 from __future__ import annotations
 
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context, Role
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
-from chaufferie.hmi.ports import Authenticator, UserAdmin, UserInfo
+from chaufferie.hmi.records import UserInfo
 from tests.access.conftest import PASSWORD, Site
 
 
@@ -14,7 +14,6 @@ def by(user: str) -> Context:
 
 async def test_login_resume_logout_are_audited_and_expire(site: Site) -> None:
     auth = HmiAuthenticator(site.services)
-    assert isinstance(auth, Authenticator)
     assert await auth.login("dubois", "wrong password!", "127.0.0.1") is None
     session = await auth.login("dubois", PASSWORD, "127.0.0.1")
     assert session is not None
@@ -46,7 +45,6 @@ async def test_disabled_user_loses_the_session(site: Site) -> None:
 
 async def test_only_an_admin_manages_users(site: Site) -> None:
     admin = HmiUserAdmin(site.services)
-    assert isinstance(admin, UserAdmin)
     new = UserInfo("lucas", Role.OPERATOR, "Lucas Petit")
     refused = await admin.save_user(new, "a long enough password", by("martin"))
     assert not refused.ok

@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import yaml
 
-from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig
+from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.pairing import pair_with_simulator
 from tests.conftest import free_port
 

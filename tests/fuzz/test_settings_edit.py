@@ -21,7 +21,6 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides, overrides_path
 from chaufferie.config import vocabulary as voc
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -32,6 +31,7 @@ from chaufferie.config.vocabulary import ActionResult, OperatorAction
 from chaufferie.hmi import settings_edit
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.settings_store import FileSettingsStore, apply_saved_overrides, overrides_path
 from tests.fuzz.support import FUZZ
 from tests.support.hmi import access_layer
 

@@ -19,7 +19,6 @@ import pytest
 from lxml import etree
 from sqlalchemy import Engine
 
-from chaufferie.adapters.history import HmiHistory
 from chaufferie.cli import main
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -29,6 +28,7 @@ from chaufferie.historian.report import build_report, parse_period
 from chaufferie.historian.report_format import report_csv, report_html, report_xml
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.charts import report_options
+from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.pages.reports import figure_rows
 from tests.historian.support import config_file, winter_readings
 

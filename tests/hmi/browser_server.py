@@ -25,9 +25,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from chaufferie.adapters.alarms import HmiAlarmActions
-from chaufferie.adapters.history import HmiHistory
-from chaufferie.adapters.interventions import HmiInterventions
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
@@ -41,7 +38,10 @@ from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, alarm_recipients
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.web import security_headers
+from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.app import HmiServer
+from chaufferie.hmi.history import HmiHistory
+from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System

@@ -36,10 +36,6 @@ from nicegui.testing.general import nicegui_reset_globals, prepare_simulation
 from nicegui.testing.user import User
 from sqlalchemy import Engine
 
-from chaufferie.adapters.alarms import HmiAlarmActions
-from chaufferie.adapters.history import HmiHistory
-from chaufferie.adapters.interventions import HmiInterventions
-from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
@@ -55,9 +51,13 @@ from chaufferie.hmi.access.alarm_adapter import OperationsAccess
 from chaufferie.hmi.access.audit import Audit
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.users import UserService
+from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.app import build_ui
+from chaufferie.hmi.history import HmiHistory
+from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.plc_bridge.service import Bridge
 from chaufferie.simulations.server import SimulatorServers
 from tests.hmi.past import past

@@ -1,7 +1,7 @@
 """History and report pages through the real historian adapter on a real SQLite history.
 
 The page builds the query from its filters and the logged-in user's role; the adapter
-(:class:`chaufferie.adapters.history.HmiHistory`) lists and exports. Checked: the XML export
+(:class:`chaufferie.hmi.history.HmiHistory`) lists and exports. Checked: the XML export
 honours the filters and names them in its header (and validates against ``exchange.xsd``);
 a viewer's listing and exports hold no security audit (failed logins, user changes) and no
 personal data (addresses, notification recipients); an administrator's do. The report page
@@ -23,7 +23,6 @@ import pytest
 from lxml import etree
 from nicegui.testing.user import User
 
-from chaufferie.adapters.history import HmiHistory
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
@@ -39,6 +38,7 @@ from chaufferie.config.vocabulary import (
 )
 from chaufferie.historian.database import make_engine
 from chaufferie.historian.writer import HistorianWriter
+from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.services import HmiServices
 from tests.historian.support import ack, alarm, oil_start, winter_readings
 from tests.hmi.conftest import NOW, login, simulated

@@ -23,7 +23,7 @@ from chaufferie.config.vocabulary import (
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.pages.alarms import AlarmPanel
 from chaufferie.hmi.pages.frame import PageContext
-from chaufferie.hmi.ports import UserSession
+from chaufferie.hmi.records import UserSession
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import Plc, login
 from tests.support.alarms import PlantAlarms

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.config.settings import PlantConfig
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.simulator_control import SimulatorControl
 from tests.conftest import free_port
 from tests.hmi.conftest import Plc, login
 from tests.support.plc import with_ports

@@ -19,7 +19,7 @@ from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.access.passwords import verify
 from chaufferie.hmi.pages.control import CommandPanel, check_bounds
 from chaufferie.hmi.pages.frame import PageContext
-from chaufferie.hmi.ports import UserSession
+from chaufferie.hmi.records import UserSession
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import Plc, login
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides, overrides_path
 from chaufferie.config.alarming import Contact
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -19,8 +18,9 @@ from chaufferie.config.vocabulary import ActionKind, ActionResult, OperatorActio
 from chaufferie.hmi import settings_edit
 from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator
-from chaufferie.hmi.ports import UserSession
+from chaufferie.hmi.records import UserSession
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.settings_store import FileSettingsStore, apply_saved_overrides, overrides_path
 from tests.hmi.conftest import login, simulated
 
 INJECTIONS = ('x" onmouseover="window.__xss=1" data-x="', "');window.__xss=2//")

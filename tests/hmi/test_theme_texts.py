@@ -71,7 +71,7 @@ def test_report_figures_read_in_words() -> None:
     from datetime import UTC, datetime
 
     from chaufferie.hmi.pages.reports import figure_rows
-    from chaufferie.hmi.ports import Report
+    from chaufferie.hmi.records import Report
 
     t = datetime(2026, 1, 1, tzinfo=UTC)
     report = Report(
@@ -92,7 +92,7 @@ def test_trend_puts_other_units_on_a_second_plot_with_one_cursor() -> None:
     from datetime import UTC, datetime
 
     from chaufferie.hmi.charts import trend_options
-    from chaufferie.hmi.ports import TrendPoint, TrendSeries
+    from chaufferie.hmi.records import TrendPoint, TrendSeries
 
     t = datetime(2026, 1, 1, tzinfo=UTC)
     temp = TrendSeries("buffer.temp_top", [TrendPoint(t, 70.0), TrendPoint(t, None, False)], "°C")

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from chaufferie.adapters.scenarios import SimulatorControl
 from chaufferie.commands.demo import (
     demo_runtime,
     demo_secrets,
@@ -33,6 +32,7 @@ from chaufferie.commands.demo import (
 from chaufferie.config.clock import Anchor, ScaledClock
 from chaufferie.config.loader import load_config
 from chaufferie.config.vocabulary import Context, OilRole, PlantEvent, PlantEventKind, TagValue
+from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.pairing import pair_with_simulator
 from chaufferie.replay import Replay
 from chaufferie.simulations.server import SimulatorServers

@@ -44,7 +44,7 @@ from chaufferie.config.vocabulary import (
     NotificationStatus,
     OperatorAction,
 )
-from chaufferie.hmi.ports import EventQuery, RecordKind
+from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.lifespan import StageName
 from chaufferie.wiring import Runtime, build_runtime
 from tests.access.conftest import (

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from chaufferie.adapters.settings import FileSettingsStore, apply_saved_overrides, overrides_path
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config import vocabulary as voc
 from chaufferie.config.bus import Bus
@@ -25,6 +24,7 @@ from chaufferie.config.vocabulary import Command, Context, OperatorAction, Plant
 from chaufferie.hmi import settings_edit
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator
 from chaufferie.hmi.services import HmiServices
+from chaufferie.hmi.settings_store import FileSettingsStore, apply_saved_overrides, overrides_path
 from chaufferie.supervisor.service import SupervisorService
 from chaufferie.wiring import build_runtime
 from tests.supervisor import test_service as supervisor_tests

@@ -1,4 +1,4 @@
-"""The simulator's runtime control behind the HMI's ``ScenarioRunner`` port (commissioning).
+"""The simulator's runtime control for the commissioning page.
 
 The simulator is a separate process, as a real PLC would be: commands reach it the way the
 commissioning engineer's tools would, by writing a text command to ``Sim.Command`` in the
@@ -24,7 +24,7 @@ from chaufferie.config.clock import Clock, ScaledClock
 from chaufferie.config.points import OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context
-from chaufferie.hmi.ports import Outcome, Scenario
+from chaufferie.hmi.records import Outcome, Scenario
 from chaufferie.plc_bridge.errors import LinkError
 from chaufferie.plc_bridge.opcua_security import Pki, secure_client
 from chaufferie.simulations.opcua_server import COMMAND_NODE, SIM_NAMESPACE, SPEED_NODE, STATUS_NODE
@@ -35,7 +35,7 @@ _FAILURES = (LinkError, OSError, TimeoutError, ua.UaError, ValueError)
 
 
 class SimulatorControl:
-    """``ScenarioRunner`` that talks to a running ``chaufferie sim`` over OPC UA."""
+    """Scenarios and speed of a running ``chaufferie sim``, over OPC UA."""
 
     def __init__(self, cfg: PlantConfig, clock: Clock | None = None, timeout_s: float = 5.0) -> None:
         links = [(name, link) for name, link in cfg.links.items() if isinstance(link, OpcUaLink)]

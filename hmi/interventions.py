@@ -1,10 +1,10 @@
-"""The access layer's intervention desk behind the HMI's ``Interventions`` port."""
+"""Arrival on site for a call-out, recorded by the access layer's intervention desk."""
 
 from __future__ import annotations
 
 from chaufferie.config.vocabulary import Context
 from chaufferie.hmi.access.interventions import InterventionDesk
-from chaufferie.hmi.ports import Outcome
+from chaufferie.hmi.records import Outcome
 
 REFUSED = "aucune intervention ouverte, ou arrivée déjà enregistrée / none open, or already recorded"
 

@@ -1,4 +1,4 @@
-"""The alarms service and the PLC bridge behind the HMI's ``AlarmActions`` port.
+"""The alarm page's actions: the alarm operations, and the PLC bridge for a remote reset.
 
 Acknowledge, shelve, unshelve and comment go to the alarm operations (which audit them).
 *Reset* means two things in the plant: a latched alarm (STB, burn-back) is reset in the alarm
@@ -17,7 +17,8 @@ from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.alarms.permissions import ResetRefusal, remote_reset_refusal
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import AlarmState, Command, CommandStatus, Context
-from chaufferie.hmi.ports import CommandSender, Outcome
+from chaufferie.hmi.records import Outcome
+from chaufferie.plc_bridge.service import Bridge
 
 REFUSALS = {
     ResetRefusal.UNKNOWN_ALARM: "alarme inconnue / unknown alarm",
@@ -27,9 +28,9 @@ REFUSALS = {
 
 
 class HmiAlarmActions:
-    """``AlarmActions`` over :class:`AlarmOperations` and the bridge."""
+    """Acknowledge, shelve, unshelve, comment and reset over :class:`AlarmOperations` and the bridge."""
 
-    def __init__(self, cfg: PlantConfig, ops: AlarmOperations, commands: CommandSender | None) -> None:
+    def __init__(self, cfg: PlantConfig, ops: AlarmOperations, commands: Bridge | None) -> None:
         self._cfg = cfg
         self._ops = ops
         self._commands = commands

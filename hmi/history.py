@@ -1,4 +1,4 @@
-"""The historian behind the HMI's ``HistoryQueries`` port.
+"""The historian's queries, reports and exports as the HMI's pages ask for them.
 
 Queries run in a worker thread (the database driver is synchronous) so the HMI never blocks
 the loop. The listing and both event exports — French CSV (``;``, decimal comma, BOM) and the
@@ -24,7 +24,7 @@ from chaufferie.historian.history_export import Selection, history_csv, history_
 from chaufferie.historian.report import build_report, parse_period
 from chaufferie.historian.report_format import figures, report_csv, report_xml
 from chaufferie.historian.trends import trend
-from chaufferie.hmi.ports import (
+from chaufferie.hmi.records import (
     EventQuery,
     ExportFormat,
     HistoryRecord,
@@ -64,7 +64,7 @@ def _record(e: HistoryEntry) -> HistoryRecord:
 
 
 class HmiHistory:
-    """``HistoryQueries`` over the historian's engine."""
+    """Events, trends, reports and exports over the historian's engine."""
 
     def __init__(self, cfg: PlantConfig, engine: Engine) -> None:
         self.cfg = cfg

@@ -1,6 +1,6 @@
-"""Settings changed from the HMI, kept: the ``SettingsStore`` port and the saved overrides.
+"""Settings changed from the HMI, kept: the settings store and the saved overrides.
 
-:class:`FileSettingsStore` implements :class:`~chaufferie.hmi.ports.SettingsStore`. A change
+:class:`FileSettingsStore` is what the settings page saves through. A change
 of a section (``cascade``: thresholds and heating curve; ``rota``; ``contacts``: one contact)
 is merged into the section in force and validated by the configuration's own models and
 cross-reference rules; a refused change returns ``Outcome(False, message)`` and nothing is
@@ -40,7 +40,7 @@ from chaufferie.config.live import LiveConfig
 from chaufferie.config.plant import CascadeSettings
 from chaufferie.config.settings import PlantConfig, section_problems
 from chaufferie.config.vocabulary import Context
-from chaufferie.hmi.ports import Outcome
+from chaufferie.hmi.records import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def _free_name(path: Path, stem: str, suffix: str) -> Path:
 
 
 class FileSettingsStore:
-    """``SettingsStore``: validates against the config in force, persists the overrides as JSON,
+    """Validates against the config in force, persists the overrides as JSON,
     then puts the change in force with :meth:`LiveConfig.replace` (which announces it)."""
 
     def __init__(self, live: LiveConfig, path: Path | None = None, rejected: Rejected | None = None) -> None:
