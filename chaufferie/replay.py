@@ -130,7 +130,8 @@ class Replay:
         self.lifeline = Lifeline(cfg, Context(origin="supervisor.lifeline"))
         self.inputs = Inputs.for_config(cfg)
         self.events: list[PlantEvent] = []
-        self.commands: list[Command] = []
+        self.writes: Counter[str] = Counter()
+        """Commands sent, per point (a count: the life counter alone writes twice a step)."""
         self.alarm_counts: Counter[str] = Counter()
         self.mode_s: defaultdict[str, float] = defaultdict(float)
         self.band_s = 0.0
@@ -214,7 +215,7 @@ class Replay:
 
     def _apply(self, decision: Any) -> None:
         if isinstance(decision, Command):
-            self.commands.append(decision)
+            self.writes[decision.point] += 1
             value = decision.value
             written = isinstance(value, bool | int | float) and self.plant.write(decision.point, value)
             if not written:

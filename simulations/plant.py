@@ -89,6 +89,7 @@ class Plant:
 
     def __init__(self, cfg: PlantConfig, outdoor: OutdoorProfile | None = None) -> None:
         self.cfg = cfg
+        self.points = cfg.points_by_name  # the PLC's point table, looked up at every write
         self.step_s = cfg.simulation.step_s
         self.outdoor = outdoor or OutdoorProfile.constant(DEFAULT_START, NOMINAL_OUTDOOR_C, NOMINAL_SWING_K)
         self.t: float = 0.0

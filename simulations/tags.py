@@ -185,7 +185,7 @@ def read(plant: Plant, point: str) -> Value:
 
 def write(plant: Plant, point: str, value: Value) -> bool:
     """Apply a command; False (nothing done) when not a writable point or out of its bounds."""
-    cfg_point = plant.cfg.points_by_name.get(point)
+    cfg_point = plant.points.get(point)
     writer = WRITERS.get(point)
     if cfg_point is None or writer is None or not cfg_point.writable:
         return False
