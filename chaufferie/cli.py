@@ -44,6 +44,34 @@ NOISY_LOGGERS = (
 )
 """Libraries that log every request at INFO: quiet unless ``--verbose``."""
 
+PEER_GONE = ("Cancel send, because not connected!",)
+"""pymodbus messages that say only that the other end of a connection went away (a client that
+stopped while the simulator answered it, a PLC that dropped the bridge): the link state says
+what matters, so these are warnings, not errors, in our log."""
+
+
+class PeerGone(logging.Filter):
+    """Logs a library's "the other end went away" at WARNING instead of ERROR."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING and record.getMessage() in PEER_GONE:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def configure_logging(verbose: bool) -> None:
+    """Our format on stderr; chatty libraries quiet unless ``verbose``; see :class:`PeerGone`."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        for noisy in NOISY_LOGGERS:
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    pymodbus = logging.getLogger("pymodbus.logging")
+    if not any(isinstance(f, PeerGone) for f in pymodbus.filters):
+        pymodbus.addFilter(PeerGone())
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -62,13 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        for noisy in NOISY_LOGGERS:
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     try:
         with private_umask():
             code: int = args.func(args)
