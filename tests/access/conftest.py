@@ -50,11 +50,11 @@ from chaufferie.hmi.access.ports import CommandSender
 from chaufferie.hmi.access.users import UserService
 from tests.conftest import free_port
 from tests.support.alarms import TRIGGERS
+from tests.support.hmi import PASSWORD
 from tests.support.twilio_standin import TwilioStandIn
 
 SECRET = "test-signing-key-0123456789abcdef"
 FROM_NUMBER = "+33700000000"
-PASSWORD = "correct horse battery"
 PINS = {"martin": "4826", "bernard": "7391", "agent": "5172", "durand": "6283", "dubois": "9034"}
 SETUP = Context(origin="tests", user="tests")
 

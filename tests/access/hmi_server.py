@@ -25,7 +25,7 @@ from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
 from chaufferie.config.loader import default_config_path, load_config
-from chaufferie.config.vocabulary import CommandResult, Context, OperatorAction, Quality, Role, TagValue
+from chaufferie.config.vocabulary import CommandResult, OperatorAction, Quality, Role, TagValue
 from chaufferie.historian import database
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.hmi.access import AccessServices
@@ -33,9 +33,9 @@ from chaufferie.hmi.access.alarm_adapter import OperationsAccess
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.services import HmiServices
-from tests.access.conftest import PASSWORD, SECRET
-from tests.support.hmi import PLANT_VALUES
-from tests.support.plc import SIM_PASSWORD, SIM_USER, bridged, simulator
+from tests.access.conftest import SECRET
+from tests.support.hmi import PLANT_VALUES, sign_up
+from tests.support.plc import OPCUA_CREDENTIALS, bridged, simulator
 
 USERS = {"tech": Role.TECHNICIAN, "admin": Role.ADMIN, "other": Role.TECHNICIAN}
 
@@ -51,9 +51,7 @@ def build(data_dir: str, trusted: tuple[str, ...]) -> tuple[HmiServices, AccessS
         AlarmOperations(AlarmEngine(cfg, bus, clock, SqliteAlarmStore(cfg.data_path("a.db"))))
     )
     access = AccessServices(cfg, bus, clock, store, alarms, alarms, environ={cfg.hmi.secret_key_env: SECRET})
-    for name, role in USERS.items():
-        if store.get_user(name) is None:
-            access.users.add(name, role, PASSWORD, Context(origin="tests", user="tests"))
+    sign_up(store, access.users, USERS)
     services = HmiServices(
         source=cfg,
         bus=bus,
@@ -100,7 +98,7 @@ def test_routes(app: FastAPI, services: HmiServices) -> None:
 
 
 async def serve(port: int, data_dir: str, trusted: tuple[str, ...]) -> None:
-    os.environ.update({"CHAUFFERIE_OPCUA_USER": SIM_USER, "CHAUFFERIE_OPCUA_PASSWORD": SIM_PASSWORD})
+    os.environ.update(OPCUA_CREDENTIALS)
     services, _ = build(data_dir, trusted)
     app = FastAPI()
     test_routes(app, services)

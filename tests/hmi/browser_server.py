@@ -45,23 +45,11 @@ from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System
-from tests.hmi.past import past
+from tests.hmi.past import record_past
 from tests.support.alarms import TRIGGERS
-from tests.support.hmi import ACCESS_SECRET, PASSWORD, PLANT_VALUES, USERS
+from tests.support.hmi import ACCESS_SECRET, PLANT_VALUES, publish_values, sign_up
 
 PLANT = {**PLANT_VALUES, "outdoor.temp": 3.5}
-NORMAL: dict[str, Scalar] = {
-    "wood.state": 2,
-    "wood.stb_tripped": False,
-    "oil.fault": False,
-    "screw.jammed": False,
-    "screw.test_failed": False,
-    "ash.bin_full": False,
-    "silo.low_level": False,
-    "network.low_pressure": False,
-    "network.pressure": 2.05,
-}
-"""For each alarm's plant input (:data:`TRIGGERS`): its value on a plant in good order."""
 TECH = Context(origin="hmi", user="tech", channel=Channel.HMI, address="127.0.0.1")
 
 
@@ -76,23 +64,9 @@ class Site:
 
     def publish(self, values: dict[str, Scalar], quality: Quality = Quality.GOOD) -> float:
         """Publish ``values`` as the PLC bridge would; the wall time of publication."""
-        now = self.services.clock.now()
         self.held.update(values)
-        for point, value in values.items():
-            self.services.bus.publish(
-                TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD)
-            )
+        publish_values(self.services.bus, self.services.clock, values, quality)
         return time.time()
-
-
-async def write_past(data_dir: str) -> None:
-    """A month of the plant, written by the historian as the running system writes it."""
-    cfg = load_config(default_config_path(), data_dir=data_dir)
-    clock = RealClock()
-    async with HistorianWriter(cfg, Bus(), clock) as writer:
-        for message in past(clock.now()):
-            writer.accept(message)
-        await writer.flush()
 
 
 def build(data_dir: str) -> Site:
@@ -104,11 +78,7 @@ def build(data_dir: str) -> Site:
     ops = OperationsAccess(alarms.operations, alarm_recipients(alarms.operations, alarms.rota))
     env = {cfg.hmi.secret_key_env: ACCESS_SECRET}
     access = AccessServices(cfg, bus, clock, AccessStore(historian.engine), ops, ops, environ=env)
-    for name, role in USERS.items():
-        if access.store.get_user(name) is None:
-            access.users.add(
-                name, role, PASSWORD, Context(origin="tests", user="tests"), display_name=name.title()
-            )
+    sign_up(access.store, access.users)
     services = HmiServices(
         source=cfg,
         bus=bus,
@@ -140,7 +110,7 @@ def test_routes(app: FastAPI, site: Site) -> None:
     @app.post("/_test/clear")
     async def clear(body: dict[str, Any]) -> dict[str, float]:
         point, _ = TRIGGERS[body["code"]]
-        published = site.publish({point: NORMAL[point]})
+        published = site.publish({point: PLANT[point]})
         ops = site.alarms.operations
         for _ in range(100):  # the alarm service takes the value from the bus
             opened = [o for o in ops.active() if o.code == body["code"] and o.active]
@@ -175,7 +145,7 @@ async def run_plant(site: Site, period_s: float = 0.5) -> None:
 
 
 async def serve(port: int, data_dir: str, plant: bool) -> None:
-    await write_past(data_dir)
+    await record_past(load_config(default_config_path(), data_dir=data_dir), RealClock())
     site = build(data_dir)
     app = FastAPI()
     security_headers(app)  # as the composition root does: the HMI's headers and its CSP

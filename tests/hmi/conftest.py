@@ -42,10 +42,8 @@ from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import Context, Quality, TagValue
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.database import make_engine, migrate
-from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess
 from chaufferie.hmi.access.audit import Audit
@@ -60,21 +58,13 @@ from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.plc_bridge.service import Bridge
 from chaufferie.simulations.server import SimulatorServers
-from tests.hmi.past import past
+from tests.hmi.past import record_past
 from tests.support.alarms import PlantAlarms
 from tests.support.browser import chromium
-from tests.support.hmi import ACCESS_SECRET, PASSWORD, PLANT_VALUES, USERS
+from tests.support.hmi import ACCESS_SECRET, PASSWORD, PLANT_VALUES, publish_values, sign_up
 from tests.support.plc import bridged, opcua_credentials, simulator
 
 NOW = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
-
-
-def publish_values(
-    bus: Bus, clock: VirtualClock, values: dict[str, float | bool | int], quality: Quality = Quality.GOOD
-) -> None:
-    now = clock.now()
-    for point, value in values.items():
-        bus.publish(TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -106,14 +96,6 @@ def _on(config: PlantConfig, path: Path) -> PlantConfig:
     )
 
 
-async def _seed(config: PlantConfig) -> None:
-    """A month of the plant into the historian as the running system writes it (see ``past``)."""
-    async with HistorianWriter(config, Bus(), VirtualClock(NOW)) as writer:
-        for message in past(NOW):
-            writer.accept(message)
-        await writer.flush()
-
-
 @pytest.fixture(scope="session")
 def plant_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database, as the system keeps it: the test users (argon2 hashes) and a month of
@@ -124,11 +106,10 @@ def plant_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     bus, clock = Bus(), VirtualClock(NOW)
-    users = UserService(AccessStore(engine), clock, Audit(bus, clock), lambda: frozenset())
-    for name, role in USERS.items():
-        users.add(name, role, PASSWORD, Context(origin="tests", user="tests"), display_name=name.title())
+    store = AccessStore(engine)
+    sign_up(store, UserService(store, clock, Audit(bus, clock), lambda: frozenset()))
     engine.dispose()
-    asyncio.run(_seed(config))
+    asyncio.run(record_past(config, clock))
     return path
 
 

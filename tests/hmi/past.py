@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import Clock
+from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     ActionKind,
     AlarmState,
@@ -25,12 +28,22 @@ from chaufferie.config.vocabulary import (
     Quality,
     TagValue,
 )
+from chaufferie.historian.writer import HistorianWriter
 
 FAULT_OCCURRENCE = "occ-CHB-DEF"
 TREND_POINTS = ("buffer.temp_top", "wood.outlet_temp", "network.supply_temp", "wood.modulation")
 STEP = timedelta(minutes=15)
 LOST = (timedelta(days=10), timedelta(days=9))
 """Ago: the span of Bad quality."""
+
+
+async def record_past(config: PlantConfig, clock: Clock) -> None:
+    """Write :func:`past` up to ``clock.now()`` into ``config``'s database, through the
+    historian as the running system writes it."""
+    async with HistorianWriter(config, Bus(), clock) as writer:
+        for message in past(clock.now()):
+            writer.accept(message)
+        await writer.flush()
 
 
 def past(now: datetime) -> list[Message]:

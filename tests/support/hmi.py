@@ -7,6 +7,7 @@ published on the bus as the PLC bridge would.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from chaufferie.alarms.engine import AlarmEngine
@@ -15,11 +16,12 @@ from chaufferie.alarms.store import SqliteAlarmStore
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import Context, Role
+from chaufferie.config.vocabulary import Context, Quality, Role, Scalar, TagValue
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.database import make_engine, migrate
 from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess
+from chaufferie.hmi.access.users import UserService
 
 ACCESS_SECRET = "hmi-tests-signing-key-0123456789abcdef"
 
@@ -58,8 +60,13 @@ PLANT_VALUES: dict[str, float | bool | int] = {
     "oil.fault": False,
     "oil.outlet_temp": 35.0,
     "wood.enable": True,
+    "wood.stb_tripped": False,
+    "screw.test_failed": False,
+    "ash.bin_full": False,
+    "silo.low_level": False,
 }
-"""A plausible running plant: wood at 72 %, buffer at setpoint, duty pump 1."""
+"""A plausible running plant: wood at 72 %, buffer at setpoint, duty pump 1, every alarm's
+plant input (:data:`tests.support.alarms.TRIGGERS`) in good order."""
 
 USERS = {"viewer": Role.VIEWER, "operator": Role.OPERATOR, "tech": Role.TECHNICIAN, "admin": Role.ADMIN}
 
@@ -83,7 +90,24 @@ def access_layer(
     ops = OperationsAccess(alarms)
     env = {config.hmi.secret_key_env: ACCESS_SECRET}
     access = AccessServices(config, bus, clock, AccessStore(engine), ops, ops, environ=env)
-    for name, role in (USERS if users is None else users).items():
-        if access.store.get_user(name) is None:
-            access.users.add(name, role, PASSWORD, Context(origin="tests", user="tests"))
+    sign_up(access.store, access.users, USERS if users is None else users)
     return access
+
+
+def sign_up(store: AccessStore, service: UserService, users: Mapping[str, Role] = USERS) -> None:
+    """Create, through the real user service, those of ``users`` ``store`` does not hold yet
+    (a server restarted on its data folder keeps its own), each with ``PASSWORD``."""
+    for name, role in users.items():
+        if store.get_user(name) is None:
+            service.add(
+                name, role, PASSWORD, Context(origin="tests", user="tests"), display_name=name.title()
+            )
+
+
+def publish_values(
+    bus: Bus, clock: Clock, values: Mapping[str, Scalar], quality: Quality = Quality.GOOD
+) -> None:
+    """``values`` on the bus as the PLC bridge publishes them (not Good: stale)."""
+    now = clock.now()
+    for point, value in values.items():
+        bus.publish(TagValue(point, value, quality, now, now, stale=quality is not Quality.GOOD))

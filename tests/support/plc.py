@@ -29,10 +29,14 @@ from tests.conftest import free_port
 SIM_USER, SIM_PASSWORD = "bridge", "correct horse battery"
 
 
+OPCUA_CREDENTIALS = {"CHAUFFERIE_OPCUA_USER": SIM_USER, "CHAUFFERIE_OPCUA_PASSWORD": SIM_PASSWORD}
+"""The OPC UA user the simulator accepts and the bridge presents (from the environment)."""
+
+
 def opcua_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The OPC UA user the simulator accepts and the bridge presents (from the environment)."""
-    monkeypatch.setenv("CHAUFFERIE_OPCUA_USER", SIM_USER)
-    monkeypatch.setenv("CHAUFFERIE_OPCUA_PASSWORD", SIM_PASSWORD)
+    """:data:`OPCUA_CREDENTIALS` in the environment for one test."""
+    for name, value in OPCUA_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
 
 
 async def eventually(predicate: Callable[[], bool], within: float = 3.0) -> None:
