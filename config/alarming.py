@@ -182,11 +182,32 @@ class SmtpSettings(Frozen):
     ca_file: str | None = None
 
 
+class ModemSettings(Frozen):
+    """SMS over the mobile network through a USB/serial GSM modem (Gammu's AT driver).
+
+    ``device`` is the modem's serial port by its stable udev name (deploy/99-chaufferie-modem.rules);
+    the SIM PIN, when the SIM asks for one, comes from the environment variable ``pin_env``.
+    """
+
+    device: str = "/dev/chaufferie-modem"
+    connection: str = Field(default="at", pattern=r"^at[0-9]*$")
+    """Gammu's connection name: ``at`` (speed detected) or e.g. ``at115200``."""
+    pin_env: str | None = "CHAUFFERIE_MODEM_PIN"
+    smsc: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    """The SMS centre's number; unset: the one stored on the SIM."""
+    poll_s: Period = 10.0
+    """How often the modem's health and its received messages are read."""
+    timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
+    """The longest one send may take before it counts as failed."""
+    delivery_reports: bool = True
+
+
 class NotifierSettings(Frozen):
     """Channels, retries, flood and watchdog. No provider → local outbox folder."""
 
     sms: TwilioSettings | None = None
     email: SmtpSettings | None = None
+    modem: ModemSettings | None = None
     outbox_dir: str = "outbox"
     retry_base_s: Period = 10.0
     retry_max_s: Period = 600.0
