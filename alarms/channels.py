@@ -13,6 +13,7 @@ the settings when the channel is built; a missing one is a :class:`NotifierConfi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -22,6 +23,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 import aiosmtplib
@@ -34,16 +36,25 @@ from chaufferie.alarms.store import OutboxItem
 from chaufferie.config.alarming import SmtpSettings, TwilioSettings
 
 log = logging.getLogger(__name__)
+TWILIO_API = "https://api.twilio.com"
+PROBE_TIMEOUT_S = 10.0
 
 
 class Notifier(Protocol):
-    """One way of reaching people."""
+    """One way of reaching people: a transport (``name``) for one medium (``sms``/``email``)."""
 
     name: str
+    medium: str
 
     async def send(self, item: OutboxItem) -> str: ...
 
     async def find_sent(self, item: OutboxItem) -> str | None: ...
+
+    def available(self) -> bool:
+        """False when the transport is known to be down (its messages go by the next one)."""
+
+    async def probe(self) -> None:
+        """Check whether the transport is reachable again (called while it is known down)."""
 
     async def aclose(self) -> None: ...
 
@@ -63,9 +74,15 @@ def message_id(key: str, domain: str) -> str:
 
 
 class TwilioSms:
-    """SMS through the official ``twilio`` client (async HTTP client)."""
+    """SMS through the official ``twilio`` client (async HTTP client).
 
-    name = "sms"
+    Known down from an attempt that could not reach Twilio at all (no answer, connection
+    refused: the site's internet link) until :meth:`probe` opens a TCP connection to its API
+    again or an attempt gets an answer.
+    """
+
+    name = "twilio"
+    medium = "sms"
 
     def __init__(self, settings: TwilioSettings, timeout_s: float = 15.0) -> None:
         self._credentials = (
@@ -74,6 +91,7 @@ class TwilioSms:
         )
         self.settings, self.timeout_s = settings, timeout_s
         self._client: Client | None = None
+        self._reachable = True
 
     @property
     def client(self) -> Client:
@@ -93,10 +111,13 @@ class TwilioSms:
                 to=item.address, from_=self.settings.from_number, body=item.text
             )
         except TwilioRestException as e:
+            self._reachable = True
             permanent = 400 <= e.status < 500 and e.status not in (401, 429)
             raise ChannelError(f"Twilio HTTP {e.status} (code {e.code})", permanent=permanent) from None
         except (TwilioException, aiohttp.ClientError, OSError, TimeoutError) as e:
+            self._reachable = False
             raise ChannelError(f"Twilio unreachable: {type(e).__name__}") from None
+        self._reachable = True
         return str(msg.sid)
 
     async def find_sent(self, item: OutboxItem) -> str | None:
@@ -109,6 +130,25 @@ class TwilioSms:
                 return str(m.sid)
         return None
 
+    def available(self) -> bool:
+        return self._reachable
+
+    async def probe(self) -> None:
+        """A TCP connection to the API's host (no request: nothing is sent nor billed)."""
+        url = urlsplit(self.settings.api_base_url or TWILIO_API)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(url.hostname, port), PROBE_TIMEOUT_S)
+        except (OSError, TimeoutError):
+            self._reachable = False
+            return
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        if not self._reachable:
+            log.info("Twilio reachable again")
+        self._reachable = True
+
     async def aclose(self) -> None:
         if self._client is not None and isinstance(self._client.http_client, AsyncTwilioHttpClient):
             await self._client.http_client.close()
@@ -118,7 +158,8 @@ class TwilioSms:
 class SmtpEmail:
     """Email through SMTP with STARTTLS and authentication (``aiosmtplib``)."""
 
-    name = "email"
+    name = "smtp"
+    medium = "email"
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -161,16 +202,25 @@ class SmtpEmail:
     async def find_sent(self, item: OutboxItem) -> str | None:
         return None
 
+    def available(self) -> bool:
+        return True
+
+    async def probe(self) -> None:
+        return None
+
     async def aclose(self) -> None:
         return None
 
 
 class FolderOutbox:
-    """No provider configured: each message becomes one readable text file in a folder."""
+    """No provider configured: each message becomes one readable text file in a folder.
 
-    def __init__(self, folder: Path, name: str, tz: tzinfo | None = None) -> None:
+    Its transport name is its medium (``sms`` or ``email``), as are its files' names.
+    """
+
+    def __init__(self, folder: Path, medium: str, tz: tzinfo | None = None) -> None:
         self.folder = folder
-        self.name = name
+        self.name = self.medium = medium
         self.tz = tz
 
     def path(self, item: OutboxItem) -> Path:
@@ -193,6 +243,12 @@ class FolderOutbox:
     async def find_sent(self, item: OutboxItem) -> str | None:
         path = self.path(item)
         return path.name if path.exists() else None
+
+    def available(self) -> bool:
+        return True
+
+    async def probe(self) -> None:
+        return None
 
     async def aclose(self) -> None:
         return None

@@ -124,6 +124,7 @@ class Dispatcher:
             alarm = defs[first.occ.code]
             rendered = render_alarm(self.site, first.occ, alarm, lang, link, first.step, reply)
             key, occ_id, code = first.key, first.occ.id, first.occ.code
+            priority = first.occ.priority
         else:
             unique = list({r.occ.id: r for r in reqs}.values())
             minutes = max(1, round(self.window_s() / 60))
@@ -132,6 +133,7 @@ class Dispatcher:
             )
             digest = hashlib.sha256("|".join(sorted(r.key for r in reqs)).encode()).hexdigest()[:16]
             key, occ_id, code = f"digest/{digest}/{contact.id}/{channel}", None, None
+            priority = min(r.occ.priority for r in reqs)
         address = address_of(contact, channel)
         assert address is not None  # noqa: S101  (checked in request)
         self.outbox.enqueue(
@@ -146,6 +148,7 @@ class Dispatcher:
                 occurrence_id=occ_id,
                 code=code,
                 shown=rendered.sms_shown if channel == "sms" else "",
+                priority=priority,
             )
         )
         for r in reqs:

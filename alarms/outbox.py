@@ -1,15 +1,20 @@
-"""The notification outbox: persisted, idempotent, retried with backoff, with fallback.
+"""The notification outbox: persisted, idempotent, retried with backoff, routed, with fallback.
 
 Every message is stored under its idempotency key *before* any attempt; a key already there
-is not queued again, so a message is composed and sent at most once. One worker per channel
-takes due messages in order: mark SENDING (persisted) → provider → mark SENT. A crash between
-the two leaves SENDING rows; :meth:`Outbox.reconcile` at start asks the provider whether it
-already has them (Twilio) before sending again. A failed attempt is retried after
-``retry_base_s × 2^(n-1)`` (at most ``retry_max_s``); after ``max_attempts`` (or at once for
-a permanent refusal) the message is FAILED, a copy goes by the other channel, and the
-``on_failure`` hook raises NOT-DEF. Each change is a :class:`NotificationRecord` on the bus
-(its body without credentials: the signed acknowledgement link and the SMS reply code;
-:attr:`OutboxItem.shown` when the composer gave it, else the text with its links hidden).
+is not queued again, so a message is composed and sent at most once. Its route is the ordered
+list of transports that may carry it (the channel policy, ``notifiers.sms_routes``: e.g.
+Twilio then the GSM modem). One worker per transport takes due messages in order: mark SENDING
+(persisted) → provider → mark SENT. A crash between the two leaves SENDING rows;
+:meth:`Outbox.reconcile` at start asks the provider whether it already has them (Twilio) before
+sending again. A failed attempt is retried after ``retry_base_s × 2^(n-1)`` (at most
+``retry_max_s``). After ``handover_attempts`` on one transport, or at once when that transport
+is known to be down, the message moves to the next transport of its route under the same key,
+once the transport it leaves has said it does not have it (Twilio can tell). On the last
+transport, after ``max_attempts`` (or at once for a permanent refusal), the message is FAILED,
+a copy goes by the other medium, and the ``on_failure`` hook raises NOT-DEF. Each change is a
+:class:`NotificationRecord` on the bus (its body without credentials: the signed
+acknowledgement link and the SMS reply code; :attr:`OutboxItem.shown` when the composer gave
+it, else the text with its links hidden).
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ _PUBLISHED = {
     OutboxStatus.FAILED: NotificationStatus.FAILED,
 }
 IDLE_WAIT_S = 60.0
+HANDOVER_CHECK_S = 15.0
+"""How long the transport a message leaves is given to say whether it delivered it."""
 _LINK = re.compile(r"https?://\S+")
 
 
@@ -57,6 +64,9 @@ class Outbox:
         self.store, self.bus, self.clock = store, bus, clock
         self.channels, self.settings, self.contacts = channels, settings, contacts
         self.site_id = site_id
+        for name, channel in channels.items():
+            if channel.name != name:
+                raise ValueError(f"transport {channel.name!r} registered as {name!r}")
         self.on_failure: list[Hook] = []
         self.on_success: list[Hook] = []
         self.on_handed: list[Hook] = []
@@ -70,24 +80,42 @@ class Outbox:
         item.created_at = item.created_at or now
         item.next_at = now
         item.enqueued_mono = self.clock.monotonic()
-        if item.channel not in self.channels:
-            raise ValueError(f"unknown channel {item.channel!r}")
+        self._route(item)
         if not self.store.add_outbox(item):
             return False
         self._record(item)
-        self._wake[item.channel].set()
+        self._wake[item.via].set()
         return True
+
+    def route_of(self, item: OutboxItem) -> list[str]:
+        """The transports that may carry ``item``, in order (the channel policy, ``SmsRoute``)."""
+        transports = [name for name, n in self.channels.items() if n.medium == item.channel]
+        if item.channel == "sms":
+            for rule in self.settings.sms_routes:
+                if rule.matches(item.contact_id, item.priority):
+                    return [t for t in rule.via if t in transports]
+        return transports
+
+    def _route(self, item: OutboxItem) -> None:
+        """Give ``item`` its route and its first transport (the first not known down)."""
+        if item.route and item.via in item.route:
+            return
+        item.route = [t for t in (item.route or self.route_of(item)) if t in self.channels]
+        if not item.route:
+            raise ValueError(f"no transport for channel {item.channel!r}")
+        up = [t for t in item.route if self.channels[t].available()]
+        item.via, item.via_attempts = (up or item.route)[0], 0
 
     async def reconcile(self) -> None:
         """After a restart: settle messages that were being sent when the process stopped."""
         for item in self.store.outbox(OutboxStatus.SENDING):
-            channel = self.channels.get(item.channel)
+            channel = self.channels.get(item.via)
             found: str | None = None
             if channel is not None:
                 try:
                     found = await channel.find_sent(item)
                 except ChannelError as e:
-                    log.warning("cannot check %s %s with the provider: %s", item.channel, item.key, e)
+                    log.warning("cannot check %s %s with the provider: %s", item.via, item.key, e)
             if found:
                 item.status, item.provider_id = OutboxStatus.SENT, found
                 log.info("notification %s was delivered before the restart", item.key)
@@ -108,7 +136,7 @@ class Outbox:
             _reraise_lost_cancel()
             now = self.clock.now().timestamp()
             waiting = [
-                i for i in self.store.outbox(OutboxStatus.QUEUED, OutboxStatus.RETRYING) if i.channel == name
+                i for i in self.store.outbox(OutboxStatus.QUEUED, OutboxStatus.RETRYING) if self._on(i, name)
             ]
             due = [i for i in waiting if i.next_at <= now]
             for item in due:
@@ -117,6 +145,13 @@ class Outbox:
             if not due:
                 later = [i.next_at - now for i in waiting]
                 await self._wait(name, min([IDLE_WAIT_S, *later]))
+
+    def _on(self, item: OutboxItem, name: str) -> bool:
+        """Whether ``item`` waits for transport ``name`` (a message stored before routes is routed now)."""
+        if item.via not in self.channels:
+            item.route, item.via = [], ""
+            self._route(item)
+        return item.via == name
 
     async def _wait(self, name: str, seconds: float) -> None:
         event = self._wake[name]
@@ -130,11 +165,43 @@ class Outbox:
         event.clear()
 
     async def attempt(self, item: OutboxItem) -> None:
-        """One delivery attempt of ``item``."""
-        channel = self.channels[item.channel]
-        item.status, item.attempts = OutboxStatus.SENDING, item.attempts + 1
-        self.store.update_outbox(item)
+        """One delivery attempt of ``item``, by the first transport of its route not known down."""
+        self._route(item)
         self._busy += 1
+        try:
+            if not self.channels[item.via].available():
+                up = [t for t in self._later(item) if self.channels[t].available()]
+                if up and await self._handover(item, up[0], "down"):
+                    return
+            await self._attempt(item, self.channels[item.via])
+        finally:
+            self._busy -= 1
+
+    def _later(self, item: OutboxItem) -> list[str]:
+        return item.route[item.route.index(item.via) + 1 :]
+
+    async def _handover(self, item: OutboxItem, to: str, why: str) -> bool:
+        """Move ``item`` to transport ``to``; True when the one it leaves had delivered it."""
+        leaving = self.channels[item.via]
+        if item.via_attempts > 0:
+            try:
+                found = await asyncio.wait_for(leaving.find_sent(item), HANDOVER_CHECK_S)
+            except (ChannelError, TimeoutError):
+                found = None
+            if found:
+                self._sent(item, found)
+                return True
+        log.warning("notification %s: %s %s, handed over to %s", item.key, item.via, why, to)
+        item.via, item.via_attempts = to, 0
+        item.status, item.next_at = OutboxStatus.RETRYING, self.clock.now().timestamp()
+        self.store.update_outbox(item)
+        self._wake[to].set()
+        return False
+
+    async def _attempt(self, item: OutboxItem, channel: Notifier) -> None:
+        item.status, item.attempts = OutboxStatus.SENDING, item.attempts + 1
+        item.via_attempts += 1
+        self.store.update_outbox(item)
         try:
             # durable before it leaves, so a restart asks the provider rather than sends twice;
             # a database down costs that certainty, never the message
@@ -143,37 +210,48 @@ class Outbox:
                 hook(item)
             provider_id = await channel.send(item)
         except ChannelError as e:
-            self._failed(item, e)
+            await self._failed(item, e)
             return
         except Exception as e:
             # a provider library's bug must cost one attempt, not the whole alerting chain
-            log.exception("notification %s: unexpected error in channel %s", item.key, item.channel)
-            self._failed(item, ChannelError(f"unexpected {type(e).__name__}"))
+            log.exception("notification %s: unexpected error in channel %s", item.key, item.via)
+            await self._failed(item, ChannelError(f"unexpected {type(e).__name__}"))
             return
-        finally:
-            self._busy -= 1
+        self._sent(item, provider_id)
+
+    def _sent(self, item: OutboxItem, provider_id: str) -> None:
         item.status, item.provider_id, item.error = OutboxStatus.SENT, provider_id, ""
         self.store.update_outbox(item)
         self._record(item)
         if item.attempts > 1:
-            log.info("notification %s delivered after %d attempts", item.key, item.attempts)
+            log.info("notification %s delivered by %s after %d attempts", item.key, item.via, item.attempts)
         for hook in self.on_success:
             hook(item)
 
-    def _failed(self, item: OutboxItem, error: ChannelError) -> None:
-        item.error = str(error)
-        if error.permanent or item.attempts >= self.settings.max_attempts:
+    async def _failed(self, item: OutboxItem, error: ChannelError) -> None:
+        item.error = f"{item.via}: {error}"
+        later = self._later(item)
+        if later and (
+            error.permanent
+            or item.via_attempts >= self.settings.handover_attempts
+            or not self.channels[item.via].available()
+        ):
+            up = [t for t in later if self.channels[t].available()]
+            if not await self._handover(item, (up or later)[0], "failed"):
+                self._record(item)
+            return
+        if error.permanent or item.via_attempts >= self.settings.max_attempts:
             item.status = OutboxStatus.FAILED
-            log.error("notification %s failed for good on %s: %s", item.key, item.channel, error)
+            log.error("notification %s failed for good on %s: %s", item.key, item.via, error)
             self.store.update_outbox(item)
             self._record(item)
             self._fallback(item)
             for hook in self.on_failure:
                 hook(item)
             return
-        delay = min(self.settings.retry_base_s * 2 ** (item.attempts - 1), self.settings.retry_max_s)
-        if item.attempts == 1:
-            log.warning("notification %s on %s failed, retrying: %s", item.key, item.channel, error)
+        delay = min(self.settings.retry_base_s * 2 ** (item.via_attempts - 1), self.settings.retry_max_s)
+        if item.via_attempts == 1:
+            log.warning("notification %s on %s failed, retrying: %s", item.key, item.via, error)
         item.status, item.next_at = OutboxStatus.RETRYING, self.clock.now().timestamp() + delay
         self.store.update_outbox(item)
         self._record(item)
@@ -187,7 +265,7 @@ class Outbox:
             return
         other = "email" if item.channel == "sms" else "sms"
         address = contact.email if other == "email" else contact.phone
-        if address is None or other not in self.channels:
+        if address is None or not any(n.medium == other for n in self.channels.values()):
             return
         lang = contact.language.value
         copy = OutboxItem(
@@ -213,6 +291,7 @@ class Outbox:
             NotificationRecord(
                 key=item.key,
                 channel=item.channel,
+                via=item.via,
                 recipient=item.contact_id,
                 status=status,
                 time=self.clock.now(),

@@ -45,12 +45,14 @@ log = logging.getLogger(__name__)
 
 
 def build_channels(cfg: PlantConfig) -> dict[str, Notifier]:
-    """Twilio and SMTP when configured, the local outbox folder for what is not."""
+    """The transports by name: Twilio and SMTP when configured, the local outbox folder for a
+    medium that has none."""
     n = cfg.notifiers
     folder, tz = cfg.data_path(n.outbox_dir), ZoneInfo(cfg.site.timezone)
-    sms: Notifier = TwilioSms(n.sms) if n.sms is not None else FolderOutbox(folder, "sms", tz)
+    sms: list[Notifier] = [TwilioSms(n.sms)] if n.sms is not None else []
     email: Notifier = SmtpEmail(n.email) if n.email is not None else FolderOutbox(folder, "email", tz)
-    return {"sms": sms, "email": email}
+    transports = sms or [FolderOutbox(folder, "sms", tz)]
+    return {t.name: t for t in [*transports, email]}
 
 
 class AlarmService:

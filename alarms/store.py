@@ -33,7 +33,12 @@ class OutboxStatus(StrEnum):
 
 @dataclass
 class OutboxItem:
-    """One message to one address on one channel, under its idempotency ``key``."""
+    """One message to one address on one channel, under its idempotency ``key``.
+
+    ``channel`` is the medium (``sms`` or ``email``: which address); ``route`` the ordered
+    transports that may carry it (e.g. ``twilio`` then ``modem``) and ``via`` the one in charge
+    now. The key stays the same from one transport to the next: the message is delivered once.
+    """
 
     key: str
     channel: str
@@ -53,6 +58,12 @@ class OutboxItem:
     fallback_of: str | None = None
     shown: str = ""
     """The text without credentials (link, reply code) for records; empty: ``text`` redacted."""
+    priority: int | None = None
+    """The alarm's priority (for the channel policy); ``None`` for messages of no alarm."""
+    route: list[str] = field(default_factory=list)
+    via: str = ""
+    via_attempts: int = 0
+    """Attempts on ``via`` (``attempts`` counts them all)."""
     enqueued_mono: float = field(default=0.0, compare=False)
 
 

@@ -202,6 +202,28 @@ class ModemSettings(Frozen):
     delivery_reports: bool = True
 
 
+SmsTransport = Literal["twilio", "modem"]
+
+
+class SmsRoute(Frozen):
+    """The channel policy for some contacts and priorities: the SMS transports, in order.
+
+    A message to one of ``contacts`` (every contact when empty) for an alarm of one of
+    ``priorities`` (every priority, and messages of no alarm, when empty) goes by ``via[0]``;
+    after its retry budget, or at once when it is known to be down, by ``via[1]``, and so on.
+    The first rule that matches decides; with none, every configured transport, Twilio first.
+    """
+
+    contacts: tuple[str, ...] = ()
+    priorities: tuple[Annotated[int, Field(ge=1, le=3)], ...] = ()
+    via: tuple[SmsTransport, ...] = Field(min_length=1)
+
+    def matches(self, contact_id: str, priority: int | None) -> bool:
+        if self.contacts and contact_id not in self.contacts:
+            return False
+        return not self.priorities or priority in self.priorities
+
+
 class NotifierSettings(Frozen):
     """Channels, retries, flood and watchdog. No provider → local outbox folder."""
 
@@ -212,6 +234,11 @@ class NotifierSettings(Frozen):
     retry_base_s: Period = 10.0
     retry_max_s: Period = 600.0
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 6
+    handover_attempts: Annotated[int, Field(ge=1, le=100)] = 2
+    """Attempts on one transport before the message moves to the next one of its route."""
+    sms_routes: tuple[SmsRoute, ...] = ()
+    probe_s: Period = 60.0
+    """How often a transport known to be down is probed (Twilio: a TCP connection to its API)."""
     chatter_count: Annotated[int, Field(ge=2, le=1000)] = 3
     chatter_window_s: Period = 60.0
     flood_count: Annotated[int, Field(ge=2, le=1_000_000)] = 10

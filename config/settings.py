@@ -180,6 +180,7 @@ def cross_references(cfg: PlantConfig) -> list[Problem]:
         *_io_problems(cfg),
         *_setpoint_problems(cfg),
         *_people_problems(cfg),
+        *_route_problems(cfg),
     ]
 
 
@@ -346,3 +347,18 @@ def _people_problems(cfg: PlantConfig) -> Iterator[Problem]:
             value = getattr(ex, key)
             if value is not None and value not in ids:
                 yield Problem(("rota", "exceptions", i, key), "unknown contact", value)
+
+
+def _route_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    """The channel policy names configured transports and known contacts."""
+    n, ids = cfg.notifiers, {c.id for c in cfg.contacts}
+    configured = {"twilio": n.sms is not None, "modem": n.modem is not None}
+    for i, route in enumerate(n.sms_routes):
+        for j, transport in enumerate(route.via):
+            if not configured[transport]:
+                section = "sms" if transport == "twilio" else "modem"
+                where = ("notifiers", "sms_routes", i, "via", j)
+                yield Problem(where, f"transport not configured (notifiers.{section} is not set)", transport)
+        for j, cid in enumerate(route.contacts):
+            if cid not in ids:
+                yield Problem(("notifiers", "sms_routes", i, "contacts", j), "unknown contact", cid)

@@ -250,6 +250,8 @@ class NotificationRecord:
     body: str = ""
     attempts: int = 0
     error: str = ""
+    via: str = ""
+    """The transport that carried it or is trying (``twilio``, ``modem``, ``smtp``...)."""
     context: Context = SYSTEM
 
 

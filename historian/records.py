@@ -123,6 +123,7 @@ class RecordMaker:
         row.update(
             key=n.key,
             medium=n.channel,
+            via=n.via,
             recipient=n.recipient,
             status=n.status.value,
             occurrence_id=n.occurrence_id,

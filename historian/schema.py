@@ -154,6 +154,7 @@ notifications = _record(
     "notifications",
     Column("key", String(200), nullable=False, index=True),
     Column("medium", String(32), nullable=False),
+    Column("via", String(32), nullable=False, default="", server_default=""),
     Column("recipient", String(200), nullable=False),
     Column("status", String(32), nullable=False),
     Column("occurrence_id", String(64)),

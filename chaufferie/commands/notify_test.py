@@ -67,7 +67,7 @@ async def _send_with(
             await service.outbox.attempt(item)
             ok = item.status is OutboxStatus.SENT
             failures += not ok
-            via = type(service.channels[item.channel]).__name__
+            via = type(service.channels[item.via]).__name__
             print(
                 f"{item.channel:5} {item.contact_id} {item.address} via {via}: "
                 f"{'OK ' + item.provider_id if ok else 'FAILED ' + item.error}"

@@ -60,4 +60,4 @@ def test_twilio_channel_can_be_built_before_the_event_loop_runs(monkeypatch: pyt
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
     channel = TwilioSms(TwilioSettings(from_number="+33700000000", api_base_url="http://127.0.0.1:9"))
-    assert channel.name == "sms"  # no aiohttp session yet: it is made inside the loop, on first use
+    assert channel.name == "twilio"  # no aiohttp session yet: it is made inside the loop, on first use

@@ -177,7 +177,7 @@ async def test_dead_man_raises_sup_hbt_when_the_engine_stops_and_pings_only_whil
 class _BuggyOnce:
     """A channel whose library fails in an unexpected way once, then works."""
 
-    name = "sms"
+    name = medium = "sms"
 
     def __init__(self) -> None:
         self.sent: list[str] = []
@@ -191,6 +191,12 @@ class _BuggyOnce:
         return "SM1"
 
     async def find_sent(self, item: OutboxItem) -> str | None:
+        return None
+
+    def available(self) -> bool:
+        return True
+
+    async def probe(self) -> None:
         return None
 
     async def aclose(self) -> None:

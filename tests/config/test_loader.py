@@ -131,3 +131,24 @@ def test_check_config_command_exit_codes(config_path: Path, tmp_path: Path) -> N
     assert f"{bad}:" in res.stderr
     assert "links.boiler.unit_id" in res.stderr
     assert "999" in res.stderr
+
+
+def test_sms_route_through_a_transport_that_is_not_configured(config_path: Path) -> None:
+    def mutate(data: dict) -> None:  # type: ignore[type-arg]
+        data["notifiers"]["sms_routes"] = [{"priorities": [1], "via": ["twilio", "modem"]}]
+        data["notifiers"]["modem"] = {"device": "/dev/ttyUSB0"}
+
+    errors = _errors(_mutated(config_path, mutate))
+    assert len(errors) == 1
+    assert errors[0].endswith(
+        "notifiers.sms_routes[0].via[0]: transport not configured (notifiers.sms is not set) ('twilio')"
+    )
+
+
+def test_modem_settings_refuse_a_bad_connection_name(config_path: Path) -> None:
+    def mutate(data: dict) -> None:  # type: ignore[type-arg]
+        data["notifiers"]["modem"] = {"device": "/dev/ttyUSB0", "connection": "bluetooth"}
+
+    [error] = _errors(_mutated(config_path, mutate))
+    assert "notifiers.modem.connection" in error
+    assert "'bluetooth'" in error
