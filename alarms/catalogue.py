@@ -53,7 +53,7 @@ MESSAGES: Texts = {
         "en": "{site} P{priority} {code} {time} {label}",
     },
     "sms_short": {"fr": "{site} P{priority} {code} {label}", "en": "{site} P{priority} {code} {label}"},
-    "sms_link": {"fr": " Acq: OK {reply} ou {link}", "en": " Ack: OK {reply} or {link}"},
+    "sms_link": {"fr": " Acq: répondre OK {reply} ou {link}", "en": " Ack: reply OK {reply} or {link}"},
     "sms_list": {"fr": " {link}", "en": " {link}"},
     "body_intro": {
         "fr": "Alarme {code} (priorité {priority}) sur {site} à {time} :",

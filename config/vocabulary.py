@@ -46,6 +46,8 @@ class Channel(StrEnum):
     HMI = "hmi"
     LINK = "link"
     SMS_REPLY = "sms_reply"
+    SMS_MODEM = "sms_modem"
+    """An SMS received by the site's GSM modem (the mobile network, no internet needed)."""
     CLI = "cli"
     SYSTEM = "system"
 

@@ -229,6 +229,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "channel.hmi": ("IHM", "HMI"),
     "channel.link": ("lien SMS", "SMS link"),
     "channel.sms_reply": ("réponse SMS", "SMS reply"),
+    "channel.sms_modem": ("SMS (modem)", "SMS (modem)"),
     "channel.cli": ("ligne de commande", "command line"),
     "channel.system": ("système", "system"),
     "alarms.acked": ("Alarme {code} acquittée", "Alarm {code} acknowledged"),

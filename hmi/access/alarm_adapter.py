@@ -24,7 +24,7 @@ from chaufferie.alarms.outbox import Outbox
 from chaufferie.alarms.rota import RotaInForce
 from chaufferie.alarms.store import OutboxItem
 from chaufferie.config.live import as_live
-from chaufferie.config.vocabulary import Context
+from chaufferie.config.vocabulary import Channel, Context
 from chaufferie.hmi.access.ports import OccurrenceView
 
 Recipients = Callable[[str], Iterable[str]]
@@ -85,8 +85,13 @@ class OperationsAccess:
         )
 
 
+_CAME_BY = {Channel.SMS_MODEM: "modem", Channel.SMS_REPLY: "twilio"}
+"""The transport that answers an SMS reply: the one it came in by."""
+
+
 class OutboxSms:
-    """``SmsSender`` through the alarms' notification outbox (channel ``sms``)."""
+    """``SmsSender`` through the alarms' notification outbox (channel ``sms``): an answer to a
+    reply goes back by the transport the reply came in by, when the site has it."""
 
     def __init__(self, outbox: Outbox, rota: RotaInForce) -> None:
         self._outbox = outbox
@@ -95,5 +100,9 @@ class OutboxSms:
     async def send_sms(self, to: str, body: str, context: Context) -> None:
         key = f"ack-reply/{context.parent_id or context.id}"
         contact = next((c.id for c in self._rota.contacts if c.phone and c.phone == to), "?")
-        item = OutboxItem(key=key, channel="sms", contact_id=contact, address=to, subject="", text=body)
+        came_by = _CAME_BY.get(context.channel, "")
+        route = [came_by] if came_by in self._outbox.channels else []
+        item = OutboxItem(
+            key=key, channel="sms", contact_id=contact, address=to, subject="", text=body, route=route
+        )
         self._outbox.enqueue(item)

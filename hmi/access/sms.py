@@ -1,21 +1,26 @@
-"""The Twilio SMS reply webhook: ``OK 123456`` (or ``ACK``/``VU``) acknowledges by SMS.
+"""SMS replies: ``OK 123456`` (or ``ACK``/``VU``) acknowledges by SMS, through Twilio or the modem.
 
-Order of checks: the ``X-Twilio-Signature`` with Twilio's own ``RequestValidator`` against
-the configured public URL (403 if wrong); the ``MessageSid`` is remembered, so a replayed
-request does nothing; the sender must be a known, enabled technician (a user bound to the
+Two ways in, one judge (:class:`SmsReplies`). The Twilio webhook (:class:`SmsWebhook`) checks
+the ``X-Twilio-Signature`` with Twilio's own ``RequestValidator`` against the configured public
+URL (403 if wrong) and remembers the ``MessageSid``, so a replayed request does nothing. A
+message the GSM modem received (:meth:`SmsReplies.from_modem`) is remembered by the modem's
+reference (message reference, SMS centre time stamp, sender): a replay is refused and audited.
+Then the sender must be a known, enabled technician (a user bound to the
 contact whose phone sent it, among the contacts in force: ``services.cfg`` reads the live
 configuration, so a phone changed on the settings page is recognised at once), not locked
 by :class:`~.sms_guard.SmsGuard` (too many wrong codes), and one of the occurrence's
 recipients (on call for it). The code is
 :meth:`~chaufferie.alarms.ack_links.AckLinks.reply_code` of an open, unlocked occurrence.
-The answer goes back as an SMS through the injected :class:`SmsSender`: always for an
-acknowledgement, at most once per window for refusals; the HTTP answer is an empty TwiML
-document. Every refusal is audited with channel ``sms_reply``, never with the code sent.
+The answer goes back as an SMS through the injected :class:`SmsSender`, by the way the reply
+came in: always for an acknowledgement, at most once per window for refusals; the webhook's
+HTTP answer is an empty TwiML document. Every refusal is audited with channel ``sms_reply``
+(Twilio) or ``sms_modem``, never with the code sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 
@@ -44,32 +49,23 @@ def twiml(status: int = 200) -> Response:
     return Response(EMPTY_TWIML, status_code=status, media_type="application/xml")
 
 
-class SmsWebhook:
+class SmsReplies:
+    """The judge of SMS replies, whichever way they came in (see module docstring)."""
+
     def __init__(self, services: AccessServices) -> None:
         self.s = services
-        token = services.twilio_token
-        self._validator = RequestValidator(token) if token else None
-        self._url = services.cfg.hmi.public_url.rstrip("/") + PATH
         self._guard = SmsGuard(services.store, services.clock, services.cfg.hmi)
         self._lock = asyncio.Lock()  # one reply judged at a time: the counters stay exact
 
-    async def inbound(self, request: Request) -> Response:
-        if self._validator is None:
-            return Response("SMS not configured", status_code=404)
-        params = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-        sender = params.get("From", "")
-        ctx = Context(origin="access.sms", channel=Channel.SMS_REPLY, address=sender or None)
-        signature = request.headers.get("x-twilio-signature", "")
-        if not self._validator.validate(self._url, params, signature):
-            self.refused(ctx, "bad_signature")
-            return Response("invalid signature", status_code=403)
-        sid = params.get("MessageSid", "")
-        now = self.s.clock.now()
-        if not sid or not await asyncio.to_thread(self.s.store.remember_message, sid, sender, now):
-            log.info("SMS %s already processed: ignored", sid or "without MessageSid")
-            return twiml()
-        await self.handle(sender, params.get("Body", ""), ctx)
-        return twiml()
+    async def from_modem(self, sender: str, body: str, reference: str) -> None:
+        """A message the GSM modem received; ``reference`` identifies it (replay protection)."""
+        ctx = Context(origin="access.sms_modem", channel=Channel.SMS_MODEM, address=sender or None)
+        seen = "modem:" + hashlib.sha256(reference.encode()).hexdigest()[:40]
+        if not await asyncio.to_thread(self.s.store.remember_message, seen, sender, self.s.clock.now()):
+            log.info("modem SMS from %s already processed: refused", sender)
+            self.refused(ctx, "replayed")
+            return
+        await self.handle(sender, body, ctx)
 
     def refused(self, ctx: Context, reason: str, target: str = "") -> None:
         self.s.audit.record(ActionKind.LINK_REFUSED, ctx, target, ActionResult.REFUSED, reason=reason)
@@ -143,3 +139,31 @@ class SmsWebhook:
             return
         text = texts.fr(key, **values) if contact.language is Language.FR else texts.en(key, **values)
         await self.s.sms.send_sms(contact.phone, text, ctx.child("access.sms.reply"))
+
+
+class SmsWebhook:
+    """Twilio's webhook for the SMS it receives (``POST /sms/inbound``)."""
+
+    def __init__(self, services: AccessServices, replies: SmsReplies) -> None:
+        self.s, self.replies = services, replies
+        token = services.twilio_token
+        self._validator = RequestValidator(token) if token else None
+        self._url = services.cfg.hmi.public_url.rstrip("/") + PATH
+
+    async def inbound(self, request: Request) -> Response:
+        if self._validator is None:
+            return Response("SMS not configured", status_code=404)
+        params = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        sender = params.get("From", "")
+        ctx = Context(origin="access.sms", channel=Channel.SMS_REPLY, address=sender or None)
+        signature = request.headers.get("x-twilio-signature", "")
+        if not self._validator.validate(self._url, params, signature):
+            self.replies.refused(ctx, "bad_signature")
+            return Response("invalid signature", status_code=403)
+        sid = params.get("MessageSid", "")
+        now = self.s.clock.now()
+        if not sid or not await asyncio.to_thread(self.s.store.remember_message, sid, sender, now):
+            log.info("SMS %s already processed: ignored", sid or "without MessageSid")
+            return twiml()
+        await self.replies.handle(sender, params.get("Body", ""), ctx)
+        return twiml()

@@ -32,7 +32,7 @@ from chaufferie.hmi.access.desk import AckOutcome
 from chaufferie.hmi.access.ports import OccurrenceView
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.sessions import Session, is_https
-from chaufferie.hmi.access.sms import SmsWebhook
+from chaufferie.hmi.access.sms import SmsReplies, SmsWebhook
 from chaufferie.hmi.access.views import alarm_panel
 from chaufferie.hmi.addresses import client_address
 
@@ -321,10 +321,11 @@ class LinkFlow:
         return Response(pages.STYLESHEET, media_type="text/css", headers=headers)
 
 
-def build_access_router(services: AccessServices) -> APIRouter:
-    """The access endpoints, to ``include_router`` in the NiceGUI/FastAPI app."""
+def build_access_router(services: AccessServices, replies: SmsReplies | None = None) -> APIRouter:
+    """The access endpoints, to ``include_router`` in the NiceGUI/FastAPI app; ``replies`` is the
+    judge of SMS replies the modem shares (one is made when not given)."""
     flow = LinkFlow(services)
-    sms = SmsWebhook(services)
+    sms = SmsWebhook(services, replies or SmsReplies(services))
     router = APIRouter()
     router.add_api_route("/access/style.css", flow.stylesheet, methods=["GET"], include_in_schema=False)
     router.add_api_route("/a/{token}", flow.show, methods=["GET"], include_in_schema=False)

@@ -55,8 +55,10 @@ def test_alarm_sms_and_email_in_french_and_english(config: PlantConfig) -> None:
     occ = _occ(config)
     fr = render_alarm(site, occ, config.alarm("CHB-DEF"), "fr", "http://h/a/x", reply="407113")
     en = render_alarm(site, occ, config.alarm("CHB-DEF"), "en", "http://h/a/x", step=1)
-    assert fr.sms == "joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: OK 407113 ou http://h/a/x"
-    assert fr.sms_shown == "joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: OK ****** ou [lien/link]"
+    assert fr.sms == "joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: répondre OK 407113 ou http://h/a/x"
+    assert (
+        fr.sms_shown == "joucas P1 CHB-DEF 02:14 Défaut chaudière bois Acq: répondre OK ****** ou [lien/link]"
+    )
     assert gsm7_length(fr.sms) is not None
     assert "Température sortie chaudière bois" in fr.text or "91,5" in fr.text
     assert en.subject == "[joucas] P1 CHB-DEF – Wood boiler fault"
