@@ -1,7 +1,8 @@
 """The watchdog of the alerting chain: a daily test message, an external ping, a dead-man.
 
 * every day at ``notifiers.daily_test_time`` (site time zone) the on-call person receives a
-  test SMS and email, so a silent chain is noticed by a human within a day;
+  test message by every configured transport (Twilio, GSM modem, email), each on its own and
+  recorded with its transport, so a silent chain, or one silent channel, is noticed within a day;
 * if ``watchdog_ping_url`` is set, it is fetched (GET) every ``watchdog_stall_s`` while the
   engine is healthy, so an external service notices when this process dies;
 * if the engine has not evaluated (ticked) for ``watchdog_stall_s``, SUP-HBT is raised; it
@@ -75,8 +76,12 @@ class Watchdog:
         items = self.test_items(now, self.on_call(now), f"daily-test/{day}")
         return sum(self.outbox.enqueue(i) for i in items)
 
-    def test_items(self, now: datetime, contacts: list[Contact], key_prefix: str) -> list[OutboxItem]:
-        """A test message by SMS and email to each of ``contacts`` (keys ``key_prefix/contact/channel``)."""
+    def test_items(
+        self, now: datetime, contacts: list[Contact], key_prefix: str, only: str | None = None
+    ) -> list[OutboxItem]:
+        """A test message by every configured transport (Twilio, modem, SMTP...: each on its own,
+        no handover, so each is tested and reported) to each of ``contacts``; ``only``: that
+        transport alone. Keys ``key_prefix/contact/transport``."""
         stamp = now.astimezone(self.engine.tz).strftime("%d/%m/%Y %H:%M")
         site = self.engine.cfg.site.id
         items = []
@@ -86,19 +91,21 @@ class Watchdog:
                 text(MESSAGES, "daily_test_subject", lang, site=site),
                 text(MESSAGES, "daily_test", lang, site=site, time=stamp),
             )
-            for channel in ("sms", "email"):
+            for name, transport in self.outbox.channels.items():
+                channel = transport.medium
                 address = address_of(contact, channel)
-                if address is None or channel not in self.outbox.channels:
+                if address is None or only not in (None, name):
                     continue
                 items.append(
                     OutboxItem(
-                        key=f"{key_prefix}/{contact.id}/{channel}",
+                        key=f"{key_prefix}/{contact.id}/{name}",
                         channel=channel,
                         contact_id=contact.id,
                         address=address,
                         subject=rendered.subject,
                         text=rendered.sms if channel == "sms" else rendered.text,
                         html=rendered.html if channel == "email" else "",
+                        route=[name],
                     )
                 )
         return items

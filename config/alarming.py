@@ -58,7 +58,7 @@ class InternalCondition(Frozen):
     """Raised by chaufferie itself (notification failure, silent alerting chain...)."""
 
     kind: Literal["internal"] = "internal"
-    signal: Literal["notification_failed", "watchdog", "spool_overflow"]
+    signal: Literal["notification_failed", "watchdog", "spool_overflow", "modem_down"]
 
 
 Condition = Annotated[
@@ -200,6 +200,8 @@ class ModemSettings(Frozen):
     timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
     """The longest one send may take before it counts as failed."""
     delivery_reports: bool = True
+    min_signal_percent: Annotated[int, Field(ge=0, le=100)] = 20
+    """Below this signal quality the modem counts as down (NOT-GSM) and is skipped."""
 
 
 SmsTransport = Literal["twilio", "modem"]

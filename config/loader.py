@@ -145,7 +145,7 @@ def _from_pydantic(name: str, err: Any, lines: dict[Path_, int]) -> ConfigIssue:
     return ConfigIssue(name, _nearest_line(loc, lines), _field_name(loc), problem, value)
 
 
-_TAGS = {"modbus", "opcua", "point", "deviation", "bad_quality", "link_down", "event", "internal"}
+_TAGS = {"modbus", "opcua", "system", "point", "deviation", "bad_quality", "link_down", "event", "internal"}
 
 
 def _is_tag(loc: tuple[Any, ...], i: int) -> bool:

@@ -110,7 +110,18 @@ class OpcUaSource(Frozen):
     type: OpcUaType = OpcUaType.DOUBLE
 
 
-Source = Annotated[ModbusSource | OpcUaSource, Field(discriminator="protocol")]
+SYSTEM_LINK = "system"
+"""The link of the points chaufferie measures itself (its GSM modem's health): no PLC."""
+
+
+class SystemSource(Frozen):
+    """A value chaufferie publishes about itself (e.g. ``modem.signal``), on link ``system``."""
+
+    protocol: Literal["system"] = "system"
+    type: Literal["bool", "int", "float"] = "float"
+
+
+Source = Annotated[ModbusSource | OpcUaSource | SystemSource, Field(discriminator="protocol")]
 
 
 class Access(StrEnum):
@@ -163,12 +174,16 @@ class Point(Frozen):
         src = self.source
         if isinstance(src, ModbusSource):
             return src.type is DataType.BOOL or src.bit is not None
+        if isinstance(src, SystemSource):
+            return src.type == "bool"
         return src.type is OpcUaType.BOOLEAN
 
     @model_validator(mode="after")
     def _write_rules(self) -> Point:
         if self.writable:
             src = self.source
+            if isinstance(src, SystemSource):
+                raise ValueError("a system point is measured by chaufferie: access must be read")
             if isinstance(src, ModbusSource) and not src.table.writable:
                 raise ValueError(f"a {src.table.value} cannot be written: access must be read")
             if self.bounds is None and not self.is_bool:

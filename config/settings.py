@@ -33,7 +33,7 @@ from chaufferie.config.alarming import (
     WorkingHours,
 )
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
-from chaufferie.config.points import Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
+from chaufferie.config.points import SYSTEM_LINK, Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
 from chaufferie.config.ranges import Days, Hours, Minutes
 
 
@@ -196,7 +196,10 @@ def _point_problems(cfg: PlantConfig) -> Iterator[Problem]:
             yield Problem(("points", i, "name"), "duplicate point name", p.name)
         seen.add(p.name)
         link = cfg.links.get(p.link)
-        if link is None:
+        if p.source.protocol == "system" or p.link == SYSTEM_LINK:
+            if (p.source.protocol == "system") != (p.link == SYSTEM_LINK):
+                yield Problem(("points", i, "link"), f"a system point is on link '{SYSTEM_LINK}'", p.link)
+        elif link is None:
             yield Problem(("points", i, "link"), "unknown link", p.link)
         elif link.protocol != p.source.protocol:
             yield Problem(

@@ -17,7 +17,7 @@ def test_notify_test_sends_sms_and_email_to_the_outbox_folder(
 ) -> None:
     assert main(["notify-test", "--data-dir", str(tmp_path), "--to", "mgr-dubois"]) == 0
     out = capsys.readouterr().out
-    assert "sms   mgr-dubois +33634567890 via FolderOutbox: OK" in out
+    assert "sms    mgr-dubois +33634567890 via FolderOutbox: OK" in out
     files = sorted(p.name.split("-")[0] for p in (tmp_path / "outbox").glob("*.txt"))
     assert files == ["email", "sms"]
 
