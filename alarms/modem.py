@@ -286,7 +286,11 @@ class GsmModem:
                 self._health = replace(self._health, connected=self._sm is not None, error=str(exc))
                 if self._sm is None:
                     self._health = replace(
-                        self._health, registration="unknown", signal_percent=None, signal_dbm=None
+                        self._health,
+                        registration="unknown",
+                        signal_percent=None,
+                        signal_dbm=None,
+                        sim="unknown",
                     )
         return self._health
 

@@ -259,9 +259,22 @@ class ModemSimulator:
     def set_registration(self, state: Registration) -> None:
         self._call(lambda: setattr(self.engine, "registration", state))
 
-    def cms_error(self, code: int, times: int = 1) -> None:
-        """Refuse the next ``times`` sends with ``+CMS ERROR: <code>``."""
-        self._call(lambda: self.engine.cms_errors.extend([code] * times))
+    def cms_error(self, code: int, times: int = 1, *, skip: int = 0) -> None:
+        """Refuse ``times`` sends with ``+CMS ERROR: <code>``, after letting ``skip`` sends through."""
+        self._call(lambda: self.engine.cms_errors.extend([None] * skip + [code] * times))
+
+    def clear(self) -> None:
+        """Forget the SIM's messages, the network log and the pending faults (not the SIM state)."""
+
+        def run() -> None:
+            e = self.engine
+            e.store.clear()
+            e.sent.clear()
+            e.commands.clear()
+            e.cms_errors.clear()
+            e.hangup_on_send = None
+
+        self._call(run)
 
     def slow(self, seconds: float) -> None:
         """Wait ``seconds`` before each answer (0: answer at once)."""
@@ -446,7 +459,9 @@ CONTROL_OPS: dict[str, Callable[[ModemSimulator, dict[str, Any]], Any]] = {
     "messages": lambda sim, a: [_message_json(m) for m in sim.messages()],
     "no_network": lambda sim, a: sim.no_network(a.get("on", True), a.get("state", "searching")),
     "registration": lambda sim, a: sim.set_registration(a["state"]),
-    "cms_error": lambda sim, a: sim.cms_error(int(a["code"]), int(a.get("times", 1))),
+    "cms_error": lambda sim, a: sim.cms_error(
+        int(a["code"]), int(a.get("times", 1)), skip=int(a.get("skip", 0))
+    ),
     "slow": lambda sim, a: sim.slow(float(a["seconds"])),
     "signal": lambda sim, a: sim.signal(int(a["rssi"])),
     "sim": lambda sim, a: sim.set_sim(a["state"]),

@@ -356,7 +356,8 @@ class AtEngine:
         self.store: dict[int, StoredSms] = {}
         self.sent: list[SubmittedSms] = []
         self.commands: deque[str] = deque(maxlen=2000)
-        self.cms_errors: deque[int] = deque()
+        self.cms_errors: deque[int | None] = deque()
+        """The answers to the next sends: a ``+CMS ERROR`` code, or None for a normal send."""
         self.hangup_on_send: Literal["before", "after"] | None = None
         self._mr = 0
         self._line = bytearray()
@@ -460,8 +461,13 @@ class AtEngine:
 
     @staticmethod
     def _encode_lines(lines: list[str | bytes]) -> bytes:
-        return b"".join(
-            b"\r\n" + (ln if isinstance(ln, bytes) else ln.encode("latin-1")) + b"\r\n" for ln in lines
+        """Information lines as V.25ter frames them: ``<CR><LF>line<CR><LF>line…<CR><LF>``."""
+        if not lines:
+            return b""
+        return (
+            b"\r\n"
+            + b"\r\n".join(ln if isinstance(ln, bytes) else ln.encode("latin-1") for ln in lines)
+            + b"\r\n"
         )
 
     # -- commands ---------------------------------------------------------------------------
@@ -808,8 +814,9 @@ class AtEngine:
         if self.hangup_on_send == "before":
             self.hangup_on_send = None
             return [Hangup()]
-        if self.cms_errors:
-            return [Answer(f"\r\n+CMS ERROR: {self.cms_errors.popleft()}\r\n".encode())]
+        code = self.cms_errors.popleft() if self.cms_errors else None
+        if code is not None:
+            return [Answer(f"\r\n+CMS ERROR: {code}\r\n".encode())]
         if not self.registered:
             return [Answer(b"\r\n+CMS ERROR: 331\r\n")]
         self._mr = (self._mr + 1) % 256
