@@ -30,12 +30,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import fcntl
 import functools
 import hashlib
 import logging
 import os
 import re
+import select
+import termios
 import time
+import tty
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -65,6 +69,8 @@ _E164ISH = re.compile(r"^\+?[0-9]{3,20}$")
 INCOMPLETE_AFTER_S = 3600.0
 """A long message still missing parts this long after its first one is handed over as it is."""
 WATCH_S = 0.25
+PROBE_S = 3.0
+"""How long a port may take to answer ``AT`` with ``OK`` before Gammu is let near it."""
 _MAX_PROGRESS = 256
 
 # Gammu's errors, as an operator reads them (French first)
@@ -397,6 +403,7 @@ class GsmModem:
         device = self.settings.device
         if not os.path.exists(device):
             raise ModemError(f"modem {device} : {_WHAT['ERR_DEVICENOTEXIST']}")
+        _probe(device, self.settings.connection, min(PROBE_S, self.settings.timeout_s / 2))
         sm = gammu.StateMachine()
         sm.SetConfig(
             0,
@@ -596,6 +603,52 @@ class GsmModem:
         for location in locations:
             with contextlib.suppress(gammu.ERR_EMPTY, gammu.ERR_INVALIDLOCATION):
                 sm.DeleteSMS(Folder=0, Location=location)
+
+
+def _probe(device: str, connection: str, within_s: float) -> None:
+    """(worker) ``AT`` on the port must get ``OK``: Gammu would loop for ever on a port that chatters.
+
+    Raises :class:`ModemError` for a port locked by another program, silent, or answering garbage.
+    """
+    speed = int(connection[2:] or 115200)  # Gammu's speed for a bare "at"
+    try:
+        fd = os.open(device, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ModemError(f"modem {device} : {_WHAT['ERR_DEVICENOTEXIST']}") from None
+    except OSError as exc:
+        raise ModemError(f"modem {device} : {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ModemError(f"modem {device} : {_WHAT['ERR_DEVICELOCKED']}") from None
+        _raw(fd, speed)
+        answer = b""
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            os.write(fd, b"\x1b\rAT\r")
+            until = min(deadline, time.monotonic() + 0.5)
+            while (left := until - time.monotonic()) > 0:
+                if select.select([fd], [], [], left)[0]:
+                    answer = (answer + os.read(fd, 4096))[-4096:]
+                    if re.search(rb"(^|[\r\n])OK\r", answer):
+                        return
+        why = "ERR_UNKNOWNRESPONSE" if answer.strip(b"\r\n\x00") else "ERR_TIMEOUT"
+        raise ModemError(f"modem {device} : {_WHAT[why]}")
+    except OSError as exc:
+        raise ModemError(f"modem {device} : {_WHAT['ERR_DEVICEREADERROR']} ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def _raw(fd: int, speed: int) -> None:
+    tty.setraw(fd)
+    attributes = termios.tcgetattr(fd)
+    baud = getattr(termios, f"B{speed}", termios.B115200)
+    attributes[2] |= termios.CLOCAL | termios.CREAD
+    attributes[4] = attributes[5] = baud
+    termios.tcsetattr(fd, termios.TCSANOW, attributes)
+    termios.tcflush(fd, termios.TCIOFLUSH)
 
 
 def _set_concat_reference(part: dict[str, Any], reference: int) -> None:

@@ -32,6 +32,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import errno
+import fcntl
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ import queue
 import selectors
 import signal as signals
 import sys
+import termios
 import threading
 import time
 import tty
@@ -320,6 +322,7 @@ class ModemSimulator:
     def _run(self) -> None:
         selector = self._selector
         while selector is not None and not self._stopping:
+            self._shared()
             timeout = 0.5
             if self._out:
                 timeout = max(0.0, min(timeout, self._out[0][0] - time.monotonic()))
@@ -350,6 +353,7 @@ class ModemSimulator:
     def _read(self) -> None:
         if self._master is None:
             return
+        self._shared()
         try:
             data = os.read(self._master, 4096)
         except BlockingIOError:
@@ -395,6 +399,12 @@ class ModemSimulator:
             self._pending.clear()
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if self._pending else 0)
         self._selector.modify(self._master, events)
+
+    def _shared(self) -> None:
+        """Undo a user's TIOCEXCL: held open by us, the pty would stay exclusive after it closed."""
+        if self._slave is not None:
+            with contextlib.suppress(OSError):
+                fcntl.ioctl(self._slave, termios.TIOCNXCL)
 
     def _plug(self) -> None:
         if self._master is not None:

@@ -97,8 +97,8 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
     return True
 
 
-async def wait_until_async(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
+async def wait_until_async(predicate: Callable[[], bool], within_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + within_s
     while not predicate():
         if time.monotonic() > deadline:
             return False
