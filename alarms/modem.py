@@ -278,9 +278,12 @@ class GsmModem:
         sm = self._sm
         if sm is not None and self._lock.locked():
             sm.Abort()
-        with contextlib.suppress(RuntimeError):
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._disconnect)
-        await asyncio.to_thread(self._executor.shutdown, True)
+        hang_up = asyncio.get_running_loop().run_in_executor(self._executor, self._disconnect)
+        try:
+            await asyncio.wait_for(hang_up, self.settings.timeout_s)
+        except (TimeoutError, gammu.GSMError, OSError) as exc:
+            log.warning("modem %s: not closed cleanly (%s)", self.settings.device, _why(exc))
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     # -- health --------------------------------------------------------------------------------
     async def health(self) -> ModemHealth:
@@ -622,7 +625,10 @@ def _probe(device: str, connection: str, within_s: float) -> None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ModemError(f"modem {device} : {_WHAT['ERR_DEVICELOCKED']}") from None
-        _raw(fd, speed)
+        try:
+            _raw(fd, speed)
+        except termios.error:
+            raise ModemError(f"modem {device} : pas un port série / not a serial port") from None
         answer = b""
         deadline = time.monotonic() + within_s
         while time.monotonic() < deadline:

@@ -45,8 +45,18 @@ GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM7_EXTENSION = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[", 0x3D: "~", 0x3E: "]"}
-GSM7_EXTENSION |= {0x40: "|", 0x65: "€"}
+GSM7_EXTENSION = {
+    0x0A: "\f",
+    0x14: "^",
+    0x28: "{",
+    0x29: "}",
+    0x2F: "\\",
+    0x3C: "[",
+    0x3D: "~",
+    0x3E: "]",
+    0x40: "|",
+    0x65: "€",
+}
 _GSM7_CODE = {ch: bytes([i]) for i, ch in enumerate(GSM7_BASIC) if i != 0x1B}
 _GSM7_CODE |= {ch: bytes([0x1B, code]) for code, ch in GSM7_EXTENSION.items()}
 
@@ -151,22 +161,27 @@ class NetworkMessage:
 
 
 def join_parts(sent: Iterable[SubmittedSms]) -> list[NetworkMessage]:
-    """Whole messages from the network log, in the order their first part was sent."""
-    groups: dict[tuple[str, int, int] | int, list[SubmittedSms]] = {}
-    for i, sms in enumerate(sent):
-        key: tuple[str, int, int] | int = (
-            (sms.number, sms.concat.reference, sms.concat.total) if sms.concat else i
-        )
-        group = groups.setdefault(key, [])
-        if sms.concat and any(p.concat and p.concat.part == sms.concat.part for p in group):
-            groups[(sms.number, sms.concat.reference, -i)] = groups.pop(key)
-            group = groups.setdefault(key, [])
+    """Whole messages from the network log, in the order their first part was sent.
+
+    Parts join by recipient, concatenation reference and part count; a part already in its
+    message starts a new copy (the same message sent again).
+    """
+    groups: list[list[SubmittedSms]] = []
+    current: dict[tuple[str, int, int], list[SubmittedSms]] = {}
+    for sms in sent:
+        if sms.concat is None:
+            groups.append([sms])
+            continue
+        key = (sms.number, sms.concat.reference, sms.concat.total)
+        group = current.get(key)
+        if group is None or any(p.concat == sms.concat for p in group):
+            group = current[key] = []
+            groups.append(group)
         group.append(sms)
     messages = []
-    for parts in groups.values():
-        parts.sort(key=lambda p: p.concat.part if p.concat else 0)
-        messages.append(NetworkMessage(parts[0].number, "".join(p.text for p in parts), tuple(parts)))
-    messages.sort(key=lambda m: m.parts[0].at)
+    for group in groups:
+        parts = tuple(sorted(group, key=lambda p: p.concat.part if p.concat else 0))
+        messages.append(NetworkMessage(parts[0].number, "".join(p.text for p in parts), parts))
     return messages
 
 
@@ -248,10 +263,6 @@ def gsm7_decode(data: bytes) -> str:
         elif b < 0x80:
             out.append(GSM7_BASIC[b])
     return "".join(out)
-
-
-def gsm7_fits(text: str) -> bool:
-    return all(ch in _GSM7_CODE for ch in text)
 
 
 def _type_of(number: str) -> int:
@@ -362,6 +373,7 @@ class AtEngine:
         self._mr = 0
         self._line = bytearray()
         self._edit: _Edit | None = None
+        self._table = self._handlers()
         self.reset()
 
     # -- settings -------------------------------------------------------------------------
@@ -485,7 +497,7 @@ class AtEngine:
         if not extended:
             raise CommandError
         name, suffix = extended.group(1).upper(), extended.group(2) or ""
-        handler = self._handlers().get(name)
+        handler = self._table.get(name)
         if handler is None:
             raise CommandError
         args: list[str] = []
@@ -497,7 +509,7 @@ class AtEngine:
             kind, args = "set", _split_args(suffix[1:])
         else:
             kind = "exec"
-        return handler(kind, args, suffix[1:] if suffix.startswith("=") else "")
+        return handler(kind, args)
 
     def _basic(self, name: str, value: str) -> list[str | bytes]:
         if name == "E":
@@ -520,9 +532,10 @@ class AtEngine:
             raise CommandError
         return []
 
-    Handler = Callable[[str, list[str], str], "list[str | bytes] | None"]
+    Handler = Callable[[str, list[str]], "list[str | bytes] | None"]
 
     def _handlers(self) -> dict[str, AtEngine.Handler]:
+        """Extended commands by name; each gets the kind (test, read, set, exec) and its arguments."""
         return {
             "+CMEE": self._cmee,
             "+CSCS": self._cscs,
@@ -543,14 +556,14 @@ class AtEngine:
             "+CSQ": self._csq,
             "+COPS": self._cops,
             "+CCLK": self._cclk,
-            "+CHUP": lambda kind, args, raw: [],
+            "+CHUP": lambda kind, args: [],
             "+CMGF": self._cmgf,
             "+CSDH": self._csdh,
             "+CSCA": self._csca,
             "+CSMP": self._csmp,
             "+CPMS": self._cpms,
             "+CNMI": self._cnmi,
-            "+CMMS": lambda kind, args, raw: [],
+            "+CMMS": lambda kind, args: [],
             "+CMGS": self._cmgs,
             "+CMGL": self._cmgl,
             "+CMGR": self._cmgr,
@@ -558,7 +571,7 @@ class AtEngine:
         }
 
     def _info(self, value: Callable[[], str]) -> AtEngine.Handler:
-        def handler(kind: str, args: list[str], raw: str) -> list[str | bytes]:
+        def handler(kind: str, args: list[str]) -> list[str | bytes]:
             if kind == "test":
                 return []
             if kind != "exec":
@@ -574,7 +587,7 @@ class AtEngine:
             raise CmsError({"absent": 310, "pin": 311, "puk": 316}[self.sim])
         raise CmeError({"absent": 10, "pin": 11, "puk": 12}[self.sim])
 
-    def _cmee(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cmee(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "set":
             self.cmee = _int(args[0], 0, 2)
             return []
@@ -584,7 +597,7 @@ class AtEngine:
             return ["+CMEE: (0-2)"]
         raise CommandError
 
-    def _cscs(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cscs(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "set":
             name = self._decode_string(args[0]).upper()
             if name not in CHARSETS:
@@ -597,13 +610,13 @@ class AtEngine:
             return ["+CSCS: (" + ",".join(f'"{c}"' for c in CHARSETS) + ")"]
         raise CommandError
 
-    def _cimi(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cimi(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return []
         self._need_sim()
         return [self.identity.imsi]
 
-    def _cpin(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cpin(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return []
         if self.sim == "absent":
@@ -628,7 +641,7 @@ class AtEngine:
         self.puk_tries -= 1
         raise CmeError(16)
 
-    def _cfun(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cfun(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "read":
             return ["+CFUN: 1"]
         if kind == "test":
@@ -636,7 +649,7 @@ class AtEngine:
         return []
 
     def _registration(self, name: str) -> AtEngine.Handler:
-        def handler(kind: str, args: list[str], raw: str) -> list[str | bytes]:
+        def handler(kind: str, args: list[str]) -> list[str | bytes]:
             if kind == "set":
                 self.creg_n[name] = _int(args[0], 0, 2)
                 return []
@@ -651,21 +664,21 @@ class AtEngine:
 
         return handler
 
-    def _cgatt(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cgatt(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "read":
             return [f"+CGATT: {int(self.registered)}"]
         if kind == "test":
             return ["+CGATT: (0,1)"]
         return []
 
-    def _csq(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _csq(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return ["+CSQ: (0-31,99),(0-7,99)"]
         if kind != "exec":
             raise CommandError
         return [f"+CSQ: {self.rssi},99"]
 
-    def _cops(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cops(self, kind: str, args: list[str]) -> list[str | bytes]:
         code, name = self.operator
         if kind == "set":
             mode = _int(args[0], 0, 4)
@@ -681,7 +694,7 @@ class AtEngine:
         shown = code if self.cops_format == 2 else name if self.cops_format == 0 else name[:8]
         return [f'+COPS: 0,{self.cops_format},"{self._encode_string(shown)}",0']
 
-    def _cclk(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cclk(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "read":
             return [f'+CCLK: "{_scts(self.clock())}"']
         if kind == "set":
@@ -689,7 +702,7 @@ class AtEngine:
         raise CommandError
 
     # -- SMS settings -------------------------------------------------------------------------
-    def _cmgf(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cmgf(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "set":
             mode = _int(args[0], 0, 1)
             if mode == 0 and not self.pdu_mode:
@@ -702,7 +715,7 @@ class AtEngine:
             return ["+CMGF: (0,1)" if self.pdu_mode else "+CMGF: (1)"]
         raise CommandError
 
-    def _csdh(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _csdh(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "set":
             self.csdh = _int(args[0] or "0", 0, 1)
             return []
@@ -712,7 +725,7 @@ class AtEngine:
             return ["+CSDH: (0,1)"]
         raise CommandError
 
-    def _csca(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _csca(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return []
         self._need_sim(sms=True)
@@ -726,7 +739,7 @@ class AtEngine:
             return [f'+CSCA: "{self._encode_string(self.smsc)}",{_type_of(self.smsc)}']
         raise CommandError
 
-    def _csmp(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _csmp(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "set":
             for i, value in enumerate(args[:4]):
                 if value:
@@ -742,7 +755,7 @@ class AtEngine:
         used = len(self.store)
         return ",".join([f"{used},{self.capacity}"] * 3)
 
-    def _cpms(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cpms(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return ['+CPMS: ("SM"),("SM"),("SM")']
         self._need_sim(sms=True)
@@ -755,7 +768,7 @@ class AtEngine:
             raise CmsError(302)
         return [f"+CPMS: {self._usage()}"]
 
-    def _cnmi(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cnmi(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return ["+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)"]
         if kind == "read":
@@ -791,7 +804,7 @@ class AtEngine:
         return body.decode("ascii", "replace")
 
     # -- sending ------------------------------------------------------------------------------
-    def _cmgs(self, kind: str, args: list[str], raw: str) -> list[str | bytes] | None:
+    def _cmgs(self, kind: str, args: list[str]) -> list[str | bytes] | None:
         if kind == "test":
             return []
         if kind != "set":
@@ -917,7 +930,7 @@ class AtEngine:
             raise CommandError
         return STAT_NAMES.index(name)
 
-    def _cmgl(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cmgl(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             if self.cmgf == 0:
                 return ["+CMGL: (0-4)"]
@@ -934,7 +947,7 @@ class AtEngine:
                 sms.stat = 1
         return lines
 
-    def _cmgr(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cmgr(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return []
         if kind != "set":
@@ -975,7 +988,7 @@ class AtEngine:
                 head += f',{_type_of(d["Number"])},4,0,{8 if ucs2 else 0},"{smsc}",{_type_of(smsc)},{length}'
         return [head, data.encode("latin-1")]
 
-    def _cmgd(self, kind: str, args: list[str], raw: str) -> list[str | bytes]:
+    def _cmgd(self, kind: str, args: list[str]) -> list[str | bytes]:
         if kind == "test":
             return [f"+CMGD: (1-{self.capacity}),(0-4)"]
         if kind != "set":

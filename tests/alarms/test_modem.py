@@ -9,6 +9,7 @@ of their own (no device, garbage, PIN refused, slow, text mode) start one.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import random
 import re
@@ -283,6 +284,15 @@ async def test_unplugged_for_good_then_plugged_back(rig: Rig) -> None:
 
 
 # -- modems of their own ---------------------------------------------------------------------------
+async def test_not_a_serial_port(tmp_path: Path) -> None:
+    device = tmp_path / "notes.txt"
+    device.write_text("pas un modem")
+    modem = GsmModem(modem_settings(device), modem_environ())
+    with pytest.raises(ModemError, match="not a serial port"):
+        await modem.connect()
+    await modem.aclose()
+
+
 async def test_no_such_device(tmp_path: Path) -> None:
     device = tmp_path / "ttyUSB-absent"
     modem = GsmModem(modem_settings(device), modem_environ())
@@ -355,7 +365,10 @@ async def test_pin_missing_from_the_environment(tmp_path: Path) -> None:
         await modem.aclose()
 
 
-async def test_wrong_pin_is_refused_once_and_not_tried_again(tmp_path: Path) -> None:
+async def test_wrong_pin_is_refused_once_and_not_tried_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     wrong = "8642"
     with simulated_modem(tmp_path / "modem", pin=PIN) as sim:
         modem = GsmModem(modem_settings(sim), modem_environ(wrong))
@@ -369,6 +382,7 @@ async def test_wrong_pin_is_refused_once_and_not_tried_again(tmp_path: Path) -> 
         assert sim.engine.pin_tries == 2
         assert (await modem.health()).sim == "pin"
         await modem.aclose()
+    assert wrong not in caplog.text
 
 
 async def test_a_text_mode_modem(tmp_path: Path) -> None:

@@ -8,12 +8,14 @@ as it would a real modem.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import termios
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -190,6 +192,19 @@ def test_refusals_no_network_cms_error_and_unplug(modem_sim: ModemSimulator) -> 
         assert port.command("AT").endswith("OK\r\n")
 
 
+TIOCGEXCL = 0x80045440  # Linux: is the tty in exclusive mode?
+
+
+def test_a_users_exclusive_mode_is_lifted(modem_sim: ModemSimulator) -> None:
+    """Gammu opens the port with TIOCEXCL; held open by the simulator, the pty would stay
+    exclusive after Gammu closed it, and a non-root reconnection would get EBUSY."""
+    with AtPort(modem_sim.link) as port:
+        fcntl.ioctl(port.fd, termios.TIOCEXCL)
+        assert port.command("AT").endswith("OK\r\n")
+        flag = fcntl.ioctl(port.fd, TIOCGEXCL, bytes(4))
+        assert int.from_bytes(flag, sys.byteorder) == 0
+
+
 def test_slow_answers(modem_sim: ModemSimulator) -> None:
     modem_sim.slow(0.3)
     with AtPort(modem_sim.link) as port:
@@ -312,12 +327,14 @@ async def test_serve_and_its_control_socket(tmp_path: Path) -> None:
     await ask(op="no_network", on=False)
     await asyncio.to_thread(_type_a_send, link)
     [sent] = await ask(op="messages")  # type: ignore[misc]
-    assert sent["text"] == "Essai" and sent["complete"]
+    assert sent["text"] == "Essai"
+    assert sent["complete"]
     writer.close()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not link.exists() and not control.exists()
+    assert not link.exists()
+    assert not control.exists()
 
 
 def _type_a_send(link: Path) -> str:
@@ -389,7 +406,8 @@ def test_gammu_tool_agrees(modem_sim: ModemSimulator, tmp_path: Path) -> None:
     assert re.search(r"IMEI\s+: 490154203237518", identify)
     assert re.search(r"SIM IMSI\s+: 208019876543210", identify)
     assert re.search(r"Network state\s+: home network", network)
-    assert "208 01" in network and "Orange F" in network
+    assert "208 01" in network
+    assert "Orange F" in network
 
     assert "OK, message reference=1" in first
     assert second.count("OK, message reference=") == 5
