@@ -251,9 +251,9 @@ class GsmModem:
 
     # -- the Notifier --------------------------------------------------------------------------
     async def connect(self) -> None:
-        """Open the port, check it is a modem, unlock the SIM; :class:`ModemError` if it cannot."""
+        """Open the port, check it is a modem, unlock the SIM, poll it; :class:`ModemError` if it cannot."""
         async with self._lock:
-            await self._run(self._ensure_ready, "connexion / connect")
+            self._health = await self._run(self._connect_and_poll, "connexion / connect")
 
     async def send(self, item: OutboxItem) -> str:
         """Send ``item.text`` to ``item.address``; ``modem:<mr>[,<mr>…]`` (each part's reference)."""
@@ -346,6 +346,8 @@ class GsmModem:
         """``fn`` on the worker, bounded by the timeout and watched for the device vanishing."""
         if self._closed:
             raise ModemError(f"modem {self.settings.device} : fermé / closed")
+        if self._target and self._device_changed():
+            self._forget()  # replugged since the last call: connect again rather than fail once
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, fn)
         deadline = loop.time() + self.settings.timeout_s
@@ -390,6 +392,10 @@ class GsmModem:
             self._discarded.append(self._sm)
         self._sm, self._target, self._sim_ready = None, "", False
         self._health = replace(self._health, connected=False)
+
+    def _connect_and_poll(self) -> ModemHealth:
+        self._ensure_ready()
+        return self._poll()
 
     def _ensure_ready(self) -> Any:
         """(worker) A connected StateMachine with the SIM unlocked."""

@@ -283,6 +283,13 @@ async def test_unplugged_for_good_then_plugged_back(rig: Rig) -> None:
     assert len(rig.sim.messages()) == 1
 
 
+async def test_replugged_between_two_calls_costs_no_failure(rig: Rig) -> None:
+    rig.sim.unplug()
+    rig.sim.plug()  # a new /dev/pts/N behind the same link, SIM locked again
+    await rig.modem.send(outbox_item(GSM_TEXT))
+    assert [m.text for m in rig.sim.messages()] == [GSM_TEXT]
+
+
 # -- modems of their own ---------------------------------------------------------------------------
 async def test_not_a_serial_port(tmp_path: Path) -> None:
     device = tmp_path / "notes.txt"
@@ -404,6 +411,7 @@ async def test_closing_releases_the_port(tmp_path: Path) -> None:
     with simulated_modem(tmp_path / "modem") as sim:
         modem = GsmModem(modem_settings(sim), modem_environ())
         await modem.connect()
+        assert modem.available()  # connect() polls once
         port = os.open(sim.link, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         try:
             with pytest.raises(BlockingIOError):  # Gammu holds an exclusive lock on the port
