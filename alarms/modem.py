@@ -228,6 +228,7 @@ class GsmModem:
     """SMS through a GSM modem (see the module docstring)."""
 
     name = "modem"
+    medium = "sms"
 
     def __init__(self, settings: ModemSettings, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -269,6 +270,9 @@ class GsmModem:
 
     async def find_sent(self, item: OutboxItem) -> str | None:
         return None
+
+    async def probe(self) -> None:
+        await self.health()
 
     async def aclose(self) -> None:
         """Hang up and stop the worker thread."""

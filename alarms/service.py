@@ -10,13 +10,18 @@ at the next notification, no restart. The HMI and the remote-ack channels call
 
 Seams (all optional): ``store`` (:class:`AlarmStore`, default SQLite ``alarms.db`` in the
 data folder), ``link_maker`` (default :class:`PlainLinkMaker` on ``hmi.public_url``) and
-``channels`` (default: Twilio / SMTP when configured, else the local outbox folder).
+``channels``, the transports by name (default: Twilio, the GSM modem and SMTP when configured,
+else the local outbox folder). With a modem, :attr:`AlarmService.modem_watch` polls it (health
+points, NOT-GSM) and hands the SMS it receives to its ``replies`` handler, which the
+composition root sets to the SMS reply judge. Transports known to be down are probed every
+``notifiers.probe_s``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -28,6 +33,8 @@ from chaufferie.alarms.dispatch import Dispatcher
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.escalation import Escalator
 from chaufferie.alarms.links import LinkMaker, PlainLinkMaker
+from chaufferie.alarms.modem import GsmModem
+from chaufferie.alarms.modem_watch import ModemWatch
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.alarms.outbox import Outbox
 from chaufferie.alarms.rota import OnCall, RotaInForce
@@ -50,6 +57,8 @@ def build_channels(cfg: PlantConfig) -> dict[str, Notifier]:
     n = cfg.notifiers
     folder, tz = cfg.data_path(n.outbox_dir), ZoneInfo(cfg.site.timezone)
     sms: list[Notifier] = [TwilioSms(n.sms)] if n.sms is not None else []
+    if n.modem is not None:
+        sms.append(GsmModem(n.modem, os.environ))
     email: Notifier = SmtpEmail(n.email) if n.email is not None else FolderOutbox(folder, "email", tz)
     transports = sms or [FolderOutbox(folder, "sms", tz)]
     return {t.name: t for t in [*transports, email]}
@@ -94,6 +103,12 @@ class AlarmService:
         self.outbox.on_success.append(self._delivery_ok)
         self._failed_channels: set[str] = set()
         self._sub: Subscription | None = None
+        modem = self.channels.get("modem")
+        self.modem_watch = (
+            ModemWatch(modem, cfg.notifiers.modem, bus, clock)
+            if isinstance(modem, GsmModem) and cfg.notifiers.modem is not None
+            else None
+        )
 
     async def __aenter__(self) -> Self:
         self.engine.restore()
@@ -101,6 +116,8 @@ class AlarmService:
         self._sub = self.bus.subscribe(
             TagValue, LinkEvent, PlantEvent, SystemEvent, maxsize=50_000, name="alarms"
         )
+        if self.modem_watch is not None:
+            await self.modem_watch.start()
         await self.outbox.reconcile()
         log.info("alarm service started: %d alarm definitions", len(self.engine.definitions))
         return self
@@ -121,6 +138,9 @@ class AlarmService:
             tg.create_task(self._ticker(), name="alarms-tick")
             tg.create_task(self.outbox.run(), name="alarms-outbox")
             tg.create_task(self.watchdog.run(), name="alarms-watchdog")
+            tg.create_task(self._probe(), name="alarms-probe")
+            if self.modem_watch is not None:
+                tg.create_task(self.modem_watch.run(), name="alarms-modem")
 
     def tick(self) -> None:
         self.engine.tick()
@@ -144,6 +164,18 @@ class AlarmService:
             except Exception:
                 # logged, not fatal: a stuck engine is what SUP-HBT (dead-man) is for
                 log.exception("alarm tick failed")
+
+    async def _probe(self) -> None:
+        """Transports known down are probed every ``notifiers.probe_s`` (the modem by its watch)."""
+        while True:
+            await self.clock.sleep(self.cfg.notifiers.probe_s)
+            for channel in self.channels.values():
+                if channel is self.channels.get("modem") or channel.available():
+                    continue
+                try:
+                    await channel.probe()
+                except Exception:
+                    log.exception("probing %s failed", channel.name)
 
     @property
     def cfg(self) -> PlantConfig:

@@ -30,6 +30,7 @@ from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, alarm_recipients
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
 from chaufferie.hmi.access.services import AccessServices
+from chaufferie.hmi.access.sms import SmsReplies
 from chaufferie.hmi.access.web import build_access_router, security_headers
 from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.app import HmiServer
@@ -148,7 +149,10 @@ def build_runtime(
     app = FastAPI(title=f"chaufferie — {cfg.site.name}", docs_url=None, redoc_url=None, openapi_url=None)
     security_headers(app)
     add_health_route(app, system.health)
-    app.include_router(build_access_router(access))
+    replies = SmsReplies(access)  # one judge of SMS replies, by Twilio's webhook or the modem
+    app.include_router(build_access_router(access, replies))
+    if alarms.modem_watch is not None:
+        alarms.modem_watch.replies = replies.from_modem
     hmi: HmiServer | None = None
     if with_hmi:
         services = HmiServices(

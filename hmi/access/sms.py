@@ -121,10 +121,12 @@ class SmsReplies:
     async def acknowledge(
         self, occ: OccurrenceView, contact: Contact, user: UserRecord, ctx: Context
     ) -> None:
+        target = f"{occ.code}/{occ.occurrence_id}"
         if not occ.needs_ack:
+            self.refused(ctx, "already_acknowledged", target)
             await self.reply(contact, ctx, "sms.already", code=occ.code)
             return
-        outcome = await self.s.desk.acknowledge(occ, user, ctx)
+        outcome = await self.s.desk.acknowledge(occ, user, ctx)  # audited there, either way
         key = "sms.acked" if outcome.acknowledged else "sms.already"
         await self.reply(contact, ctx, key, code=occ.code, name=user.display_name)
 
