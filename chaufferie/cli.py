@@ -28,6 +28,7 @@ SUBCOMMANDS = (
     "run",
     "demo",
     "notify_test",
+    "sim_modem",
 )
 
 

@@ -351,7 +351,8 @@ def test_standalone_process(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "chaufferie.simulations.modem",
+            "chaufferie.cli",
+            "sim-modem",  # the console command, as the admin guide gives it
             "--link",
             str(link),
             "--control",

@@ -1,0 +1,120 @@
+"""The GSM modem as a transport of the outbox: the channel policy, handover, no duplicate.
+
+Real parts: the alarm service with the real Gammu driver on the simulated modem (a pty), the
+real twilio client against the stand-in on loopback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chaufferie.alarms.channels import FolderOutbox, TwilioSms
+from chaufferie.alarms.modem import GsmModem
+from chaufferie.alarms.outbox import Outbox
+from chaufferie.alarms.service import AlarmService
+from chaufferie.alarms.store import OutboxItem, OutboxStatus, SqliteAlarmStore
+from chaufferie.config.alarming import SmsRoute, TwilioSettings
+from chaufferie.config.bus import Bus
+from chaufferie.config.clock import VirtualClock
+from chaufferie.config.settings import PlantConfig
+from chaufferie.config.vocabulary import NotificationRecord, NotificationStatus
+from chaufferie.simulations.modem import ModemSimulator
+from tests.alarms.helpers import publish_tag, running, settle
+from tests.support.modem import modem_settings, simulated_modem
+from tests.support.twilio_standin import TwilioStandIn
+
+MARTIN = "+33612345678"
+
+
+def with_modem(
+    config: PlantConfig, sim: ModemSimulator, twilio: TwilioStandIn | None, *routes: SmsRoute
+) -> PlantConfig:
+    sms = TwilioSettings(from_number="+33700000000", api_base_url=twilio.base_url) if twilio else None
+    notifiers = config.notifiers.model_copy(
+        update={"sms": sms, "modem": modem_settings(sim), "sms_routes": routes}
+    )
+    return config.model_copy(update={"notifiers": notifiers})
+
+
+def chb_def(service: AlarmService) -> OutboxItem:
+    [item] = [i for i in service.store.outbox() if i.code == "CHB-DEF" and i.address == MARTIN]
+    return item
+
+
+def test_the_channel_policy_by_contact_and_priority(
+    config: PlantConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    routes = (
+        SmsRoute(priorities=(1,), via=("twilio", "modem")),
+        SmsRoute(contacts=("mgr-dubois",), via=("twilio",)),
+        SmsRoute(via=("modem",)),
+    )
+    cfg = with_modem(config, ModemSimulator(tmp_path / "modem"), None, *routes)
+    channels = {
+        "twilio": TwilioSms(TwilioSettings(from_number="+33700000000")),
+        "modem": GsmModem(modem_settings(tmp_path / "modem"), {}),
+        "email": FolderOutbox(tmp_path, "email"),
+    }
+    store = SqliteAlarmStore(tmp_path / "alarms.db")
+    outbox = Outbox(store, Bus(), VirtualClock(), channels, cfg.notifiers, cfg.contact, "joucas")  # type: ignore[arg-type]
+
+    def route(contact: str, priority: int | None, channel: str = "sms") -> list[str]:
+        item = OutboxItem("k", channel, contact, "+33600000000", "", "", priority=priority)
+        return outbox.route_of(item)
+
+    assert route("tech-martin", 1) == ["twilio", "modem"]
+    assert route("mgr-dubois", 1) == ["twilio", "modem"]  # the first rule that matches decides
+    assert route("mgr-dubois", 2) == ["twilio"]
+    assert route("tech-martin", 3) == ["modem"]
+    assert route("tech-martin", None) == ["modem"]  # a message of no alarm (daily test, answer)
+    assert route("tech-martin", 1, "email") == ["email"]
+    store.close()
+
+
+async def test_modem_unplugged_mid_send_then_plugged_back_delivers_once(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path
+) -> None:
+    with simulated_modem(tmp_path / "modem") as sim:
+        cfg = with_modem(config, sim, None)
+        async with running(AlarmService(cfg, bus, clock)) as service:
+            sim.unplug_during_send()  # dies at the send's Ctrl-Z, before the network has it
+            publish_tag(bus, clock, "wood.state", 7)  # CHB-DEF, P1
+            await settle(service, clock, 1)
+            item = chb_def(service)
+            assert (item.status, item.via) == (OutboxStatus.RETRYING, "modem")
+            assert not sim.plugged
+            sim.plug()
+            await settle(service, clock, cfg.notifiers.retry_base_s + 1)
+            item = chb_def(service)
+            assert (item.status, item.attempts) == (OutboxStatus.SENT, 2)
+        delivered = [m for m in sim.messages() if m.number == MARTIN and "CHB-DEF" in m.text]
+        assert [m.text for m in delivered] == [item.text]
+
+
+async def test_twilio_failing_hands_over_to_the_modem_after_its_budget_under_the_same_key(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path, twilio_standin: TwilioStandIn
+) -> None:
+    records = bus.subscribe(NotificationRecord)
+    twilio_standin.down = True  # answers 500: reachable, refusing
+    with simulated_modem(tmp_path / "modem") as sim:
+        cfg = with_modem(config, sim, twilio_standin)
+        budget = cfg.notifiers.handover_attempts
+        async with running(AlarmService(cfg, bus, clock)) as service:
+            publish_tag(bus, clock, "wood.state", 7)  # CHB-DEF, P1
+            await settle(service, clock, 120, step=5)
+            item = chb_def(service)
+        assert (item.status, item.via, item.attempts) == (OutboxStatus.SENT, "modem", budget + 1)
+        # two attempts, then Twilio was asked whether it had it (a list request), then the modem
+        assert twilio_standin.requests == budget + 1
+        assert [m.text for m in sim.messages() if m.number == MARTIN] == [item.text]
+    mine = [r for r in records.drain() if isinstance(r, NotificationRecord) and r.key == item.key]
+    assert [(r.status, r.via) for r in mine] == [
+        (NotificationStatus.QUEUED, "twilio"),
+        (NotificationStatus.RETRYING, "twilio"),
+        (NotificationStatus.RETRYING, "modem"),
+        (NotificationStatus.SENT, "modem"),
+    ]
