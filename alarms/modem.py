@@ -377,6 +377,9 @@ class GsmModem:
         except asyncio.CancelledError:
             self._abort()
             raise
+        finally:
+            if not future.done():  # abandoned (timeout, unplugged, cancelled): its end is logged, not lost
+                future.add_done_callback(_settled_late)
 
     def _device_changed(self) -> bool:
         try:
@@ -674,3 +677,9 @@ def _set_concat_reference(part: dict[str, Any], reference: int) -> None:
     if udh.get("Type") == "ConcatenatedMessages" and data[:3] == b"\x05\x00\x03":
         udh["Text"] = data[:3] + bytes([reference]) + data[4:]
         udh["ID8bit"] = reference
+
+
+def _settled_late(future: asyncio.Future[Any]) -> None:
+    """An abandoned Gammu call ended: say how (its exception would else be "never retrieved")."""
+    if not future.cancelled() and future.exception() is not None:
+        log.info("modem: an abandoned call ended with %s", _why(future.exception()))  # type: ignore[arg-type]

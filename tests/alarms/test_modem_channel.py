@@ -15,6 +15,7 @@ from chaufferie.alarms.modem import GsmModem
 from chaufferie.alarms.outbox import Outbox
 from chaufferie.alarms.service import AlarmService
 from chaufferie.alarms.store import OutboxItem, OutboxStatus, SqliteAlarmStore
+from chaufferie.cli import main
 from chaufferie.config.alarming import SmsRoute, TwilioSettings
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -118,3 +119,45 @@ async def test_twilio_failing_hands_over_to_the_modem_after_its_budget_under_the
         (NotificationStatus.RETRYING, "modem"),
         (NotificationStatus.SENT, "modem"),
     ]
+
+
+def test_notify_test_channel_modem_sends_through_the_modem_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "plant.yaml"
+    shipped = Path(__file__).parents[2] / "config" / "joucas.yaml"
+    with simulated_modem(tmp_path / "modem") as sim:
+        modem = f'  outbox_dir: outbox\n  modem: {{device: "{sim.link}", pin_env: null}}'
+        config.write_text(shipped.read_text(encoding="utf-8").replace("  outbox_dir: outbox", modem, 1))
+        args = ["notify-test", "--config", str(config), "--data-dir", str(tmp_path / "data")]
+        assert main([*args, "--to", "mgr-dubois", "--channel", "modem"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("modem  mgr-dubois +33634567890 via GsmModem: OK modem:")
+        assert len(out.splitlines()) == 1  # the modem alone
+        [test] = sim.messages()
+        assert test.number == "+33634567890"
+        assert "joucas" in test.text
+        assert main([*args, "--channel", "twilio"]) == 1
+        assert "no channel 'twilio' here (configured: modem, email)" in capsys.readouterr().err
+
+
+async def test_daily_test_goes_by_every_transport_each_on_its_own(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path, twilio_standin: TwilioStandIn
+) -> None:
+    records = bus.subscribe(NotificationRecord)
+    with simulated_modem(tmp_path / "modem") as sim:
+        cfg = with_modem(config, sim, twilio_standin)
+        async with running(AlarmService(cfg, bus, clock)) as service:
+            sim.no_network()  # the modem fails its test: reported, not handed to Twilio
+            await service.modem_watch.poll()  # type: ignore[union-attr]
+            assert service.watchdog.send_daily_test(clock.now()) == 3
+            await settle(service, clock, 600, step=30)
+    tests = [r for r in records.drain() if isinstance(r, NotificationRecord) and "daily-test" in r.key]
+    final = {r.via: r.status for r in tests}
+    assert final == {
+        "twilio": NotificationStatus.SENT,
+        "modem": NotificationStatus.FAILED,
+        "email": NotificationStatus.SENT,
+    }
+    assert len([m for m in twilio_standin.messages if "test quotidien" in m.body]) == 1
+    assert sim.sent == []
