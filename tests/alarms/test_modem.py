@@ -38,7 +38,7 @@ from tests.support.modem import (
     simulated_modem,
 )
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.modem]  # Gammu-paced (make test)
 
 GSM_TEXT = "Température élevée à 95 : défaut è ù"
 EXTENSION_TEXT = "Prix du fioul : 3 € [estimé]"

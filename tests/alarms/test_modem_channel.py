@@ -28,6 +28,8 @@ from tests.support.twilio_standin import TwilioStandIn
 
 MARTIN = "+33612345678"
 
+pytestmark = pytest.mark.modem  # Gammu-paced: `make test` runs these beside the rest
+
 
 def with_modem(
     config: PlantConfig, sim: ModemSimulator, twilio: TwilioStandIn | None, *routes: SmsRoute

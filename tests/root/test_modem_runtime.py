@@ -48,6 +48,8 @@ MARTIN = "+33612345678"
 STRANGER = "+33699999999"
 POLL_S = 2.0
 
+pytestmark = pytest.mark.modem  # Gammu-paced: `make test` runs these beside the rest
+
 
 @dataclass
 class Site:

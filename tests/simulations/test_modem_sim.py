@@ -37,6 +37,9 @@ from chaufferie.simulations.modem_at import (
 from tests.conftest import require_tool
 from tests.support.modem import RECIPIENT, AtPort, gammurc, modem_sim, simulated_modem, wait_until
 
+pytestmark = pytest.mark.modem  # Gammu-paced: `make test` runs these beside the rest
+
+
 __all__ = ["modem_sim"]
 
 
