@@ -70,6 +70,8 @@ class ModemWatch:
             log.error("GSM modem %s unusable at start: %s", self.settings.device, e)
 
     async def run(self) -> None:
+        """Connect (Gammu takes seconds: nothing else waits for it), then poll until cancelled."""
+        await self.start()
         while True:
             await self.poll()
             await self.clock.sleep(self.settings.poll_s)

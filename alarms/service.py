@@ -116,8 +116,6 @@ class AlarmService:
         self._sub = self.bus.subscribe(
             TagValue, LinkEvent, PlantEvent, SystemEvent, maxsize=50_000, name="alarms"
         )
-        if self.modem_watch is not None:
-            await self.modem_watch.start()
         await self.outbox.reconcile()
         log.info("alarm service started: %d alarm definitions", len(self.engine.definitions))
         return self

@@ -20,10 +20,11 @@ from chaufferie.config.alarming import SmsRoute, TwilioSettings
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import NotificationRecord, NotificationStatus
+from chaufferie.config.vocabulary import AlarmState, AlarmTransition, NotificationRecord, NotificationStatus
 from chaufferie.simulations.modem import ModemSimulator
 from tests.alarms.helpers import publish_tag, running, settle
 from tests.support.modem import modem_settings, simulated_modem
+from tests.support.plc import eventually
 from tests.support.twilio_standin import TwilioStandIn
 
 MARTIN = "+33612345678"
@@ -163,3 +164,28 @@ async def test_daily_test_goes_by_every_transport_each_on_its_own(
     }
     assert len([m for m in twilio_standin.messages if "test quotidien" in m.body]) == 1
     assert sim.sent == []
+
+
+async def test_a_modem_port_that_does_not_exist_is_said_at_start_and_raises_not_gsm(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    transitions = bus.subscribe(AlarmTransition)
+    missing = tmp_path / "no-modem-here"
+    notifiers = config.notifiers.model_copy(update={"modem": modem_settings(missing)})
+    cfg = config.model_copy(update={"notifiers": notifiers})
+    async with running(AlarmService(cfg, bus, clock)) as service:
+        await settle(service, clock, 1)
+        watch = service.modem_watch
+        assert watch is not None
+        await eventually(lambda: watch.polls > 0)
+        await settle(service, clock, 5)
+        publish_tag(bus, clock, "wood.state", 7)  # the service still works: CHB-DEF raised, told
+        await settle(service, clock, 400, step=10)
+        item = chb_def(service)
+        emails = [i for i in service.store.outbox() if i.fallback_of == item.key]
+    assert f"GSM modem {missing} unusable at start" in caplog.text
+    assert "no such device" in caplog.text
+    seen = [t for t in transitions.drain() if isinstance(t, AlarmTransition)]
+    assert [t.state for t in seen if t.code == "NOT-GSM"][:1] == [AlarmState.UNACKED]
+    assert item.status is OutboxStatus.FAILED  # the modem was the only SMS transport
+    assert [(e.channel, e.status) for e in emails] == [("email", OutboxStatus.SENT)]
