@@ -197,8 +197,9 @@ def write(plant: Plant, point: str, value: Value) -> bool:
 
 
 def unknown_points(cfg: PlantConfig) -> list[str]:
-    """Points of ``cfg`` the model cannot serve (they will read 0)."""
-    return [p.name for p in cfg.points if p.name not in READERS]
+    """PLC points of ``cfg`` the model cannot serve (they will read 0); chaufferie's own
+    (``system``) points are none of the PLCs' business."""
+    return [p.name for p in cfg.points if p.name not in READERS and p.source.protocol != "system"]
 
 
 def bad_points(plant: Plant) -> frozenset[str]:

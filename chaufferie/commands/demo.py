@@ -1,9 +1,12 @@
 """``chaufferie demo``: the simulator and the whole system on loopback, on embedded defaults.
 
 What ``make demo`` runs. It keeps everything in one data folder (``data/demo`` unless told):
-the SQLite database, the local outbox where SMS and emails land when no provider is set, the
+the SQLite database, the local outbox where emails land when no provider is set, the
 simulator's and the bridge's certificates, and the demo's own secrets (``demo-secrets.json``,
 mode 600, generated on first run — real deployments take secrets from the environment).
+SMS go out through a simulated GSM modem (``data/demo/modem``, a pseudo-terminal, through the
+real Gammu driver) unless the configuration names a modem of its own; what the simulated mobile
+network carried is written to ``outbox/reseau-gsm.txt``.
 The first run creates an administrator and a technician and prints their passwords once.
 
 One clock for plant and system: with ``--speed X`` the simulator and the system run on the
@@ -23,18 +26,21 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from chaufferie.commands.run import add_common_arguments, load, serve
+from chaufferie.config.alarming import ModemSettings
 from chaufferie.config.clock import Anchor, ScaledClock, WallPaced
 from chaufferie.config.points import ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context, Role
 from chaufferie.pairing import pair_with_simulator
 from chaufferie.private import close_data_dir
+from chaufferie.simulations.modem import ModemSimulator
 from chaufferie.simulations.scenarios import SCENARIOS
 from chaufferie.wiring import Runtime, build_runtime
 
@@ -196,6 +202,10 @@ def run(args: argparse.Namespace) -> int:
     # one clock for plant and system: the simulator and the system start from the same anchor
     clock = ScaledClock(Anchor(datetime.now(UTC), time.time(), args.speed))
     sim = start_simulator(args, data_dir, modbus_port, opcua_port, env, clock.anchor())
+    modem: NetworkLog | None = None
+    if cfg.notifiers.modem is None:
+        modem = NetworkLog(ModemSimulator(data_dir / "modem"), cfg.data_path(cfg.notifiers.outbox_dir))
+        cfg = with_modem(cfg, modem.sim, args.speed)
     try:
         cert = wait_for_simulator(sim, data_dir, opcua_port)
         asyncio.run(pair_with_simulator(cfg, cert.parent))
@@ -206,12 +216,51 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     finally:
+        if modem is not None:
+            modem.stop()
         sim.terminate()
         try:
             sim.wait(timeout=15)
         except subprocess.TimeoutExpired:
             sim.kill()
     return code
+
+
+def with_modem(cfg: PlantConfig, sim: ModemSimulator, speed: float) -> PlantConfig:
+    """``cfg`` sending its SMS through the simulated modem (polled every 10 s of wall time)."""
+    settings = ModemSettings(device=str(sim.link), pin_env=None, poll_s=min(10.0 * speed, 3600.0))
+    return cfg.model_copy(update={"notifiers": cfg.notifiers.model_copy(update={"modem": settings})})
+
+
+class NetworkLog:
+    """The demo's simulated modem, and what its mobile network carried, written to a file."""
+
+    def __init__(self, sim: ModemSimulator, folder: Path) -> None:
+        self.sim = sim.start()
+        self.path = folder / "reseau-gsm.txt"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._written = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name="demo-gsm-network", daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(1.0):
+            self.write_new()
+
+    def write_new(self) -> None:
+        messages = [m for m in self.sim.messages() if m.complete]
+        fresh, self._written = messages[self._written :], len(messages)
+        if fresh:
+            stamp = datetime.now(UTC).astimezone().strftime("%d/%m/%Y %H:%M:%S")
+            with self.path.open("a", encoding="utf-8") as out:
+                out.writelines(f"{stamp}  → {m.number}  {m.text}\n" for m in fresh)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.write_new()
+        self.sim.stop()
 
 
 def demo_runtime(
@@ -260,8 +309,14 @@ def _welcome(runtime: Runtime, host: str, port: int) -> None:
             f"Simulateur et système à {speed}, une seule horloge / simulator and system at {speed}, one clock"
         )
     outbox = runtime.cfg.data_path(runtime.cfg.notifiers.outbox_dir)
+    sms = (
+        f"SMS par le modem GSM / SMS through the GSM modem: {outbox / 'reseau-gsm.txt'}"
+        if runtime.alarms.modem_watch is not None
+        else f"SMS: {outbox}"
+    )
     lines += [
-        f"SMS et courriels / SMS and email: {outbox}",
+        f"Courriels / email: {outbox}",
+        sms,
         "Scénarios / scenarios: page « Mise en service » (commissioning). Ctrl-C pour arrêter / to stop.",
     ]
     print("\n".join(lines), flush=True)
