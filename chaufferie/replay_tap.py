@@ -62,7 +62,8 @@ class PlantTap:
         by_name = cfg.points_by_name
         self.plant = plant
         self.sinks = tuple(sinks)
-        self.watched = [_Watched(by_name[n], reader(n)) for n in sorted(set(points))]
+        plc = sorted(n for n in set(points) if by_name[n].source.protocol != "system")  # the plant's
+        self.watched = [_Watched(by_name[n], reader(n)) for n in plc]
         self.links_down: set[str] = set()
         self.published = 0
 
