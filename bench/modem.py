@@ -38,6 +38,7 @@ from chaufferie.config.loader import default_config_path, load_config
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Quality, TagValue
 from chaufferie.simulations.modem import ModemSimulator
+from tests.support.plc import eventually
 
 N_THROUGHPUT = 20
 N_LATENCY = 20
@@ -82,16 +83,12 @@ async def ours(cfg: PlantConfig, sim: ModemSimulator) -> tuple[float, list[float
     bus, clock = Bus(), RealClock()
     async with AlarmService(cfg, bus, clock) as service:
         task = asyncio.create_task(service.run())
-        watch = service.modem_watch
-        assert watch is not None
-        while not service.channels["modem"].available():  # connected (Gammu: seconds)
-            await asyncio.sleep(0.1)
+        await eventually(service.channels["modem"].available, within=60)  # connected (Gammu: seconds)
         before = len(sim.sent)
         t0 = time.perf_counter()
         for i in range(N_THROUGHPUT):
             service.outbox.enqueue(OutboxItem(f"bench/{i}", "sms", "tech-martin", NUMBER, "", f"{TEXT} #{i}"))
-        while len(sim.sent) < before + N_THROUGHPUT:
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(sim.sent) >= before + N_THROUGHPUT, within=600)
         rate = N_THROUGHPUT / (time.perf_counter() - t0) * 60
         latencies = []
         for i in range(N_LATENCY):
@@ -99,8 +96,7 @@ async def ours(cfg: PlantConfig, sim: ModemSimulator) -> tuple[float, list[float
             now = clock.now()
             t0 = time.perf_counter()
             bus.publish(TagValue(f"bench.p{i}", 60.0, Quality.GOOD, now, now))
-            while len(sim.sent) <= count:
-                await asyncio.sleep(0.005)
+            await eventually(lambda: len(sim.sent) > count, within=60)  # noqa: B023 (awaited here)
             latencies.append((time.perf_counter() - t0) * 1000)
             await service.outbox.settled(30)
         task.cancel()
