@@ -95,37 +95,9 @@ class ModemSimulator:
     Other options: see :class:`.modem_at.AtEngine`.
     """
 
-    def __init__(
-        self,
-        link: str | os.PathLike[str],
-        *,
-        pin: str | None = None,
-        puk: str = "12345678",
-        sim: SimState | None = None,
-        registration: Registration = "home",
-        rssi: int = 20,
-        smsc: str = "+33609001390",
-        operator: tuple[str, str] = ("20801", "Orange F"),
-        capacity: int = 30,
-        pdu_mode: bool = True,
-        delivery_reports: bool = True,
-        slow_s: float = 0.0,
-        identity: Identity | None = None,
-    ) -> None:
+    def __init__(self, link: str | os.PathLike[str], *, slow_s: float = 0.0, **options: Any) -> None:
         self.link = Path(link)
-        self.engine = AtEngine(
-            identity=identity,
-            pin=pin,
-            puk=puk,
-            sim=sim,
-            registration=registration,
-            rssi=rssi,
-            smsc=smsc,
-            operator=operator,
-            capacity=capacity,
-            pdu_mode=pdu_mode,
-            delivery_reports=delivery_reports,
-        )
+        self.engine = AtEngine(**options)
         self._slow = slow_s
         self._master: int | None = None
         self._slave: int | None = None
@@ -139,7 +111,7 @@ class ModemSimulator:
         )
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._registered_before: Registration = registration
+        self._registered_before: Registration = self.engine.registration
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> ModemSimulator:

@@ -11,9 +11,10 @@ lost for good raises NOT-GSM and the messages go by Twilio.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,14 +125,25 @@ def refusals(site: Site) -> list[tuple[str, str | None]]:
     ]
 
 
-async def test_internet_down_p1_goes_by_the_modem_once_and_a_reply_to_it_acknowledges(
+SiteMaker = Callable[..., AbstractAsyncContextManager[Site]]
+
+
+@pytest.fixture
+def make_site(
     config: PlantConfig,
     clock: VirtualClock,
     monkeypatch: pytest.MonkeyPatch,
     modem: ModemSimulator,
     twilio_standin: TwilioStandIn,
+) -> SiteMaker:
+    """``modem_site`` on this test's configuration, clock, modem and Twilio stand-in."""
+    return functools.partial(modem_site, config, clock, monkeypatch, modem, twilio_standin)
+
+
+async def test_internet_down_p1_goes_by_the_modem_once_and_a_reply_to_it_acknowledges(
+    make_site: SiteMaker, clock: VirtualClock, modem: ModemSimulator, twilio_standin: TwilioStandIn
 ) -> None:
-    async with modem_site(config, clock, monkeypatch, modem, twilio_standin, twilio_up=False) as site:
+    async with make_site(twilio_up=False) as site:
         publish_tag(site.runtime.bus, clock, "wood.state", 6)  # CHB-DEF, P1: Martin on call
         await site.settle(30)  # well within the retry budget
         [item] = [
@@ -181,16 +193,10 @@ async def test_internet_down_p1_goes_by_the_modem_once_and_a_reply_to_it_acknowl
 
 
 async def test_modem_lost_for_good_raises_not_gsm_and_sms_go_by_twilio(
-    config: PlantConfig,
-    clock: VirtualClock,
-    monkeypatch: pytest.MonkeyPatch,
-    modem: ModemSimulator,
-    twilio_standin: TwilioStandIn,
+    make_site: SiteMaker, clock: VirtualClock, modem: ModemSimulator, twilio_standin: TwilioStandIn
 ) -> None:
     modem_first = (SmsRoute(via=("modem", "twilio")),)
-    async with modem_site(
-        config, clock, monkeypatch, modem, twilio_standin, twilio_up=True, routes=modem_first
-    ) as site:
+    async with make_site(twilio_up=True, routes=modem_first) as site:
         transitions = site.runtime.bus.subscribe(AlarmTransition, name="test.transitions")
         assert site.runtime.cfg.point("modem.signal").link == "system"
         modem.unplug()
