@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from chaufferie.config.alarming import SmsRoute, TwilioSettings
@@ -35,7 +36,7 @@ from chaufferie.config.vocabulary import (
 )
 from chaufferie.simulations.modem import ModemSimulator
 from chaufferie.wiring import Runtime, build_runtime
-from tests.access.conftest import FROM_NUMBER, add_users, serving
+from tests.access.conftest import FROM_NUMBER, PINS, acknowledge, add_users, serving, sign_in_with_pin
 from tests.alarms.helpers import publish_tag, settle
 from tests.conftest import free_port
 from tests.root.test_runtime import environment, runtime_config
@@ -58,6 +59,7 @@ class Site:
     clock: VirtualClock
     modem: ModemSimulator
     tap: Subscription
+    base_url: str
     audit: list[OperatorAction] = field(default_factory=list)
 
     async def settle(self, seconds: float = 0.0) -> None:
@@ -112,7 +114,7 @@ async def modem_site(
     tap = runtime.bus.subscribe(OperatorAction, name="test.audit")
     async with runtime.system, serving(runtime.app, port):
         add_users(runtime.access.store)
-        site = Site(runtime, clock, modem, tap)
+        site = Site(runtime, clock, modem, tap, f"http://127.0.0.1:{port}")
         await site.settle()
         yield site
 
@@ -218,3 +220,24 @@ async def test_modem_lost_for_good_raises_not_gsm_and_sms_go_by_twilio(
         assert [b for b in twilio_standin.bodies_to(MARTIN) if "CHB-DEF" in b] == [item.text]
         assert any("NOT-GSM" in b for b in twilio_standin.bodies_to(MARTIN))  # told by Twilio too
         assert modem.sent == []
+
+
+async def test_the_link_in_an_sms_the_modem_carried_works_once_the_internet_is_back(
+    make_site: SiteMaker, clock: VirtualClock, modem: ModemSimulator, twilio_standin: TwilioStandIn
+) -> None:
+    async with make_site(twilio_up=False) as site:
+        publish_tag(site.runtime.bus, clock, "oil.fault", True)  # FIO-DEF, P1, while internet is down
+        await site.settle(30)
+        [sms] = [m for m in modem.messages() if m.number == MARTIN and "FIO-DEF" in m.text]
+        link = re.search(r"(http://127\.0\.0\.1:\d+/a/\S+)", sms.text)
+        assert link is not None, sms.text
+        occ = site.occurrence("FIO-DEF")
+        async with httpx.AsyncClient(base_url=site.base_url) as client:  # the internet is back
+            assert (await sign_in_with_pin(client, link.group(1), PINS["martin"])).status_code == 303
+            done = await acknowledge(client, link.group(1), occ)
+        assert done.status_code == 200
+        occurrence = site.runtime.alarms.engine.get(occ)
+        assert occurrence is not None
+        assert occurrence.acked_by == "martin"
+        acks = [a for a in site.actions() if a.kind is ActionKind.ACKNOWLEDGE]
+        assert [(a.context.user, a.context.channel) for a in acks] == [("martin", Channel.LINK)]
