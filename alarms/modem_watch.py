@@ -8,6 +8,7 @@ modem that was lost) and publishes what it says as the ``system`` points ``modem
 signal below ``modem.min_signal_percent``, with the reason in French and English, and cleared
 when it is usable again. The messages it received go to the ``replies`` handler (the SMS reply
 judge, given by the composition root); each is deleted from the modem only once handled.
+The network's delivery reports go to ``reports`` (the outbox records the message DELIVERED).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from chaufferie.alarms.modem import GsmModem, IncomingSms, ModemHealth
+from chaufferie.alarms.modem import DeliveryReport, GsmModem, IncomingSms, ModemHealth
 from chaufferie.config.alarming import ModemSettings
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
@@ -57,6 +58,7 @@ class ModemWatch:
     def __init__(self, modem: GsmModem, settings: ModemSettings, bus: Bus, clock: Clock) -> None:
         self.modem, self.settings, self.bus, self.clock = modem, settings, bus, clock
         self.replies: Replies | None = None
+        self.reports: Callable[[DeliveryReport], None] | None = None
         self.health: ModemHealth | None = None
         self._down: tuple[str, str] | None = None
         self._published_once = False
@@ -83,18 +85,23 @@ class ModemWatch:
 
         self._publish(health)
         self._judge(health)
-        if health.connected and self.replies is not None:
+        if health.connected:
             try:
-                await self.modem.receive(self._received)
+                await self.modem.receive(self._received, self._report)
             except Exception:
                 log.exception("reading the SMS received by the modem failed")
         self.polls += 1
         return health
 
     async def _received(self, sms: IncomingSms) -> None:
-        assert self.replies is not None  # noqa: S101  (checked in poll)
+        if self.replies is None:  # no judge wired: the message stays on the SIM for one
+            raise RuntimeError(f"no SMS reply judge: message from {sms.sender} left on the modem")
         log.info("SMS received by the modem from %s", sms.sender)
         await self.replies(sms.sender, sms.text, sms.reference)
+
+    async def _report(self, report: DeliveryReport) -> None:
+        if self.reports is not None:
+            self.reports(report)
 
     def _publish(self, health: ModemHealth) -> None:
         now = self.clock.now()

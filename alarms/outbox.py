@@ -43,6 +43,8 @@ _PUBLISHED = {
     OutboxStatus.FAILED: NotificationStatus.FAILED,
 }
 IDLE_WAIT_S = 60.0
+REPORT_WINDOW_S = 2 * 86_400.0
+"""Delivery reports are matched with the messages sent in this window (references cycle at 256)."""
 HANDOVER_CHECK_S = 15.0
 """How long the transport a message leaves is given to say whether it delivered it."""
 _LINK = re.compile(r"https?://\S+")
@@ -71,6 +73,7 @@ class Outbox:
         self.on_success: list[Hook] = []
         self.on_handed: list[Hook] = []
         self._wake = {name: asyncio.Event() for name in channels}
+        self._reported: dict[str, set[int]] = {}
         self._busy = 0
 
     # ---------------------------------------------------------------- queueing
@@ -283,8 +286,8 @@ class Outbox:
         )
         self.enqueue(copy)
 
-    def _record(self, item: OutboxItem) -> None:
-        status = _PUBLISHED.get(item.status)
+    def _record(self, item: OutboxItem, report: NotificationStatus | None = None, detail: str = "") -> None:
+        status = report or _PUBLISHED.get(item.status)
         if status is None:
             return
         self.bus.publish(
@@ -299,9 +302,32 @@ class Outbox:
                 code=item.code,
                 body=_shown(item),
                 attempts=item.attempts,
-                error=item.error,
+                error=detail or item.error,
             )
         )
+
+    # ---------------------------------------------------------------- delivery reports
+    def delivery_report(
+        self, via: str, reference: int, delivered: bool, detail: str = ""
+    ) -> OutboxItem | None:
+        """The network's word on part ``reference`` of a message ``via`` sent (``<via>:<ref>,...``):
+        recorded DELIVERED once every part is, UNDELIVERED at the first part given up on."""
+        since = self.clock.now().timestamp() - REPORT_WINDOW_S
+        for item in reversed(self.store.outbox(OutboxStatus.SENT)):
+            if item.via != via or item.created_at < since:
+                continue
+            parts = {int(r) for r in item.provider_id.removeprefix(f"{via}:").split(",") if r.isdigit()}
+            if reference not in parts:
+                continue
+            done = self._reported.setdefault(item.key, set())
+            if not delivered:
+                self._record(item, NotificationStatus.UNDELIVERED, detail)
+            elif reference not in done:
+                done.add(reference)
+                if done >= parts:
+                    self._record(item, NotificationStatus.DELIVERED)
+            return item
+        return None
 
     # ---------------------------------------------------------------- for tests and health
     @property

@@ -33,7 +33,7 @@ from chaufferie.alarms.dispatch import Dispatcher
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.escalation import Escalator
 from chaufferie.alarms.links import LinkMaker, PlainLinkMaker
-from chaufferie.alarms.modem import GsmModem
+from chaufferie.alarms.modem import DeliveryReport, GsmModem
 from chaufferie.alarms.modem_watch import ModemWatch
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.alarms.outbox import Outbox
@@ -109,6 +109,8 @@ class AlarmService:
             if isinstance(modem, GsmModem) and cfg.notifiers.modem is not None
             else None
         )
+        if self.modem_watch is not None:
+            self.modem_watch.reports = self._delivery_report
 
     async def __aenter__(self) -> Self:
         self.engine.restore()
@@ -190,6 +192,11 @@ class AlarmService:
         if oncall is None:
             return list(self.rota.contacts)
         return [oncall.contact(oncall.at(now).on_call)]
+
+    def _delivery_report(self, report: DeliveryReport) -> None:
+        detail = "" if report.delivered else f"TP-Status {report.status}"
+        if self.outbox.delivery_report("modem", report.reference, report.delivered, detail) is None:
+            log.info("delivery report %d from the modem matches no message sent", report.reference)
 
     def _delivery_failed(self, item: OutboxItem) -> None:
         self._failed_channels.add(item.channel)

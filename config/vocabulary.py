@@ -236,6 +236,10 @@ class NotificationStatus(StrEnum):
     SENT = "sent"
     RETRYING = "retrying"
     FAILED = "failed"
+    DELIVERED = "delivered"
+    """The network's delivery report: the phone received it (GSM modem)."""
+    UNDELIVERED = "undelivered"
+    """The network's delivery report: it gave up (GSM modem)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,7 @@ async def test_modem_unplugged_mid_send_then_plugged_back_delivers_once(
         assert [m.text for m in delivered] == [item.text]
 
 
-async def test_twilio_failing_hands_over_to_the_modem_after_its_budget_under_the_same_key(
+async def test_twilio_failing_hands_over_to_the_modem_after_its_budget_and_the_report_says_delivered(
     config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path, twilio_standin: TwilioStandIn
 ) -> None:
     records = bus.subscribe(NotificationRecord)
@@ -111,6 +111,7 @@ async def test_twilio_failing_hands_over_to_the_modem_after_its_budget_under_the
             publish_tag(bus, clock, "wood.state", 7)  # CHB-DEF, P1
             await settle(service, clock, 120, step=5)
             item = chb_def(service)
+            await service.modem_watch.poll()  # type: ignore[union-attr]  (the network's report)
         assert (item.status, item.via, item.attempts) == (OutboxStatus.SENT, "modem", budget + 1)
         # two attempts, then Twilio was asked whether it had it (a list request), then the modem
         assert twilio_standin.requests == budget + 1
@@ -121,6 +122,7 @@ async def test_twilio_failing_hands_over_to_the_modem_after_its_budget_under_the
         (NotificationStatus.RETRYING, "twilio"),
         (NotificationStatus.RETRYING, "modem"),
         (NotificationStatus.SENT, "modem"),
+        (NotificationStatus.DELIVERED, "modem"),  # the delivery report the modem received
     ]
 
 
