@@ -25,6 +25,7 @@ from chaufferie.config.vocabulary import (
     PlantEventKind,
 )
 from tests.alarms.helpers import TECH, publish_tag, running, settle, with_providers
+from tests.support.plc import eventually
 from tests.support.smtp_server import SmtpTestServer
 from tests.support.twilio_standin import TwilioStandIn
 
@@ -223,3 +224,28 @@ async def test_without_providers_messages_land_in_the_outbox_folder(
     files = sorted(config.data_path(config.notifiers.outbox_dir).glob("*.txt"))
     assert [f.name.split("-")[0] for f in files] == ["email", "sms"]
     assert all("relève" in f.read_text(encoding="utf-8").lower() for f in files)
+
+
+async def test_twilio_unreachable_is_known_down_until_its_probe_reaches_it(
+    config: PlantConfig, bus: Bus, clock: VirtualClock, twilio_standin: TwilioStandIn
+) -> None:
+    offline = TwilioStandIn()  # not started: nothing listens on its port (the internet is down)
+    sms = TwilioSettings(from_number="+33700000000", api_base_url=offline.base_url)
+    cfg = with_providers(config, sms, None)
+    notifiers = cfg.notifiers.model_copy(update={"probe_s": 30.0, "retry_base_s": 600.0})
+    cfg = cfg.model_copy(update={"notifiers": notifiers})
+    async with running(AlarmService(cfg, bus, clock)) as service:
+        twilio = service.channels["twilio"]
+        assert twilio.available()  # nothing known yet
+        publish_tag(bus, clock, "wood.state", 7)  # CHB-DEF, P1
+        await settle(service, clock, 1)
+        assert not twilio.available()  # the attempt could not reach it
+        await settle(service, clock, 30)
+        await asyncio.sleep(0.2)  # the probe's connection attempt, refused
+        assert not twilio.available()
+        async with offline:  # the internet is back
+            await settle(service, clock, 30)
+            await eventually(twilio.available)  # the next probe reached it; nothing sent yet
+            assert offline.messages == []
+            await settle(service, clock, 600, step=30)  # the retry
+            assert [b for b in offline.bodies_to(MARTIN) if "CHB-DEF" in b]
