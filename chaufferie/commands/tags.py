@@ -19,6 +19,7 @@ from typing import Any
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
 from chaufferie.config.loader import ConfigError, load_config
+from chaufferie.config.points import Point
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState, Scalar, TagValue
 from chaufferie.plc_bridge.service import Bridge
@@ -54,7 +55,7 @@ async def collect(cfg: PlantConfig, seconds: float) -> tuple[dict[str, TagValue]
     """Run the bridge until every point is read (or ``seconds``); the values and link states."""
     bus = Bus()
     clock = RealClock()
-    names = {p.name for p in cfg.points}
+    names = {p.name for p in plc_points(cfg)}
     async with Bridge(cfg, bus, clock) as bridge:
         task = asyncio.create_task(bridge.run())
         deadline = clock.monotonic() + seconds
@@ -72,9 +73,9 @@ async def collect(cfg: PlantConfig, seconds: float) -> tuple[dict[str, TagValue]
 
 
 def render(cfg: PlantConfig, values: dict[str, TagValue], links: dict[str, LinkState], now: datetime) -> str:
-    """The table: one row per point of the config, then the links."""
+    """The table: one row per PLC point of the config, then the links."""
     rows: list[tuple[str, ...]] = [HEADER]
-    for p in cfg.points:
+    for p in plc_points(cfg):
         tv = values.get(p.name)
         if tv is None:
             rows.append((p.name, "—", p.unit, "bad", TEXTS["never"]))
@@ -88,6 +89,11 @@ def render(cfg: PlantConfig, values: dict[str, TagValue], links: dict[str, LinkS
     lines.append("")
     lines.append(f"{TEXTS['links']}: " + ", ".join(f"{name} {state.value}" for name, state in links.items()))
     return "\n".join(lines)
+
+
+def plc_points(cfg: PlantConfig) -> list[Point]:
+    """The points the PLC links serve (chaufferie's own ``system`` points are not read here)."""
+    return [p for p in cfg.points if p.link in cfg.links]
 
 
 def _shown(value: Scalar, states: dict[int, str] | None) -> str:

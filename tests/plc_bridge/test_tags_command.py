@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from chaufferie.commands.tags import render
+from chaufferie.commands.tags import plc_points, render
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState, Quality, TagValue
 from chaufferie.simulations.server import SimulatorServers
@@ -26,7 +26,8 @@ def test_table_shows_value_state_name_unit_quality_and_age(config: PlantConfig) 
     }
     table = render(config, values, {"boiler": LinkState.DOWN, "hydraulic": LinkState.UP}, now)
     lines = table.splitlines()
-    assert len(lines) == 1 + 1 + len(config.points) + 2
+    assert len(lines) == 1 + 1 + len(plc_points(config)) + 2
+    assert not any(line.startswith("modem.") for line in lines)  # chaufferie's own, not the PLCs'
     state_line = next(line for line in lines if line.startswith("wood.state "))
     assert "2 (running)" in state_line
     assert "1.5 s" in state_line
@@ -52,7 +53,7 @@ async def test_tags_command_prints_every_point_live_from_the_simulator(
     out, err = await asyncio.wait_for(process.communicate(), 60)
     text = out.decode()
     assert process.returncode == 0, err.decode()[-2000:]
-    for p in plant_config.points:
+    for p in plc_points(plant_config):
         row = next(line for line in text.splitlines() if line.startswith(p.name + " "))
         assert " good " in row + " ", row
     assert "boiler up, hydraulic up" in text
