@@ -82,6 +82,10 @@ async def test_server_stopped_turns_points_bad_then_session_and_subscription_are
     source = hydraulic(plant_config, bus, clock)
     async with running(source):
         await eventually(lambda: all_good(bus, plant_config), within=10)
+        # the startup read makes every point Good before the subscription exists: stopping the
+        # server in between (a loaded machine) failed the first session, and "sessions >= 2"
+        # below then waited for a second session that was the first (CI, twice)
+        await eventually(lambda: source.sessions == 1, within=10)
         await sim.stop_server("hydraulic")
         await eventually(
             lambda: all(bus.latest(p.name).stale for p in plant_config.points_of("hydraulic")),  # type: ignore[union-attr]
