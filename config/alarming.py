@@ -151,9 +151,13 @@ class Escalation(Frozen):
 
 
 class WorkingHours(Frozen):
-    """Contract working hours for response deadlines (French public holidays excluded)."""
+    """Contract working hours for response deadlines (French public holidays excluded).
 
-    weekdays: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (0, 1, 2, 3, 4)
+    ``weekdays`` are the contract's working days, Monday = 0: the tender's *jours ouvrables*,
+    Monday to Saturday, by default (docs/domain.md §4); another contract may set Monday to Friday.
+    """
+
+    weekdays: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (0, 1, 2, 3, 4, 5)
     periods: tuple[tuple[time, time], ...] = ((time(8, 0), time(12, 0)), (time(13, 30), time(17, 30)))
     country: str = "FR"
     deadline_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 8.0

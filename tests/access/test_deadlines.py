@@ -1,4 +1,5 @@
-"""Intervention deadline: 8 working hours, French public holidays out, DST-safe; late days."""
+"""Intervention deadline: 8 working hours on *jours ouvrables* (Monday to Saturday, the tender's
+word), French public holidays out, DST-safe; late days. Another contract's day set is a setting."""
 
 from __future__ import annotations
 
@@ -30,17 +31,24 @@ def test_lunch_break_does_not_count() -> None:
     assert due(paris(2026, 1, 13, 11, 0)) == paris(2026, 1, 14, 11, 0)
 
 
-def test_friday_afternoon_call_runs_over_the_weekend() -> None:
-    assert due(paris(2026, 1, 16, 16, 0)) == paris(2026, 1, 19, 16, 0)
+def test_friday_afternoon_call_runs_into_saturday_a_jour_ouvrable() -> None:
+    assert due(paris(2026, 1, 16, 16, 0)) == paris(2026, 1, 17, 16, 0)
 
 
-def test_saturday_call_starts_counting_on_monday_morning() -> None:
-    assert due(paris(2026, 1, 17, 10, 0)) == paris(2026, 1, 19, 17, 30)
+def test_saturday_call_is_counted_on_saturday_sunday_is_skipped() -> None:
+    assert due(paris(2026, 1, 17, 16, 0)) == paris(2026, 1, 19, 16, 0)
 
 
-def test_easter_monday_is_skipped() -> None:
-    assert not is_working_day(paris(2026, 4, 6).date(), HOURS)
-    assert due(paris(2026, 4, 3, 17, 0)) == paris(2026, 4, 7, 17, 0)
+def test_a_monday_to_friday_contract_is_a_setting() -> None:
+    weekdays_only = WorkingHours(weekdays=(0, 1, 2, 3, 4))
+    called = paris(2026, 1, 17, 10, 0).astimezone(UTC)  # a Saturday: counted from Monday
+    assert deadline(called, weekdays_only, "Europe/Paris") == paris(2026, 1, 19, 17, 30)
+
+
+def test_p1_saturday_night_before_easter_monday_is_due_on_tuesday_evening() -> None:
+    assert not is_working_day(paris(2026, 4, 6).date(), HOURS)  # Easter Monday
+    assert is_working_day(paris(2026, 4, 4).date(), HOURS)  # the Saturday before: ouvrable
+    assert due(paris(2026, 4, 4, 22, 0)) == paris(2026, 4, 7, 17, 30)
 
 
 def test_bastille_day_is_skipped() -> None:
@@ -51,8 +59,8 @@ def test_bastille_day_is_skipped() -> None:
 @pytest.mark.parametrize(
     ("called", "expected", "real_hours"),
     [
-        (paris(2026, 3, 27, 15, 0), paris(2026, 3, 30, 15, 0), 71),  # spring forward: an hour less
-        (paris(2026, 10, 23, 15, 0), paris(2026, 10, 26, 15, 0), 73),  # fall back: an hour more
+        (paris(2026, 3, 28, 15, 0), paris(2026, 3, 30, 15, 0), 47),  # spring forward: an hour less
+        (paris(2026, 10, 24, 15, 0), paris(2026, 10, 26, 15, 0), 49),  # fall back: an hour more
     ],
 )
 def test_working_hours_are_wall_clock_across_a_dst_change(

@@ -124,9 +124,10 @@ def test_rota_exception_replaces_the_on_call_person(config: PlantConfig) -> None
     assert duty.second == "tech-bernard"
 
 
-def test_working_hours_exclude_nights_weekends_and_easter_monday(config: PlantConfig) -> None:
+def test_working_hours_exclude_nights_sundays_and_easter_monday(config: PlantConfig) -> None:
     hours = config.working_hours
     assert in_working_hours(hours, datetime(2026, 1, 12, 9, 0, tzinfo=UTC), PARIS)  # Mon 10:00
     assert not in_working_hours(hours, datetime(2026, 1, 12, 11, 45, tzinfo=UTC), PARIS)  # lunch
-    assert not in_working_hours(hours, datetime(2026, 1, 10, 9, 0, tzinfo=UTC), PARIS)  # Saturday
+    assert in_working_hours(hours, datetime(2026, 1, 10, 9, 0, tzinfo=UTC), PARIS)  # Saturday: ouvrable
+    assert not in_working_hours(hours, datetime(2026, 1, 11, 9, 0, tzinfo=UTC), PARIS)  # Sunday
     assert not in_working_hours(hours, datetime(2026, 4, 6, 8, 0, tzinfo=UTC), PARIS)  # Easter Monday
