@@ -60,6 +60,10 @@ interventions = Table(
     Column("arrival", UtcTime(), nullable=True),
     Column("late_days", Integer, nullable=True),
     Column("penalty_eur", Float, nullable=True),
+    Column("origin", String(16), nullable=False, default="ack", server_default="ack"),
+    Column("acknowledged_at", UtcTime(), nullable=True),
+    Column("acknowledged_by", String(64), nullable=True),
+    Column("ack_channel", String(16), nullable=True),
 )
 
 login_attempts = Table(

@@ -68,7 +68,7 @@ class AddressState:
 
 @dataclass(frozen=True, slots=True)
 class InterventionRecord:
-    """One call-out: deadline from the acknowledgement, arrival on site, lateness."""
+    """One call-out: deadline from the call, acknowledgement and arrival on site, lateness."""
 
     occurrence_id: str
     code: str
@@ -79,6 +79,11 @@ class InterventionRecord:
     arrival: datetime | None = None
     late_days: int | None = None
     penalty_eur: float | None = None
+    origin: str = "ack"
+    """``call``: opened by the plant's first notification; ``ack``: by an acknowledgement."""
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    ack_channel: str | None = None
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -119,6 +124,10 @@ def _intervention(row: Any) -> InterventionRecord:
         arrival=_utc(m["arrival"]),
         late_days=m["late_days"],
         penalty_eur=m["penalty_eur"],
+        origin=m["origin"],
+        acknowledged_at=_utc(m["acknowledged_at"]),
+        acknowledged_by=m["acknowledged_by"],
+        ack_channel=m["ack_channel"],
     )
 
 
@@ -263,8 +272,20 @@ class AccessStore:
             "contact_id": record.contact_id,
             "opened_at": record.opened_at,
             "deadline": record.deadline,
+            "origin": record.origin,
         }
         return self._insert_once(insert(interventions).values(**row))
+
+    def record_acknowledgement(self, occurrence_id: str, at: datetime, by: str | None, channel: str) -> bool:
+        """The acknowledgement milestone of an open intervention (the first one counts)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(interventions)
+                .where(interventions.c.occurrence_id == occurrence_id)
+                .where(interventions.c.acknowledged_at.is_(None))
+                .values(acknowledged_at=at, acknowledged_by=by, ack_channel=channel)
+            )
+        return bool(done.rowcount)
 
     def intervention(self, occurrence_id: str) -> InterventionRecord | None:
         with self.engine.connect() as conn:

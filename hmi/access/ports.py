@@ -110,6 +110,10 @@ class InterventionStore(Protocol):
 
     def record_arrival(self, record: InterventionRecord) -> None: ...
 
+    def record_acknowledgement(
+        self, occurrence_id: str, at: datetime, by: str | None, channel: str
+    ) -> bool: ...
+
 
 class Storage(UserStore, SmsLedger, InterventionStore, Protocol):
     """Everything persisted for access control (the historian's ``AccessStore``)."""

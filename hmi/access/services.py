@@ -20,7 +20,7 @@ from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
 from chaufferie.config.live import LiveConfig, as_live
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import AlarmTransition, PlantEvent
+from chaufferie.config.vocabulary import AlarmTransition, NotificationRecord, PlantEvent
 from chaufferie.hmi.access.audit import Audit
 from chaufferie.hmi.access.authn import Authenticator
 from chaufferie.hmi.access.desk import AckDesk
@@ -42,8 +42,8 @@ class AccessServices:
     """The wired access-control services (one per process).
 
     Also a service for the lifespan (``async with access: await access.run()``): it follows
-    the bus for the phone page's plant story and for interventions opened by acknowledgements
-    from any channel.
+    the bus for the phone page's plant story and for interventions, opened by the plant's call
+    (its first notification) or an acknowledgement from any channel.
     """
 
     def __init__(
@@ -91,7 +91,9 @@ class AccessServices:
     async def __aenter__(self) -> AccessServices:
         self._subscriptions = (
             self.bus.subscribe(PlantEvent, maxsize=1000, name="access.plant_story"),
-            self.bus.subscribe(AlarmTransition, maxsize=10_000, name="access.interventions"),
+            self.bus.subscribe(
+                AlarmTransition, NotificationRecord, maxsize=10_000, name="access.interventions"
+            ),
         )
         return self
 

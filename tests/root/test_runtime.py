@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ from tests.access.conftest import (
 )
 from tests.alarms.helpers import publish_tag, settle
 from tests.conftest import free_port
+from tests.support.plc import eventually
 from tests.support.twilio_standin import TwilioStandIn, twilio_standin
 
 __all__ = ["twilio_standin"]  # the fixture (credentials in the environment)
@@ -237,6 +238,38 @@ async def test_the_hmi_services_reach_the_running_alarms_and_history(running: Ru
     assert ("acked", "martin", "hmi") in alarm_lines  # the HMI's ack, through the alarms, into the history
     assert services.users is not None
     assert "martin" in [u.username for u in await services.users.users()]
+
+
+async def test_the_plants_call_opens_the_intervention_and_a_call_never_acknowledged_runs_late(
+    running: Running,
+) -> None:
+    """The tender: a call-out starts at the plant's own call, not at the acknowledgement."""
+    runtime = running.runtime
+    publish_tag(runtime.bus, running.clock, "wood.state", 6)  # CHB-DEF, P1, Monday 03:00 in Paris
+    await running.settle()
+    occ = running.occurrence("CHB-DEF")
+    called = running.clock.now()
+    store = runtime.access.store
+    await eventually(lambda: store.intervention(occ) is not None)  # nobody has acknowledged
+    record = store.intervention(occ)
+    assert record is not None
+    assert (record.origin, record.opened_at, record.contact_id) == ("call", called, "tech-martin")
+    assert record.deadline == datetime(2026, 1, 12, 16, 30, tzinfo=UTC)  # 8 working hours: Monday 17:30
+    assert record.acknowledged_at is None
+    await running.clock.advance(30 * 3600)  # Tuesday 10:00 in Paris, still nobody
+    assert runtime.hmi is not None
+    assert runtime.hmi.services.interventions is not None
+    arrival = await runtime.hmi.services.interventions.arrive(occ, HMI)
+    assert arrival.ok, arrival.message
+    late = store.intervention(occ)
+    assert late is not None
+    assert (late.late_days, late.penalty_eur) == (1, runtime.cfg.working_hours.penalty_eur_per_day)
+    assert runtime.hmi.services.alarms is not None
+    assert (await runtime.hmi.services.alarms.acknowledge(occ, HMI, "sur place")).ok
+    await eventually(lambda: store.intervention(occ).acknowledged_at is not None)  # type: ignore[union-attr]
+    acked = store.intervention(occ)
+    assert acked is not None
+    assert (acked.acknowledged_by, acked.ack_channel, acked.opened_at) == ("martin", "hmi", called)
 
 
 async def test_a_full_spool_in_the_running_system_raises_his_per_once(
