@@ -23,14 +23,18 @@ DEMO_ARGS ?=
 demo: $(STAMP)
 	$(BIN)/chaufferie demo $(DEMO_ARGS)
 
-# The modem tests mostly wait for Gammu's own pacing (about 5 s a connection, little CPU): they
-# run in a second pytest beside the rest, their report printed after it; both must pass.
+# Two pytest processes on the machine's two cores, both must pass: the modem tests (mostly
+# waiting for Gammu's own pacing, about 5 s a connection) then the whole-season replay (one core
+# for 3 min) run beside the rest; their report is printed after it.
+BESIDE := tests/season
 test: $(STAMP)
-	@$(BIN)/python -m pytest -m modem -p no:cacheprovider > .pytest-modem.log 2>&1 & modem=$$!; \
-	$(BIN)/python -m pytest -m "not modem"; rest=$$?; \
-	wait $$modem; mod=$$?; \
-	echo "== the modem tests (run beside the others)"; cat .pytest-modem.log; \
-	exit $$(( rest || mod ))
+	@( $(BIN)/python -m pytest -m modem -p no:cacheprovider; a=$$?; \
+	   $(BIN)/python -m pytest -p no:cacheprovider $(BESIDE); b=$$?; \
+	   exit $$(( a || b )) ) > .pytest-beside.log 2>&1 & beside=$$!; \
+	$(BIN)/python -m pytest -m "not modem" --ignore=$(BESIDE); rest=$$?; \
+	wait $$beside; other=$$?; \
+	echo "== the modem tests and $(BESIDE) (run beside the others)"; cat .pytest-beside.log; \
+	exit $$(( rest || other ))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
