@@ -65,7 +65,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 def text(key: str, language: Language = "fr") -> str:
     """The text ``key`` in ``language`` (the key itself when unknown)."""
-    pair = TEXTS.get(key)
+    pair = TEXTS.get(key) or CONTRACT_TEXTS.get(key)
     if pair is None:
         return key
     return pair[0] if language == "fr" else pair[1]
@@ -73,10 +73,97 @@ def text(key: str, language: Language = "fr") -> str:
 
 def figure_label(key: str, language: Language = "fr") -> str:
     """Column heading of figure ``key``, with its unit: "Chaleur bois (MWh)"."""
-    unit, fr, en = FIGURES[key]
+    return _label(FIGURES[key], language)
+
+
+def _label(entry: tuple[str, str, str], language: Language) -> str:
+    unit, fr, en = entry
     label = fr if language == "fr" else en
     return f"{label} ({unit})" if unit else label
 
 
 def figure_unit(key: str) -> str:
     return FIGURES[key][0]
+
+
+def contract_label(key: str, language: Language = "fr") -> str:
+    """Heading of a figure of the contract report's summary, with its unit."""
+    return _label(CONTRACT_FIGURES[key], language)
+
+
+def call_label(key: str, language: Language = "fr") -> str:
+    """Heading of a column of the contract report's list of calls, with its unit."""
+    return _label(CALL_COLUMNS[key], language)
+
+
+CONTRACT_FIGURES: dict[str, tuple[str, str, str]] = {
+    # key: (unit, French, English) — one period's summary of the contract report
+    "calls": ("", "Appels", "Calls"),
+    "calls_call": ("", "dont appels de la centrale", "of which calls by the plant"),
+    "calls_phone": ("", "dont appels téléphoniques", "of which phone calls"),
+    "calls_ack": ("", "dont acquittements sans appel", "of which acknowledgements without a call"),
+    "acknowledged": ("", "Appels acquittés", "Calls acknowledged"),
+    "ack_median_h": ("h", "Délai d'acquittement médian", "Median time to acknowledge"),
+    "ack_max_h": ("h", "Délai d'acquittement le plus long", "Longest time to acknowledge"),
+    "arrived": ("", "Arrivées sur site", "Arrivals on site"),
+    "arrival_median_h": ("h", "Délai d'arrivée médian", "Median time to arrive"),
+    "arrival_max_h": ("h", "Délai d'arrivée le plus long", "Longest time to arrive"),
+    "late_calls": ("", "Interventions en retard", "Late interventions"),
+    "late_days": ("j", "Jours de retard", "Days late"),
+    "penalties_eur": ("€", "Pénalités", "Penalties"),
+    "disputes_disputed": ("", "Contestations en attente", "Disputes pending"),
+    "disputes_accepted": ("", "Contestations acceptées", "Disputes accepted"),
+    "disputes_rejected": ("", "Contestations rejetées", "Disputes rejected"),
+}
+
+CALL_COLUMNS: dict[str, tuple[str, str, str]] = {
+    # key: (unit, French, English) — one line per call in the contract report
+    "call_id": ("", "Référence", "Reference"),
+    "origin": ("", "Origine", "Origin"),
+    "code": ("", "Alarme", "Alarm"),
+    "priority": ("", "Priorité", "Priority"),
+    "caller": ("", "Appelant", "Caller"),
+    "opened": ("", "Appel", "Call"),
+    "deadline": ("", "Échéance", "Deadline"),
+    "acknowledged": ("", "Acquittement", "Acknowledged"),
+    "ack_h": ("h", "Délai d'acquittement", "Time to acknowledge"),
+    "arrival": ("", "Arrivée sur site", "Arrival on site"),
+    "arrival_h": ("h", "Délai d'arrivée", "Time to arrive"),
+    "made_safe": ("", "Mise en sécurité", "Made safe"),
+    "repaired": ("", "Fin de dépannage", "Repair ended"),
+    "late_days": ("j", "Jours de retard", "Days late"),
+    "index": ("", "Coefficient de révision", "Revision index"),
+    "penalty_eur": ("€", "Pénalité", "Penalty"),
+    "dispute": ("", "Contestation", "Dispute"),
+    "dispute_reason": ("", "Motif de la contestation", "Reason given"),
+    "dispute_note": ("", "Décision de la commune", "Commune's decision"),
+}
+
+CONTRACT_TEXTS: dict[str, tuple[str, str]] = {
+    "contract_title_month": (
+        "Rapport du contrat d'exploitation — mois",
+        "Maintenance contract report — month",
+    ),
+    "contract_title_season": (
+        "Rapport du contrat d'exploitation — saison de chauffe",
+        "Maintenance contract report — heating season",
+    ),
+    "contract_calls_title": ("Les appels", "The calls"),
+    "contract_as_of": ("Arrêté au", "As of"),
+    "contract_rule": (
+        "Délai : 8 heures ouvrées en jour ouvrable après l'appel (lundi au samedi, hors jours fériés). "
+        "Pénalité : 100 € indexés par jour calendaire de retard ; un appel jugé injustifié "
+        "(contestation acceptée) n'en porte pas.",
+        "Deadline: 8 working hours on working days after the call (Monday to Saturday, public "
+        "holidays excepted). Penalty: 100 € indexed per calendar day late; a call found "
+        "unjustified (dispute accepted) carries none.",
+    ),
+    "origin_call": ("centrale", "plant"),
+    "origin_phone": ("téléphone", "phone"),
+    "origin_ack": ("acquittement", "acknowledgement"),
+    "dispute_none": ("", ""),
+    "dispute_disputed": ("contestée", "disputed"),
+    "dispute_accepted": ("injustifiée (acceptée)", "unjustified (accepted)"),
+    "dispute_rejected": ("contestation rejetée", "dispute rejected"),
+    "open_so_far": ("en cours", "still open"),
+}
