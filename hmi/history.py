@@ -18,6 +18,8 @@ from sqlalchemy import Engine, or_, select
 
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
+from chaufferie.historian.contract import build_contract_report
+from chaufferie.historian.contract_format import contract_csv, contract_html, contract_xml
 from chaufferie.historian.history import HistoryEntry, HistoryFilter, history
 from chaufferie.historian.history_access import withheld_for
 from chaufferie.historian.history_export import Selection, history_csv, history_xml
@@ -232,3 +234,15 @@ class HmiHistory:
         if fmt is ExportFormat.XML:
             return report_xml(built, lhv, self.tz, self.cfg.site.timezone)
         return report_csv(built, lhv, self.tz)
+
+    async def export_contract(self, period: str, fmt: ExportFormat, as_of: datetime, lang: str) -> bytes:
+        """The maintenance contract's report of ``period``, calls still open counted to ``as_of``."""
+        return await asyncio.to_thread(self._export_contract, period, fmt, as_of, lang)
+
+    def _export_contract(self, period: str, fmt: ExportFormat, as_of: datetime, lang: str) -> bytes:
+        built = build_contract_report(self.engine, self.cfg, parse_period(period, self.cfg), as_of)
+        if fmt is ExportFormat.XML:
+            return contract_xml(built, self.tz, self.cfg.site.timezone)
+        if fmt is ExportFormat.HTML:
+            return contract_html(built, self.tz, "en" if lang == "en" else "fr")
+        return contract_csv(built, self.tz)

@@ -128,6 +128,7 @@ class Report:
 class ExportFormat(StrEnum):
     CSV = "csv"
     XML = "xml"
+    HTML = "html"
 
 
 @dataclass(frozen=True, slots=True)

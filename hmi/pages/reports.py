@@ -14,6 +14,11 @@ from chaufferie.hmi.records import ExportFormat, Report
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
 
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv",
+    ExportFormat.XML: "application/xml",
+    ExportFormat.HTML: "text/html",
+}
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$|^\d{4}-\d{4}$")
 
 
@@ -61,6 +66,14 @@ def register(services: HmiServices) -> None:
             show = ui.button(ctx.t("report.show")).mark("report-show")
             csv = ui.button(ctx.t("report.download_csv")).props("outline").mark("report-csv")
             xml = ui.button(ctx.t("report.download_xml")).props("outline").mark("report-xml")
+        with ui.row().classes("items-center gap-2 flex-wrap"):
+            ui.label(ctx.t("report.contract"))
+            contract = {
+                kind: ui.button(ctx.t(f"report.contract_{kind.value}"))
+                .props("outline")
+                .mark(f"report-contract-{kind.value}")
+                for kind in (ExportFormat.HTML, ExportFormat.CSV, ExportFormat.XML)
+            }
         title = ui.label("").classes("font-bold").mark("report-title")
         table = (
             ui.table(
@@ -111,9 +124,20 @@ def register(services: HmiServices) -> None:
             ui.download.content(
                 data,
                 f"rapport-{p}.{kind.value}",
-                "text/csv" if kind is ExportFormat.CSV else "application/xml",
+                CONTENT_TYPES[kind],
             )
 
+        async def download_contract(kind: ExportFormat) -> None:
+            if (p := valid()) is None:
+                return
+            now = services.clock.now()
+            data = await attempt(ctx, history.export_contract(p, kind, now, ctx.lang), "contract report")
+            if data is None:
+                return
+            ui.download.content(data, f"rapport-contrat-{p}.{kind.value}", CONTENT_TYPES[kind])
+
+        for kind, button in contract.items():
+            button.on_click(lambda kind=kind: download_contract(kind))
         show.on_click(load)
         csv.on_click(lambda: download(ExportFormat.CSV))
         xml.on_click(lambda: download(ExportFormat.XML))
