@@ -151,12 +151,11 @@ CONTRACT_TEXTS: dict[str, tuple[str, str]] = {
     "contract_calls_title": ("Les appels", "The calls"),
     "contract_as_of": ("Arrêté au", "As of"),
     "contract_rule": (
-        "Délai : 8 heures ouvrées en jour ouvrable après l'appel (lundi au samedi, hors jours fériés). "
-        "Pénalité : 100 € indexés par jour calendaire de retard ; un appel jugé injustifié "
-        "(contestation acceptée) n'en porte pas.",
-        "Deadline: 8 working hours on working days after the call (Monday to Saturday, public "
-        "holidays excepted). Penalty: 100 € indexed per calendar day late; a call found "
-        "unjustified (dispute accepted) carries none.",
+        "Délai : {hours} heures ouvrées en jours ouvrables après l'appel. Pénalité : {penalty} € "
+        "révisés par jour calendaire de retard ; un appel jugé injustifié (contestation acceptée) "
+        "n'en porte pas.",
+        "Deadline: {hours} working hours on working days after the call. Penalty: {penalty} € "
+        "revised per calendar day late; a call found unjustified (dispute accepted) carries none.",
     ),
     "origin_call": ("centrale", "plant"),
     "origin_phone": ("téléphone", "phone"),

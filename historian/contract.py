@@ -125,6 +125,9 @@ class ContractReport:
     as_of: datetime
     whole: ContractSummary
     months: list[ContractSummary] = field(default_factory=list)
+    deadline_hours: float = 8.0
+    penalty_eur_per_day: float = 100.0
+    """The contract's terms in force (``working_hours``), said in the report's header."""
 
     @property
     def periods(self) -> list[ContractSummary]:
@@ -145,7 +148,10 @@ def build_contract_report(
     calls = contract_calls(engine, cfg, period.start, period.end, as_of)
     whole = summarise(calls, period)
     months = [summarise(calls, month) for month in months_of(period, cfg)] if period.kind == "season" else []
-    return ContractReport(cfg.site.id, cfg.site.name, as_of, whole, months)
+    terms = cfg.working_hours
+    return ContractReport(
+        cfg.site.id, cfg.site.name, as_of, whole, months, terms.deadline_hours, terms.penalty_eur_per_day
+    )
 
 
 def contract_calls(

@@ -150,12 +150,15 @@ def contract_html(report: ContractReport, tz: ZoneInfo, language: Language = "fr
         cells = "".join(f"<td>{esc(_shown(shown[k], language))}</td>" for k in keys)
         call_rows += f'<tr class="{marks}">{cells}</tr>\n'
     as_of = report.as_of.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+    rule = text("contract_rule", language).format(
+        hours=_short(report.deadline_hours, language), penalty=_short(report.penalty_eur_per_day, language)
+    )
     page = f"""<!DOCTYPE html>
 <html lang="{language}"><head><meta charset="utf-8"><title>{esc(title)} {esc(whole.period.label)}</title>
 <style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #999;padding:4px}}td{{text-align:right}}tr.late td{{font-weight:bold}}</style></head>
 <body><h1>{esc(title)} — {esc(report.site_name)} — {esc(whole.period.label)}</h1>
-<p>{esc(text("contract_as_of", language))} {esc(as_of)}. {esc(text("contract_rule", language))}</p>
+<p>{esc(text("contract_as_of", language))} {esc(as_of)}. {esc(rule)}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}</tbody></table>
 <h2>{esc(text("contract_calls_title", language))}</h2>
@@ -164,6 +167,12 @@ td,th{{border:1px solid #999;padding:4px}}td{{text-align:right}}tr.late td{{font
 </body></html>
 """
     return page.encode()
+
+
+def _short(value: float, language: Language) -> str:
+    """8.0 → "8", 7.5 → "7,5" in French."""
+    shown = f"{value:g}"
+    return shown.replace(".", ",") if language == "fr" else shown
 
 
 def _shown(value: Value, language: Language) -> str:
