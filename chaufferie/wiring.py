@@ -26,6 +26,8 @@ from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.alarm_store import LEGACY_FILE, DatabaseAlarmStore
+from chaufferie.historian.maintenance import MaintenanceService
+from chaufferie.historian.maintenance_store import Counters, MaintenanceStore
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, alarm_recipients
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
@@ -36,6 +38,7 @@ from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.interventions import HmiInterventions
+from chaufferie.hmi.maintenance import HmiMaintenance
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.settings_store import FileSettingsStore, apply_saved_overrides
@@ -63,6 +66,7 @@ class Runtime:
     access: AccessServices
     app: FastAPI
     hmi: HmiServer | None
+    maintenance: MaintenanceService
 
     @property
     def cfg(self) -> PlantConfig:
@@ -138,11 +142,18 @@ def build_runtime(
         environ=env,
     )
 
+    plan = cfg.maintenance  # the preventive maintenance plan, mailed through the alarms' outbox
+    counters = Counters(cfg.site.id, plan.run_hours_point, plan.fuel_burnt_point)
+    maintenance = MaintenanceService(
+        live, bus, clock, MaintenanceStore(historian.engine, counters), alarms.outbox
+    )
+
     system = System(bus, clock)
     system.add("historian", StageName.SINKS, historian)
     system.add("alarms", StageName.PROCESSORS, alarms)
     system.add("supervisor", StageName.PROCESSORS, supervisor)
     system.add("access", StageName.PROCESSORS, access)
+    system.add("maintenance", StageName.PROCESSORS, maintenance)
     system.add("plc-bridge", StageName.INPUTS, bridge)
 
     system.checks["alerting_chain"] = lambda: _alerting_chain(alarms, clock)
@@ -166,12 +177,15 @@ def build_runtime(
             users=HmiUserAdmin(access),
             scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
+            maintenance=HmiMaintenance(maintenance),
             initial=lambda: alarm_transitions(alarms.operations.active()),
             settings_store=FileSettingsStore(live, rejected=rejected),
         )
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
-    return Runtime(live, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi)
+    return Runtime(
+        live, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi, maintenance
+    )
 
 
 def _alerting_chain(alarms: AlarmService, clock: Clock) -> tuple[bool, dict[str, Any]]:

@@ -32,6 +32,7 @@ from chaufferie.config.alarming import (
     Rota,
     WorkingHours,
 )
+from chaufferie.config.maintenance import MaintenanceSettings, Trigger
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
 from chaufferie.config.points import SYSTEM_LINK, Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
 from chaufferie.config.ranges import Days, Hours, Minutes
@@ -124,6 +125,7 @@ class PlantConfig(Frozen):
     notifiers: NotifierSettings = NotifierSettings()
     storage: StorageSettings = StorageSettings()
     hmi: HmiSettings = HmiSettings()
+    maintenance: MaintenanceSettings = MaintenanceSettings()
 
     def point(self, name: str) -> Point:
         """The point called ``name`` (KeyError if unknown)."""
@@ -181,6 +183,7 @@ def cross_references(cfg: PlantConfig) -> list[Problem]:
         *_setpoint_problems(cfg),
         *_people_problems(cfg),
         *_route_problems(cfg),
+        *_maintenance_problems(cfg),
     ]
 
 
@@ -365,3 +368,22 @@ def _route_problems(cfg: PlantConfig) -> Iterator[Problem]:
         for j, cid in enumerate(route.contacts):
             if cid not in ids:
                 yield Problem(("notifiers", "sms_routes", i, "contacts", j), "unknown contact", cid)
+
+
+def _maintenance_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    """The plan's task ids are unique; it names known contacts, and the counters its triggers read."""
+    m = cfg.maintenance
+    seen: set[str] = set()
+    for i, task in enumerate(m.tasks):
+        if task.id in seen:
+            yield Problem(("maintenance", "tasks", i, "id"), "duplicate task id", task.id)
+        seen.add(task.id)
+    ids = {c.id for c in cfg.contacts}
+    for i, cid in enumerate(m.notify):
+        if cid not in ids:
+            yield Problem(("maintenance", "notify", i), "unknown contact", cid)
+    names = cfg.points_by_name
+    needed = {trigger for task in m.tasks for trigger in task.intervals}
+    for key, trigger in (("run_hours_point", Trigger.RUN_HOURS), ("fuel_burnt_point", Trigger.TONNES)):
+        if trigger in needed and getattr(m, key) not in names:
+            yield Problem(("maintenance", key), "unknown point", getattr(m, key))

@@ -280,6 +280,8 @@ class ActionKind(StrEnum):
     CHIP_DELIVERY = "chip_delivery"
     ASH_REMOVAL = "ash_removal"
     ARRIVAL_ON_SITE = "arrival_on_site"
+    MAINTENANCE_DONE = "maintenance_done"
+    """A task of the preventive maintenance plan recorded as done (who, when, note)."""
     LINK_REFUSED = "link_refused"
 
 

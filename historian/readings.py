@@ -113,6 +113,29 @@ def _reading_at(conn: Connection, pid: int, t: datetime) -> tuple[datetime, floa
     return max(candidates, key=lambda c: c[0]) if candidates else None
 
 
+def counter_at(conn: Connection, site_id: str, name: str, t: datetime) -> float | None:
+    """What the counter ``name`` read last at or before ``t`` (None: no good reading yet)."""
+    pid = point_id(conn, site_id, name)
+    reading = None if pid is None else _reading_at(conn, pid, t)
+    return None if reading is None else reading[1]
+
+
+def first_reading_time(conn: Connection, site_id: str, name: str) -> datetime | None:
+    """When ``name`` was first recorded with a good value (raw samples or hour rollups)."""
+    pid = point_id(conn, site_id, name)
+    if pid is None:
+        return None
+    s, h = schema.samples, schema.rollup_hour
+    raw = conn.execute(
+        select(s.c.time).where(s.c.point_id == pid, s.c.quality == 0).order_by(s.c.time).limit(1)
+    ).scalar()
+    rolled = conn.execute(
+        select(h.c.bucket).where(h.c.point_id == pid, h.c.good_ratio > 0).order_by(h.c.bucket).limit(1)
+    ).scalar()
+    found = [t for t in (raw, rolled) if t is not None]
+    return min(found) if found else None
+
+
 def _first_after(conn: Connection, pid: int, start: datetime, end: datetime) -> float | None:
     """The first good value in [start, end): raw, else the first hour rollup's minimum."""
     s, h = schema.samples, schema.rollup_hour

@@ -36,6 +36,7 @@ from chaufferie.hmi.pages import (
     history,
     logbook,
     login,
+    maintenance,
     overview,
     reports,
     settings,
@@ -45,7 +46,19 @@ from chaufferie.hmi.services import HmiServices
 
 log = logging.getLogger(__name__)
 
-PAGES = (login, overview, alarms, history, trends, reports, logbook, control, settings, commissioning)
+PAGES = (
+    login,
+    overview,
+    alarms,
+    history,
+    trends,
+    reports,
+    logbook,
+    maintenance,
+    control,
+    settings,
+    commissioning,
+)
 
 
 def build_ui(services: HmiServices) -> None:

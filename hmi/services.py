@@ -23,6 +23,7 @@ from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.live import LiveModel
+from chaufferie.hmi.maintenance import HmiMaintenance
 from chaufferie.hmi.records import UserSession
 from chaufferie.hmi.settings_store import FileSettingsStore
 from chaufferie.hmi.simulator_control import SimulatorControl
@@ -49,6 +50,7 @@ class HmiServices:
     settings_store: FileSettingsStore | None = None
     scenarios: SimulatorControl | None = None
     interventions: HmiInterventions | None = None
+    maintenance: HmiMaintenance | None = None
     initial: Callable[[], Iterable[Message]] | None = None
     """Known state the bus no longer holds (active alarms, last mode), applied at start."""
     view: PlantView = field(init=False)

@@ -1,7 +1,8 @@
 """Alembic environment of the historian (run programmatically by ``database.migrate``).
 
 The target metadata is :data:`chaufferie.historian.schema.metadata`; the access helper's
-tables and the alarms' (``access_schema``, ``alarm_schema``) are imported when that module exists so that
+tables, the alarms' and the maintenance follow-up's (``access_schema``, ``alarm_schema``,
+``maintenance_schema``) are imported when that module exists so that
 autogenerate sees them. The connection comes from ``config.attributes["connection"]`` when
 the caller passes one, otherwise from ``sqlalchemy.url``.
 """
@@ -15,7 +16,11 @@ from sqlalchemy import Connection, create_engine
 
 from chaufferie.historian.schema import metadata
 
-for module in ("chaufferie.historian.access_schema", "chaufferie.historian.alarm_schema"):
+for module in (
+    "chaufferie.historian.access_schema",
+    "chaufferie.historian.alarm_schema",
+    "chaufferie.historian.maintenance_schema",
+):
     try:
         importlib.import_module(module)
     except ModuleNotFoundError:

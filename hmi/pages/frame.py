@@ -41,6 +41,7 @@ NAV: tuple[tuple[str, str, Role], ...] = (
     ("/trends", "nav.trends", Role.VIEWER),
     ("/reports", "nav.reports", Role.VIEWER),
     ("/logbook", "nav.logbook", Role.VIEWER),
+    ("/maintenance", "nav.maintenance", Role.VIEWER),
     ("/control", "nav.control", Role.TECHNICIAN),
     ("/settings", "nav.settings", Role.TECHNICIAN),
     ("/commissioning", "nav.commissioning", Role.TECHNICIAN),

@@ -29,10 +29,13 @@ from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
 from chaufferie.config.loader import default_config_path, load_config
+from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Channel, Context, LinkEvent, LinkState, Quality, Scalar, TagValue
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.alarm_store import DatabaseAlarmStore
 from chaufferie.historian.database import migrate
+from chaufferie.historian.maintenance import MaintenanceService
+from chaufferie.historian.maintenance_store import Counters, MaintenanceStore
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access import AccessServices
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, alarm_recipients
@@ -42,6 +45,7 @@ from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.interventions import HmiInterventions
+from chaufferie.hmi.maintenance import HmiMaintenance
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.lifespan import StageName, System
@@ -69,6 +73,13 @@ class Site:
         return time.time()
 
 
+def maintenance_store(cfg: PlantConfig, historian: HistorianWriter) -> MaintenanceStore:
+    plan = cfg.maintenance
+    return MaintenanceStore(
+        historian.engine, Counters(cfg.site.id, plan.run_hours_point, plan.fuel_burnt_point)
+    )
+
+
 def build(data_dir: str) -> Site:
     cfg = load_config(default_config_path(), data_dir=data_dir)
     bus, clock = Bus(), RealClock()
@@ -88,6 +99,7 @@ def build(data_dir: str) -> Site:
         history=HmiHistory(cfg, historian.engine),
         users=HmiUserAdmin(access),
         interventions=HmiInterventions(access.interventions),
+        maintenance=HmiMaintenance(MaintenanceService(cfg, bus, clock, maintenance_store(cfg, historian))),
         initial=lambda: alarm_transitions(alarms.operations.active()),
     )
     system = System(bus, clock)

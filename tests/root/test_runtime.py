@@ -144,6 +144,7 @@ async def test_every_service_starts_in_stages_and_healthz_reports_them(running: 
         "alarms": StageName.PROCESSORS,
         "supervisor": StageName.PROCESSORS,
         "access": StageName.PROCESSORS,
+        "maintenance": StageName.PROCESSORS,
         "plc-bridge": StageName.INPUTS,  # first to stop
         "hmi": StageName.INTERFACE,
     }
