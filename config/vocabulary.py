@@ -280,6 +280,13 @@ class ActionKind(StrEnum):
     CHIP_DELIVERY = "chip_delivery"
     ASH_REMOVAL = "ash_removal"
     ARRIVAL_ON_SITE = "arrival_on_site"
+    MAKING_SAFE = "making_safe"
+    END_OF_REPAIR = "end_of_repair"
+    PHONE_CALL = "phone_call"
+    CONTRACT_INDICES = "contract_indices"
+    CALL_DISPUTED = "call_disputed"
+    DISPUTE_ACCEPTED = "dispute_accepted"
+    DISPUTE_REJECTED = "dispute_rejected"
     LINK_REFUSED = "link_refused"
 
 

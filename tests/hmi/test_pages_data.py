@@ -249,7 +249,7 @@ async def test_arrival_on_site_closes_the_call_once_and_comments_the_alarm(
         user.find(marker="intervention-save").click()
         await user.should_see("Enregistré")
         user.find(marker="intervention-save").click()
-        await user.should_see("Échec : aucune intervention ouverte, ou arrivée déjà enregistrée")
+        await user.should_see("Échec : Étape déjà enregistrée. / Step already recorded.")
     [record] = access.store.list_interventions()
     assert (record.occurrence_id, record.arrival) == (occ, services.clock.now())
     occurrence = plant_alarms.engine.get(occ)
