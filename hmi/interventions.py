@@ -77,6 +77,10 @@ class HmiInterventions:
         answer = await self._contract.enter_indices(context, effective, bt40, ppei, tch)
         return _outcome(answer, f"{RECORDED} — indice / index {answer.detail}")
 
+    async def all_interventions(self) -> list[InterventionRecord]:
+        """Every intervention, oldest first."""
+        return await asyncio.to_thread(self._desk.store.list_interventions)
+
     async def open_interventions(self) -> list[InterventionRecord]:
         """Interventions not yet repaired, oldest first (for the page's choices)."""
         records = await asyncio.to_thread(self._desk.store.list_interventions)

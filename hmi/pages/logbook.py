@@ -21,6 +21,7 @@ from chaufferie.config.vocabulary import ActionKind, PlantEvent, PlantEventKind,
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.pages.logbook_calls import phone_call_card, steps_card
+from chaufferie.hmi.pages.logbook_contract import contract_card
 from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
@@ -229,6 +230,7 @@ def register(services: HmiServices) -> None:
             _ash_and_intervention(ctx)
             phone_call_card(ctx)
             await steps_card(ctx)
+            await contract_card(ctx)
         ui.label(ctx.t("log.recent")).classes("font-bold")
         recent = ui.column().classes("gap-0 text-sm").mark("log-recent")
         earlier = await past_entries(ctx)

@@ -38,7 +38,7 @@ def intervention_label(r: InterventionRecord) -> str:
     return f"{what} — {fmt.local_time(r.opened_at)}"
 
 
-def _notify(ctx: PageContext, outcome: Outcome | None) -> None:
+def notify_outcome(ctx: PageContext, outcome: Outcome | None) -> None:
     if outcome is not None:
         ok = outcome.ok
         text = ctx.t("log.recorded") if ok else ctx.t("common.failed", message=outcome.message)
@@ -87,7 +87,7 @@ def phone_call_card(ctx: PageContext) -> None:
                 at=at,
             )
             outcome = await attempt(ctx, call, "phone call")
-            _notify(ctx, outcome)
+            notify_outcome(ctx, outcome)
             if outcome is not None and outcome.ok:
                 reason.value = ""
 
@@ -113,9 +113,8 @@ async def steps_card(ctx: PageContext) -> None:
                     ui.notify(ctx.t("log.no_call"), type="warning")
                     return
                 if await ctx.allowed(CALL_ROLE, STEP_KINDS[milestone], occurrence):
-                    _notify(
-                        ctx, await attempt(ctx, desk.milestone(occurrence, milestone, ctx.context), "step")
-                    )
+                    answer = desk.milestone(occurrence, milestone, ctx.context)
+                    notify_outcome(ctx, await attempt(ctx, answer, "step"))
 
             ui.button(ctx.t(f"log.{milestone.value}"), on_click=record).mark(f"step-{milestone.value}")
 
