@@ -9,9 +9,13 @@ Periods are wall-clock times of the site's time zone, turned into UTC instants d
 a working hour is 60 real minutes on both sides of a daylight-saving change. Inputs and
 outputs are timezone-aware UTC datetimes.
 
-Late days count *started 24-hour periods* after the deadline (calendar days, weekends and
-holidays included, as opposed to the working hours of the deadline itself): 10 minutes
-late is one day, 24 h 10 min late is two.
+Late days count *started days* after the deadline on the site's wall clock (calendar days,
+weekends and holidays included, as opposed to the working hours of the deadline itself):
+10 minutes late is one day, 24 h 10 min late is two; across a daylight-saving change a day
+is still midnight to midnight, so the 25-hour day of October counts one, not two. Each
+costs ``penalty_eur_per_day`` times the revision index in force at the deadline
+(:mod:`chaufferie.alarms.contract`). Without an arrival the clock keeps running:
+:func:`lateness_as_of` counts the late days so far.
 """
 
 from __future__ import annotations
@@ -79,9 +83,32 @@ class Lateness:
     penalty_eur: float
 
 
-def lateness(due: datetime, arrival: datetime, hours: WorkingHours) -> Lateness:
-    """Late days (started 24 h periods after ``due``) and the penalty they cost."""
+def lateness(
+    due: datetime,
+    arrival: datetime,
+    hours: WorkingHours,
+    index: float = 1.0,
+    timezone: str = "Europe/Paris",
+) -> Lateness:
+    """Late days (started days after ``due``, on the wall clock of ``timezone``) and the penalty
+    they cost: late days × ``penalty_eur_per_day`` × ``index`` (the revision index in force at
+    the deadline), in euros to the cent."""
     if arrival <= due:
         return Lateness(False, 0, 0.0)
-    days = math.ceil((arrival - due) / timedelta(days=1))
-    return Lateness(True, days, days * hours.penalty_eur_per_day)
+    tz = ZoneInfo(timezone)
+    wall = arrival.astimezone(tz).replace(tzinfo=None) - due.astimezone(tz).replace(tzinfo=None)
+    days = max(1, math.ceil(wall / timedelta(days=1)))
+    return Lateness(True, days, round(days * hours.penalty_eur_per_day * index, 2))
+
+
+def lateness_as_of(
+    due: datetime,
+    arrival: datetime | None,
+    as_of: datetime,
+    hours: WorkingHours,
+    index: float = 1.0,
+    timezone: str = "Europe/Paris",
+) -> Lateness:
+    """Lateness at the arrival, or, while nobody has arrived, so far at ``as_of``."""
+    until = as_of if arrival is None else min(arrival, as_of)
+    return lateness(due, until, hours, index, timezone)

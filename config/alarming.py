@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from chaufferie.config.points import Frozen
-from chaufferie.config.ranges import Deadband, Delay, Magnitude, Minutes, Period
+from chaufferie.config.ranges import Deadband, Delay, Magnitude, Minutes, Period, PriceIndex
 from chaufferie.config.vocabulary import OilRole, PlantEventKind, Role
 
 
@@ -162,6 +162,25 @@ class WorkingHours(Frozen):
     country: str = "FR"
     deadline_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 8.0
     penalty_eur_per_day: float = Field(default=100.0, ge=0, le=1e6)
+
+
+class ContractIndices(Frozen):
+    """The three indices of the tender's price revision (§3.11; docs/domain.md §4): BT40
+    (central heating works), PPEI (industrial producer prices), TCH (services)."""
+
+    bt40: PriceIndex
+    ppei: PriceIndex
+    tch: PriceIndex
+
+
+class ContractSettings(Frozen):
+    """The maintenance contract's price revision: the indices known at the base date and the
+    anniversary on which the commune enters the current ones. Without ``base_indices`` the
+    penalty is not indexed (index 1) and current indices cannot be entered."""
+
+    base_indices: ContractIndices | None = None
+    anniversary: date | None = None
+    """The contract's anniversary (the year is that of the first one; day and month recur)."""
 
 
 class TwilioSettings(Frozen):

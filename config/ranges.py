@@ -46,6 +46,8 @@ Days = Annotated[float, Field(gt=0, le=36_500)]
 Magnitude = Annotated[float, Field(ge=-1e9, le=1e9)]
 """A raw value, a scale or an offset of the point map (finite, within ±10⁹)."""
 Deadband = Annotated[float, Field(ge=0, le=1e6)]
+PriceIndex = Annotated[float, Field(gt=0, le=1e6)]
+"""A published price index (BT40, PPEI, TCH): above zero, finite."""
 
 
 def field_range(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:

@@ -22,6 +22,7 @@ from chaufferie.config.alarming import (
     AlarmDefinition,
     BadQualityCondition,
     Contact,
+    ContractSettings,
     DeviationCondition,
     Escalation,
     EventCondition,
@@ -122,6 +123,7 @@ class PlantConfig(Frozen):
     rota: Rota | None = None
     escalation: dict[int, Escalation] = Field(default_factory=_default_escalation)
     working_hours: WorkingHours = WorkingHours()
+    contract: ContractSettings = ContractSettings()
     notifiers: NotifierSettings = NotifierSettings()
     storage: StorageSettings = StorageSettings()
     hmi: HmiSettings = HmiSettings()

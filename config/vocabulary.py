@@ -282,6 +282,13 @@ class ActionKind(StrEnum):
     ARRIVAL_ON_SITE = "arrival_on_site"
     MAINTENANCE_DONE = "maintenance_done"
     """A task of the preventive maintenance plan recorded as done (who, when, note)."""
+    MAKING_SAFE = "making_safe"
+    END_OF_REPAIR = "end_of_repair"
+    PHONE_CALL = "phone_call"
+    CONTRACT_INDICES = "contract_indices"
+    CALL_DISPUTED = "call_disputed"
+    DISPUTE_ACCEPTED = "dispute_accepted"
+    DISPUTE_REJECTED = "dispute_rejected"
     LINK_REFUSED = "link_refused"
 
 

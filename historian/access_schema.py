@@ -1,16 +1,18 @@
 """Tables of access control and remote acknowledgement, on the historian's ``metadata``.
 
 Owns: users (hashed password and PIN, role, lockout), burnt acknowledgement-link tokens,
-processed SMS ``MessageSid`` values, interventions (deadline, arrival, late days, penalty),
-login attempts per address and the SMS reply limits (failed codes per sender and per
+processed SMS ``MessageSid`` values, interventions (deadline, milestones, late days, penalty,
+dispute), the phone calls recorded on them, the contract's price indices entered by the
+commune, login attempts per address and the SMS reply limits (failed codes per sender and per
 occurrence, refusal answers per sender). Only hashes are stored, never a password, a PIN or
 an SMS reply code. May import :mod:`chaufferie.historian.schema` (the one ``MetaData``), its
-column types and SQLAlchemy. Created by the Alembic revisions ``0002`` and ``0003``.
+column types and SQLAlchemy. Created by the Alembic revisions ``0002``, ``0003``, ``0006``
+and ``0007``; why the milestones are columns: :mod:`chaufferie.historian.intervention_store`.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, Float, Index, Integer, String, Table, Text
 
 from chaufferie.historian.schema import metadata
 from chaufferie.historian.sqltypes import UtcTime
@@ -52,8 +54,9 @@ interventions = Table(
     "interventions",
     metadata,
     Column("occurrence_id", String(64), primary_key=True),
-    Column("code", String(16), nullable=False),
-    Column("priority", Integer, nullable=False),
+    # the alarm occurrence, or ``call-<uuid>`` for a phone call without an alarm (no code)
+    Column("code", String(16), nullable=True),
+    Column("priority", Integer, nullable=True),
     Column("contact_id", String(64), nullable=True),
     Column("opened_at", UtcTime(), nullable=False),
     Column("deadline", UtcTime(), nullable=False),
@@ -64,7 +67,51 @@ interventions = Table(
     Column("acknowledged_at", UtcTime(), nullable=True),
     Column("acknowledged_by", String(64), nullable=True),
     Column("ack_channel", String(16), nullable=True),
+    Column("arrival_by", String(64), nullable=True),
+    Column("arrival_channel", String(16), nullable=True),
+    Column("safe_at", UtcTime(), nullable=True),
+    Column("safe_by", String(64), nullable=True),
+    Column("safe_channel", String(16), nullable=True),
+    Column("repaired_at", UtcTime(), nullable=True),
+    Column("repaired_by", String(64), nullable=True),
+    Column("repaired_channel", String(16), nullable=True),
+    Column("dispute", String(16), nullable=False, default="none", server_default="none"),
+    Column("dispute_reason", Text, nullable=True),
+    Column("disputed_by", String(64), nullable=True),
+    Column("disputed_at", UtcTime(), nullable=True),
+    Column("dispute_note", Text, nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", UtcTime(), nullable=True),
 )
+
+intervention_calls = Table(
+    "intervention_calls",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("intervention_id", String(64), nullable=False, index=True),
+    Column("at", UtcTime(), nullable=False),
+    Column("caller", String(128), nullable=False),
+    Column("callee", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_by", String(64), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("recorded_at", UtcTime(), nullable=False),
+)
+"""Phone calls recorded by the agent: the first opens its intervention (origin ``phone``)."""
+
+contract_indices = Table(
+    "contract_indices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("effective", Date, nullable=False, index=True),
+    Column("bt40", Float, nullable=False),
+    Column("ppei", Float, nullable=False),
+    Column("tch", Float, nullable=False),
+    Column("entered_by", String(64), nullable=False),
+    Column("entered_at", UtcTime(), nullable=False),
+)
+"""The current indices entered by the commune at each anniversary; a correction is a new row
+(the latest entered wins for its effective date), so what was in force stays readable."""
 
 login_attempts = Table(
     "login_attempts",
@@ -87,4 +134,13 @@ sms_reply_events = Table(
 """One row per failed SMS code (``kind`` ``failure``, ``subject`` a sender or an occurrence)
 or per refusal answered (``answer``, the sender); rows older than the window are dropped."""
 
-ACCESS_TABLES = (users, burnt_tokens, sms_messages, interventions, login_attempts, sms_reply_events)
+ACCESS_TABLES = (
+    users,
+    burnt_tokens,
+    sms_messages,
+    interventions,
+    login_attempts,
+    sms_reply_events,
+    intervention_calls,
+    contract_indices,
+)

@@ -1,5 +1,5 @@
 """SQLAlchemy Core store for access control: users, burnt tokens, SMS ids and reply limits,
-interventions.
+interventions (:mod:`chaufferie.historian.intervention_store`).
 
 Implements the storage protocols declared by :mod:`chaufferie.alarms.ack_links`
 (``TokenLedger``) and :mod:`chaufferie.hmi.access.ports` (user, lockout, SMS de-duplication
@@ -21,14 +21,16 @@ from chaufferie.config.vocabulary import Role
 from chaufferie.historian.access_schema import (
     ACCESS_TABLES,
     burnt_tokens,
-    interventions,
     login_attempts,
     sms_messages,
     sms_reply_events,
     users,
 )
 from chaufferie.historian.database import make_engine
+from chaufferie.historian.intervention_store import InterventionRecord, InterventionTables
 from chaufferie.historian.schema import metadata
+
+__all__ = ["AccessStore", "AddressState", "InterventionRecord", "UserRecord", "with_updates"]
 
 
 class UserExistsError(ValueError):
@@ -66,26 +68,6 @@ class AddressState:
     locked_until: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class InterventionRecord:
-    """One call-out: deadline from the call, acknowledgement and arrival on site, lateness."""
-
-    occurrence_id: str
-    code: str
-    priority: int
-    opened_at: datetime
-    deadline: datetime
-    contact_id: str | None = None
-    arrival: datetime | None = None
-    late_days: int | None = None
-    penalty_eur: float | None = None
-    origin: str = "ack"
-    """``call``: opened by the plant's first notification; ``ack``: by an acknowledgement."""
-    acknowledged_at: datetime | None = None
-    acknowledged_by: str | None = None
-    ack_channel: str | None = None
-
-
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -109,30 +91,8 @@ def _user(row: Any) -> UserRecord:
     )
 
 
-def _intervention(row: Any) -> InterventionRecord:
-    m = row._mapping
-    opened, due = _utc(m["opened_at"]), _utc(m["deadline"])
-    if opened is None or due is None:
-        raise ValueError(f"intervention {m['occurrence_id']} lacks its opening time or deadline")
-    return InterventionRecord(
-        occurrence_id=m["occurrence_id"],
-        code=m["code"],
-        priority=int(m["priority"]),
-        opened_at=opened,
-        deadline=due,
-        contact_id=m["contact_id"],
-        arrival=_utc(m["arrival"]),
-        late_days=m["late_days"],
-        penalty_eur=m["penalty_eur"],
-        origin=m["origin"],
-        acknowledged_at=_utc(m["acknowledged_at"]),
-        acknowledged_by=m["acknowledged_by"],
-        ack_channel=m["ack_channel"],
-    )
-
-
-class AccessStore:
-    """All access-control persistence on one SQLAlchemy engine."""
+class AccessStore(InterventionTables):
+    """All access-control persistence on one SQLAlchemy engine (interventions: the mixin)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -261,60 +221,6 @@ class AccessStore:
         query = select(func.count()).where(t.kind == kind, t.subject == subject, t.at > since)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
-
-    # -- interventions ------------------------------------------------------------------
-    def open_intervention(self, record: InterventionRecord) -> bool:
-        """Open the intervention of an occurrence; False if one is already open."""
-        row = {
-            "occurrence_id": record.occurrence_id,
-            "code": record.code,
-            "priority": record.priority,
-            "contact_id": record.contact_id,
-            "opened_at": record.opened_at,
-            "deadline": record.deadline,
-            "origin": record.origin,
-        }
-        return self._insert_once(insert(interventions).values(**row))
-
-    def record_acknowledgement(self, occurrence_id: str, at: datetime, by: str | None, channel: str) -> bool:
-        """The acknowledgement milestone of an open intervention (the first one counts)."""
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                update(interventions)
-                .where(interventions.c.occurrence_id == occurrence_id)
-                .where(interventions.c.acknowledged_at.is_(None))
-                .values(acknowledged_at=at, acknowledged_by=by, ack_channel=channel)
-            )
-        return bool(done.rowcount)
-
-    def intervention(self, occurrence_id: str) -> InterventionRecord | None:
-        with self.engine.connect() as conn:
-            q = select(interventions).where(interventions.c.occurrence_id == occurrence_id)
-            row = conn.execute(q).first()
-        return None if row is None else _intervention(row)
-
-    def list_interventions(self) -> list[InterventionRecord]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(interventions).order_by(interventions.c.opened_at)).all()
-        return [_intervention(r) for r in rows]
-
-    def record_arrival(self, record: InterventionRecord) -> None:
-        """Store the arrival, late days and penalty of ``record``."""
-        values = {"arrival": record.arrival, "late_days": record.late_days, "penalty_eur": record.penalty_eur}
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(interventions)
-                .where(interventions.c.occurrence_id == record.occurrence_id)
-                .values(**values)
-            )
-
-    def _insert_once(self, statement: Any) -> bool:
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(statement)
-        except IntegrityError:
-            return False
-        return True
 
 
 def with_updates(user: UserRecord, at: datetime, **changes: Any) -> UserRecord:

@@ -172,5 +172,13 @@ def arrival_form(action: str, csrf: str, deadline_text: str) -> str:
     )
 
 
+def milestone_form(action: str, csrf: str, key: str) -> str:
+    """One button for a later step of the intervention (``made_safe``, ``repaired``)."""
+    return (
+        f'<form method="post" action="{escape(action)}" class="card">{_hidden("csrf", csrf)}'
+        f'<button type="submit" id="{escape(key)}">{bi(key)}</button></form>'
+    )
+
+
 def refusal(key: str, **values: str) -> str:
     return frame(f"<h1>{bi('refused')}</h1>{message(key, error=True, **values)}")

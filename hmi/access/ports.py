@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from chaufferie.alarms.contract import DisputeState, IndexEntry
 from chaufferie.config.vocabulary import AlarmState, Command, CommandResult, Context
 from chaufferie.historian.access_store import AddressState, InterventionRecord, UserRecord
+from chaufferie.historian.intervention_store import Milestone, PhoneCall
 
 NEEDS_ACK = frozenset({AlarmState.UNACKED, AlarmState.RTN_UNACKED, AlarmState.LATCHED})
 
@@ -113,6 +115,26 @@ class InterventionStore(Protocol):
     def record_acknowledgement(
         self, occurrence_id: str, at: datetime, by: str | None, channel: str
     ) -> bool: ...
+
+    def record_milestone(
+        self, occurrence_id: str, milestone: Milestone, at: datetime, by: str | None, channel: str
+    ) -> bool: ...
+
+    def record_penalty(
+        self, occurrence_id: str, late_days: int | None, penalty_eur: float | None
+    ) -> None: ...
+
+    def record_dispute(self, occurrence_id: str, expected: DisputeState, values: dict[str, Any]) -> bool: ...
+
+    def list_interventions(self) -> list[InterventionRecord]: ...
+
+    def add_call(self, call: PhoneCall) -> None: ...
+
+    def calls(self, intervention_id: str) -> list[PhoneCall]: ...
+
+    def add_indices(self, entry: IndexEntry) -> None: ...
+
+    def index_entries(self) -> list[IndexEntry]: ...
 
 
 class Storage(UserStore, SmsLedger, InterventionStore, Protocol):

@@ -75,7 +75,7 @@ class AccessServices:
         self.sessions = Sessions(cfg.hmi, secret, clock)
         self.authn = Authenticator(store, clock, cfg.hmi, self.audit)
         self.users = UserService(store, clock, self.audit, self._contact_ids)
-        self.interventions = InterventionDesk(cfg, store, store, clock, self.audit)
+        self.interventions = InterventionDesk(cfg, store, store, clock, self.audit, lookup)
         self.desk = AckDesk(cfg, alarms, self.interventions, self.audit, clock, commands)
         self.story = PlantStory(cfg.site.timezone)
         self._subscriptions: tuple[Subscription, ...] = ()

@@ -64,6 +64,40 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "csrf": ("Formulaire expiré : rechargez la page.", "Form expired: reload the page."),
     "login_needed": ("Identifiez-vous d'abord.", "Please sign in first."),
+    # interventions: phone calls, milestones, disputes, contract indices (docs/domain.md §4)
+    "made_safe": ("Mise en sécurité faite", "Made safe"),
+    "repaired": ("Fin de dépannage", "End of repair"),
+    "milestone.done": ("Étape enregistrée", "Step recorded"),
+    "iv.role": ("Votre rôle ne permet pas cette action.", "Your role does not allow this action."),
+    "iv.no_open_intervention": (
+        "Aucune intervention ouverte pour cet appel.",
+        "No intervention open for this call.",
+    ),
+    "iv.already_recorded": ("Étape déjà enregistrée.", "Step already recorded."),
+    "iv.unknown_alarm": ("Alarme inconnue.", "Unknown alarm."),
+    "iv.bad_time": (
+        "L'heure doit être aujourd'hui et pas dans le futur.",
+        "The time must be today and not in the future.",
+    ),
+    "iv.missing_text": ("Indiquez qui a appelé qui, et pourquoi.", "Say who called whom, and why."),
+    "iv.too_long": ("Texte trop long.", "Text too long."),
+    "iv.reason_required": ("Le motif est obligatoire.", "A reason is required."),
+    "iv.dispute_state": (
+        "Impossible dans l'état actuel de la contestation.",
+        "Not possible in the dispute's current state.",
+    ),
+    "iv.own_dispute": (
+        "La contestation doit être tranchée par une autre personne.",
+        "The dispute must be decided by someone else.",
+    ),
+    "iv.no_base_indices": (
+        "Indices de base absents de la configuration (contract.base_indices).",
+        "Base indices missing from the configuration (contract.base_indices).",
+    ),
+    "iv.bad_index": (
+        "Indice refusé : chaque valeur doit être un nombre positif ({detail}).",
+        "Index refused: each value must be a positive number ({detail}).",
+    ),
     # HMI user administration and login
     "user.saved": ("Utilisateur enregistré.", "User saved."),
     "user.disabled": ("Utilisateur désactivé.", "User disabled."),

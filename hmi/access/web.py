@@ -5,7 +5,8 @@
 * ``POST /a/<token>/login`` checks the PIN of the link's technician (or a username and
   password bound to that technician) and opens a session scoped to that link.
 * ``POST /a/<token>/ack`` with that session and its CSRF token burns the link, acknowledges,
-  and optionally resets the fault; ``POST /access/arrival/<occurrence>`` records arrival.
+  and optionally resets the fault; ``POST /access/arrival/<occurrence>`` records arrival,
+  ``POST /access/step/<occurrence>/<made_safe|repaired>`` the later steps.
 
 Every refusal renders a clear page and is audited (``LINK_REFUSED`` or ``LOGIN_FAILED``,
 channel ``link``, with the client address).
@@ -25,16 +26,21 @@ from chaufferie.alarms.ack_links import AckToken, LinkError, LinkRefusal
 from chaufferie.alarms.permissions import ACK_ROLE
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Channel, Context
 from chaufferie.historian.access_store import InterventionRecord, UserRecord
+from chaufferie.historian.intervention_store import Milestone
 from chaufferie.hmi import csp
 from chaufferie.hmi.access import pages
 from chaufferie.hmi.access.authn import AuthRefusal, AuthResult
 from chaufferie.hmi.access.desk import AckOutcome
+from chaufferie.hmi.access.interventions import Refusal
 from chaufferie.hmi.access.ports import OccurrenceView
 from chaufferie.hmi.access.services import AccessServices
 from chaufferie.hmi.access.sessions import Session, is_https
 from chaufferie.hmi.access.sms import SmsReplies, SmsWebhook
 from chaufferie.hmi.access.views import alarm_panel
 from chaufferie.hmi.addresses import client_address
+
+PHONE_STEPS = (Milestone.MADE_SAFE, Milestone.REPAIRED)
+"""The steps after arrival the technician records from the phone page."""
 
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -192,8 +198,8 @@ class LinkFlow:
             return None
         body = pages.message("ack.done") + pages.panel(alarm_panel(self.s, occ))
         record = await asyncio.to_thread(self.s.store.intervention, tok.occurrence_id)
-        if record is not None and record.arrival is None:
-            body += self.arrival(record, session)
+        if record is not None:
+            body += self.next_steps(record, session)
         return html(pages.frame(body))
 
     async def linked_user(self, session: Session, tok: AckToken) -> UserRecord | None:
@@ -287,13 +293,20 @@ class LinkFlow:
         elif outcome.reset_refusal is not None:
             body += pages.message("reset.refused", error=True)
         body += pages.panel(alarm_panel(self.s, occ))
-        if outcome.intervention is not None and outcome.intervention.arrival is None:
-            body += self.arrival(outcome.intervention, session)
+        if outcome.intervention is not None:
+            body += self.next_steps(outcome.intervention, session)
         return body
 
-    def arrival(self, record: InterventionRecord, session: Session) -> str:
-        due = record.deadline.astimezone(ZoneInfo(self.s.cfg.site.timezone)).strftime("%d/%m %H:%M")
-        return pages.arrival_form(f"/access/arrival/{record.occurrence_id}", session.csrf, due)
+    def next_steps(self, record: InterventionRecord, session: Session) -> str:
+        """The arrival button until arrival, then making safe and end of repair, each until done."""
+        if record.arrival is None:
+            due = record.deadline.astimezone(ZoneInfo(self.s.cfg.site.timezone)).strftime("%d/%m %H:%M")
+            return pages.arrival_form(f"/access/arrival/{record.occurrence_id}", session.csrf, due)
+        return "".join(
+            pages.milestone_form(f"/access/step/{record.occurrence_id}/{m.value}", session.csrf, m.value)
+            for m in PHONE_STEPS
+            if record.mark(m) is None
+        )
 
     # -- POST /access/arrival/<occurrence> -----------------------------------------------
     async def arrive(self, request: Request, occurrence_id: str) -> Response:
@@ -314,7 +327,28 @@ class LinkFlow:
             body += pages.message("late", error=True) + f"<p><b>{record.late_days}</b></p>"
         else:
             body += pages.message("on_time")
-        return html(pages.frame(body))
+        return html(pages.frame(body + self.next_steps(record, session)))
+
+    # -- POST /access/step/<occurrence>/<milestone> --------------------------------------
+    async def step(self, request: Request, occurrence_id: str, milestone: str) -> Response:
+        """Making safe or end of repair, from the phone (same checks as arrival)."""
+        ctx = self.context(request)
+        try:
+            _, session = await self.form_and_session(request, ctx)
+            user = await self.session_user(session, ctx)
+        except Refused as refused:
+            return refused.response
+        ctx = Context(ctx.origin, user.username, ctx.channel, ctx.address)
+        kind = next((m for m in PHONE_STEPS if m.value == milestone), None)
+        if kind is None:
+            return html(pages.refusal("unknown_alarm"), 404)
+        if not user.role.at_least(ACK_ROLE):
+            return self.refuse_key(ctx, "role", 403, occurrence_id).response
+        answer = await self.s.interventions.milestone(occurrence_id, kind, ctx)
+        if answer.record is None:
+            key = f"iv.{(answer.refusal or Refusal.NO_INTERVENTION).value}"
+            return html(pages.refusal(key), 409)
+        return html(pages.frame(pages.message("milestone.done") + self.next_steps(answer.record, session)))
 
     async def stylesheet(self) -> Response:
         headers = {**COMMON_HEADERS, "Cache-Control": "max-age=3600"}
@@ -333,6 +367,9 @@ def build_access_router(services: AccessServices, replies: SmsReplies | None = N
     router.add_api_route("/a/{token}/ack", flow.acknowledge, methods=["POST"], include_in_schema=False)
     router.add_api_route(
         "/access/arrival/{occurrence_id}", flow.arrive, methods=["POST"], include_in_schema=False
+    )
+    router.add_api_route(
+        "/access/step/{occurrence_id}/{milestone}", flow.step, methods=["POST"], include_in_schema=False
     )
     router.add_api_route("/sms/inbound", sms.inbound, methods=["POST"], include_in_schema=False)
     return router

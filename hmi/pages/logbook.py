@@ -1,4 +1,5 @@
-"""The logbook: chip deliveries, ash removals and interventions, recorded by the operator.
+"""The logbook: chip deliveries, ash removals and interventions, recorded by the operator
+(phone calls and the steps after arrival: :mod:`.logbook_calls`).
 
 Each entry becomes a :class:`PlantEvent` (``CHIP_DELIVERY`` / ``ASH_REMOVAL``, which reset
 the silo forecast and feed the report) and an :class:`OperatorAction` (the audit: who, from
@@ -19,6 +20,8 @@ from chaufferie.config.plant import PlantSettings
 from chaufferie.config.vocabulary import ActionKind, PlantEvent, PlantEventKind, Role, Scalar
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
+from chaufferie.hmi.pages.logbook_calls import phone_call_card, steps_card
+from chaufferie.hmi.pages.logbook_contract import contract_card
 from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
@@ -225,6 +228,9 @@ def register(services: HmiServices) -> None:
         if ctx.can(LOG_ROLE):
             _delivery_form(ctx)
             _ash_and_intervention(ctx)
+            phone_call_card(ctx)
+            await steps_card(ctx)
+            await contract_card(ctx)
         ui.label(ctx.t("log.recent")).classes("font-bold")
         recent = ui.column().classes("gap-0 text-sm").mark("log-recent")
         earlier = await past_entries(ctx)

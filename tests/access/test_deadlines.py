@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chaufferie.alarms.deadlines import deadline, is_working_day, lateness
+from chaufferie.alarms.deadlines import deadline, is_working_day, lateness, lateness_as_of
 from chaufferie.config.alarming import WorkingHours
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -94,3 +94,46 @@ def test_naive_time_is_refused() -> None:
 def test_no_working_day_at_all_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no working hours"):
         deadline(paris(2026, 1, 12, 8, 0), WorkingHours(weekdays=()))
+
+
+def test_p1_saturday_before_whit_monday_counts_the_saturday_and_skips_the_holiday() -> None:
+    whit_monday = paris(2027, 5, 17).date()
+    assert not is_working_day(whit_monday, HOURS)  # Lundi de Pentecôte, from the holidays package
+    assert is_working_day(paris(2027, 5, 15).date(), HOURS)  # the Saturday before: ouvrable
+    assert due(paris(2027, 5, 15, 22, 0)) == paris(2027, 5, 18, 17, 30)  # Tuesday: 8 h from 8:00
+    assert due(paris(2027, 5, 15, 10, 0)) == paris(2027, 5, 18, 10, 0)  # 6 h on Saturday, 2 on Tuesday
+
+
+@pytest.mark.parametrize(
+    ("arrival", "days"),
+    [
+        (paris(2026, 10, 25, 17, 0), 1),  # 25 real hours across the fall-back: one calendar day
+        (paris(2026, 10, 25, 17, 10), 2),
+    ],
+)
+def test_late_days_are_calendar_days_across_the_october_change(arrival: datetime, days: int) -> None:
+    limit = paris(2026, 10, 24, 17, 0)
+    assert arrival.astimezone(UTC) - limit.astimezone(UTC) >= timedelta(hours=25)
+    assert lateness(limit.astimezone(UTC), arrival.astimezone(UTC), HOURS).late_days == days
+
+
+def test_late_days_are_calendar_days_across_the_march_change() -> None:
+    limit = paris(2026, 3, 28, 17, 0)
+    arrival = paris(2026, 3, 29, 17, 30)  # 23 h 30 of real time, but the next day after 17:00
+    assert arrival.astimezone(UTC) - limit.astimezone(UTC) == timedelta(hours=23, minutes=30)
+    assert lateness(limit.astimezone(UTC), arrival.astimezone(UTC), HOURS).late_days == 2
+
+
+def test_a_call_nobody_reached_keeps_costing_so_far() -> None:
+    limit = paris(2026, 1, 12, 17, 30).astimezone(UTC)
+    later = paris(2026, 1, 15, 9, 0).astimezone(UTC)
+    assert lateness_as_of(limit, None, later, HOURS).late_days == 3
+    assert lateness_as_of(limit, None, limit, HOURS).late_days == 0
+    arrived = paris(2026, 1, 13, 9, 0).astimezone(UTC)
+    assert lateness_as_of(limit, arrived, later, HOURS).late_days == 1  # the arrival stops it
+
+
+def test_an_index_multiplies_the_penalty_to_the_cent() -> None:
+    limit = paris(2026, 1, 16, 17, 30).astimezone(UTC)
+    late = lateness(limit, paris(2026, 1, 19, 9, 0).astimezone(UTC), HOURS, index=1.06685)
+    assert (late.late_days, late.penalty_eur) == (3, 320.06)  # 3 × 100 € × 1,06685 = 320,055

@@ -63,8 +63,20 @@ def test_without_revision_0002_the_comparison_sees_the_missing_tables(tmp_path: 
     database.migrate(store.engine, "0001")
     assert {_table_of(d) for d in access_diffs(store)} == {t.name for t in ACCESS_TABLES}
     database.migrate(store.engine, "0002")
-    # 0003 adds sms_reply_events; 0006 the interventions' origin and acknowledgement milestone
-    assert {_table_of(d) for d in access_diffs(store)} == {"sms_reply_events", "interventions"}
+    # 0003 adds sms_reply_events; 0006 the interventions' origin and acknowledgement milestone;
+    # 0007 their other milestones and dispute, the phone calls and the contract's indices
+    assert {_table_of(d) for d in access_diffs(store)} == {
+        "sms_reply_events",
+        "interventions",
+        "intervention_calls",
+        "contract_indices",
+    }
+    database.migrate(store.engine, "0006")
+    assert {_table_of(d) for d in access_diffs(store)} == {
+        "interventions",
+        "intervention_calls",
+        "contract_indices",
+    }
     database.migrate(store.engine, "head")
     assert access_diffs(store) == []
     store.engine.dispose()

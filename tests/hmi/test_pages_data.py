@@ -249,7 +249,7 @@ async def test_arrival_on_site_closes_the_call_once_and_comments_the_alarm(
         user.find(marker="intervention-save").click()
         await user.should_see("Enregistré")
         user.find(marker="intervention-save").click()
-        await user.should_see("Échec : aucune intervention ouverte, ou arrivée déjà enregistrée")
+        await user.should_see("Échec : Étape déjà enregistrée. / Step already recorded.")
     [record] = access.store.list_interventions()
     assert (record.occurrence_id, record.arrival) == (occ, services.clock.now())
     occurrence = plant_alarms.engine.get(occ)
@@ -266,3 +266,40 @@ async def test_overview_lists_the_key_figures_for_a_phone(hmi_user) -> None:
         await login(user, "viewer")
         await user.should_see("Ballon tampon haut : 76,1 °C")
         await user.should_see("Pression réseau : 2,05 bar")
+
+
+async def test_the_agent_records_a_phone_call_from_the_logbook_and_it_opens_an_intervention(
+    hmi_user, services: HmiServices, access: AccessServices
+) -> None:
+    async with hmi_user() as user:
+        await login(user, "operator", path="/logbook")
+        user.find(marker="call-caller").type("Mairie")
+        user.find(marker="call-callee").type("Julien Martin")
+        user.find(marker="call-reason").type("Radiateurs froids à l'école")
+        user.find(marker="call-save").click()
+        await user.should_see("Enregistré")
+        user.find(marker="call-save").click()  # the reason was cleared: refused, nothing more stored
+        await user.should_see("Indiquez qui a appelé qui, et pourquoi.")
+    [record] = access.store.list_interventions()
+    assert (record.origin, record.code, record.opened_at) == ("phone", None, services.clock.now())
+    [call] = access.store.calls(record.occurrence_id)
+    assert (call.caller, call.recorded_by, call.reason) == (
+        "Mairie",
+        "operator",
+        "Radiateurs froids à l'école",
+    )
+
+
+async def test_the_commune_enters_indices_from_the_logbook_and_a_bad_one_is_refused(
+    hmi_user, access: AccessServices
+) -> None:
+    async with hmi_user() as user:
+        await login(user, "admin", path="/logbook")
+        await user.should_see("Contrat : appels contestés")
+        user.find(marker="indices-date").type("2026-01-01")
+        user.find(marker="indices-bt40").type("110")
+        user.find(marker="indices-ppei").type("0")
+        user.find(marker="indices-tch").type("102")
+        user.find(marker="indices-save").click()
+        await user.should_see("Base indices missing from the configuration")  # the test plant has none
+    assert access.store.index_entries() == []

@@ -273,6 +273,49 @@ async def test_the_plants_call_opens_the_intervention_and_a_call_never_acknowled
     assert (acked.acknowledged_by, acked.ack_channel, acked.opened_at) == ("martin", "hmi", called)
 
 
+async def test_the_agents_phone_calls_through_the_running_hmi_open_or_join_interventions_audited(
+    running: Running,
+) -> None:
+    """A call never acknowledged keeps costing; the agent's calls join it or open their own."""
+    runtime = running.runtime
+    audit = runtime.bus.subscribe(OperatorAction, name="test.audit")
+    publish_tag(runtime.bus, running.clock, "wood.state", 6)  # CHB-DEF, P1: the plant calls Martin
+    await running.settle()
+    occ = running.occurrence("CHB-DEF")
+    store = runtime.access.store
+    await eventually(lambda: store.intervention(occ) is not None)
+    called = store.intervention(occ)
+    assert called is not None
+    assert (called.acknowledged_at, called.arrival) == (None, None)
+    thursday = running.clock.now() + timedelta(days=3)  # 03:00 in Paris, nobody acknowledged, nobody came
+    late = await runtime.access.interventions.assess(called, as_of=thursday)
+    assert (late.late_days, late.penalty_eur) == (3, 3 * runtime.cfg.working_hours.penalty_eur_per_day)
+    assert runtime.hmi is not None
+    desk = runtime.hmi.services.interventions
+    assert desk is not None
+    agent = Context(origin="hmi", user="durand", channel=Channel.HMI, address="127.0.0.1")
+    joined = await desk.record_call(
+        agent, caller="Marie Durand", callee="Julien Martin", reason="Toujours en panne", occurrence_id=occ
+    )
+    alone = await desk.record_call(agent, caller="Mairie", callee="Sophie Bernard", reason="Fuite au local")
+    assert joined.ok, joined.message
+    assert alone.ok, alone.message
+    records = {r.occurrence_id: r for r in store.list_interventions()}
+    assert (records[occ].origin, records[occ].opened_at) == ("call", called.opened_at)
+    [own] = [r for r in records.values() if r.occurrence_id.startswith("call-")]
+    assert (own.origin, own.code, own.opened_at, own.contact_id) == (
+        "phone",
+        None,
+        running.clock.now(),
+        "tech-bernard",
+    )
+    calls = [a for a in audit.drain() if isinstance(a, OperatorAction) and a.kind is ActionKind.PHONE_CALL]
+    assert [(a.target, a.context.user, a.details["opened"]) for a in calls] == [
+        (occ, "durand", False),
+        (own.occurrence_id, "durand", True),
+    ]
+
+
 async def test_a_full_spool_in_the_running_system_raises_his_per_once(
     config: PlantConfig, clock: VirtualClock, twilio_standin: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

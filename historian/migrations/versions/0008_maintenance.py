@@ -1,7 +1,7 @@
 """Preventive maintenance: each task done (history) and the notices mailed about it.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04
 
 ``maintenance_done`` keeps who did which task of the plan, when, with a note and the counters
@@ -17,7 +17,7 @@ from alembic import op
 from chaufferie.historian.sqltypes import UtcTime
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
