@@ -12,7 +12,9 @@ Owns two rules of the Joucas tender, as pure functions and data:
   rejected`` (:data:`DISPUTE_TRANSITIONS`); an accepted dispute removes the penalty and makes
   the call billable, a rejected one keeps it.
 
-May import only :mod:`chaufferie.config`.
+:func:`assess` puts them together for one call (late days from :mod:`~chaufferie.alarms.deadlines`):
+the desk and the reports both count the money with it. May import :mod:`chaufferie.config` and
+:mod:`chaufferie.alarms.deadlines`.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
+from chaufferie.alarms.deadlines import lateness_as_of
 from chaufferie.config.alarming import ContractIndices
+from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Role
 
 CALL_ROLE = Role.OPERATOR
@@ -100,3 +105,30 @@ def next_dispute_state(state: DisputeState, step: DisputeStep) -> DisputeState |
 def penalty_waived(state: DisputeState) -> bool:
     """An accepted dispute removes the penalty (and makes the call billable)."""
     return state is DisputeState.ACCEPTED
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What a call costs: late days, the index applied and the penalty (after any dispute)."""
+
+    late_days: int
+    index: float
+    penalty_eur: float
+
+
+def assess(
+    deadline: datetime,
+    arrival: datetime | None,
+    dispute: DisputeState,
+    as_of: datetime,
+    entries: Iterable[IndexEntry],
+    cfg: PlantConfig,
+) -> Assessment:
+    """The one rule of the money of a call, for the desk and the reports: late days at the
+    arrival or, while nobody has arrived, so far at ``as_of``; each costs
+    ``penalty_eur_per_day`` × the index in force at the deadline's local date; nothing once
+    the dispute is accepted."""
+    day = deadline.astimezone(ZoneInfo(cfg.site.timezone)).date()
+    index = index_in_force(entries, day, cfg.contract.base_indices)
+    late = lateness_as_of(deadline, arrival, as_of, cfg.working_hours, index, cfg.site.timezone)
+    return Assessment(late.late_days, index, 0.0 if penalty_waived(dispute) else late.penalty_eur)

@@ -173,7 +173,7 @@ def build_runtime(
             auth=HmiAuthenticator(access),
             alarms=HmiAlarmActions(cfg, alarms.operations, bridge),
             commands=bridge,
-            history=HmiHistory(cfg, historian.engine),
+            history=HmiHistory(cfg, historian.engine, clock),
             users=HmiUserAdmin(access),
             scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),

@@ -24,15 +24,16 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
-from chaufferie.alarms.deadlines import lateness
+from chaufferie.alarms.contract import Assessment, assess
 from chaufferie.config.settings import PlantConfig
-from chaufferie.historian.history import intervention_table
-from chaufferie.historian.report import Period, months_of
+from chaufferie.historian.access_schema import intervention_calls, interventions
+from chaufferie.historian.access_store import AccessStore
+from chaufferie.historian.intervention_store import InterventionRecord, Milestone
+from chaufferie.historian.periods import Period, months_of
 
 ORIGINS = ("call", "phone", "ack")
 """The plant's own call, a phone call recorded by the agent, an acknowledgement with no call."""
@@ -157,45 +158,47 @@ def build_contract_report(
 def contract_calls(
     engine: Engine, cfg: PlantConfig, start: datetime, end: datetime, as_of: datetime
 ) -> list[ContractCall]:
-    """The interventions opened in [start, end) as the contract counts them at ``as_of``."""
-    t = intervention_table()
-    if t is None:
-        return []
+    """The interventions opened in [start, end), their money counted at ``as_of`` by the one
+    rule of :func:`~chaufferie.alarms.contract.assess`."""
     with engine.connect() as conn:
-        if not engine.dialect.has_table(conn, t.name):
+        if not engine.dialect.has_table(conn, interventions.name):
             return []
-        rows = conn.execute(
-            select(t).where(t.c.opened_at >= start, t.c.opened_at < end).order_by(t.c.opened_at)
-        ).mappings()
-        return [_call(row, cfg, as_of) for row in rows]
+    store = AccessStore(engine)
+    entries = store.index_entries()
+    callers = _first_callers(engine)
+    return [
+        _call(record, assess(record.deadline, record.arrival, record.dispute, as_of, entries, cfg), callers)
+        for record in store.list_interventions()
+        if start <= record.opened_at < end
+    ]
 
 
-def _call(row: Any, cfg: PlantConfig, as_of: datetime) -> ContractCall:
-    deadline = _aware(row["deadline"])
-    arrival = _utc(row["arrival"])
-    if arrival is not None:
-        late_days, penalty = int(row["late_days"] or 0), float(row["penalty_eur"] or 0.0)
-    else:
-        so_far = lateness(deadline, max(as_of, deadline), cfg.working_hours)
-        late_days, penalty = so_far.late_days, so_far.penalty_eur
+def _first_callers(engine: Engine) -> dict[str, str]:
+    """Who placed the first phone call of each intervention that has one."""
+    t = intervention_calls
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.c.intervention_id, t.c.caller).order_by(t.c.at.desc())).all()
+    return {intervention: caller for intervention, caller in rows}  # the earliest one wins
+
+
+def _call(record: InterventionRecord, money: Assessment, callers: dict[str, str]) -> ContractCall:
+    made_safe, repaired = record.mark(Milestone.MADE_SAFE), record.mark(Milestone.REPAIRED)
     return ContractCall(
-        call_id=row["occurrence_id"],
-        origin=row["origin"],
-        code=row["code"],
-        priority=row["priority"],
-        opened=_aware(row["opened_at"]),
-        deadline=deadline,
-        acknowledged=_utc(row["acknowledged_at"]),
-        arrival=arrival,
-        late_days=late_days,
-        index=1.0,
-        penalty_eur=penalty,
+        call_id=record.occurrence_id,
+        origin=record.origin,
+        code=record.code,
+        priority=record.priority,
+        opened=record.opened_at,
+        deadline=record.deadline,
+        acknowledged=record.acknowledged_at,
+        arrival=record.arrival,
+        late_days=money.late_days,
+        index=money.index,
+        penalty_eur=money.penalty_eur,
+        dispute=record.dispute.value,
+        dispute_reason=record.dispute_reason or "",
+        dispute_note=record.dispute_note or "",
+        caller=callers.get(record.occurrence_id, ""),
+        made_safe=None if made_safe is None else made_safe.at,
+        repaired=None if repaired is None else repaired.at,
     )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else _aware(value)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -6,15 +6,13 @@ messages: PostgreSQL's ``to_tsvector('simple', ...)`` (GIN-indexed), SQLite's
 case-insensitive word match. Each table is queried with the filters that apply to it;
 entries come back newest first.
 
-:func:`interventions` lists the calls that opened an intervention (table kept by the access
-module, when installed) with their deadline and whether it was met.
+The interventions and their money are read by :mod:`~chaufferie.historian.contract`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, Table, and_, func, literal_column, null, select
@@ -176,67 +174,3 @@ def _read(
         )
         for time, site, seq, kind, msg, code, prio, user, channel, oil, details in conn.execute(query)
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Intervention:
-    """A call-out: when it was opened, its deadline, the arrival on site and its lateness."""
-
-    occurrence_id: str
-    code: str
-    priority: int
-    opened: datetime
-    deadline: datetime
-    arrival: datetime | None
-    late_days: int | None
-    penalty_eur: float | None
-
-    def met(self, now: datetime) -> bool | None:
-        """True if on site by the deadline, False if late, None while still open and in time."""
-        if self.arrival is not None:
-            return self.arrival <= self.deadline
-        return False if now > self.deadline else None
-
-
-def intervention_table() -> Table | None:
-    """The access module's ``interventions`` table, when that module is installed."""
-    try:
-        importlib.import_module("chaufferie.historian.access_schema")
-    except ModuleNotFoundError:
-        return None
-    return schema.metadata.tables.get("interventions")
-
-
-def interventions(
-    engine: Engine, start: datetime | None = None, end: datetime | None = None
-) -> list[Intervention]:
-    """Interventions opened in [start, end), oldest first (empty without the access module)."""
-    t = intervention_table()
-    if t is None:
-        return []
-    query = select(t).order_by(t.c.opened_at)
-    if start is not None:
-        query = query.where(t.c.opened_at >= start)
-    if end is not None:
-        query = query.where(t.c.opened_at < end)
-    with engine.connect() as conn:
-        if not engine.dialect.has_table(conn, t.name):
-            return []
-        rows = conn.execute(query).mappings().all()
-    return [
-        Intervention(
-            r["occurrence_id"],
-            r["code"],
-            r["priority"],
-            _utc(r["opened_at"]),
-            _utc(r["deadline"]),
-            _utc(r["arrival"]) if r["arrival"] else None,
-            r["late_days"],
-            r["penalty_eur"],
-        )
-        for r in rows
-    ]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -21,18 +21,20 @@ so are the figures computed from them. A report never shows such a figure as 0.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, func, select
 
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
-from chaufferie.historian.history import interventions
+from chaufferie.historian.contract import contract_calls
+from chaufferie.historian.periods import Period, PeriodError, months_of, parse_period
 from chaufferie.historian.readings import Shortfall, counter_delta, run_hours, shortfall
+
+__all__ = ["EnergyPoints", "EnergyReport", "Period", "PeriodError", "build_report", "parse_period"]
 
 
 @dataclass(frozen=True)
@@ -42,43 +44,6 @@ class EnergyPoints:
     wood_heat_kwh: str = "meter.energy"
     oil_litres: str = "oil.litres"
     chips_burnt_kg: str = "wood.fuel_burnt"
-
-
-PERIOD = re.compile(r"(\d{4})-(\d{2}|\d{4})")
-
-
-class PeriodError(ValueError):
-    """A period that is neither ``YYYY-MM`` nor ``YYYY-YYYY``."""
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: datetime
-    end: datetime
-    kind: str
-
-
-def parse_period(label: str, cfg: PlantConfig) -> Period:
-    """``2026-01`` (a month) or ``2025-2026`` (the heating season), in the site's time zone."""
-    tz = ZoneInfo(cfg.site.timezone)
-    match = PERIOD.fullmatch(label.strip())
-    if match is None:
-        raise PeriodError(f"period {label!r}: expected YYYY-MM (month) or YYYY-YYYY (season)")
-    first, second = int(match[1]), int(match[2])
-    if len(match[2]) == 2:
-        if not 1 <= second <= 12:
-            raise PeriodError(f"period {label!r}: month {second} is not 1–12")
-        start = datetime(first, second, 1, tzinfo=tz)
-        end = datetime(first + (second == 12), second % 12 + 1, 1, tzinfo=tz)
-        return Period(label, start.astimezone(UTC), end.astimezone(UTC), "month")
-    if second != first + 1:
-        raise PeriodError(f"season {label!r}: the second year must follow the first")
-    start_month, start_day = (int(x) for x in cfg.simulation.season_start.split("-"))
-    end_month, end_day = (int(x) for x in cfg.simulation.season_end.split("-"))
-    start = datetime(first, start_month, start_day, tzinfo=tz)
-    end = datetime(second, end_month, end_day, tzinfo=tz) + timedelta(days=1)
-    return Period(label, start.astimezone(UTC), end.astimezone(UTC), "season")
 
 
 @dataclass
@@ -129,32 +94,26 @@ class EnergyReport:
 
 
 def build_report(
-    engine: Engine, cfg: PlantConfig, period: Period, points: EnergyPoints | None = None
+    engine: Engine,
+    cfg: PlantConfig,
+    period: Period,
+    points: EnergyPoints | None = None,
+    as_of: datetime | None = None,
 ) -> EnergyReport:
-    """The report of ``period``; a season also gets one report per month in ``months``."""
+    """The report of ``period``; a season also gets one report per month in ``months``.
+    Interventions still open are counted late so far at ``as_of`` (default: the period's end;
+    callers give now for a period not over)."""
     points = points or EnergyPoints()
+    as_of = period.end if as_of is None else min(as_of, period.end)
     report = EnergyReport(cfg.site.id, cfg.site.name, period)
     with engine.connect() as conn:
         _energy(conn, cfg, points, report)
         _events(conn, cfg.site.id, report)
         report.degree_days, report.degree_days_missing = degree_days(conn, cfg, period.start, period.end)
-    _interventions(engine, report)
+    _interventions(engine, cfg, report, as_of)
     if period.kind == "season":
-        report.months = [build_report(engine, cfg, month, points) for month in months_of(period, cfg)]
+        report.months = [build_report(engine, cfg, month, points, as_of) for month in months_of(period, cfg)]
     return report
-
-
-def months_of(period: Period, cfg: PlantConfig) -> list[Period]:
-    tz = ZoneInfo(cfg.site.timezone)
-    local = period.start.astimezone(tz)
-    months: list[Period] = []
-    year, month = local.year, local.month
-    while True:
-        p = parse_period(f"{year:04d}-{month:02d}", cfg)
-        if p.start >= period.end:
-            return months
-        months.append(Period(p.label, max(p.start, period.start), min(p.end, period.end), "month"))
-        year, month = year + (month == 12), month % 12 + 1
 
 
 DERIVED = {
@@ -230,12 +189,13 @@ def _events(conn: Connection, site: str, r: EnergyReport) -> None:
     r.alarms_by_priority = {int(p): int(n) for p, n in rows}
 
 
-def _interventions(engine: Engine, r: EnergyReport) -> None:
-    calls = interventions(engine, r.period.start, r.period.end)
+def _interventions(engine: Engine, cfg: PlantConfig, r: EnergyReport, as_of: datetime) -> None:
+    """The contract report's figures of the same calls (one rule: :mod:`~chaufferie.historian.contract`)."""
+    calls = contract_calls(engine, cfg, r.period.start, r.period.end, as_of)
     r.interventions = len(calls)
-    r.interventions_late = sum(1 for c in calls if c.met(r.period.end) is False)
-    r.late_days = sum(c.late_days or 0 for c in calls)
-    r.penalties_eur = sum(c.penalty_eur or 0.0 for c in calls)
+    r.interventions_late = sum(1 for c in calls if c.late)
+    r.late_days = sum(c.late_days for c in calls)
+    r.penalties_eur = round(sum(c.penalty_eur for c in calls), 2)
 
 
 def degree_days(conn: Connection, cfg: PlantConfig, start: datetime, end: datetime) -> tuple[float, int]:

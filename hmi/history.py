@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, or_, select
 
+from chaufferie.config.clock import Clock, RealClock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
 from chaufferie.historian.contract import build_contract_report
@@ -23,7 +24,7 @@ from chaufferie.historian.contract_format import contract_csv, contract_html, co
 from chaufferie.historian.history import HistoryEntry, HistoryFilter, history
 from chaufferie.historian.history_access import withheld_for
 from chaufferie.historian.history_export import Selection, history_csv, history_xml
-from chaufferie.historian.report import build_report, parse_period
+from chaufferie.historian.report import EnergyReport, build_report, parse_period
 from chaufferie.historian.report_format import figures, report_csv, report_xml
 from chaufferie.historian.trends import trend
 from chaufferie.hmi.records import (
@@ -68,10 +69,12 @@ def _record(e: HistoryEntry) -> HistoryRecord:
 class HmiHistory:
     """Events, trends, reports and exports over the historian's engine."""
 
-    def __init__(self, cfg: PlantConfig, engine: Engine) -> None:
+    def __init__(self, cfg: PlantConfig, engine: Engine, clock: Clock | None = None) -> None:
         self.cfg = cfg
         self.engine = engine
         self.tz = ZoneInfo(cfg.site.timezone)
+        self.clock: Clock = clock or RealClock()
+        """Reports count calls still open late up to this clock's now."""
 
     def _filter(self, q: EventQuery) -> HistoryFilter:
         types = tuple(sorted({_TYPES[k] for k in q.kinds}))
@@ -190,7 +193,7 @@ class HmiHistory:
         return out
 
     async def report(self, period: str) -> Report:
-        built = await asyncio.to_thread(build_report, self.engine, self.cfg, parse_period(period, self.cfg))
+        built = await asyncio.to_thread(self._report, period)
         values = figures(built, self.cfg.plant.chips_lhv_kwh_per_t, self.tz)
         series = {
             "wood_mwh": [(m.period.label, m.wood_heat_mwh) for m in built.months],
@@ -228,18 +231,22 @@ class HmiHistory:
         }
         return [(name, value) for name, value in applied.items() if value]
 
+    def _report(self, period: str) -> EnergyReport:
+        return build_report(self.engine, self.cfg, parse_period(period, self.cfg), as_of=self.clock.now())
+
     async def export_report(self, period: str, fmt: ExportFormat) -> bytes:
-        built = await asyncio.to_thread(build_report, self.engine, self.cfg, parse_period(period, self.cfg))
+        built = await asyncio.to_thread(self._report, period)
         lhv = self.cfg.plant.chips_lhv_kwh_per_t
         if fmt is ExportFormat.XML:
             return report_xml(built, lhv, self.tz, self.cfg.site.timezone)
         return report_csv(built, lhv, self.tz)
 
-    async def export_contract(self, period: str, fmt: ExportFormat, as_of: datetime, lang: str) -> bytes:
-        """The maintenance contract's report of ``period``, calls still open counted to ``as_of``."""
-        return await asyncio.to_thread(self._export_contract, period, fmt, as_of, lang)
+    async def export_contract(self, period: str, fmt: ExportFormat, lang: str) -> bytes:
+        """The maintenance contract's report of ``period``, calls still open counted to now."""
+        return await asyncio.to_thread(self._export_contract, period, fmt, lang)
 
-    def _export_contract(self, period: str, fmt: ExportFormat, as_of: datetime, lang: str) -> bytes:
+    def _export_contract(self, period: str, fmt: ExportFormat, lang: str) -> bytes:
+        as_of = self.clock.now()
         built = build_contract_report(self.engine, self.cfg, parse_period(period, self.cfg), as_of)
         if fmt is ExportFormat.XML:
             return contract_xml(built, self.tz, self.cfg.site.timezone)

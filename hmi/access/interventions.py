@@ -27,8 +27,8 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from chaufferie.alarms.contract import CALL_ROLE, index_in_force, penalty_waived
-from chaufferie.alarms.deadlines import Lateness, deadline, lateness_as_of
+from chaufferie.alarms.contract import CALL_ROLE, assess
+from chaufferie.alarms.deadlines import Lateness, deadline
 from chaufferie.config.bus import Subscription
 from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
@@ -174,15 +174,12 @@ class InterventionDesk:
     # -- lateness ------------------------------------------------------------------------
     async def assess(self, record: InterventionRecord, as_of: datetime | None = None) -> Lateness:
         """Late days and penalty of ``record`` at its arrival or, while nobody has arrived, so
-        far at ``as_of`` (default now): late days × ``penalty_eur_per_day`` × the index in force
-        at the deadline's date; no penalty once a dispute is accepted."""
-        now = as_of or self.clock.now()
+        far at ``as_of`` (default now): :func:`~chaufferie.alarms.contract.assess`."""
         entries = await asyncio.to_thread(self.store.index_entries)
-        day = record.deadline.astimezone(ZoneInfo(self.cfg.site.timezone)).date()
-        index = index_in_force(entries, day, self.cfg.contract.base_indices)
-        hours, tz = self.cfg.working_hours, self.cfg.site.timezone
-        late = lateness_as_of(record.deadline, record.arrival, now, hours, index, tz)
-        return replace(late, penalty_eur=0.0) if penalty_waived(record.dispute) else late
+        money = assess(
+            record.deadline, record.arrival, record.dispute, as_of or self.clock.now(), entries, self.cfg
+        )
+        return Lateness(money.late_days > 0, money.late_days, money.penalty_eur)
 
     # -- milestones ----------------------------------------------------------------------
     async def arrive(self, occurrence_id: str, context: Context) -> InterventionRecord | None:

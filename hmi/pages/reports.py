@@ -130,8 +130,7 @@ def register(services: HmiServices) -> None:
         async def download_contract(kind: ExportFormat) -> None:
             if (p := valid()) is None:
                 return
-            now = services.clock.now()
-            data = await attempt(ctx, history.export_contract(p, kind, now, ctx.lang), "contract report")
+            data = await attempt(ctx, history.export_contract(p, kind, ctx.lang), "contract report")
             if data is None:
                 return
             ui.download.content(data, f"rapport-contrat-{p}.{kind.value}", CONTENT_TYPES[kind])

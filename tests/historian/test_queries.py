@@ -112,13 +112,15 @@ async def test_history_leaves_out_the_audit_kinds_a_role_may_not_read(
     assert withheld_for(Role.ADMIN).fields == set()
 
 
-async def test_interventions_list_deadlines_met_missed_and_penalties(
+async def test_interventions_late_so_far_and_penalties_in_the_report(
     historian_config: PlantConfig, bus: Bus, clock: VirtualClock
 ) -> None:
+    """One rule counts the money (alarms.contract.assess): a call nobody reached is late so far
+    at the report's instant, never silent."""
     from dataclasses import replace
 
     from chaufferie.historian.access_store import AccessStore, InterventionRecord
-    from chaufferie.historian.history import interventions
+    from chaufferie.historian.contract import contract_calls
     from chaufferie.historian.report import Period, build_report
 
     async with HistorianWriter(historian_config, bus, clock) as writer:
@@ -133,18 +135,21 @@ async def test_interventions_list_deadlines_met_missed_and_penalties(
         )
         for record in (on_time, late, still_open):
             assert store.open_intervention(record)
-        store.record_arrival(replace(on_time, arrival=T0 + timedelta(hours=2), late_days=0, penalty_eur=0.0))
-        store.record_arrival(replace(late, arrival=T0 + timedelta(days=3), late_days=2, penalty_eur=200.0))
-        calls = interventions(writer.engine, T0, T0 + timedelta(days=10))
+        store.record_arrival(replace(on_time, arrival=T0 + timedelta(hours=2)))
+        store.record_arrival(replace(late, arrival=T0 + timedelta(days=3)))
         now = T0 + timedelta(days=5)
-        assert [(c.occurrence_id, c.met(now)) for c in calls] == [
-            ("occ-1", True),
-            ("occ-2", False),
-            ("occ-3", False),
+        calls = contract_calls(writer.engine, historian_config, T0, T0 + timedelta(days=10), now)
+        # occ-2: 1 d 16 h after its deadline, two started days; occ-3: 2 d 16 h so far, three
+        assert [(c.call_id, c.late_days, c.penalty_eur) for c in calls] == [
+            ("occ-1", 0, 0.0),
+            ("occ-2", 2, 200.0),
+            ("occ-3", 3, 300.0),
         ]
         assert calls[1].arrival == T0 + timedelta(days=3)
-        report = build_report(
-            writer.engine, historian_config, Period("x", T0, T0 + timedelta(days=10), "month")
-        )
+        period = Period("x", T0, T0 + timedelta(days=10), "month")
+        report = build_report(writer.engine, historian_config, period, as_of=now)
+        at_the_end = build_report(writer.engine, historian_config, period)
     assert (report.interventions, report.interventions_late) == (3, 2)
-    assert (report.late_days, report.penalties_eur) == (2, 200.0)
+    assert (report.late_days, report.penalties_eur) == (5, 500.0)
+    # at the period's end occ-3 is 7 d 16 h late: eight started days
+    assert (at_the_end.late_days, at_the_end.penalties_eur) == (10, 1000.0)

@@ -96,7 +96,7 @@ def build(data_dir: str) -> Site:
         clock=clock,
         auth=HmiAuthenticator(access),
         alarms=HmiAlarmActions(cfg, alarms.operations, None),
-        history=HmiHistory(cfg, historian.engine),
+        history=HmiHistory(cfg, historian.engine, clock),
         users=HmiUserAdmin(access),
         interventions=HmiInterventions(access.interventions),
         maintenance=HmiMaintenance(MaintenanceService(cfg, bus, clock, maintenance_store(cfg, historian))),

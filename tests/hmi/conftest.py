@@ -147,7 +147,7 @@ def services(
     plant_db: Engine,
 ) -> HmiServices:
     """The pages' services; no PLC and no simulator unless the test asks for :func:`plc`."""
-    history = HmiHistory(config, plant_db)
+    history = HmiHistory(config, plant_db, hmi_clock)
     ops = plant_alarms.operations
     s = HmiServices(
         source=config,
