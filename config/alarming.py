@@ -78,6 +78,10 @@ class Suppression(StrEnum):
     OIL_OFF = "oil_off"
 
 
+CALL_OUT_MAX_PRIORITY = 2
+"""Alarms of this priority or more urgent call the contractor out unless they say otherwise."""
+
+
 class AlarmDefinition(Frozen):
     """One alarm of the catalogue (docs/domain.md §3)."""
 
@@ -97,6 +101,15 @@ class AlarmDefinition(Frozen):
     values: tuple[str, ...] = ()
     help_fr: str = ""
     help_en: str = ""
+    call_out: bool | None = None
+    """Whether this alarm is a call for the maintenance contractor (« appel de la centrale »,
+    docs/domain.md §4): its first notification opens an intervention with its deadline.
+    Unset: P1 and P2 are. False for what is not a breakdown of the contractor's equipment
+    (the oil top-up, normal in a cold spell; the chip stock, the commune's conduite)."""
+
+    @property
+    def calls_out(self) -> bool:
+        return self.call_out if self.call_out is not None else self.priority <= CALL_OUT_MAX_PRIORITY
 
 
 class Language(StrEnum):

@@ -1,7 +1,8 @@
 """Interventions: opened by the call, with its deadline; milestones; lateness as of an instant.
 
 As the tender says ("sur simple appel téléphonique ... ou de la centrale interne du module de
-production"), a P1/P2 call-out starts at the plant's own call: the first notification of the
+production"), a call-out (an alarm whose catalogue entry ``calls_out``: P1 and P2 unless it says
+otherwise) starts at the plant's own call: the first notification of the
 occurrence delivered to someone (a :class:`NotificationRecord` SENT, seen on the bus; origin
 ``call``), so a call nobody answers still has its clock running and its deadline. An
 acknowledgement (an :class:`AlarmTransition` with the ``acknowledge`` trigger, any channel, or
@@ -15,7 +16,8 @@ opening. The milestones after the acknowledgement — arrival on site, making sa
 repair — are recorded once each, with who, when and channel (storage:
 :mod:`chaufferie.historian.intervention_store`), from the HMI logbook or the technician's
 phone page; each is audited. Late days and penalty (indexed, waived by an accepted dispute)
-come from :meth:`InterventionDesk.assess`, the one rule, stored at arrival and at the
+come from :func:`chaufferie.alarms.contract.assess`, the one rule (also the reports'), stored
+for the audit at arrival and at the
 dispute's decision, and computed "so far" for a call nobody reached.
 """
 
@@ -45,7 +47,6 @@ from chaufferie.historian.intervention_store import InterventionRecord, Mileston
 from chaufferie.hmi.access.audit import Audit
 from chaufferie.hmi.access.ports import AlarmLookup, InterventionStore, OccurrenceView, UserStore
 
-CALL_OUT_PRIORITIES = frozenset({1, 2})
 ACK_TRIGGER = "acknowledge"  # the alarms machine's trigger name
 
 MILESTONE_ACTIONS = {
@@ -119,8 +120,9 @@ class InterventionDesk:
         at: datetime | None = None,
     ) -> InterventionRecord | None:
         """Open it (at ``at``, default now) unless it is open already (the first event counts).
-        The plant's call and the acknowledgement open only P1/P2; a phone call opens any."""
-        if origin != "phone" and priority not in CALL_OUT_PRIORITIES:
+        The plant's call and the acknowledgement open only a call-out alarm's
+        (:attr:`~chaufferie.config.alarming.AlarmDefinition.calls_out`); a phone call opens any."""
+        if origin != "phone" and not self._calls_out(code):
             return None
         opened = at or self.clock.now()
         due = deadline(opened, self.cfg.working_hours, self.cfg.site.timezone)
@@ -128,8 +130,14 @@ class InterventionDesk:
         await asyncio.to_thread(self.store.open_intervention, record)
         return await asyncio.to_thread(self.store.intervention, occurrence_id)
 
+    def _calls_out(self, code: str | None) -> bool:
+        try:
+            return self.cfg.alarm(code or "").calls_out
+        except KeyError:
+            return False
+
     async def on_call(self, notification: NotificationRecord) -> None:
-        """The plant's call: the first message of a P1/P2 occurrence that reached someone."""
+        """The plant's call: the first message of a call-out occurrence that reached someone."""
         if notification.status is not NotificationStatus.SENT or notification.occurrence_id is None:
             return
         try:
@@ -148,7 +156,7 @@ class InterventionDesk:
     async def on_transition(self, transition: AlarmTransition) -> None:
         """An acknowledgement from any channel (HMI, link, SMS): a milestone of the intervention,
         which it opens when no call was placed."""
-        if transition.trigger != ACK_TRIGGER or transition.priority not in CALL_OUT_PRIORITIES:
+        if transition.trigger != ACK_TRIGGER or not self._calls_out(transition.code):
             return
         username = transition.context.user
         user = None if username is None else await asyncio.to_thread(self.users.get_user, username)

@@ -26,7 +26,6 @@ from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
 LOG_ROLE = Role.OPERATOR
-CALL_OUT_PRIORITIES = (1, 2)
 HUMIDITY_RANGE = (5.0, 60.0)
 
 
@@ -156,12 +155,19 @@ def _ash_and_intervention(ctx: PageContext) -> None:
     _intervention_card(ctx)
 
 
+def _calls_out(ctx: PageContext, code: str) -> bool:
+    try:
+        return ctx.services.config.alarm(code).calls_out
+    except KeyError:
+        return False
+
+
 def _intervention_card(ctx: PageContext) -> None:
     """Arrival on site for a call-out (a P1/P2 alarm), with an optional note on the alarm."""
     calls = {
         r.occurrence_id: f"P{r.priority} {r.code} — {fmt.local_time(r.raised)}"
         for r in ctx.services.view.sorted_alarms()
-        if r.priority in CALL_OUT_PRIORITIES
+        if _calls_out(ctx, r.code)
     }
     with ui.card().classes("hmi-panel w-full max-w-xl"):
         ui.label(ctx.t("log.intervention")).classes("font-bold")

@@ -10,7 +10,13 @@ from datetime import UTC, datetime
 import httpx
 
 from chaufferie.alarms.operations import AlarmOperations
-from chaufferie.config.vocabulary import ActionKind, Channel, Context
+from chaufferie.config.vocabulary import (
+    ActionKind,
+    Channel,
+    Context,
+    NotificationRecord,
+    NotificationStatus,
+)
 from chaufferie.historian.access_store import InterventionRecord
 from tests.access.conftest import PINS, Site, acknowledge, csrf_of, path_of, sign_in_with_pin
 
@@ -74,6 +80,24 @@ async def test_low_priority_ack_opens_no_intervention(site: Site) -> None:
     assert done.status_code == 200
     assert "arrived" not in done.text
     assert site.store.intervention(occ) is None
+
+
+async def test_an_oil_top_up_is_no_call_out_though_it_is_p2(site: Site) -> None:
+    """FIO-APP (normal in a cold spell) and SIL-BAS (the commune's chips) say ``call_out: false``
+    in the catalogue: their SMS opens no intervention; CHB-ALL, P2 too, does."""
+    now = site.clock.now()
+    for code in ("FIO-APP", "SIL-BAS", "CHB-ALL"):
+        occ = f"occurrence-of-{code}"
+        sent = NotificationRecord(
+            f"{occ}-sms", "sms", "tech-martin", NotificationStatus.SENT, now, occurrence_id=occ, code=code
+        )
+        await site.services.interventions.on_call(sent)
+    assert [r.code for r in site.store.list_interventions()] == ["CHB-ALL"]
+    assert [a.code for a in site.cfg.alarms if a.priority <= 2 and not a.calls_out] == [
+        "SIL-BAS",
+        "SIL-VID",
+        "FIO-APP",
+    ]
 
 
 async def test_acknowledgement_from_the_hmi_opens_the_intervention_too(site: Site) -> None:
