@@ -289,6 +289,8 @@ class ActionKind(StrEnum):
     CALL_DISPUTED = "call_disputed"
     DISPUTE_ACCEPTED = "dispute_accepted"
     DISPUTE_REJECTED = "dispute_rejected"
+    CONTRACT_REPORT = "contract_report"
+    """The contract report exported (it names callers and the parties' reasons)."""
     LINK_REFUSED = "link_refused"
 
 

@@ -214,6 +214,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action.call_disputed": ("appel contesté (injustifié)", "call disputed (unjustified)"),
     "action.dispute_accepted": ("contestation acceptée", "dispute accepted"),
     "action.dispute_rejected": ("contestation rejetée", "dispute rejected"),
+    "action.contract_report": ("rapport du contrat exporté", "contract report exported"),
     "action.link_refused": ("accès refusé", "access refused"),
     # ---- alarms ---------------------------------------------------------------------
     "alarms.title": ("Alarmes actives", "Active alarms"),

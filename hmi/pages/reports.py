@@ -6,6 +6,7 @@ import re
 
 from nicegui import ui
 
+from chaufferie.config.vocabulary import ActionKind, Role
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.charts import report_options
 from chaufferie.hmi.i18n import reason_label, tr
@@ -14,6 +15,8 @@ from chaufferie.hmi.records import ExportFormat, Report
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.texts import TEXTS
 
+CONTRACT_ROLE = Role.TECHNICIAN
+"""Who may export the contract report: the contractor's technicians and the commune (admin)."""
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv",
     ExportFormat.XML: "application/xml",
@@ -66,14 +69,16 @@ def register(services: HmiServices) -> None:
             show = ui.button(ctx.t("report.show")).mark("report-show")
             csv = ui.button(ctx.t("report.download_csv")).props("outline").mark("report-csv")
             xml = ui.button(ctx.t("report.download_xml")).props("outline").mark("report-xml")
-        with ui.row().classes("items-center gap-2 flex-wrap"):
-            ui.label(ctx.t("report.contract"))
-            contract = {
-                kind: ui.button(ctx.t(f"report.contract_{kind.value}"))
-                .props("outline")
-                .mark(f"report-contract-{kind.value}")
-                for kind in (ExportFormat.HTML, ExportFormat.CSV, ExportFormat.XML)
-            }
+        contract: dict[ExportFormat, ui.button] = {}
+        if ctx.can(CONTRACT_ROLE):  # the contractor and the commune: it names callers and reasons
+            with ui.row().classes("items-center gap-2 flex-wrap"):
+                ui.label(ctx.t("report.contract"))
+                contract = {
+                    kind: ui.button(ctx.t(f"report.contract_{kind.value}"))
+                    .props("outline")
+                    .mark(f"report-contract-{kind.value}")
+                    for kind in (ExportFormat.HTML, ExportFormat.CSV, ExportFormat.XML)
+                }
         title = ui.label("").classes("font-bold").mark("report-title")
         table = (
             ui.table(
@@ -128,11 +133,12 @@ def register(services: HmiServices) -> None:
             )
 
         async def download_contract(kind: ExportFormat) -> None:
-            if (p := valid()) is None:
+            if (p := valid()) is None or not await ctx.allowed(CONTRACT_ROLE, ActionKind.CONTRACT_REPORT, p):
                 return
             data = await attempt(ctx, history.export_contract(p, kind, ctx.lang), "contract report")
             if data is None:
                 return
+            services.publish_action(ActionKind.CONTRACT_REPORT, ctx.context, p, {"format": kind.value})
             ui.download.content(data, f"rapport-contrat-{p}.{kind.value}", CONTENT_TYPES[kind])
 
         for kind, button in contract.items():

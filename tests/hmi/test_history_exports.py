@@ -11,6 +11,7 @@ shows "données incomplètes" for a month without readings, and so does its CSV.
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 from nicegui.testing.user import User
+from sqlalchemy import Engine
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -36,6 +38,7 @@ from chaufferie.config.vocabulary import (
     OilRole,
     OperatorAction,
 )
+from chaufferie.historian.access_store import AccessStore, InterventionRecord
 from chaufferie.historian.database import make_engine
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.history import HmiHistory
@@ -221,3 +224,37 @@ async def test_report_page_says_incomplete_data_for_a_month_without_readings(win
             next(csv.DictReader(io.StringIO(report), delimiter=";"))["Chaleur bois (MWh)"]
             == "données incomplètes"
         )
+
+
+async def test_the_contractor_exports_the_contract_report_a_viewer_has_no_such_button(
+    services: HmiServices, plant_db: Engine, bus: Bus
+) -> None:
+    """The contract report names callers and the parties' reasons: technicians and the commune
+    export it (audited), viewers do not see it. A call nobody reached is late so far at the HMI's
+    clock: opened 12 days before it, due 30 hours later."""
+    opened = NOW - timedelta(days=12)
+    store = AccessStore(plant_db)
+    due = opened + timedelta(hours=30)
+    store.open_intervention(InterventionRecord("occ-late", "CHB-DEF", 1, opened, due))
+    audit = bus.subscribe(OperatorAction)
+    async with simulated(services) as user:
+        await login(user, "tech", path="/reports", retries=PATIENCE)
+        user.find(marker="report-period").clear().type("2025-12")
+        data = (await _download(user, "report-contract-csv")).decode("utf-8-sig")
+        page = (await _download(user, "report-contract-html")).decode()
+        _valid(await _download(user, "report-contract-xml"))
+    [line] = list(csv.DictReader(io.StringIO(data), delimiter=";"))
+    assert (line["Référence"], line["Origine"], line["Arrivée sur site"]) == ("occ-late", "acquittement", "")
+    late = (NOW - due).days + 1  # started days after the deadline, so far
+    assert line["Jours de retard (j)"] == str(late)
+    assert "Rapport du contrat" in html.unescape(page)
+    exported = [m for m in audit.drain() if m.kind is ActionKind.CONTRACT_REPORT]
+    assert [(a.kind, a.target, a.details["format"]) for a in exported] == [
+        (ActionKind.CONTRACT_REPORT, "2025-12", "csv"),
+        (ActionKind.CONTRACT_REPORT, "2025-12", "html"),
+        (ActionKind.CONTRACT_REPORT, "2025-12", "xml"),
+    ]
+    async with simulated(services) as user:
+        await login(user, "viewer", path="/reports", retries=PATIENCE)
+        await user.should_see(marker="report-show", retries=PATIENCE)
+        await user.should_not_see(marker="report-contract-csv")
