@@ -26,6 +26,7 @@ from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.alarm_store import LEGACY_FILE, DatabaseAlarmStore
+from chaufferie.historian.season import recall_season
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, alarm_recipients
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
@@ -36,6 +37,7 @@ from chaufferie.hmi.alarm_actions import HmiAlarmActions
 from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.interventions import HmiInterventions
+from chaufferie.hmi.season import HmiSeason
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.settings_store import FileSettingsStore, apply_saved_overrides
@@ -120,7 +122,10 @@ def build_runtime(
     # the links on their own clock; the write guard (plant logic: min interval between writes) on ours
     sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
     bridge = Bridge(cfg, bus, clock, sources=sources)
-    supervisor = SupervisorService(live, bus, clock, link_clock)
+    # the heating season's state: the last confirmation recorded, read once the historian is up
+    supervisor = SupervisorService(
+        live, bus, clock, link_clock, recall=lambda: recall_season(historian.engine, cfg.site.id)
+    )
     # the alarms' state in the historian's database; a former alarms.db is read in once
     store = DatabaseAlarmStore(historian.engine, legacy=cfg.data_path(LEGACY_FILE))
     links = AckLinks(cfg.hmi, secret, clock)
@@ -166,6 +171,7 @@ def build_runtime(
             users=HmiUserAdmin(access),
             scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
+            season=HmiSeason(live, bus, clock, lambda: supervisor.core.season),
             initial=lambda: alarm_transitions(alarms.operations.active()),
             settings_store=FileSettingsStore(live, rejected=rejected),
         )

@@ -190,6 +190,8 @@ class SupervisorIO(Frozen):
     pump2_running: str = "pump2.running"
     pump2_fault: str = "pump2.fault"
     pump_duty: str = "pumps.duty"
+    pump_enable: str = "pumps.enable"
+    """The network pumps' run permit: off in the ``stopped`` summer mode (config/season.py)."""
     network_flow: str = "network.flow"
     screw_jammed: str = "screw.jammed"
     screw_reverse_test: str = "screw.reverse_test"
