@@ -56,7 +56,8 @@ Listener = Callable[[AlarmTransition, Occurrence], None]
 _SUPPRESSING_MODES: dict[Suppression, frozenset[PlantMode]] = {
     Suppression.PLANT_STOPPED: frozenset({PlantMode.STOPPED}),
     Suppression.WOOD_OFF: frozenset({PlantMode.STOPPED, PlantMode.OIL_REPLACEMENT}),
-    Suppression.OIL_OFF: frozenset({PlantMode.STOPPED, PlantMode.WOOD}),
+    Suppression.OIL_OFF: frozenset({PlantMode.STOPPED, PlantMode.WOOD, PlantMode.SUMMER}),
+    Suppression.SUMMER: frozenset({PlantMode.SUMMER}),
 }
 
 

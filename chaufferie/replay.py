@@ -44,6 +44,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from chaufferie.alarms.conditions import watched_points
@@ -67,7 +68,7 @@ from chaufferie.config.vocabulary import (
 )
 from chaufferie.replay_tap import PlantTap, ReplayClock, reader
 from chaufferie.simulations.plant import Plant
-from chaufferie.simulations.scenarios import get_scenario
+from chaufferie.simulations.scenarios import Scenario, get_scenario
 from chaufferie.supervisor.core import SupervisorCore
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.lifeline import Lifeline
@@ -118,10 +119,11 @@ class Replay:
     """One closed-loop run; :meth:`run` advances it, :meth:`summary` gives the figures."""
 
     def __init__(
-        self, cfg: PlantConfig, scenario: str, *, step_s: float | None = None, alarms: bool = True
+        self, cfg: PlantConfig, scenario: str | Scenario, *, step_s: float | None = None, alarms: bool = True
     ) -> None:
+        """``scenario``: a catalogue name, or a :class:`Scenario` of the caller's (a test's dates)."""
         self.cfg = cfg
-        self.scenario = get_scenario(scenario)
+        self.scenario = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
         self.plant = Plant(cfg)
         self.plant.apply_scenario(self.scenario)
         self.step_s = step_s or cfg.simulation.step_s
@@ -194,12 +196,19 @@ class Replay:
         self.wall_s += time.perf_counter() - wall0
         return self
 
+    def request(self, decisions: Iterable[Any]) -> None:
+        """Carry out what the supervisor answered to an operator's request (a season change,
+        manual mode) made between steps, as the bus would: events counted, commands written."""
+        for decision in decisions:
+            self._apply(decision)
+
     def _restart(self) -> SupervisorCore:
         """The supervisor starts again after an absence: a new core and life counter, the
         inputs as the bridge re-reads them; it takes control back as it would on site."""
         self._absent = False
         self.restarts += 1
-        self.core = SupervisorCore(self.cfg, self.plant.now, self.plant.t)
+        # the season's state is durable (the history's last SEASON_CHANGED): the new core resumes it
+        self.core = SupervisorCore(self.cfg, self.plant.now, self.plant.t, self.core.season)
         self.lifeline = Lifeline(self.cfg, Context(origin="supervisor.lifeline"))
         return self.core
 

@@ -28,6 +28,7 @@ from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.alarm_store import LEGACY_FILE, DatabaseAlarmStore
 from chaufferie.historian.maintenance import MaintenanceService
 from chaufferie.historian.maintenance_store import Counters, MaintenanceStore
+from chaufferie.historian.season import recall_season
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, alarm_recipients
 from chaufferie.hmi.access.hmi_adapter import HmiAuthenticator, HmiUserAdmin
@@ -39,6 +40,7 @@ from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.maintenance import HmiMaintenance
+from chaufferie.hmi.season import HmiSeason
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.settings_store import FileSettingsStore, apply_saved_overrides
@@ -124,7 +126,10 @@ def build_runtime(
     # the links on their own clock; the write guard (plant logic: min interval between writes) on ours
     sources = build_sources(cfg, bus, link_clock) if link_clock is not None else None
     bridge = Bridge(cfg, bus, clock, sources=sources)
-    supervisor = SupervisorService(live, bus, clock, link_clock)
+    # the heating season's state: the last confirmation recorded, read once the historian is up
+    supervisor = SupervisorService(
+        live, bus, clock, link_clock, recall=lambda: recall_season(historian.engine, cfg.site.id)
+    )
     # the alarms' state in the historian's database; a former alarms.db is read in once
     store = DatabaseAlarmStore(historian.engine, legacy=cfg.data_path(LEGACY_FILE))
     links = AckLinks(cfg.hmi, secret, clock)
@@ -178,6 +183,7 @@ def build_runtime(
             scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
             maintenance=HmiMaintenance(maintenance),
+            season=HmiSeason(live, bus, clock, lambda: supervisor.core.season),
             initial=lambda: alarm_transitions(alarms.operations.active()),
             settings_store=FileSettingsStore(live, rejected=rejected),
         )

@@ -76,6 +76,8 @@ class Suppression(StrEnum):
     PLANT_STOPPED = "plant_stopped"
     WOOD_OFF = "wood_off"
     OIL_OFF = "oil_off"
+    SUMMER = "summer"
+    """Outside the heating season (plant mode ``summer``): e.g. the buffer's regulation band."""
 
 
 CALL_OUT_MAX_PRIORITY = 2

@@ -2,9 +2,10 @@
 
 The configuration is read from YAML at start (plus the settings saved from the HMI); some of
 its sections may then be changed while the plant runs (:data:`LIVE_SECTIONS`: the cascade
-thresholds and heating curve, the on-call rota, the contacts). :meth:`LiveConfig.replace`
-validates the whole configuration with the new section (the models' own rules and the
-cross-references), swaps it in one step and publishes :class:`ConfigChanged` on the bus.
+thresholds and heating curve, the heating season's dates, the on-call rota, the contacts).
+:meth:`LiveConfig.replace` validates the whole configuration with the new section (the
+models' own rules and the cross-references), swaps it in one step and publishes
+:class:`ConfigChanged` on the bus.
 Consumers hold the :class:`LiveConfig`, never a copy of a live section: they read
 ``live.current`` when they need a value (a consumer that builds something from a section,
 such as the on-call rota, rebuilds it when the section it was built from is no longer the
@@ -27,7 +28,7 @@ from chaufferie.config.vocabulary import ConfigChanged, Context
 
 log = logging.getLogger(__name__)
 
-LIVE_SECTIONS = frozenset({"cascade", "rota", "contacts"})
+LIVE_SECTIONS = frozenset({"cascade", "season", "rota", "contacts"})
 """Sections that may change while running; every other one is read at start."""
 
 SYSTEM = Context(origin="config.live")

@@ -21,6 +21,7 @@ from chaufferie.config.ranges import (
     Kelvin,
     Kilowatts,
     MarginK,
+    MoisturePct,
     OutdoorC,
     Percent,
     Period,
@@ -42,6 +43,10 @@ class PlantSettings(Frozen):
     chips_lhv_kwh_per_t: Positive = 3500.0
     chips_bulk_density_kg_m3: Positive = 230.0
     chips_humidity: Fraction = 0.25
+    chips_humidity_min_pct: MoisturePct = 20.0
+    chips_humidity_max_pct: MoisturePct = 35.0
+    """The humidity range the supply contract accepts (tender: 20–35 %); a delivery outside it
+    is recorded and flagged "hors contrat" (the physical bound is :data:`MoisturePct`)."""
     ash_fraction: Fraction = 0.02
     silo_useful_m3: Annotated[float, Field(gt=0, le=10_000)] = 20.0
     silo_low_level_fraction: Fraction = 0.15
@@ -77,7 +82,18 @@ class PlantSettings(Frozen):
             raise ValueError("design_outdoor_c must be below no_heating_outdoor_c")
         if self.network_low_pressure_bar >= self.network_nominal_bar:
             raise ValueError("network_low_pressure_bar must be below network_nominal_bar")
+        if self.chips_humidity_min_pct >= self.chips_humidity_max_pct:
+            raise ValueError("chips_humidity_min_pct must be below chips_humidity_max_pct")
         return self
+
+    def humidity_in_contract(self, humidity_pct: float) -> bool:
+        """``humidity_pct`` lies in the contract's range (bounds included)."""
+        return self.chips_humidity_min_pct <= humidity_pct <= self.chips_humidity_max_pct
+
+    def ash_fill(self, burnt_kg: float) -> float:
+        """Share of the ash bin filled by burning ``burnt_kg`` of chips (``ash_fraction`` of
+        the mass, in a bin of ``ash_bin_capacity_kg``); may exceed 1 when overdue."""
+        return burnt_kg * self.ash_fraction / self.ash_bin_capacity_kg
 
 
 class SimulationSettings(Frozen):
@@ -190,6 +206,8 @@ class SupervisorIO(Frozen):
     pump2_running: str = "pump2.running"
     pump2_fault: str = "pump2.fault"
     pump_duty: str = "pumps.duty"
+    pump_enable: str = "pumps.enable"
+    """The network pumps' run permit: off in the ``stopped`` summer mode (config/season.py)."""
     network_flow: str = "network.flow"
     screw_jammed: str = "screw.jammed"
     screw_reverse_test: str = "screw.reverse_test"

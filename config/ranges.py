@@ -14,7 +14,9 @@ The figures (documented in ``docs/admin-guide.md``):
   thermostat trips at 110 °C; the point map's write bounds narrow it further);
 * an outdoor temperature: −50 to +50 °C;
 * a temperature difference (a drop, a margin, a hysteresis): at most 50 K;
-* a percentage: at most 100; a fraction: at most 1.
+* a percentage: at most 100; a fraction: at most 1;
+* the moisture content of wood chips (wet basis): 0 to below 100 % — what is physically
+  possible, not what a contract accepts (that range is a setting of the plant).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ MarginK = Annotated[float, Field(ge=0, le=50)]
 """A temperature difference that may be zero (K)."""
 Percent = Annotated[float, Field(gt=0, le=100)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
+MoisturePct = Annotated[float, Field(ge=0, lt=100)]
+"""Moisture content of wood chips, wet basis (%): the physical bound, checked on every entry."""
 Kilowatts = Annotated[float, Field(gt=0, le=10_000)]
 Bar = Annotated[float, Field(gt=0, le=25)]
 Days = Annotated[float, Field(gt=0, le=36_500)]

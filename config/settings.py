@@ -37,6 +37,7 @@ from chaufferie.config.maintenance import MaintenanceSettings, Trigger
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
 from chaufferie.config.points import SYSTEM_LINK, Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
 from chaufferie.config.ranges import Days, Hours, Minutes
+from chaufferie.config.season import SeasonSettings
 
 
 def _time_zone(name: str) -> str:
@@ -117,6 +118,7 @@ class PlantConfig(Frozen):
     plant: PlantSettings = PlantSettings()
     simulation: SimulationSettings = SimulationSettings()
     cascade: CascadeSettings = CascadeSettings()
+    season: SeasonSettings = SeasonSettings()
     io: SupervisorIO = SupervisorIO()
     alarms: tuple[AlarmDefinition, ...] = ()
     contacts: tuple[Contact, ...] = ()
@@ -339,6 +341,11 @@ def _setpoint_problems(cfg: PlantConfig) -> Iterator[Problem]:
         value = getattr(cfg.cascade, key)
         if not low <= value <= high:
             yield Problem(("cascade", key), f"outside the setpoints' write bounds [{low:g}, {high:g}]", value)
+    if not low <= cfg.season.dhw_setpoint_c <= high:
+        where = ("season", "dhw_setpoint_c")
+        yield Problem(
+            where, f"outside the setpoints' write bounds [{low:g}, {high:g}]", cfg.season.dhw_setpoint_c
+        )
 
 
 def _people_problems(cfg: PlantConfig) -> Iterator[Problem]:

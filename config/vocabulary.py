@@ -144,6 +144,9 @@ class PlantMode(StrEnum):
     OIL_REPLACEMENT = "oil_replacement"
     DEGRADED = "degraded"
     MANUAL = "manual"
+    SUMMER = "summer"
+    """Outside the heating season, on the agent's confirmation (docs/domain.md, « Saison de
+    chauffe »): no heating; the wood boiler keeps the buffer for hot water only if configured."""
 
 
 class OilRole(StrEnum):
@@ -176,6 +179,13 @@ class PlantEventKind(StrEnum):
     SUPERVISOR_STARTED = "supervisor_started"
     PLC_LOCAL_MODE_ENDED = "plc_local_mode_ended"
     """A PLC ran the plant on its own (docs/domain.md §6) and gave control back."""
+    SEASON_CHANGED = "season_changed"
+    """The agent confirmed the end (``values["summer"]`` True) or the start of the heating
+    season; the last one is the season state a restarted supervisor resumes."""
+    WATER_MAKEUP = "water_makeup"
+    """Logbook: water added to the network (litres, pressure before/after)."""
+    AIR_PURGE = "air_purge"
+    """Logbook: air purged from the network (where)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +302,9 @@ class ActionKind(StrEnum):
     CONTRACT_REPORT = "contract_report"
     """The contract report exported (it names callers and the parties' reasons)."""
     LINK_REFUSED = "link_refused"
+    SEASON_CHANGE = "season_change"
+    WATER_MAKEUP = "water_makeup"
+    AIR_PURGE = "air_purge"
 
 
 class ActionResult(StrEnum):
@@ -337,6 +350,20 @@ class ManualModeRequest:
     context: Context
     role: Role | None = None
     duration_s: float | None = None
+    id: str = field(default_factory=new_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonRequest:
+    """Ask the supervisor to leave the heating season (``summer`` True: summer mode) or to
+    start it again, as the agent confirmed on the HMI. Not an audit record: the supervisor,
+    which executes it, writes the one ``OperatorAction(SEASON_CHANGE)``, accepted or refused.
+    ``role`` is the role the publisher authenticated (the supervisor checks it again)."""
+
+    summer: bool
+    time: datetime
+    context: Context
+    role: Role | None = None
     id: str = field(default_factory=new_id)
 
 
@@ -401,6 +428,7 @@ Message = (
     | Command
     | CommandResult
     | ManualModeRequest
+    | SeasonRequest
     | ConfigChanged
     | SystemEvent
 )

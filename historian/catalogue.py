@@ -19,6 +19,11 @@ FIGURES: dict[str, tuple[str, str, str]] = {
     "oil_run_hours": ("h", "Heures de marche fioul", "Oil boiler run hours"),
     "chips_delivered_t": ("t", "Plaquettes livrées", "Chips delivered"),
     "chips_burnt_t": ("t", "Plaquettes consommées", "Chips burnt"),
+    "chips_out_of_contract": (
+        "",
+        "Livraisons hors contrat (humidité)",
+        "Deliveries out of contract (humidity)",
+    ),
     "efficiency_pct": ("%", "Rendement saisonnier bois", "Seasonal wood efficiency"),
     "degree_days": ("DJU", "Degrés-jours unifiés (base 18 °C)", "Heating degree-days (base 18 °C)"),
     "degree_days_missing": ("j", "Jours sans température extérieure", "Days without outdoor temperature"),

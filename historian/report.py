@@ -60,6 +60,8 @@ class EnergyReport:
     oil_method: str = "litres"
     chips_delivered_t: float = 0.0
     chips_burnt_t: float | None = None
+    chips_out_of_contract: int = 0
+    """Deliveries whose humidity lies outside the contract's range (``plant.chips_humidity_*``)."""
     degree_days: float = 0.0
     degree_days_missing: int = 0
     oil_starts: dict[str, int] = field(default_factory=dict)
@@ -154,6 +156,15 @@ def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyR
         )
     ).scalar_one()
     r.chips_delivered_t = float(delivered) / 1000.0
+    plant = cfg.plant
+    r.chips_out_of_contract = conn.execute(
+        select(func.count()).where(
+            t.c.site_id == site,
+            t.c.time >= start,
+            t.c.time < end,
+            (t.c.humidity < plant.chips_humidity_min_pct) | (t.c.humidity > plant.chips_humidity_max_pct),
+        )
+    ).scalar_one()
 
 
 def _oil_heat(cfg: PlantConfig, r: EnergyReport) -> None:

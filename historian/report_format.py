@@ -48,6 +48,7 @@ def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[st
         "oil_run_hours": _round(report.oil_run_hours, 2),
         "chips_delivered_t": round(report.chips_delivered_t, 3),
         "chips_burnt_t": _round(report.chips_burnt_t, 3),
+        "chips_out_of_contract": report.chips_out_of_contract,
         "efficiency_pct": _round(report.efficiency(lhv_kwh_per_t), 2, 100),
         "degree_days": round(report.degree_days, 1),
         "degree_days_missing": report.degree_days_missing,

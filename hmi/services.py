@@ -25,6 +25,7 @@ from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.live import LiveModel
 from chaufferie.hmi.maintenance import HmiMaintenance
 from chaufferie.hmi.records import UserSession
+from chaufferie.hmi.season import HmiSeason
 from chaufferie.hmi.settings_store import FileSettingsStore
 from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.hmi.viewmodel import PlantView
@@ -51,6 +52,8 @@ class HmiServices:
     scenarios: SimulatorControl | None = None
     interventions: HmiInterventions | None = None
     maintenance: HmiMaintenance | None = None
+    season: HmiSeason | None = None
+    """The heating season's notice and confirmation (the running supervisor's state)."""
     initial: Callable[[], Iterable[Message]] | None = None
     """Known state the bus no longer holds (active alarms, last mode), applied at start."""
     view: PlantView = field(init=False)

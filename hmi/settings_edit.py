@@ -6,7 +6,7 @@ config's own) and handed to the injected :class:`SettingsStore`, which saves it 
 in force; without a store it is put in force directly (``services.settings.replace``). Either
 way the one :class:`~chaufferie.config.live.LiveConfig` changes and the supervisor and the
 alarms read the new value from it. The HMI writes the audit record: an ``OperatorAction``
-(``SETTING_CHANGED`` for the cascade and the heating curve, ``CONFIG_CHANGED`` for rota and
+(``SETTING_CHANGED`` for the cascade, the heating curve and the season, ``CONFIG_CHANGED`` for rota and
 contacts) whose ``details`` carry ``section`` and ``values``.
 """
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from chaufferie.alarms.people import PeopleChangeError, first_error, with_people_change
 from chaufferie.config.alarming import Contact, Rota
 from chaufferie.config.plant import CascadeSettings
+from chaufferie.config.season import SeasonSettings
 from chaufferie.config.settings import section_problems
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Context
 from chaufferie.hmi.records import Outcome
@@ -27,6 +28,7 @@ from chaufferie.hmi.services import HmiServices
 
 SECTIONS: dict[str, tuple[type[BaseModel], ActionKind]] = {
     "cascade": (CascadeSettings, ActionKind.SETTING_CHANGED),
+    "season": (SeasonSettings, ActionKind.SETTING_CHANGED),
     "rota": (Rota, ActionKind.CONFIG_CHANGED),
 }
 CASCADE_FIELDS = (

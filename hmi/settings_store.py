@@ -1,7 +1,8 @@
 """Settings changed from the HMI, kept: the settings store and the saved overrides.
 
 :class:`FileSettingsStore` is what the settings page saves through. A change
-of a section (``cascade``: thresholds and heating curve; ``rota``; ``contacts``: one contact)
+of a section (``cascade``: thresholds and heating curve; ``season``: the heating season's dates
+and summer mode; ``rota``; ``contacts``: one contact)
 is merged into the section in force and validated by the configuration's own models and
 cross-reference rules; a refused change returns ``Outcome(False, message)`` and nothing is
 written. An accepted one is written to ``<data_dir>/settings-overrides.json`` (temporary file,
@@ -16,7 +17,8 @@ infinity, an unknown contact, damaged JSON) is set aside as
 settings page through :attr:`FileSettingsStore.notice`); the sections that did validate are
 kept, and the plant starts anyway.
 
-File shape: ``{"cascade": {field: value}, "rota": {field: value}, "contacts": {id: {...}}}``
+File shape: ``{"cascade": {field: value}, "season": {field: value}, "rota": {field: value},
+"contacts": {id: {...}}}``
 (only the fields changed, so the YAML still decides every other one).
 """
 
@@ -38,6 +40,8 @@ from pydantic import ValidationError
 from chaufferie.alarms.people import PeopleChangeError, first_error, with_people_change
 from chaufferie.config.live import LiveConfig
 from chaufferie.config.plant import CascadeSettings
+from chaufferie.config.points import Frozen
+from chaufferie.config.season import SeasonSettings
 from chaufferie.config.settings import PlantConfig, section_problems
 from chaufferie.config.vocabulary import Context
 from chaufferie.hmi.records import Outcome
@@ -45,8 +49,10 @@ from chaufferie.hmi.records import Outcome
 log = logging.getLogger(__name__)
 
 OVERRIDES_FILE = "settings-overrides.json"
-ORDER = ("cascade", "contacts", "rota")
+ORDER = ("cascade", "season", "contacts", "rota")
 """Sections in the order they are applied at start (a rota may name a contact added live)."""
+MODEL_SECTIONS: dict[str, type[Frozen]] = {"cascade": CascadeSettings, "season": SeasonSettings}
+"""Sections changed field by field and validated by their own model."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "unknown_section": {
@@ -77,16 +83,17 @@ def apply_change(
     cfg: PlantConfig, section: str, values: Mapping[str, Any]
 ) -> tuple[PlantConfig, dict[str, Any]]:
     """``cfg`` with the change applied, and what to store for it; ``ValueError`` if refused."""
-    if section == "cascade":
+    model = MODEL_SECTIONS.get(section)
+    if model is not None:
         try:
-            cascade = CascadeSettings.model_validate({**cfg.cascade.model_dump(), **values})
+            changed_section = model.model_validate({**getattr(cfg, section).model_dump(), **values})
         except ValidationError as exc:
             raise ValueError(first_error(exc)) from exc
-        changed_cfg = cfg.model_copy(update={"cascade": cascade})
-        problems = section_problems(changed_cfg, "cascade")
+        changed_cfg = cfg.model_copy(update={section: changed_section})
+        problems = section_problems(changed_cfg, section)
         if problems:
             raise ValueError(str(problems[0]))
-        dumped = cascade.model_dump(mode="json")
+        dumped = changed_section.model_dump(mode="json")
         return changed_cfg, {k: dumped[k] for k in values}
     if section not in ("rota", "contacts"):
         raise ValueError(message("unknown_section", section=section))

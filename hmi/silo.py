@@ -1,4 +1,4 @@
-"""Silo forecast: stock, days of autonomy left at the expected demand, date to order chips.
+"""Fuel forecasts: the silo (stock, days left, date to order chips) and the ash bin's fill.
 
 The forecast divides the stock by the *expected* chip consumption, never by the current one
 (a stopped wood boiler burns nothing, and the silo would seem to last for years):
@@ -14,6 +14,11 @@ The forecast divides the stock by the *expected* chip consumption, never by the 
 The stock is the measured silo mass when Good, else the level × useful volume × bulk density,
 else a book value kept from the last chip delivery minus what the PLC's cumulative
 ``wood.fuel_burnt`` counter says was burnt since. A delivery restarts the book value.
+
+The ash bin's fill (:class:`AshForecast`) is the chips burnt since the last ash removal of
+the logbook (the PLC's ``wood.fuel_burnt`` counter) × ``plant.ash_fraction`` / the bin's
+``plant.ash_bin_capacity_kg`` (:meth:`PlantSettings.ash_fill`): 10 t at 1 % in a 200 kg bin is
+50 %. Until a removal has been seen since the HMI started, the fill is unknown (None).
 
 Pure arithmetic, no I/O; imports only ``config``.
 """
@@ -136,3 +141,47 @@ class SiloForecast:
             low_kg = self.plant.silo_low_level_fraction * self.full_kg
             order = now + timedelta(hours=max(0.0, stock - low_kg) / rate)
         return SiloOutlook(stock, level_pct, rate, days, order, measured)
+
+
+@dataclass(frozen=True, slots=True)
+class AshOutlook:
+    """What the synoptic shows beside the silo: chips burnt since the bin was emptied, and
+    the bin's expected fill (None: no removal seen yet, or no counter)."""
+
+    burnt_kg: float | None
+    fill_pct: float | None
+
+
+class AshForecast:
+    """Follows the burnt-chips counter from the last ash removal; answers :meth:`outlook`."""
+
+    def __init__(self, plant: PlantSettings) -> None:
+        self.plant = plant
+        self._burnt: float | None = None
+        self._at_removal: float | None = None
+        self._carried = 0.0  # burnt since the removal before the PLC's counter was last reset
+        self._removed = False
+
+    def observe_burnt(self, tv: TagValue) -> None:
+        """Feed a ``wood.fuel_burnt`` value (kg, cumulative)."""
+        value = _number(tv)
+        if value is None:
+            return
+        if self._burnt is not None and value < self._burnt and self._at_removal is not None:
+            self._carried += self._burnt - self._at_removal  # counter reset in the PLC
+            self._at_removal = value
+        self._burnt = value
+        if self._removed and self._at_removal is None:
+            self._at_removal = value
+
+    def emptied(self) -> None:
+        """The ash bin was emptied (logbook): count from the counter's value now."""
+        self._removed = True
+        self._at_removal = self._burnt
+        self._carried = 0.0
+
+    def outlook(self) -> AshOutlook:
+        if self._at_removal is None or self._burnt is None:
+            return AshOutlook(None, None)
+        burnt = self._carried + self._burnt - self._at_removal
+        return AshOutlook(burnt, 100 * self.plant.ash_fill(burnt))

@@ -20,6 +20,8 @@ from chaufferie.hmi.theme import BAD_QUALITY, LINE, MUTED, PANEL, PRIORITIES, TE
 from chaufferie.hmi.viewmodel import PlantView
 
 BAND_K = 1.5
+ASH_WARN_PCT = 90.0
+"""The ash bin's expected fill shown bold from here (the simulated agent empties it at 90 %)."""
 EQUIPMENT_OF_PREFIX = {
     "SIL": "silo",
     "VIS": "screw",
@@ -131,6 +133,10 @@ class Synoptic:
         if out.order_by is not None:
             s.text(80, 312, tr("syn.order_by", self.lang), size=12)
             s.text(80, 328, fmt.local_date(out.order_by), size=12, bold=True, test_id="silo-order")
+        ash = self.view.ash_outlook()
+        filled = "?" if ash.fill_pct is None else fmt.number(ash.fill_pct, "%", 0, self.lang)
+        full = ash.fill_pct is not None and ash.fill_pct >= ASH_WARN_PCT
+        s.text(80, 352, tr("syn.ash_fill", self.lang, fill=filled), size=12, test_id="ash-fill", bold=full)
 
     def screw(self) -> None:
         s = self.svg

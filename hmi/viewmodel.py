@@ -3,7 +3,7 @@
 :class:`PlantView` folds the bus vocabulary into the picture the screens answer from:
 latest value of each point, state of each link, plant mode and why the oil boiler runs,
 active alarms (one :class:`AlarmRow` per occurrence) with the count of unacknowledged ones by
-priority, the last plant events, and the silo outlook. ``version`` increases on every
+priority, the last plant events, and the silo and ash bin outlooks. ``version`` increases on every
 change so a page redraws only when something moved. Imports only ``config`` and ``hmi.silo``.
 """
 
@@ -27,7 +27,7 @@ from chaufferie.config.vocabulary import (
     Scalar,
     TagValue,
 )
-from chaufferie.hmi.silo import SiloForecast, SiloOutlook
+from chaufferie.hmi.silo import AshForecast, AshOutlook, SiloForecast, SiloOutlook
 
 UNACKED_STATES = frozenset({AlarmState.UNACKED, AlarmState.RTN_UNACKED})
 GONE_STATES = frozenset({AlarmState.NORMAL})
@@ -78,6 +78,7 @@ class PlantView:
         self.alarms: dict[str, AlarmRow] = {}
         self.events: deque[PlantEvent] = deque(maxlen=RECENT_EVENTS)
         self.silo = SiloForecast(config.plant)
+        self.ash = AshForecast(config.plant)
         self.version = 0
         self.alarm_version = 0
 
@@ -101,6 +102,7 @@ class PlantView:
         self.values[tv.point] = tv
         if tv.point == "wood.fuel_burnt":
             self.silo.observe_burnt(tv)
+            self.ash.observe_burnt(tv)
         elif tv.point == self.config.io.outdoor:
             self.silo.observe_outdoor(tv)
 
@@ -113,6 +115,8 @@ class PlantView:
             self.oil = OilStatus(event.oil_role, event.reason, event.time)
         elif event.kind is PlantEventKind.OIL_STOPPED:
             self.oil = OilStatus()
+        elif event.kind is PlantEventKind.ASH_REMOVAL:
+            self.ash.emptied()
         elif event.kind is PlantEventKind.CHIP_DELIVERY:
             kg = event.values.get("kg")
             if isinstance(kg, int | float):
@@ -177,3 +181,6 @@ class PlantView:
 
     def silo_outlook(self, now: datetime) -> SiloOutlook:
         return self.silo.outlook(now, self.values.get("silo.mass"), self.values.get("silo.level"))
+
+    def ash_outlook(self) -> AshOutlook:
+        return self.ash.outlook()

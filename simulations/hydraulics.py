@@ -1,11 +1,11 @@
 """The hydraulic module: buffer tank, duty/standby pumps, network, heat meter, oil boiler.
 
 Owns: the buffer's energy balance (C = 1.163 kWh/K per m³ of water, standing losses), the
-pump pair (the duty pump runs unless failed; no automatic switchover — that is the
-supervisor's job), the network's flow, temperatures and pressure (with the low-pressure
-switch), the heat meter on the wood boiler's circuit (power, flow, temperatures, energy,
-volume, communication status) and the oil boiler (enable, burner start delay, aquastat on its
-own setpoint ``oil.setpoint``, capacity, litres burnt, fault and reset).
+pump pair (the duty pump runs while the pumps are enabled unless failed; no automatic
+switchover — that is the supervisor's job), the network's flow, temperatures and pressure
+(with the low-pressure switch), the heat meter on the wood boiler's circuit (power, flow,
+temperatures, energy, volume, communication status) and the oil boiler (enable, burner start
+delay, aquastat on its own setpoint ``oil.setpoint``, capacity, litres burnt, fault and reset).
 May import: ``chaufferie.config`` only.
 """
 
@@ -48,15 +48,17 @@ class Buffer:
 
 
 class Pumps:
-    """Duty/standby pair: the duty pump runs unless it has failed."""
+    """Duty/standby pair: the duty pump runs while enabled (``pumps.enable``, off only for a
+    summer stop) unless it has failed."""
 
     def __init__(self) -> None:
+        self.enabled = True
         self.duty = 1
         self.fault = [False, False]
         self.no_flow = [False, False]  # runs but moves no water (seized impeller, closed valve)
 
     def running(self, pump: int) -> bool:
-        return self.duty == pump and not self.fault[pump - 1]
+        return self.enabled and self.duty == pump and not self.fault[pump - 1]
 
     @property
     def any_running(self) -> bool:

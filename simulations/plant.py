@@ -191,6 +191,7 @@ class Plant:
             return
         self.oil.set_enable(fb.oil_wanted(self.oil.enable, self.buffer.temp_c, self.wood.setpoint_c, wood_kw))
         pumps = self.pumps
+        pumps.enabled = True  # the local program keeps the network pumps running
         if pumps.fault[pumps.duty - 1] and not pumps.fault[2 - pumps.duty]:
             pumps.duty = 3 - pumps.duty
 

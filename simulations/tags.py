@@ -67,6 +67,7 @@ READERS: dict[str, Reader] = {
     "pump2.running": lambda p: p.pumps.running(2),
     "pump2.fault": lambda p: p.pumps.fault[1],
     "pumps.duty": lambda p: p.pumps.duty,
+    "pumps.enable": lambda p: p.pumps.enabled,
     "network.flow": lambda p: p.network.flow_m3h,
     "network.pressure": lambda p: p.network.pressure_bar,
     "network.low_pressure": lambda p: p.network.low_pressure,
@@ -133,6 +134,10 @@ def _duty(p: Plant, v: Value) -> None:
     p.pumps.duty = int(v)
 
 
+def _pumps_enable(p: Plant, v: Value) -> None:
+    p.pumps.enabled = bool(v)
+
+
 def _oil_enable(p: Plant, v: Value) -> None:
     p.oil.set_enable(bool(v))
 
@@ -166,6 +171,7 @@ WRITERS: dict[str, Writer] = {
     "screw.reverse_test": _reverse_test,
     "screw.cutoff": _cutoff,
     "pumps.duty": _duty,
+    "pumps.enable": _pumps_enable,
     "oil.enable": _oil_enable,
     "oil.setpoint": _oil_setpoint,
     "oil.fault_reset": _oil_reset,

@@ -66,9 +66,10 @@ class WoodStates:
 class Facts:
     """What the guards read, recomputed in place at each evaluation.
 
-    ``oil_role`` (the oil boiler's current role, kept through ``degraded``) and
-    ``start_wait_over`` (the supervisor waited ``comm_loss_s`` for a first outlet value) are set
-    by the core, the rest by :class:`Cascade`.
+    ``oil_role`` (the oil boiler's current role, kept through ``degraded``),
+    ``start_wait_over`` (the supervisor waited ``comm_loss_s`` for a first outlet value) and
+    ``summer`` (the agent confirmed the end of the heating season) are set by the core, the rest
+    by :class:`Cascade`.
     """
 
     __slots__ = (
@@ -82,6 +83,7 @@ class Facts:
         "replacement_due",
         "setpoint",
         "start_wait_over",
+        "summer",
         "topup_due",
         "topup_over",
         "unavailable",
@@ -103,6 +105,7 @@ class Facts:
         self.topup_over: Reason | None = None
         self.oil_role: OilRole | None = None
         self.start_wait_over = False
+        self.summer = False
 
     def values(self) -> dict[str, float | bool | str | None]:
         """The values behind a decision, for the event's ``values``."""

@@ -9,10 +9,16 @@
 4. oil boiler: wanted role from the mode → protected start/stop, and its aquastat setpoint
    for that role (:mod:`.oil`);
 5. wood boiler enable and automatic fault resets (:mod:`.wood`);
-6. pumps (:mod:`.pumps`) and transfer screws (:mod:`.screws`).
+6. pumps (:mod:`.pumps`), the network pumps' run permit, and transfer screws (:mod:`.screws`).
 
-Operator actions (:meth:`operator_action`) and command results (:meth:`command_result`) are
-taken between evaluations. The decisions are bus messages (:class:`PlantEvent`,
+In the ``summer`` mode (the agent confirmed the end of the heating season, :mod:`.season`)
+the oil boiler is off; with ``season.summer: stopped`` the wood boiler and the network pumps
+are off too; with ``dhw_only`` the wood boiler holds the buffer at ``season.dhw_setpoint_c``
+and the network pumps run for the substations' hot water (docs/domain.md, « Saison de
+chauffe »).
+
+Operator actions (:meth:`manual_request`, :meth:`season_request`) and command results
+(:meth:`command_result`) are taken between evaluations. The decisions are bus messages (:class:`PlantEvent`,
 :class:`Command`, refused :class:`OperatorAction`) stamped by the injected time base.
 
 The cascade settings are read from the configuration in force (a
@@ -29,6 +35,7 @@ from collections.abc import Sequence
 from datetime import datetime, time
 
 from chaufferie.config.live import LiveConfig, as_live
+from chaufferie.config.season import SummerMode
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import (
     CommandResult,
@@ -39,16 +46,19 @@ from chaufferie.config.vocabulary import (
     PlantEventKind,
     PlantMode,
     Scalar,
+    SeasonRequest,
 )
 from chaufferie.supervisor.cascade import Cascade, WoodStates
 from chaufferie.supervisor.emitter import ORIGIN, Decision, Emitter, Outputs
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.manual import ManualRequest, audit, parse_manual
-from chaufferie.supervisor.modes import ModeMachine
+from chaufferie.supervisor.modes import HEATING, ModeMachine
 from chaufferie.supervisor.oil import OilControl, OilSetpoint
 from chaufferie.supervisor.pumps import Pumps
 from chaufferie.supervisor.reasons import Reason
 from chaufferie.supervisor.screws import Screws
+from chaufferie.supervisor.season import Pending, SeasonState, judge, pending
+from chaufferie.supervisor.season import audit as season_audit
 from chaufferie.supervisor.settings import Held
 from chaufferie.supervisor.timers import Schedule, TimeBase
 from chaufferie.supervisor.wood import Restarts, Setpoint
@@ -58,6 +68,7 @@ OIL_BY_MODE: dict[PlantMode, OilRole | None] = {
     PlantMode.WOOD: None,
     PlantMode.WOOD_WITH_TOPUP: OilRole.TOP_UP,
     PlantMode.OIL_REPLACEMENT: OilRole.REPLACEMENT,
+    PlantMode.SUMMER: None,
 }
 """Oil role wanted in each mode (``degraded`` keeps the current one, ``manual`` the forced one)."""
 
@@ -68,7 +79,15 @@ WOOD_IDLE_PCT = 1.0
 class SupervisorCore:
     """Plant mode, cascade, oil, wood, pumps and screws, evaluated on demand."""
 
-    def __init__(self, cfg: PlantConfig | LiveConfig, epoch_wall: datetime, epoch_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        cfg: PlantConfig | LiveConfig,
+        epoch_wall: datetime,
+        epoch_s: float = 0.0,
+        season: SeasonState | None = None,
+    ) -> None:
+        """``season``: the heating season's state at start (the last one recorded), in season
+        when None."""
         self.live = as_live(cfg)
         self.held = s = Held(self.live)
         self.io = io = self.cfg.io  # the point map: read at start
@@ -90,6 +109,7 @@ class SupervisorCore:
         self.started_s = epoch_s
         self.manual: ManualRequest | None = None
         self.manual_until = 0.0
+        self.season = season or SeasonState()
         self._oil_reason: Reason | str = Reason.SUPERVISOR_START
         self._oil_parent: Context | None = None
         self.evaluations = 0
@@ -116,25 +136,28 @@ class SupervisorCore:
         settings = self.held.read()
         emit = self.emit
         emit.begin(now_s)
-        sp = self.setpoint.step(emit, inp, write=self.mode is not PlantMode.STOPPED)
+        sp = self._setpoint(inp)
         facts = self.cascade.update(now_s, inp, sp)
         if self.mode is PlantMode.STOPPED and self.oil.role is None and inp.flag(Signal.OIL_ENABLE):
             self._adopt_oil(inp)
         facts.oil_role = self.oil.role
         facts.start_wait_over = now_s - self.started_s >= settings.comm_loss_s
+        facts.summer = self.season.summer
         before = self.mode
         if self.modes.step(facts):
             self._mode_changed(before, inp)
         if self.manual is not None and now_s >= self.manual_until:
             self._end_manual(Reason.MANUAL_EXPIRED, None)
         in_control = self.mode is not PlantMode.STOPPED
+        heat = not self._summer_stopped
         if in_control:
-            if self.setpoint.written is None:
-                self.setpoint.step(emit, inp)
+            if self.setpoint.written is None and heat:
+                self._setpoint(inp, write=True)
             self.oil.step(emit, self.outputs, self._wanted_oil(), self._oil_reason, self._oil_parent)
             self.oil_setpoint.step(emit, self.setpoint.value, self.oil.role)
             self._wood(inp)
-        self.pumps.step(emit, inp, in_control and not self._forced_stop)
+            self.outputs.want(emit, self.io.pump_enable, heat, self._season_reason)
+        self.pumps.step(emit, inp, in_control and heat and not self._forced_stop)
         self.screws.step(emit, inp, self.outputs, in_control)
         return emit.take()
 
@@ -150,6 +173,23 @@ class SupervisorCore:
             elif self.manual is not None:
                 self._end_manual(Reason.MANUAL_RELEASED, outcome.context)
         return self.emit.take()
+
+    def season_request(self, now_s: float, request: SeasonRequest) -> Sequence[Decision]:
+        """End or start the heating season, as the agent confirmed; its one audit record and
+        decisions (the ``SEASON_CHANGED`` event, the change of mode unless in manual mode: the
+        mode manual mode returns to then follows the season)."""
+        self.emit.begin(now_s)
+        self.held.read()
+        refused = judge(request, self.season)
+        self.emit.audit(season_audit(request, refused, self.season_pending()))
+        if refused is None:
+            self._change_season(request)
+        return self.emit.take()
+
+    def season_pending(self) -> Pending | None:
+        """The scheduled start or stop waiting for the agent's confirmation today, if any."""
+        today = self.emit.wall.astimezone(self.base.zone).date()
+        return pending(self.cfg.season, today, self.season)
 
     def command_result(self, now_s: float, result: CommandResult) -> None:
         """A write we asked for failed or was refused: plan a retry (after ``command_retry_s``)."""
@@ -174,6 +214,43 @@ class SupervisorCore:
     @property
     def _forced_stop(self) -> bool:
         return self.manual is not None and self.manual.forced is PlantMode.STOPPED
+
+    @property
+    def _summer_stopped(self) -> bool:
+        """Summer mode with the plant stopped: no wood boiler, no network pumps."""
+        return self.mode is PlantMode.SUMMER and self.cfg.season.summer is SummerMode.STOPPED
+
+    @property
+    def _season_reason(self) -> Reason:
+        return Reason.SEASON_STOP if self.mode is PlantMode.SUMMER else Reason.SEASON_START
+
+    def _setpoint(self, inp: Inputs, write: bool | None = None) -> float:
+        """The buffer setpoint in force: the heating curve's, or in ``dhw_only`` summer mode
+        the hot-water setpoint (none written in ``stopped`` summer mode nor before control)."""
+        season = self.cfg.season
+        if self.mode is PlantMode.SUMMER and season.summer is SummerMode.DHW_ONLY:
+            return self.setpoint.hold(self.emit, season.dhw_setpoint_c, Reason.SEASON_STOP)
+        if write is None:
+            write = self.mode not in (PlantMode.STOPPED, PlantMode.SUMMER)
+        return self.setpoint.step(self.emit, inp, write=write)
+
+    def _change_season(self, request: SeasonRequest) -> None:
+        summer, context = request.summer, request.context
+        today = self.emit.wall.astimezone(self.base.zone).date()
+        self.season = SeasonState(summer, today, context.user)
+        reason = Reason.SEASON_STOP if summer else Reason.SEASON_START
+        values = {**self.season.values(), "summer_mode": self.cfg.season.summer.value}
+        self.emit.event(PlantEventKind.SEASON_CHANGED, reason, values, mode=self.mode, parent=context)
+        if self.manual is not None:
+            return  # manual mode goes on; its end returns to the season's mode
+        trigger = None
+        if summer and self.mode in HEATING:
+            trigger = "season_stop"
+        elif not summer and self.mode is PlantMode.SUMMER:
+            trigger = "season_start"
+        if trigger is not None:
+            self.modes.operator(trigger, reason, values, context)
+            self._oil_reason, self._oil_parent = reason, context
 
     def _wanted_oil(self) -> OilRole | None:
         if self.manual is not None and self.manual.forced is not None:
@@ -217,11 +294,14 @@ class SupervisorCore:
         }
 
     def _wood(self, inp: Inputs) -> None:
-        enable = not self._forced_stop
+        enable = not self._forced_stop and not self._summer_stopped
         point = self.io.wood_enable
         if enable and self.outputs.last(point) is not True:
             self.cascade.start_requested(self.emit.now_s)
-        self.outputs.want(self.emit, point, enable, Reason.SUPERVISOR_START if enable else Reason.MANUAL)
+        why = Reason.SUPERVISOR_START if enable else Reason.MANUAL
+        if self._summer_stopped:
+            why = Reason.SEASON_STOP
+        self.outputs.want(self.emit, point, enable, why)
         in_fault = inp.good[Signal.WOOD_STATE] and inp.values[Signal.WOOD_STATE] == self.wood_states.fault
         if self.restarts.step(self.emit, in_fault and enable):
             self.cascade.start_requested(self.emit.now_s)
@@ -239,5 +319,6 @@ class SupervisorCore:
 
     def _end_manual(self, reason: Reason, parent: Context | None) -> None:
         self.manual = None
-        self.modes.operator("manual_ended", reason, {"user": parent.user if parent else None}, parent)
+        trigger = "manual_ended_summer" if self.season.summer else "manual_ended"
+        self.modes.operator(trigger, reason, {"user": parent.user if parent else None}, parent)
         self._oil_reason, self._oil_parent = reason, parent

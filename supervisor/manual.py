@@ -25,6 +25,7 @@ from chaufferie.config.vocabulary import (
     OperatorAction,
     PlantMode,
     Role,
+    SeasonRequest,
     new_id,
 )
 from chaufferie.supervisor.reasons import Reason
@@ -43,7 +44,7 @@ class ManualRequest:
     context: Context
 
 
-def authorised(request: ManualModeRequest, minimum: Role) -> bool:
+def authorised(request: ManualModeRequest | SeasonRequest, minimum: Role) -> bool:
     """The stated role is at least ``minimum``; with no role stated, an identified user."""
     if request.role is None:
         return bool(request.context.user)

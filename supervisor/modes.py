@@ -4,7 +4,10 @@ The table below *is* the behaviour. Each row: trigger, source mode(s), destinati
 (pure functions of :class:`~chaufferie.supervisor.cascade.Facts`) and the reason code the
 ``MODE_CHANGED`` event carries. For each mode the rows are tried in table order and the first
 whose guards all hold fires; one transition per evaluation. ``manual`` / ``manual_ended`` are
-fired by operator actions and expiry, not by facts.
+fired by operator actions and expiry, ``season_stop`` / ``season_start`` by the agent's
+confirmation of the heating season's end or start (:mod:`.season`), not by facts. The
+``summer`` mode has no automatic row: it lasts, uncapped, until the agent confirms the start
+(a supervisor starting while the summer is in force goes straight back to it).
 
 The machine is a :mod:`transitions` ``Machine`` (states = :class:`PlantMode`, ``queued=True``,
 no auto transitions) with the same guards, so a trigger fired by hand obeys the table too.
@@ -71,6 +74,10 @@ def oil_off(f: Facts) -> bool:
     return f.oil_role is None
 
 
+def in_summer(f: Facts) -> bool:
+    return f.summer
+
+
 # ---- reasons taken from the facts ---------------------------------------------------------
 def unavailable_reason(f: Facts) -> Reason:
     return f.unavailable or Reason.WOOD_FAULT
@@ -92,6 +99,8 @@ class Row:
 AUTOMATIC = (M.WOOD, M.WOOD_WITH_TOPUP, M.OIL_REPLACEMENT)
 
 TRANSITIONS: tuple[Row, ...] = (
+    # the agent confirmed the end of the heating season before this start: summer again
+    Row("start", (M.STOPPED,), M.SUMMER, (in_summer,), Reason.SEASON_STOP),
     # oil found running for want of wood (the PLC's local program, a restart): carry on as relève
     Row(
         "start", (M.STOPPED,), M.OIL_REPLACEMENT, (outlet_known, oil_in_replacement), Reason.SUPERVISOR_START
@@ -127,9 +136,15 @@ TRANSITIONS: tuple[Row, ...] = (
 )
 """Automatic transitions, by priority for each source mode."""
 
-OPERATOR_TRANSITIONS: tuple[tuple[str, str, PlantMode], ...] = (
+HEATING = (*AUTOMATIC, M.DEGRADED)
+"""The modes a confirmed end of season leaves for ``summer``."""
+
+OPERATOR_TRANSITIONS: tuple[tuple[str, str | tuple[PlantMode, ...], PlantMode], ...] = (
     ("manual", "*", M.MANUAL),
-    ("manual_ended", M.MANUAL.name, M.WOOD),
+    ("manual_ended", (M.MANUAL,), M.WOOD),
+    ("manual_ended_summer", (M.MANUAL,), M.SUMMER),
+    ("season_stop", HEATING, M.SUMMER),
+    ("season_start", (M.SUMMER,), M.WOOD),
 )
 """Transitions fired by an operator (guarded by role and request checks in :mod:`.manual`)."""
 
@@ -153,7 +168,8 @@ def _machine_table() -> list[dict[str, Any]]:
         for r in TRANSITIONS
     ]
     for trigger, source, dest in OPERATOR_TRANSITIONS:
-        rows.append({"trigger": trigger, "source": source, "dest": dest.name})
+        names = source if isinstance(source, str) else [m.name for m in source]
+        rows.append({"trigger": trigger, "source": names, "dest": dest.name})
     return rows
 
 
@@ -196,7 +212,7 @@ class ModeMachine:
     def operator(
         self, trigger: str, reason: Reason, values: Mapping[str, Scalar], parent: Context | None
     ) -> None:
-        """Fire an operator transition (``manual`` or ``manual_ended``)."""
+        """Fire an operator transition (``manual``, ``manual_ended``, ``season_stop``...)."""
         self.trigger(trigger, reason=reason, values=values, parent=parent)
 
     def _after_change(self, event: EventData) -> None:

@@ -59,6 +59,12 @@ class Reason(StrEnum):
     """An operator action was refused: role below technician."""
     INVALID_REQUEST = "invalid_request"
     """An operator action was refused: unknown mode or bad duration."""
+    SEASON_STOP = "season_stop"
+    """The agent confirmed the end of the heating season: summer mode (kept across a restart)."""
+    SEASON_START = "season_start"
+    """The agent confirmed the start of the heating season: heating again."""
+    UNCHANGED = "unchanged"
+    """An operator action was refused: it asked for the state already in force."""
     # -- heating curve ----------------------------------------------------------------------
     HEATING_CURVE = "heating_curve"
     """Setpoint moved by more than ``setpoint_step_k`` with the outdoor temperature."""

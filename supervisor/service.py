@@ -1,10 +1,10 @@
 """The supervisor as a bus service: :class:`SupervisorService`.
 
 An async context manager with a ``run()`` (docs/architecture.md, "Services"): on entry it subscribes to
-:class:`TagValue`, :class:`LinkEvent`, :class:`CommandResult` and :class:`ManualModeRequest`,
-seeds its inputs from the bus's latest values and publishes ``SUPERVISOR_STARTED``; ``run()``
-applies every message as it arrives (a manual-mode request is answered at once, with its
-one audit record) and evaluates the
+:class:`TagValue`, :class:`LinkEvent`, :class:`CommandResult`, :class:`ManualModeRequest` and
+:class:`SeasonRequest`, seeds its inputs from the bus's latest values and publishes
+``SUPERVISOR_STARTED``; ``run()`` applies every message as it arrives (a manual-mode or season
+request is answered at once, with its one audit record) and evaluates the
 core every ``cascade.eval_interval_s`` of the injected clock, publishing the decisions
 (:class:`PlantEvent`, :class:`Command`), and, from the same loop, the life counter that keeps
 each PLC's trust (:mod:`.lifeline`: a stalled loop or blind inputs let the PLCs fall back to
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from chaufferie.config.bus import Bus, Subscription
@@ -35,12 +35,14 @@ from chaufferie.config.vocabulary import (
     Message,
     PlantEvent,
     PlantEventKind,
+    SeasonRequest,
     TagValue,
 )
 from chaufferie.supervisor.core import SupervisorCore
 from chaufferie.supervisor.emitter import ORIGIN, Decision
 from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.lifeline import Lifeline
+from chaufferie.supervisor.season import SeasonState
 
 log = logging.getLogger("chaufferie.supervisor")
 
@@ -49,16 +51,23 @@ class SupervisorService:
     """Feeds the core from the bus and publishes its decisions."""
 
     def __init__(
-        self, cfg: PlantConfig | LiveConfig, bus: Bus, clock: Clock, link_clock: Clock | None = None
+        self,
+        cfg: PlantConfig | LiveConfig,
+        bus: Bus,
+        clock: Clock,
+        link_clock: Clock | None = None,
+        recall: Callable[[], SeasonState | None] | None = None,
     ) -> None:
         """``link_clock`` paces the life counters when the PLCs' timers do not run on ``clock``
-        (the demo: plant time sped up, the PLC's dead-man in wall seconds)."""
+        (the demo: plant time sped up, the PLC's dead-man in wall seconds); ``recall`` reads
+        the heating season's state last recorded, on entry (in season when it finds none)."""
         self.live = as_live(cfg)
         self.bus = bus
         self.clock = clock
         self.link_clock = link_clock or clock
         self.inputs = Inputs.for_config(self.live.current)
         self.core = SupervisorCore(self.live, clock.now(), clock.monotonic())
+        self._recall = recall
         self.lifeline = Lifeline(self.live.current, Context(origin=f"{ORIGIN}.lifeline"))
         self._sub: Subscription | None = None
 
@@ -68,8 +77,18 @@ class SupervisorService:
         return self.live.current
 
     async def __aenter__(self) -> SupervisorService:
+        if self._recall is not None:
+            recalled = await asyncio.to_thread(self._recall)
+            if recalled is not None:
+                self.core.season = recalled
         self._sub = self.bus.subscribe(
-            TagValue, LinkEvent, CommandResult, ManualModeRequest, maxsize=10_000, name="supervisor"
+            TagValue,
+            LinkEvent,
+            CommandResult,
+            ManualModeRequest,
+            SeasonRequest,
+            maxsize=10_000,
+            name="supervisor",
         )
         for tag in self.bus.snapshot().values():
             self.inputs.apply(tag)
@@ -82,7 +101,8 @@ class SupervisorService:
                 context=Context(origin=ORIGIN),
             )
         )
-        log.info("supervisor started in mode %s", self.core.mode.value)
+        summer = " (summer: end of heating season confirmed)" if self.core.season.summer else ""
+        log.info("supervisor started in mode %s%s", self.core.mode.value, summer)
         return self
 
     async def __aexit__(
@@ -114,6 +134,8 @@ class SupervisorService:
             self.inputs.apply_link(message)
         elif isinstance(message, ManualModeRequest):
             self._publish(self.core.manual_request(self.clock.monotonic(), message))
+        elif isinstance(message, SeasonRequest):
+            self._publish(self.core.season_request(self.clock.monotonic(), message))
         elif isinstance(message, CommandResult):
             self.core.command_result(self.clock.monotonic(), message)
 

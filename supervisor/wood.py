@@ -3,7 +3,8 @@
 * :func:`curve_setpoint` — buffer setpoint from the outdoor temperature: linear between the
   configured curve points, flat beyond the ends, clamped to ``setpoint_min_c`` ..
   ``setpoint_max_c``. :class:`Setpoint` writes it (rounded to 0.1 K) only when it moved by
-  *more than* ``setpoint_step_k`` since the last write; a Bad outdoor value keeps the setpoint.
+  *more than* ``setpoint_step_k`` since the last write; a Bad outdoor value keeps the setpoint;
+  in summer hot-water mode it holds a fixed setpoint instead (:meth:`Setpoint.hold`).
 * :class:`Restarts` — a wood boiler in ``fault`` (not ``lockout``: that one needs a person)
   for ``wood_restart_delay_s`` is reset by a pulse on ``io.wood_fault_reset``, at most
   ``wood_max_restarts_24h`` times in a sliding 24 h; then one ``WOOD_RESTARTS_EXHAUSTED``
@@ -82,6 +83,19 @@ class Setpoint(InForce):
             self.written = self.value = target
             emit.command(self._point, target, Reason.HEATING_CURVE)
             emit.event(PlantEventKind.SETPOINT_CHANGED, Reason.HEATING_CURVE, values)
+        return self.value
+
+    def hold(self, emit: Emitter, target: float, reason: Reason) -> float:
+        """Hold ``target`` instead of the curve (summer hot water); the curve's value is
+        written again at the first :meth:`step` after the hold."""
+        self._outdoor = None
+        if self.written is None and emit.now_s < self._retry_at:
+            return self.value
+        if self.written != target:
+            values = {"setpoint_c": target, "previous_c": self.written}
+            self.written = self.value = target
+            emit.command(self._point, target, reason)
+            emit.event(PlantEventKind.SETPOINT_CHANGED, reason, values)
         return self.value
 
     def rewrite(self, at_s: float) -> None:

@@ -1,23 +1,21 @@
-"""The logbook: chip deliveries, ash removals and interventions, recorded by the operator
+"""The logbook: chip deliveries, ash removals, water make-ups, air purges and interventions
 (phone calls and the steps after arrival: :mod:`.logbook_calls`).
 
-Each entry becomes a :class:`PlantEvent` (``CHIP_DELIVERY`` / ``ASH_REMOVAL``, which reset
-the silo forecast and feed the report) and an :class:`OperatorAction` (the audit: who, from
-where) on the bus. Arrival on site for a call-out (an acknowledged P1/P2 alarm) goes through
-the injected :class:`Interventions` (which closes the call and audits it), with the note as
-a comment on the alarm. Quantities are checked against the plant's figures (a delivery
-cannot exceed twice the silo, humidity 5–60 %).
+The entries are checked and recorded by :mod:`chaufferie.hmi.conduite` (a :class:`PlantEvent`
+and its audit :class:`OperatorAction`; a delivery whose humidity is outside the contract is
+recorded and flagged "hors contrat", a physically impossible one refused). Arrival on site for
+a call-out (an alarm that calls the contractor out) goes through the injected :class:`Interventions`
+(which closes the call and audits it), with the note as a comment on the alarm.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from nicegui import ui
 
-from chaufferie.config.plant import PlantSettings
-from chaufferie.config.vocabulary import ActionKind, PlantEvent, PlantEventKind, Role, Scalar
+from chaufferie.config.vocabulary import ActionKind, PlantEvent, PlantEventKind, Role
+from chaufferie.hmi import conduite
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.pages.logbook_calls import phone_call_card, steps_card
@@ -26,69 +24,14 @@ from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
 LOG_ROLE = Role.OPERATOR
-HUMIDITY_RANGE = (5.0, 60.0)
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    kg: float
-    m3: float
-    supplier: str
-    humidity_pct: float | None
+def _number(ctx: PageContext, key: str, mark: str, step: float = 1.0) -> ui.number:
+    return ui.number(ctx.t(key), step=step).props(f'aria-label="{ctx.t(key)}"').mark(mark)
 
 
-def delivery(
-    quantity: float, unit: str, supplier: str, humidity: float | None, plant: PlantSettings
-) -> Delivery:
-    """Validate a delivery and convert it (t or m³) to kg and m³; ``ValueError`` when wrong."""
-    if unit not in ("t", "m3"):
-        raise ValueError(f"unit must be t or m3, not {unit!r}")
-    if not quantity > 0:
-        raise ValueError("quantity must be positive")
-    kg = quantity * 1000 if unit == "t" else quantity * plant.chips_bulk_density_kg_m3
-    if kg > 2 * plant.silo_full_kg:
-        raise ValueError(f"{kg:.0f} kg is more than twice the silo ({plant.silo_full_kg:.0f} kg)")
-    if humidity is not None and not HUMIDITY_RANGE[0] <= humidity <= HUMIDITY_RANGE[1]:
-        raise ValueError(f"humidity {humidity} % outside {HUMIDITY_RANGE[0]:.0f}–{HUMIDITY_RANGE[1]:.0f} %")
-    return Delivery(kg, kg / plant.chips_bulk_density_kg_m3, supplier.strip(), humidity)
-
-
-def record_delivery(ctx: PageContext, d: Delivery) -> None:
-    services = ctx.services
-    context = ctx.context
-    values: dict[str, Scalar] = {
-        "kg": round(d.kg, 1),
-        "m3": round(d.m3, 2),
-        "supplier": d.supplier,
-        "humidity_pct": d.humidity_pct,
-    }
-    services.bus.publish(
-        PlantEvent(
-            PlantEventKind.CHIP_DELIVERY,
-            services.clock.now(),
-            reason="logbook",
-            message=f"chip delivery {d.kg:.0f} kg",
-            values=values,
-            context=context,
-        )
-    )
-    services.publish_action(ActionKind.CHIP_DELIVERY, context, "silo", values)
-
-
-def record_ash(ctx: PageContext, kg: float | None) -> None:
-    services = ctx.services
-    values: dict[str, Scalar] = {"kg": kg}
-    services.bus.publish(
-        PlantEvent(
-            PlantEventKind.ASH_REMOVAL,
-            services.clock.now(),
-            reason="logbook",
-            message="ash removal",
-            values=values,
-            context=ctx.context,
-        )
-    )
-    services.publish_action(ActionKind.ASH_REMOVAL, ctx.context, "ash_bin", values)
+def _optional(widget: ui.number) -> float | None:
+    return None if widget.value is None else float(widget.value)
 
 
 def _delivery_form(ctx: PageContext) -> None:
@@ -111,7 +54,7 @@ def _delivery_form(ctx: PageContext) -> None:
                 .mark("delivery-supplier")
             )
             humidity = (
-                ui.number(ctx.t("log.humidity"), min=0, max=100)
+                ui.number(ctx.t("log.humidity"))
                 .props(f'aria-label="{ctx.t("log.humidity")}"')
                 .mark("delivery-humidity")
             )
@@ -120,18 +63,19 @@ def _delivery_form(ctx: PageContext) -> None:
             if not await ctx.allowed(LOG_ROLE, ActionKind.CHIP_DELIVERY, "silo"):
                 return
             try:
-                d = delivery(
+                d = conduite.delivery(
                     float(qty.value or 0),
                     unit.value,
                     supplier.value or "",
-                    None if humidity.value is None else float(humidity.value),
+                    _optional(humidity),
                     ctx.services.config.plant,
                 )
             except ValueError as exc:
                 ui.notify(ctx.t("common.invalid", message=str(exc)), type="warning")
                 return
-            record_delivery(ctx, d)
-            ui.notify(ctx.t("log.recorded"), type="positive")
+            conduite.record_delivery(ctx.services, ctx.context, d)
+            recorded = ctx.t("log.recorded_out_of_contract" if d.out_of_contract else "log.recorded")
+            ui.notify(recorded, type="warning" if d.out_of_contract else "positive")
             qty.value = None
 
         ui.button(ctx.t("log.record"), on_click=save).mark("delivery-save")
@@ -148,10 +92,11 @@ def _ash_and_intervention(ctx: PageContext) -> None:
 
         async def save_ash() -> None:
             if await ctx.allowed(LOG_ROLE, ActionKind.ASH_REMOVAL, "ash_bin"):
-                record_ash(ctx, None if ash.value is None else float(ash.value))
+                conduite.record_ash(ctx.services, ctx.context, _optional(ash))
                 ui.notify(ctx.t("log.recorded"), type="positive")
 
         ui.button(ctx.t("log.record"), on_click=save_ash).mark("ash-save")
+    _water_and_air(ctx)
     _intervention_card(ctx)
 
 
@@ -160,6 +105,47 @@ def _calls_out(ctx: PageContext, code: str) -> bool:
         return ctx.services.config.alarm(code).calls_out
     except KeyError:
         return False
+
+
+def _water_and_air(ctx: PageContext) -> None:
+    """Water make-up (litres, pressure before and after) and air purge (where)."""
+    with ui.card().classes("hmi-panel w-full max-w-xl"):
+        ui.label(ctx.t("log.makeup")).classes("font-bold")
+        with ui.row().classes("items-end gap-2 flex-wrap"):
+            litres = _number(ctx, "log.litres", "makeup-litres")
+            before = _number(ctx, "log.pressure_before", "makeup-before", step=0.1)
+            after = _number(ctx, "log.pressure_after", "makeup-after", step=0.1)
+
+        async def save_makeup() -> None:
+            if not await ctx.allowed(LOG_ROLE, ActionKind.WATER_MAKEUP, "network"):
+                return
+            try:
+                entry = conduite.water_makeup(float(litres.value or 0), _optional(before), _optional(after))
+            except ValueError as exc:
+                ui.notify(ctx.t("common.invalid", message=str(exc)), type="warning")
+                return
+            conduite.record_water_makeup(ctx.services, ctx.context, entry)
+            ui.notify(ctx.t("log.recorded"), type="positive")
+
+        ui.button(ctx.t("log.record"), on_click=save_makeup).mark("makeup-save")
+    with ui.card().classes("hmi-panel w-full max-w-xl"):
+        ui.label(ctx.t("log.purge")).classes("font-bold")
+        where = ui.input(ctx.t("log.purge_where")).props(f'aria-label="{ctx.t("log.purge_where")}"')
+        where.classes("w-full").mark("purge-where")
+
+        async def save_purge() -> None:
+            if not await ctx.allowed(LOG_ROLE, ActionKind.AIR_PURGE, "network"):
+                return
+            try:
+                entry = conduite.air_purge(where.value or "")
+            except ValueError as exc:
+                ui.notify(ctx.t("common.invalid", message=str(exc)), type="warning")
+                return
+            conduite.record_air_purge(ctx.services, ctx.context, entry)
+            ui.notify(ctx.t("log.recorded"), type="positive")
+            where.value = ""
+
+        ui.button(ctx.t("log.record"), on_click=save_purge).mark("purge-save")
 
 
 def _intervention_card(ctx: PageContext) -> None:
@@ -202,14 +188,29 @@ def _intervention_card(ctx: PageContext) -> None:
         ui.button(ctx.t("log.arrival"), on_click=arrive).mark("intervention-save")
 
 
-LOG_KINDS = (PlantEventKind.CHIP_DELIVERY, PlantEventKind.ASH_REMOVAL)
+LOG_KINDS = (
+    PlantEventKind.CHIP_DELIVERY,
+    PlantEventKind.ASH_REMOVAL,
+    PlantEventKind.WATER_MAKEUP,
+    PlantEventKind.AIR_PURGE,
+)
 PAST_DAYS = 90
 
 
 def entry_line(ctx: PageContext, e: PlantEvent) -> str:
-    kg = e.values.get("kg")
-    amount = fmt.number(kg if isinstance(kg, int | float) else None, "kg", 0, ctx.lang)
-    label = ctx.t("log.delivery" if e.kind is PlantEventKind.CHIP_DELIVERY else "log.ash")
+    """One logbook entry in words: what, how much (or where), flagged when out of contract."""
+    v = e.values
+    label = ctx.t(f"event.{e.kind.value}")
+    if e.kind is PlantEventKind.WATER_MAKEUP:
+        litres = v.get("litres")
+        amount = fmt.number(litres if isinstance(litres, int | float) else None, "L", 0, ctx.lang)
+    elif e.kind is PlantEventKind.AIR_PURGE:
+        amount = str(v.get("where") or "")
+    else:
+        kg = v.get("kg")
+        amount = fmt.number(kg if isinstance(kg, int | float) else None, "kg", 0, ctx.lang)
+    if v.get("out_of_contract"):
+        amount += f"  {ctx.t('log.out_of_contract', humidity=v.get('humidity_pct'))}"
     return f"{fmt.local_time(e.time)}  {label}  {amount}  {e.context.user or ''}"
 
 

@@ -1,4 +1,4 @@
-"""The settings page: cascade thresholds and heating curve (technician), on-call rota,
+"""The settings page: cascade thresholds, heating curve and heating season (technician), on-call rota,
 contacts and users (admin). Every change goes through :mod:`hmi.settings_edit` (validated,
 applied live, audited) or the injected :class:`UserAdmin`.
 """
@@ -11,6 +11,7 @@ from nicegui import ui
 
 from chaufferie.config.plant import CascadeSettings, HeatingCurvePoint
 from chaufferie.config.ranges import field_range
+from chaufferie.config.season import SeasonSettings, SummerMode
 from chaufferie.config.settings import setpoint_write_range
 from chaufferie.config.vocabulary import ActionKind, Role
 from chaufferie.hmi import format as fmt
@@ -42,7 +43,9 @@ def _bound(value: float | None, lang: str) -> str:
     return "—" if value is None else fmt.number(value, "", 0 if value.is_integer() else 1, lang)
 
 
-def range_hint(ctx: PageContext, model: type[CascadeSettings | HeatingCurvePoint], name: str) -> str:
+def range_hint(
+    ctx: PageContext, model: type[CascadeSettings | HeatingCurvePoint | SeasonSettings], name: str
+) -> str:
     """The range a field accepts, read from the model (narrowed, for the cascade's setpoint
     limits, to the setpoints' write bounds of the point map): "plage : 0 à 86400"."""
     low, high = field_range(model, name)
@@ -97,6 +100,36 @@ def _cascade(ctx: PageContext) -> None:
             await _apply(ctx, ActionKind.SETTING_CHANGED, "cascade", {"heating_curve": points}, TUNE_ROLE)
 
         ui.button(ctx.t("common.apply"), on_click=save_curve).mark("curve-save")
+
+
+def _season(ctx: PageContext) -> None:
+    """The heating season's dates agreed with the subscriber, and the summer mode."""
+    season = settings_edit.current(ctx.services, "season")
+    if not isinstance(season, SeasonSettings):
+        return
+    with ui.card().classes("hmi-panel w-full max-w-2xl"):
+        ui.label(ctx.t("season.title")).classes("font-bold")
+        with ui.grid(columns=2).classes("w-full gap-2"):
+            start = labelled(ui.input(ctx.t("season.start"), value=season.start), ctx.t("season.start"))
+            stop = labelled(ui.input(ctx.t("season.stop"), value=season.stop), ctx.t("season.stop"))
+            modes = {m.value: ctx.t(f"season.summer_{m.value}") for m in SummerMode}
+            summer = labelled(
+                ui.select(modes, value=season.summer.value, label=ctx.t("season.summer")),
+                ctx.t("season.summer"),
+            )
+            hint = range_hint(ctx, SeasonSettings, "dhw_setpoint_c")
+            dhw = _number(ctx.t("season.dhw_setpoint_c"), season.dhw_setpoint_c, hint, "season-dhw")
+        start.mark("season-start")
+        stop.mark("season-stop")
+        summer.mark("season-summer-mode")
+
+        async def save() -> None:
+            values = {"start": start.value or "", "stop": stop.value or "", "summer": summer.value}
+            if dhw.value is not None:
+                values["dhw_setpoint_c"] = dhw.value
+            await _apply(ctx, ActionKind.SETTING_CHANGED, "season", values, TUNE_ROLE)
+
+        ui.button(ctx.t("common.apply"), on_click=save).mark("season-save")
 
 
 def _rota(ctx: PageContext) -> None:
@@ -216,6 +249,7 @@ def register(services: HmiServices) -> None:
         ui.label(ctx.t("set.title")).classes("text-lg font-bold")
         _rejected_notice(ctx)
         _cascade(ctx)
+        _season(ctx)
         if ctx.can(ADMIN_ROLE):
             _rota(ctx)
             await _users(ctx)

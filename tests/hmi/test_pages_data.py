@@ -10,7 +10,7 @@ from nicegui import ui
 
 from chaufferie.config.vocabulary import ActionKind, OperatorAction, PlantEvent, PlantEventKind, Quality
 from chaufferie.hmi.access import AccessServices
-from chaufferie.hmi.pages.logbook import delivery
+from chaufferie.hmi.conduite import delivery
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import login, publish_values
 from tests.support.alarms import PlantAlarms
@@ -197,7 +197,7 @@ async def test_delivery_beyond_twice_the_silo_is_refused(hmi_user, services: Hmi
 def test_delivery_conversion_and_humidity_bounds(services: HmiServices) -> None:
     plant = services.config.plant
     assert delivery(4, "t", " X ", 25, plant).m3 == 4000 / 230
-    for bad in ((0, "t", 25), (4, "kg", 25), (4, "t", 80)):
+    for bad in ((0, "t", 25), (4, "kg", 25), (4, "t", 150), (4, "t", -1)):
         try:
             delivery(bad[0], bad[1], "", bad[2], plant)
         except ValueError:

@@ -43,6 +43,10 @@ from chaufferie.config.vocabulary import (
     NotificationRecord,
     NotificationStatus,
     OperatorAction,
+    PlantEvent,
+    PlantEventKind,
+    PlantMode,
+    Role,
 )
 from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.lifespan import StageName
@@ -314,6 +318,44 @@ async def test_the_agents_phone_calls_through_the_running_hmi_open_or_join_inter
         (occ, "durand", False),
         (own.occurrence_id, "durand", True),
     ]
+
+
+async def test_the_agents_season_confirmation_reaches_the_supervisor_is_audited_and_survives_a_restart(
+    config: PlantConfig, clock: VirtualClock, twilio_standin: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HMI's season service → the bus → the running supervisor (summer mode, its audit
+    record in the history); a second runtime on the same data resumes summer mode."""
+    async with run_system(config, clock, twilio_standin, monkeypatch) as running:
+        runtime = running.runtime
+        assert runtime.hmi is not None
+        season = runtime.hmi.services.season
+        assert season is not None
+        assert season.notice() is None  # 12 January: in season
+        events = runtime.bus.subscribe(PlantEvent, name="test.season")
+        outcome = await season.confirm(True, HMI, Role.OPERATOR)
+        assert outcome.ok
+        supervisor = runtime.supervisor.core
+        await eventually(lambda: supervisor.season.summer)
+        await running.clock.advance(2)
+        assert supervisor.mode is PlantMode.SUMMER
+        assert season.state().by == "martin"
+        changed = [
+            e for e in events.drain() if isinstance(e, PlantEvent) and e.kind is PlantEventKind.SEASON_CHANGED
+        ]
+        assert [(e.values["summer"], e.context.user) for e in changed] == [(True, "martin")]
+        await runtime.historian.flush()
+        now = running.clock.now()
+        query = EventQuery(
+            now - timedelta(hours=1), now + timedelta(minutes=1), frozenset({RecordKind.ACTION})
+        )
+        records = await runtime.hmi.services.history.events(query)  # type: ignore[union-attr]
+        assert [(r.user, r.channel) for r in records if "season_change" in r.detail] == [("martin", "hmi")]
+    async with run_system(config, clock, twilio_standin, monkeypatch, people=False) as again:
+        restarted = again.runtime.supervisor.core
+        assert restarted.season.summer
+        assert restarted.season.by == "martin"
+        await again.clock.advance(2)
+        assert restarted.mode is PlantMode.SUMMER
 
 
 async def test_a_full_spool_in_the_running_system_raises_his_per_once(

@@ -175,3 +175,28 @@ async def test_a_rota_change_from_the_hmi_changes_who_is_on_call(
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_the_heating_season_is_a_live_section_a_stop_equal_to_its_start_stores_nothing(
+    hmi: HmiServices, live: LiveConfig, config: PlantConfig
+) -> None:
+    audit = hmi.bus.subscribe(OperatorAction, name="test.audit")
+    refused = await settings_edit.apply(hmi, "season", {"start": "05-15", "stop": "05-15"}, TECH)
+    assert not refused.ok
+    assert "égal à start" in refused.message
+    assert "stop equal to start" in refused.message
+    assert live.current.season == config.season
+    assert not overrides_path(config).exists()
+    accepted = await settings_edit.apply(hmi, "season", {"stop": "05-15", "summer": "dhw_only"}, TECH)
+    assert accepted.ok, accepted.message
+    assert (live.current.season.stop, live.current.season.summer.value) == ("05-15", "dhw_only")
+    saved = json.loads(overrides_path(config).read_text(encoding="utf-8"))
+    assert saved == {"season": {"stop": "05-15", "summer": "dhw_only"}}
+    restarted, rejected = apply_saved_overrides(config)
+    assert rejected is None
+    assert restarted.season == live.current.season
+    actions = [a for a in audit.drain() if isinstance(a, OperatorAction)]
+    assert [(a.kind, a.result.value, a.details["section"]) for a in actions] == [
+        (voc.ActionKind.SETTING_CHANGED, "refused", "season"),
+        (voc.ActionKind.SETTING_CHANGED, "ok", "season"),
+    ]

@@ -311,7 +311,9 @@ def test_a_trigger_fired_by_hand_obeys_the_guards_of_the_table(config: PlantConf
 def test_every_mode_has_a_way_out_and_every_row_a_guard() -> None:
     from chaufferie.supervisor.modes import OPERATOR_TRANSITIONS, TRANSITIONS
 
-    sources = {m for row in TRANSITIONS for m in row.source} | {M.MANUAL}
+    sources = {m for row in TRANSITIONS for m in row.source} | {M.MANUAL, M.SUMMER}
     assert sources == set(PlantMode)
     assert all(row.guards for row in TRANSITIONS)
-    assert {t for t, _, _ in OPERATOR_TRANSITIONS} == {"manual", "manual_ended"}
+    operator = {t: source for t, source, _ in OPERATOR_TRANSITIONS}
+    assert set(operator) == {"manual", "manual_ended", "manual_ended_summer", "season_stop", "season_start"}
+    assert operator["season_start"] == (M.SUMMER,)  # summer lasts until the agent confirms the start
