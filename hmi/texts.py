@@ -360,7 +360,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "log.intervention": ("Intervention", "Intervention"),
     "log.note": ("Description", "Description"),
     "log.arrival": ("Arrivée sur site", "Arrival on site"),
-    "log.call": ("Appel concerné (alarme P1/P2)", "Call-out (P1/P2 alarm)"),
+    "log.call": (
+        "Appel concerné (alarme qui appelle le prestataire)",
+        "Call-out (an alarm that calls the contractor)",
+    ),
     "log.no_call": ("Aucun appel en cours", "No call-out open"),
     "log.record": ("Enregistrer", "Record"),
     "log.phone_call": ("Appel téléphonique", "Phone call"),
