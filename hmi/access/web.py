@@ -309,7 +309,9 @@ class LinkFlow:
         )
 
     # -- POST /access/arrival/<occurrence> -----------------------------------------------
-    async def arrive(self, request: Request, occurrence_id: str) -> Response:
+    async def technician(self, request: Request, occurrence_id: str) -> tuple[Context, Session] | Response:
+        """Who posts a step of ``occurrence_id`` from the phone page: the form's CSRF token, the
+        session and a role that may acknowledge; else the refusal to answer."""
         ctx = self.context(request)
         try:
             _, session = await self.form_and_session(request, ctx)
@@ -319,6 +321,13 @@ class LinkFlow:
         ctx = Context(ctx.origin, user.username, ctx.channel, ctx.address)
         if not user.role.at_least(ACK_ROLE):
             return self.refuse_key(ctx, "role", 403, occurrence_id).response
+        return ctx, session
+
+    async def arrive(self, request: Request, occurrence_id: str) -> Response:
+        signed = await self.technician(request, occurrence_id)
+        if isinstance(signed, Response):
+            return signed
+        ctx, session = signed
         record = await self.s.interventions.arrive(occurrence_id, ctx)
         if record is None:
             return html(pages.refusal("unknown_alarm"), 404)
@@ -332,18 +341,13 @@ class LinkFlow:
     # -- POST /access/step/<occurrence>/<milestone> --------------------------------------
     async def step(self, request: Request, occurrence_id: str, milestone: str) -> Response:
         """Making safe or end of repair, from the phone (same checks as arrival)."""
-        ctx = self.context(request)
-        try:
-            _, session = await self.form_and_session(request, ctx)
-            user = await self.session_user(session, ctx)
-        except Refused as refused:
-            return refused.response
-        ctx = Context(ctx.origin, user.username, ctx.channel, ctx.address)
+        signed = await self.technician(request, occurrence_id)
+        if isinstance(signed, Response):
+            return signed
+        ctx, session = signed
         kind = next((m for m in PHONE_STEPS if m.value == milestone), None)
         if kind is None:
             return html(pages.refusal("unknown_alarm"), 404)
-        if not user.role.at_least(ACK_ROLE):
-            return self.refuse_key(ctx, "role", 403, occurrence_id).response
         answer = await self.s.interventions.milestone(occurrence_id, kind, ctx)
         if answer.record is None:
             key = f"iv.{(answer.refusal or Refusal.NO_INTERVENTION).value}"
