@@ -24,14 +24,16 @@ demo: $(STAMP)
 	$(BIN)/chaufferie demo $(DEMO_ARGS)
 
 # Two pytest processes on the machine's two cores, both must pass: the modem tests (mostly
-# waiting for Gammu's own pacing, about 5 s a connection) then the whole-season replay (one core
-# for 3 min) run beside the rest; their report is printed after it.
-BESIDE := tests/season
+# waiting for Gammu's own pacing, about 5 s a connection), then the long closed-loop and
+# whole-system tests (the season replays, the soak, the end-to-end runs, the contract and
+# maintenance replays) run beside the rest; their report is printed after it. The slowest
+# tests of each are listed (--durations) to keep the two balanced.
+BESIDE := tests/season tests/soak tests/e2e tests/access/test_contract_season.py tests/root/test_maintenance.py
 test: $(STAMP)
 	@( $(BIN)/python -m pytest -m modem -p no:cacheprovider; a=$$?; \
-	   $(BIN)/python -m pytest -p no:cacheprovider $(BESIDE); b=$$?; \
+	   $(BIN)/python -m pytest -p no:cacheprovider --durations=15 $(BESIDE); b=$$?; \
 	   exit $$(( a || b )) ) > .pytest-beside.log 2>&1 & beside=$$!; \
-	$(BIN)/python -m pytest -m "not modem" --ignore=$(BESIDE); rest=$$?; \
+	$(BIN)/python -m pytest -m "not modem" --durations=25 $(addprefix --ignore=,$(BESIDE)); rest=$$?; \
 	wait $$beside; other=$$?; \
 	echo "== the modem tests and $(BESIDE) (run beside the others)"; cat .pytest-beside.log; \
 	exit $$(( rest || other ))
