@@ -1,28 +1,18 @@
 """Every text the alarms show to people, French first, English second.
 
-Keys are stable codes (supervisor reason codes, message kinds); :func:`text` picks the
-language and formats. Nothing user-facing is written inline elsewhere in the package.
+Keys are stable codes (message kinds, oil roles); :func:`text` picks the language and
+formats. Nothing user-facing is written inline elsewhere in the package. The words of values
+(point states, supervisor reason codes, plant event values) are the ground floor's,
+``config/words.py``, shared with the HMI.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-Texts = dict[str, dict[str, str]]
+from chaufferie.config.words import reason_word
 
-REASONS: Texts = {
-    "wood_fault": {"fr": "défaut signalé par l'automate", "en": "fault reported by the PLC"},
-    "wood_lockout": {"fr": "verrouillage de sécurité", "en": "safety lockout"},
-    "ignition_failure": {"fr": "échec d'allumage", "en": "ignition failure"},
-    "comm_loss": {"fr": "perte de communication automate", "en": "PLC communication lost"},
-    "screw_jam": {"fr": "vis de transfert bloquée", "en": "transfer screw jammed"},
-    "silo_empty": {"fr": "silo vide", "en": "silo empty"},
-    "wood_insufficient": {"fr": "puissance bois insuffisante", "en": "wood power insufficient"},
-    "wood_restarts_exhausted": {"fr": "redémarrages épuisés", "en": "restarts exhausted"},
-    "start_timeout": {"fr": "démarrage trop long", "en": "start took too long"},
-    "manual": {"fr": "demande manuelle", "en": "manual request"},
-}
-"""Supervisor reason codes → what they mean (unknown codes are shown as they are)."""
+Texts = dict[str, dict[str, str]]
 
 OIL_ROLE: Texts = {
     "replacement": {"fr": "RELÈVE", "en": "REPLACEMENT"},
@@ -60,6 +50,7 @@ MESSAGES: Texts = {
         "en": "Alarm {code} (priority {priority}) at {site}, {time}:",
     },
     "body_values": {"fr": "Valeurs :", "en": "Values:"},
+    "value_line": {"fr": "{label} : {value}", "en": "{label}: {value}"},
     "body_link": {
         "fr": "Acquitter ou commenter : {link}",
         "en": "Acknowledge or comment: {link}",
@@ -93,9 +84,11 @@ MESSAGES: Texts = {
         "fr": "[{site}] SMS non délivré – copie par e-mail",
         "en": "[{site}] SMS not delivered – copy by email",
     },
+    "channel.sms": {"fr": "SMS", "en": "SMS"},
+    "channel.email": {"fr": "e-mail", "en": "email"},
     "notdef_detail": {
-        "fr": "échec {channel} vers {contact} : {error}",
-        "en": "{channel} to {contact} failed: {error}",
+        "fr": "{channel} à {contact} non délivré ({error})",
+        "en": "{channel} to {contact} not delivered ({error})",
     },
     "watchdog_detail": {
         "fr": "moteur d'alarmes muet depuis {seconds:.0f} s",
@@ -114,5 +107,5 @@ def text(table: Texts, key: str, lang: str, **values: Any) -> str:
 
 
 def reason_text(code: str, lang: str) -> str:
-    """A supervisor reason code in words; the code itself when the catalogue lacks it."""
-    return text(REASONS, code, lang) if code in REASONS else code
+    """A supervisor reason code in words (``config/words.py``)."""
+    return reason_word(code, lang)

@@ -21,6 +21,7 @@ from chaufferie.config.alarming import ModemSettings
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
 from chaufferie.config.vocabulary import Quality, Scalar, SystemEvent, TagValue
+from chaufferie.config.words import state_word
 
 log = logging.getLogger(__name__)
 Replies = Callable[[str, str, str], Awaitable[None]]
@@ -34,14 +35,18 @@ SIGNAL = "modem_down"
 def down_reason(health: ModemHealth, min_signal: int) -> tuple[str, str] | None:
     """Why the modem cannot carry SMS now, in French and English; ``None`` when it can."""
     if not health.connected:
-        why = health.error or "no answer"
-        return f"modem injoignable : {why}", f"modem unreachable: {why}"
-    if health.sim != "ready":
-        return f"carte SIM non prête ({health.sim})", f"SIM card not ready ({health.sim})"
-    if not health.registered:
         return (
-            f"modem non inscrit au réseau ({health.registration})",
-            f"modem not registered on the network ({health.registration})",
+            f"modem injoignable : {health.error or 'pas de réponse'}",
+            f"modem unreachable: {health.error or 'no answer'}",
+        )
+    if health.sim != "ready":
+        sim = (state_word(health.sim, "fr"), state_word(health.sim, "en"))
+        return f"carte SIM non prête ({sim[0]})", f"SIM card not ready ({sim[1]})"
+    if not health.registered:
+        reg = (state_word(health.registration, "fr"), state_word(health.registration, "en"))
+        return (
+            f"modem non inscrit au réseau ({reg[0]})",
+            f"modem not registered on the network ({reg[1]})",
         )
     if health.signal_percent is not None and health.signal_percent < min_signal:
         pct = health.signal_percent

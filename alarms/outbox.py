@@ -270,21 +270,7 @@ class Outbox:
         address = contact.email if other == "email" else contact.phone
         if address is None or not any(n.medium == other for n in self.channels.values()):
             return
-        lang = contact.language.value
-        copy = OutboxItem(
-            key=f"{item.key}/fallback-{other}",
-            channel=other,
-            contact_id=item.contact_id,
-            address=address,
-            subject=text(MESSAGES, "fallback_subject", lang, site=self.site_id)
-            if other == "email"
-            else item.subject,
-            text=item.text if other == "email" else fit_sms(item.subject),
-            occurrence_id=item.occurrence_id,
-            code=item.code,
-            fallback_of=item.key,
-        )
-        self.enqueue(copy)
+        self.enqueue(fallback_copy(item, other, address, contact.language.value, self.site_id))
 
     def _record(self, item: OutboxItem, report: NotificationStatus | None = None, detail: str = "") -> None:
         status = report or _PUBLISHED.get(item.status)
@@ -365,3 +351,19 @@ def _reraise_lost_cancel() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+def fallback_copy(item: OutboxItem, other: str, address: str, lang: str, site_id: str) -> OutboxItem:
+    """``item`` given up, copied by the ``other`` channel: an email says the SMS did not go
+    and carries its text; an SMS carries the email's subject."""
+    return OutboxItem(
+        key=f"{item.key}/fallback-{other}",
+        channel=other,
+        contact_id=item.contact_id,
+        address=address,
+        subject=text(MESSAGES, "fallback_subject", lang, site=site_id) if other == "email" else item.subject,
+        text=item.text if other == "email" else fit_sms(item.subject),
+        occurrence_id=item.occurrence_id,
+        code=item.code,
+        fallback_of=item.key,
+    )

@@ -200,17 +200,7 @@ class AlarmService:
 
     def _delivery_failed(self, item: OutboxItem) -> None:
         self._failed_channels.add(item.channel)
-        fr, en = (
-            text(
-                MESSAGES,
-                "notdef_detail",
-                lang,
-                channel=item.channel,
-                contact=item.contact_id,
-                error=item.error,
-            )
-            for lang in ("fr", "en")
-        )
+        fr, en = (notdef_detail(item, self.rota.contact(item.contact_id), lang) for lang in ("fr", "en"))
         self.engine.signal("notification_failed", True, fr, en)
 
     def _delivery_ok(self, item: OutboxItem) -> None:
@@ -218,3 +208,15 @@ class AlarmService:
             self._failed_channels.discard(item.channel)
             if not self._failed_channels:
                 self.engine.signal("notification_failed", False)
+
+
+def notdef_detail(item: OutboxItem, contact: Contact | None, lang: str) -> str:
+    """What NOT-DEF says of a message given up: by which channel, to whom (by name), why."""
+    return text(
+        MESSAGES,
+        "notdef_detail",
+        lang,
+        channel=text(MESSAGES, f"channel.{item.channel}", lang),
+        contact=contact.name if contact is not None else item.address,
+        error=item.error,
+    )

@@ -13,6 +13,7 @@ notification record (history, exports) ever holds.
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
 import unicodedata
@@ -23,7 +24,11 @@ from zoneinfo import ZoneInfo
 from chaufferie.alarms.catalogue import MESSAGES, text
 from chaufferie.alarms.machine import Occurrence
 from chaufferie.config.alarming import AlarmDefinition
+from chaufferie.config.points import Point
 from chaufferie.config.settings import PlantConfig
+from chaufferie.config.words import event_value, point_value
+
+log = logging.getLogger(__name__)
 
 GSM7 = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
@@ -71,18 +76,12 @@ class Site:
     id: str
     name: str
     tz: ZoneInfo
-    units: dict[str, str]
-    labels: dict[str, tuple[str, str]]
+    points: dict[str, Point]
+    """The configured points by name: labels, units and state maps of an alarm's values."""
 
     @classmethod
     def of(cls, cfg: PlantConfig) -> Site:
-        return cls(
-            cfg.site.id,
-            cfg.site.name,
-            ZoneInfo(cfg.site.timezone),
-            {p.name: p.unit for p in cfg.points},
-            {p.name: (p.label_fr, p.label_en) for p in cfg.points},
-        )
+        return cls(cfg.site.id, cfg.site.name, ZoneInfo(cfg.site.timezone), {p.name: p for p in cfg.points})
 
 
 def gsm7_length(s: str) -> int | None:
@@ -229,16 +228,24 @@ def render_plain(subject: str, body: str) -> Rendered:
 
 
 def _values(site: Site, occ: Occurrence, lang: str) -> list[str]:
-    out = []
+    """``label : value unit`` for each value of the occurrence, in words (``config/words.py``):
+    a point by its label and state words, a plant event value by its own label. A value never
+    read (``None``) is left out, and so is a second value of the same label (the network flow
+    read with the alarm and the one in the supervisor's event)."""
+    lines: dict[str, str] = {}
     for name, value in occ.values.items():
-        fr, en = site.labels.get(name, (name, name))
-        label = en if lang == "en" else fr
-        if isinstance(value, float):
-            shown = f"{value:.1f}".replace(".", ",") if lang == "fr" else f"{value:.1f}"
+        if value is None:
+            continue
+        point = site.points.get(name)
+        if point is not None:
+            label, shown = _lang_pick(lang, point.label_fr, point.label_en), point_value(point, value, lang)
+        elif (described := event_value(name, value, lang)) is not None:
+            label, shown = described
         else:
-            shown = str(value)
-        out.append(f"{label} : {shown} {site.units.get(name, '')}".rstrip())
-    return out
+            log.warning("alarm %s: value %r has no words (config/words.py EVENT_VALUES)", occ.code, name)
+            continue
+        lines.setdefault(label, text(MESSAGES, "value_line", lang, label=label, value=shown))
+    return list(lines.values())
 
 
 def _html(subject: str, lines: Sequence[str], link: str) -> str:

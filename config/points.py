@@ -11,9 +11,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chaufferie.config.ranges import DAY_S, Deadband, Magnitude, Period
+from chaufferie.config.words import STATE_WORDS
 
 POINT_NAME = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 
@@ -164,6 +165,18 @@ class Point(Frozen):
     write_min_interval_s: float = Field(default=1.0, ge=0, le=DAY_S)
     pulse: bool = False
     states: dict[int, str] | None = None
+    """Number → state name; each name must have its words in ``config/words.py``
+    (``STATE_WORDS``), which every message and screen shows instead of the number."""
+
+    @field_validator("states")
+    @classmethod
+    def _states_have_words(cls, states: dict[int, str] | None) -> dict[int, str] | None:
+        missing = sorted({name for name in (states or {}).values() if name not in STATE_WORDS})
+        if missing:
+            raise ValueError(
+                f"state names without words in config/words.py STATE_WORDS: {', '.join(missing)}"
+            )
+        return states
 
     @property
     def writable(self) -> bool:

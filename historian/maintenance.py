@@ -224,36 +224,7 @@ class MaintenanceService:
         return queued
 
     def _mail(self, view: TaskView, contact_id: str, address: str, lang: str, now: datetime) -> OutboxItem:
-        cfg, task, stage = self.cfg, view.task, view.stage.value
-        label = task.label(lang)
-        why = ", ".join(_trigger_text(s.trigger, s.used, s.interval, lang) for s in view.assessment.triggers)
-        last = view.last
-        rendered = render_plain(
-            text(MAIL, f"subject.{stage}", lang, site=cfg.site.name, task=label),
-            text(
-                MAIL,
-                "body",
-                lang,
-                site=cfg.site.name,
-                task=label,
-                stage=text(MAIL, f"stage.{stage}", lang),
-                why=why,
-                last=text(MAIL, "never", lang)
-                if last is None
-                else text(MAIL, "last", lang, when=_local(last.done_at, cfg), who=last.done_by),
-                url=f"{cfg.hmi.public_url.rstrip('/')}/maintenance",
-            ),
-        )
-        return OutboxItem(
-            key=f"maintenance/{task.id}/{view.cycle}/{stage}/{contact_id}/email",
-            channel="email",
-            contact_id=contact_id,
-            address=address,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            created_at=now.timestamp(),  # the instant it was found due, not the queueing's
-        )
+        return maintenance_mail(self.cfg, view, contact_id, address, lang, now)
 
     # ------------------------------------------------------------------ done
     async def done(
@@ -307,6 +278,42 @@ class MaintenanceService:
                 details=details,
             )
         )
+
+
+def maintenance_mail(
+    cfg: PlantConfig, view: TaskView, contact_id: str, address: str, lang: str, now: datetime
+) -> OutboxItem:
+    """The mail of ``view`` (found due or overdue at ``now``) to one contact, in ``lang``."""
+    task, stage = view.task, view.stage.value
+    label = task.label(lang)
+    why = ", ".join(_trigger_text(s.trigger, s.used, s.interval, lang) for s in view.assessment.triggers)
+    last = view.last
+    rendered = render_plain(
+        text(MAIL, f"subject.{stage}", lang, site=cfg.site.name, task=label),
+        text(
+            MAIL,
+            "body",
+            lang,
+            site=cfg.site.name,
+            task=label,
+            stage=text(MAIL, f"stage.{stage}", lang),
+            why=why,
+            last=text(MAIL, "never", lang)
+            if last is None
+            else text(MAIL, "last", lang, when=_local(last.done_at, cfg), who=last.done_by),
+            url=f"{cfg.hmi.public_url.rstrip('/')}/maintenance",
+        ),
+    )
+    return OutboxItem(
+        key=f"maintenance/{task.id}/{view.cycle}/{stage}/{contact_id}/email",
+        channel="email",
+        contact_id=contact_id,
+        address=address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        created_at=now.timestamp(),  # the instant it was found due, not the queueing's
+    )
 
 
 def _number(value: float, lang: str) -> str:

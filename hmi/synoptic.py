@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chaufferie.config import words
 from chaufferie.config.vocabulary import TagValue
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.i18n import oil_role_label, reason_label, tr
@@ -20,6 +21,8 @@ from chaufferie.hmi.theme import BAD_QUALITY, LINE, MUTED, PANEL, PRIORITIES, TE
 from chaufferie.hmi.viewmodel import PlantView
 
 BAND_K = 1.5
+ABNORMAL_STATES = frozenset({"fault", "lockout"})
+"""The wood boiler's states drawn in red capitals."""
 ASH_WARN_PCT = 90.0
 """The ash bin's expected fill shown bold from here (the simulated agent empties it at 90 %)."""
 EQUIPMENT_OF_PREFIX = {
@@ -74,16 +77,19 @@ class Synoptic:
         return "▲" if value > limits.max else "▼" if value < limits.min else ""
 
     def state_word(self, point: str) -> tuple[str, bool]:
-        """The state's word (``wood_state.*`` catalogue) and whether it is abnormal."""
+        """The state's word (``config/words.py``, the same as in alarm messages) and whether
+        it is abnormal (then in capitals, to stand out on the calm picture)."""
         tv = self.view.value(point)
         if tv is None:
             return "?", True
         names = self.view.config.point(point).states or {}
         name = names.get(int(tv.value)) if isinstance(tv.value, int | float) else None
-        word = tr(f"wood_state.{name}", self.lang) if name else str(tv.value)
+        word = words.state_word(name, self.lang) if name else str(tv.value)
+        if name in ABNORMAL_STATES:
+            word = word.upper()
         if not tv.good:
             word = f"{word} ? ({fmt.age(self.now - tv.receive_time)})"
-        return word, name in ("fault", "lockout") or not tv.good
+        return word, name in ABNORMAL_STATES or not tv.good
 
     def box(
         self, title_key: str, cx: float, x: float, y: float, w: float, h: float, fill: str = PANEL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chaufferie.config.points import Point
 from chaufferie.config.vocabulary import TagValue
+from chaufferie.config.words import point_value
 from chaufferie.hmi.access.pages import AlarmPanel, ValueRow
 from chaufferie.hmi.access.ports import OccurrenceView
 from chaufferie.hmi.access.services import AccessServices
@@ -40,11 +41,9 @@ def _row(point: Point, tag: TagValue | None) -> ValueRow:
 
 
 def format_value(point: Point, value: float | int | bool | str) -> str:
-    """A value as the technician reads it: state names, yes/no, one decimal with unit."""
-    if isinstance(value, bool):
-        return "oui / yes" if value else "non / no"
-    if point.states is not None and isinstance(value, int | float) and int(value) in point.states:
-        return f"{int(value)} · {point.states[int(value)]}"
-    if isinstance(value, float):
-        return f"{value:.1f} {point.unit}".strip()
-    return f"{value} {point.unit}".strip()
+    """A value as the technician reads it (``config/words.py``): a state or yes/no in both
+    languages (« défaut / fault »), a number with its unit and the French decimal comma."""
+    fr = point_value(point, value, "fr")
+    en = point_value(point, value, "en")
+    words = isinstance(value, bool) or point.is_bool or point.states is not None
+    return f"{fr} / {en}" if words and fr != en else fr

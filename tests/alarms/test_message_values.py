@@ -32,9 +32,10 @@ async def test_fault_code_read_with_the_fault_state_is_the_one_in_the_email(
         [occ] = [o for o in service.engine.occurrences.values() if o.code == "CHB-DEF"]
         [mail] = smtp_server.texts_to(MARTIN_MAIL)
     assert occ.values["wood.fault_code"] == 6
-    assert "Code défaut chaudière bois : 6" in mail
-    assert "Code défaut chaudière bois : 0" not in mail
-    assert "État chaudière bois : 6" in mail  # the value that raised the alarm is in it too
+    # the PLC's numbers in words: state 6 is "fault", fault code 6 "flue_high" (config/joucas.yaml)
+    assert "Code défaut chaudière bois : fumées trop chaudes" in mail
+    assert "Code défaut chaudière bois : aucun" not in mail
+    assert "État chaudière bois : défaut" in mail  # the value that raised the alarm is in it too
 
 
 async def test_a_reactivated_alarm_reports_its_new_values_not_the_last_ones(

@@ -142,7 +142,7 @@ async def test_twilio_down_for_good_falls_back_to_email_and_raises_notdef(
         for t in transitions.drain()
         if isinstance(t, AlarmTransition) and t.code == "NOT-DEF" and t.state is AlarmState.UNACKED
     ]
-    assert notdef.message.startswith("Échec d'envoi des notifications : échec sms vers tech-martin")
+    assert notdef.message.startswith("Échec d'envoi des notifications : SMS à Julien Martin non délivré (")
 
 
 async def test_smtp_down_is_retried_and_delivered_once_when_back(
