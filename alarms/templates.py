@@ -183,7 +183,7 @@ def render_alarm(
         else text(MESSAGES, "sms", lang, **common, label=message, time=when.strftime("%H:%M")),
         *_link_tail(lang, link, reply),
     )
-    lines = [text(MESSAGES, "body_intro", lang, **common, time=stamp), "", message]
+    lines = [text(MESSAGES, "body_intro", lang, **(common | {"site": site.name}), time=stamp), "", message]
     if message != label:
         lines += ["", label]
     if step:
