@@ -26,15 +26,18 @@ demo: $(STAMP)
 # Two pytest processes on the machine's two cores, both must pass: the modem tests (mostly
 # waiting for Gammu's own pacing, about 5 s a connection), then the closed-loop replays that
 # open no port (the season replays, the supervisor's closed loop) run beside the rest; their
-# report is printed after it. Tests that serve on ports stay in one process: free_port() is
-# free when asked, and another process could take it before the server binds it (a full run
-# with the end-to-end tests beside lost a port that way). Each lists its slowest tests.
+# report is printed after it. Each process takes its test servers' ports from its own range
+# (CHAUFFERIE_TEST_PORTS, tests/conftest.py), below the kernel's ephemeral ports: a port given
+# by free_port() is free for everyone until the server binds it, and a full run with the
+# end-to-end tests beside lost one to the other process that way. Each lists its slowest tests.
 BESIDE := tests/season tests/supervisor/test_closed_loop.py
 test: $(STAMP)
-	@( $(BIN)/python -m pytest -m modem -p no:cacheprovider; a=$$?; \
+	@( export CHAUFFERIE_TEST_PORTS=21000-32000; \
+	   $(BIN)/python -m pytest -m modem -p no:cacheprovider; a=$$?; \
 	   $(BIN)/python -m pytest -p no:cacheprovider --durations=15 $(BESIDE); b=$$?; \
 	   exit $$(( a || b )) ) > .pytest-beside.log 2>&1 & beside=$$!; \
-	$(BIN)/python -m pytest -m "not modem" --durations=25 $(addprefix --ignore=,$(BESIDE)); rest=$$?; \
+	CHAUFFERIE_TEST_PORTS=10000-21000 $(BIN)/python -m pytest -m "not modem" --durations=25 \
+	   $(addprefix --ignore=,$(BESIDE)); rest=$$?; \
 	wait $$beside; other=$$?; \
 	echo "== the modem tests and $(BESIDE) (run beside the others)"; cat .pytest-beside.log; \
 	exit $$(( rest || other ))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import shutil
 import socket
 from collections.abc import Iterator
@@ -31,11 +33,34 @@ def require_tool(name: str, why: str = "") -> str:
     return path
 
 
+TEST_PORTS = os.environ.get("CHAUFFERIE_TEST_PORTS", "10000-32000")
+"""The ports this test process takes its servers' ports from (``first-last``): below Linux's
+ephemeral range (32768–60999), which ``bind(0)`` hands out to anyone, and split between the
+two pytest processes ``make test`` runs side by side, so none takes a port the other was just
+given (between ``free_port()`` and the server's bind, a port is free for everyone)."""
+
+
+def _port_range() -> range:
+    first, _, last = TEST_PORTS.partition("-")
+    return range(int(first), int(last))
+
+
+_ports = _port_range()
+_port_cursor = itertools.count(random.randrange(len(_ports)))
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port free on 127.0.0.1 right now, from this process's range (:data:`TEST_PORTS`),
+    taken in turn so a port just released by a test is not handed out again at once."""
+    for _ in range(len(_ports)):
+        port = _ports[next(_port_cursor) % len(_ports)]
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {TEST_PORTS} (CHAUFFERIE_TEST_PORTS)")
 
 
 @pytest.fixture(scope="session")
