@@ -148,6 +148,10 @@ class PlantConfig(Frozen):
                 return a
         raise KeyError(code)
 
+    def calls_out(self, code: str | None) -> bool:
+        """Whether alarm ``code`` calls the contractor out (False for no or an unknown code)."""
+        return any(a.code == code and a.calls_out for a in self.alarms)
+
     def contact(self, contact_id: str) -> Contact:
         for c in self.contacts:
             if c.id == contact_id:

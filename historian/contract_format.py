@@ -26,15 +26,11 @@ from chaufferie.historian.catalogue import (
 )
 from chaufferie.historian.contract import ContractCall, ContractReport
 from chaufferie.historian.exchange import NS, to_bytes
-from chaufferie.historian.report_format import CsvStyle, Value, french_number, write_csv
+from chaufferie.historian.report_format import CsvStyle, Value, rounded, shown, write_csv
 
 
 def _time(value: datetime | None, tz: ZoneInfo) -> str | None:
     return None if value is None else value.astimezone(tz).isoformat()
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def call_values(call: ContractCall, tz: ZoneInfo) -> dict[str, Value]:
@@ -48,9 +44,9 @@ def call_values(call: ContractCall, tz: ZoneInfo) -> dict[str, Value]:
         "opened": _time(call.opened, tz),
         "deadline": _time(call.deadline, tz),
         "acknowledged": _time(call.acknowledged, tz),
-        "ack_h": _round(call.ack_hours),
+        "ack_h": rounded(call.ack_hours, 2),
         "arrival": _time(call.arrival, tz),
-        "arrival_h": _round(call.arrival_hours),
+        "arrival_h": rounded(call.arrival_hours, 2),
         "made_safe": _time(call.made_safe, tz),
         "repaired": _time(call.repaired, tz),
         "late_days": call.late_days,
@@ -71,7 +67,7 @@ def _shown_call(call: ContractCall, tz: ZoneInfo, language: Language) -> dict[st
 
 
 def _summary(values: dict[str, float | int | None]) -> dict[str, float | int | None]:
-    return {k: _round(v) if isinstance(v, float) else v for k, v in values.items()}
+    return {k: rounded(v, 2) if isinstance(v, float) else v for k, v in values.items()}
 
 
 def contract_csv(report: ContractReport, tz: ZoneInfo, style: CsvStyle = "fr") -> bytes:
@@ -137,7 +133,7 @@ def contract_html(report: ContractReport, tz: ZoneInfo, language: Language = "fr
     head = "<th></th>" + "".join(f"<th>{esc(p.period.label)}</th>" for p in periods)
     body = "".join(
         f"<tr><th>{esc(contract_label(key, language))}</th>"
-        + "".join(f"<td>{esc(_shown(v[key], language))}</td>" for v in values)
+        + "".join(f"<td>{esc(shown(v[key], language))}</td>" for v in values)
         + "</tr>\n"
         for key in CONTRACT_FIGURES
     )
@@ -145,9 +141,9 @@ def contract_html(report: ContractReport, tz: ZoneInfo, language: Language = "fr
     call_head = "".join(f"<th>{esc(call_label(k, language))}</th>" for k in keys)
     call_rows = ""
     for call in whole.calls:
-        shown = _shown_call(call, tz, language)
+        row = _shown_call(call, tz, language)
         marks = " ".join(m for m, on in (("late", call.late), ("disputed", call.dispute != "none")) if on)
-        cells = "".join(f"<td>{esc(_shown(shown[k], language))}</td>" for k in keys)
+        cells = "".join(f"<td>{esc(shown(row[k], language))}</td>" for k in keys)
         call_rows += f'<tr class="{marks}">{cells}</tr>\n'
     as_of = report.as_of.astimezone(tz).strftime("%d/%m/%Y %H:%M")
     rule = text("contract_rule", language).format(
@@ -173,9 +169,3 @@ def _short(value: float, language: Language) -> str:
     """8.0 → "8", 7.5 → "7,5" in French."""
     shown = f"{value:g}"
     return shown.replace(".", ",") if language == "fr" else shown
-
-
-def _shown(value: Value, language: Language) -> str:
-    if language == "fr":
-        return french_number(value)
-    return "" if value is None else str(value)

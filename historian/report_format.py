@@ -29,7 +29,8 @@ CsvStyle = Literal["fr", "rfc4180"]
 Value = str | float | int | None
 
 
-def _round(value: float | None, digits: int, scale: float = 1.0) -> float | None:
+def rounded(value: float | None, digits: int, scale: float = 1.0) -> float | None:
+    """``value`` × ``scale`` to ``digits`` decimals; None stays None (a figure not computed)."""
     return None if value is None else round(scale * value, digits)
 
 
@@ -40,16 +41,16 @@ def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[st
         "period": report.period.label,
         "start": report.period.start.astimezone(tz).isoformat(),
         "end": report.period.end.astimezone(tz).isoformat(),
-        "wood_heat_mwh": _round(report.wood_heat_mwh, 3),
-        "oil_heat_mwh": _round(report.oil_heat_mwh, 3),
-        "total_heat_mwh": _round(report.total_heat_mwh, 3),
-        "coverage_pct": _round(report.coverage_rate, 2, 100),
-        "oil_litres": _round(report.oil_litres, 1),
-        "oil_run_hours": _round(report.oil_run_hours, 2),
+        "wood_heat_mwh": rounded(report.wood_heat_mwh, 3),
+        "oil_heat_mwh": rounded(report.oil_heat_mwh, 3),
+        "total_heat_mwh": rounded(report.total_heat_mwh, 3),
+        "coverage_pct": rounded(report.coverage_rate, 2, 100),
+        "oil_litres": rounded(report.oil_litres, 1),
+        "oil_run_hours": rounded(report.oil_run_hours, 2),
         "chips_delivered_t": round(report.chips_delivered_t, 3),
-        "chips_burnt_t": _round(report.chips_burnt_t, 3),
+        "chips_burnt_t": rounded(report.chips_burnt_t, 3),
         "chips_out_of_contract": report.chips_out_of_contract,
-        "efficiency_pct": _round(report.efficiency(lhv_kwh_per_t), 2, 100),
+        "efficiency_pct": rounded(report.efficiency(lhv_kwh_per_t), 2, 100),
         "degree_days": round(report.degree_days, 1),
         "degree_days_missing": report.degree_days_missing,
         "oil_starts_replacement": report.oil_starts.get("replacement", 0),
@@ -153,7 +154,7 @@ def report_html(report: EnergyReport, lhv: float, tz: ZoneInfo, language: Langua
     for key in FIGURES:
         if key in ("period", "start", "end"):
             continue
-        cells = "".join(f"<td>{esc(_shown(v[key], language))}</td>" for v in values)
+        cells = "".join(f"<td>{esc(shown(v[key], language))}</td>" for v in values)
         body += f"<tr><th>{esc(figure_label(key, language))}</th>{cells}</tr>\n"
     method = text(f"oil_method_{report.oil_method}", language)
     starts = "".join(
@@ -189,7 +190,8 @@ def _reason(why: Shortfall, language: Language) -> str:
     return text(f"shortfall_{why.value}", language).format(hours=round(MAX_GAP.total_seconds() / 3600))
 
 
-def _shown(value: Value, language: Language) -> str:
+def shown(value: Value, language: Language) -> str:
+    """A figure as a cell: decimal comma in French, empty for None."""
     if language == "fr":
         return french_number(value)
     return "" if value is None else str(value)

@@ -122,19 +122,13 @@ class InterventionDesk:
         """Open it (at ``at``, default now) unless it is open already (the first event counts).
         The plant's call and the acknowledgement open only a call-out alarm's
         (:attr:`~chaufferie.config.alarming.AlarmDefinition.calls_out`); a phone call opens any."""
-        if origin != "phone" and not self._calls_out(code):
+        if origin != "phone" and not self.cfg.calls_out(code):
             return None
         opened = at or self.clock.now()
         due = deadline(opened, self.cfg.working_hours, self.cfg.site.timezone)
         record = InterventionRecord(occurrence_id, code, priority, opened, due, contact_id, origin=origin)
         await asyncio.to_thread(self.store.open_intervention, record)
         return await asyncio.to_thread(self.store.intervention, occurrence_id)
-
-    def _calls_out(self, code: str | None) -> bool:
-        try:
-            return self.cfg.alarm(code or "").calls_out
-        except KeyError:
-            return False
 
     async def on_call(self, notification: NotificationRecord) -> None:
         """The plant's call: the first message of a call-out occurrence that reached someone."""
@@ -156,7 +150,7 @@ class InterventionDesk:
     async def on_transition(self, transition: AlarmTransition) -> None:
         """An acknowledgement from any channel (HMI, link, SMS): a milestone of the intervention,
         which it opens when no call was placed."""
-        if transition.trigger != ACK_TRIGGER or not self._calls_out(transition.code):
+        if transition.trigger != ACK_TRIGGER or not self.cfg.calls_out(transition.code):
             return
         username = transition.context.user
         user = None if username is None else await asyncio.to_thread(self.users.get_user, username)

@@ -100,13 +100,6 @@ def _ash_and_intervention(ctx: PageContext) -> None:
     _intervention_card(ctx)
 
 
-def _calls_out(ctx: PageContext, code: str) -> bool:
-    try:
-        return ctx.services.config.alarm(code).calls_out
-    except KeyError:
-        return False
-
-
 def _water_and_air(ctx: PageContext) -> None:
     """Water make-up (litres, pressure before and after) and air purge (where)."""
     with ui.card().classes("hmi-panel w-full max-w-xl"):
@@ -153,7 +146,7 @@ def _intervention_card(ctx: PageContext) -> None:
     calls = {
         r.occurrence_id: f"P{r.priority} {r.code} — {fmt.local_time(r.raised)}"
         for r in ctx.services.view.sorted_alarms()
-        if _calls_out(ctx, r.code)
+        if ctx.services.config.calls_out(r.code)
     }
     with ui.card().classes("hmi-panel w-full max-w-xl"):
         ui.label(ctx.t("log.intervention")).classes("font-bold")
