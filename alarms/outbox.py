@@ -158,7 +158,11 @@ class Outbox:
 
     async def _wait(self, name: str, seconds: float) -> None:
         event = self._wake[name]
-        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        # until an instant, not for a span: the sleeper task starts a loop turn later, and time
+        # read then may have moved on (a virtual clock advancing while a send ran on a thread),
+        # which would make a retry due now wait for the next one
+        until = self.clock.now().timestamp() + seconds
+        sleeper = asyncio.ensure_future(self._sleep_until(until))
         waiter = asyncio.ensure_future(event.wait())
         try:
             await asyncio.wait({sleeper, waiter}, return_when=asyncio.FIRST_COMPLETED)
@@ -166,6 +170,9 @@ class Outbox:
             sleeper.cancel()
             waiter.cancel()
         event.clear()
+
+    async def _sleep_until(self, instant: float) -> None:
+        await self.clock.sleep(instant - self.clock.now().timestamp())
 
     async def attempt(self, item: OutboxItem) -> None:
         """One delivery attempt of ``item``, by the first transport of its route not known down."""
