@@ -34,6 +34,7 @@ from chaufferie.config.alarming import (
     WorkingHours,
 )
 from chaufferie.config.maintenance import MaintenanceSettings, Trigger
+from chaufferie.config.metering import SHARE_TOLERANCE, Building
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
 from chaufferie.config.points import SYSTEM_LINK, Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
 from chaufferie.config.ranges import Days, Hours, Minutes
@@ -130,6 +131,8 @@ class PlantConfig(Frozen):
     storage: StorageSettings = StorageSettings()
     hmi: HmiSettings = HmiSettings()
     maintenance: MaintenanceSettings = MaintenanceSettings()
+    buildings: tuple[Building, ...] = ()
+    """The buildings of the heat network, each with its heat meter (none: a plant alone)."""
 
     def point(self, name: str) -> Point:
         """The point called ``name`` (KeyError if unknown)."""
@@ -192,6 +195,7 @@ def cross_references(cfg: PlantConfig) -> list[Problem]:
         *_people_problems(cfg),
         *_route_problems(cfg),
         *_maintenance_problems(cfg),
+        *_building_problems(cfg),
     ]
 
 
@@ -400,3 +404,17 @@ def _maintenance_problems(cfg: PlantConfig) -> Iterator[Problem]:
     for key, trigger in (("run_hours_point", Trigger.RUN_HOURS), ("fuel_burnt_point", Trigger.TONNES)):
         if trigger in needed and getattr(m, key) not in names:
             yield Problem(("maintenance", key), "unknown point", getattr(m, key))
+
+
+def _building_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    """Unique ids, a known counter point each, shares adding up to 1."""
+    seen: set[str] = set()
+    for i, b in enumerate(cfg.buildings):
+        if b.id in seen:
+            yield Problem(("buildings", i, "id"), "duplicate building", b.id)
+        seen.add(b.id)
+        if b.energy_point not in cfg.points_by_name:
+            yield Problem(("buildings", i, "heat_point"), "unknown point", b.energy_point)
+    total = sum(b.share for b in cfg.buildings)
+    if cfg.buildings and abs(total - 1) > SHARE_TOLERANCE:
+        yield Problem(("buildings",), "the shares must add up to 1", round(total, 4))
