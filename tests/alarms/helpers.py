@@ -11,7 +11,7 @@ from pathlib import Path
 from chaufferie.alarms.engine import AlarmEngine
 from chaufferie.alarms.operations import AlarmOperations
 from chaufferie.alarms.service import AlarmService
-from chaufferie.alarms.store import SqliteAlarmStore
+from chaufferie.alarms.store import OutboxItem, SqliteAlarmStore
 from chaufferie.config.alarming import SmtpSettings, TwilioSettings
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import VirtualClock
@@ -113,3 +113,20 @@ def with_providers(cfg: PlantConfig, sms: TwilioSettings | None, email: SmtpSett
 def publish_tag(bus: Bus, clock: VirtualClock, point: str, value: Scalar) -> None:
     now = clock.now()
     bus.publish(TagValue(point, value, Quality.GOOD, now, now))
+
+
+class QuietTransport:
+    """The parts of a transport (``Notifier``) a test double leaves as they are: it never finds
+    a message already sent, is never known down, and has nothing to probe or close."""
+
+    async def find_sent(self, item: OutboxItem) -> str | None:
+        return None
+
+    def available(self) -> bool:
+        return True
+
+    async def probe(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

@@ -21,9 +21,10 @@ from chaufferie.alarms.store import OutboxItem, OutboxStatus, SqliteAlarmStore
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
+from tests.alarms.helpers import QuietTransport
 
 
-class SlowFailingSms:
+class SlowFailingSms(QuietTransport):
     """An SMS transport whose every send takes ``turns`` event-loop turns, then fails."""
 
     name = "slow"
@@ -40,18 +41,6 @@ class SlowFailingSms:
             await asyncio.sleep(0)
         self.failed_at.append(self.clock.monotonic())  # the clock may have moved on meanwhile
         raise ChannelError("réseau absent / no network")
-
-    async def find_sent(self, item: OutboxItem) -> str | None:
-        return None
-
-    def available(self) -> bool:
-        return True
-
-    async def probe(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 @pytest.mark.parametrize("turns", range(16))

@@ -25,7 +25,7 @@ from chaufferie.config.vocabulary import (
     PlantEvent,
     PlantEventKind,
 )
-from tests.alarms.helpers import publish_tag, running, settle, with_providers
+from tests.alarms.helpers import QuietTransport, publish_tag, running, settle, with_providers
 from tests.conftest import free_port
 from tests.support.smtp_server import SmtpTestServer
 from tests.support.twilio_standin import TwilioStandIn
@@ -174,7 +174,7 @@ async def test_dead_man_raises_sup_hbt_when_the_engine_stops_and_pings_only_whil
     assert clock.now() > datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
 
 
-class _BuggyOnce:
+class _BuggyOnce(QuietTransport):
     """A channel whose library fails in an unexpected way once, then works."""
 
     name = medium = "sms"
@@ -189,18 +189,6 @@ class _BuggyOnce:
             raise KeyError("sid")  # e.g. a provider answer the library cannot parse
         self.sent.append(item.text)
         return "SM1"
-
-    async def find_sent(self, item: OutboxItem) -> str | None:
-        return None
-
-    def available(self) -> bool:
-        return True
-
-    async def probe(self) -> None:
-        return None
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def test_a_channel_bug_costs_one_attempt_not_the_alarm_service(
