@@ -122,7 +122,40 @@ class SystemSource(Frozen):
     type: Literal["bool", "int", "float"] = "float"
 
 
-Source = Annotated[ModbusSource | OpcUaSource | SystemSource, Field(discriminator="protocol")]
+class MbusSource(Frozen):
+    """One data record of an M-Bus meter (EN 13757-3), by its place in the meter's answer.
+
+    The meter is named by its ``primary`` address (1–250) or its ``secondary`` address (the
+    8-digit identification number printed on the meter). ``record`` is the record's index in the
+    variable data structure (as the meter's documentation and ``chaufferie mbus-scan`` list
+    them); ``unit`` is the unit the record must carry (as the library names it: ``Wh``, ``m^3``,
+    ``W``, ``m^3/h``, ``C``…; empty: not checked): a meter swapped for one of another layout
+    gives Bad quality, never a wrong value. The point's value is the record's value (in that
+    unit) × ``scale`` (e.g. 0.001 for Wh → kWh).
+    """
+
+    protocol: Literal["mbus"] = "mbus"
+    primary: int | None = Field(default=None, ge=1, le=250)
+    secondary: str | None = Field(default=None, pattern=r"^[0-9]{8}$")
+    record: int = Field(ge=0, le=255)
+    unit: str = ""
+    scale: Magnitude = 1.0
+
+    @model_validator(mode="after")
+    def _one_address(self) -> MbusSource:
+        if (self.primary is None) == (self.secondary is None):
+            raise ValueError("give the meter's primary address or its secondary address, not both")
+        if self.scale == 0:
+            raise ValueError("scale must not be 0")
+        return self
+
+    @property
+    def meter(self) -> str:
+        """The meter's address as the link polls it (``p<primary>`` or ``s<secondary>``)."""
+        return f"p{self.primary}" if self.primary is not None else f"s{self.secondary}"
+
+
+Source = Annotated[ModbusSource | OpcUaSource | SystemSource | MbusSource, Field(discriminator="protocol")]
 
 
 class Access(StrEnum):
@@ -189,6 +222,8 @@ class Point(Frozen):
             return src.type is DataType.BOOL or src.bit is not None
         if isinstance(src, SystemSource):
             return src.type == "bool"
+        if isinstance(src, MbusSource):
+            return False
         return src.type is OpcUaType.BOOLEAN
 
     @model_validator(mode="after")
@@ -197,6 +232,8 @@ class Point(Frozen):
             src = self.source
             if isinstance(src, SystemSource):
                 raise ValueError("a system point is measured by chaufferie: access must be read")
+            if isinstance(src, MbusSource):
+                raise ValueError("an M-Bus meter is only read: access must be read")
             if isinstance(src, ModbusSource) and not src.table.writable:
                 raise ValueError(f"a {src.table.value} cannot be written: access must be read")
             if self.bounds is None and not self.is_bool:
@@ -265,4 +302,39 @@ class OpcUaLink(PlcTrust):
     trusted_server_certs_dir: str = "pki/trusted"
 
 
-Link = Annotated[ModbusLink | OpcUaLink, Field(discriminator="protocol")]
+class MbusLink(PlcTrust):
+    """An M-Bus master: a TCP gateway (``host``/``port``, the usual installation) or a level
+    converter on a serial ``device`` (``baudrate``, 2400 by default).
+
+    Meters run on batteries: the link polls each meter once every ``poll_s`` (15 min by
+    default), one request at a time with ``pause_s`` between meters, and a meter that has not
+    answered ``bad_after_polls`` polls in a row has its points Bad (docs/plc-bridge.md).
+    """
+
+    protocol: Literal["mbus"] = "mbus"
+    host: str | None = None
+    port: int = Field(default=10001, ge=1, le=65535)
+    device: str | None = None
+    baudrate: Literal[300, 600, 1200, 2400, 4800, 9600, 19200, 38400] = 2400
+    poll_s: float = Field(default=900.0, gt=0, le=86_400)
+    timeout_s: float = Field(default=2.0, gt=0, le=60)
+    retries: int = Field(default=1, ge=0, le=5)
+    pause_s: float = Field(default=0.2, ge=0, le=60)
+    bad_after_polls: int = Field(default=2, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> MbusLink:
+        if (self.host is None) == (self.device is None):
+            raise ValueError("give the gateway's host (TCP) or the serial device, not both")
+        trust = [f for f in PlcTrust.model_fields if f.endswith("_point") and getattr(self, f) is not None]
+        if trust:
+            raise ValueError(f"an M-Bus master has no PLC life counter or local mode: {', '.join(trust)}")
+        return self
+
+    @property
+    def url(self) -> str:
+        """Where pyserial opens the bus: ``socket://host:port`` or the device path."""
+        return self.device if self.device is not None else f"socket://{self.host}:{self.port}"
+
+
+Link = Annotated[ModbusLink | OpcUaLink | MbusLink, Field(discriminator="protocol")]

@@ -224,9 +224,10 @@ def _point_problems(cfg: PlantConfig) -> Iterator[Problem]:
             )
     names = {p.name for p in cfg.points}
     for name, link in cfg.links.items():
-        if isinstance(link, ModbusLink | OpcUaLink) and link.heartbeat_point is not None:
-            if link.heartbeat_point not in names:
-                yield Problem(("links", name, "heartbeat_point"), "unknown point", link.heartbeat_point)
+        if not isinstance(link, ModbusLink | OpcUaLink):
+            continue
+        if link.heartbeat_point is not None and link.heartbeat_point not in names:
+            yield Problem(("links", name, "heartbeat_point"), "unknown point", link.heartbeat_point)
         yield from _supervisor_heartbeat(cfg, name, link)
 
 

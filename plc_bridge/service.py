@@ -19,10 +19,11 @@ from types import TracebackType
 
 from chaufferie.config.bus import Bus, Subscription
 from chaufferie.config.clock import Clock
-from chaufferie.config.points import ModbusLink
+from chaufferie.config.points import MbusLink, ModbusLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Command, CommandResult, LinkState
 from chaufferie.plc_bridge.base import TagSource
+from chaufferie.plc_bridge.mbus_source import MbusLinkSource
 from chaufferie.plc_bridge.modbus_source import ModbusLinkSource
 from chaufferie.plc_bridge.opcua_source import OpcUaLinkSource
 from chaufferie.plc_bridge.writes import CommandExecutor, WriteGuard, life_counters
@@ -39,6 +40,8 @@ def build_sources(
         points = cfg.points_of(name)
         if isinstance(link, ModbusLink):
             sources[name] = ModbusLinkSource(name, link, points, bus, clock, rng)
+        elif isinstance(link, MbusLink):
+            sources[name] = MbusLinkSource(name, link, points, bus, clock, rng)
         else:
             sources[name] = OpcUaLinkSource(name, link, points, bus, clock, cfg, rng)
     return sources

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
-from chaufferie.config.points import DataType, ModbusLink, ModbusSource, OpcUaLink, OpcUaType, Point
+from chaufferie.config.points import DataType, ModbusSource, OpcUaSource, OpcUaType, PlcTrust, Point
 from chaufferie.config.vocabulary import (
     ActionKind,
     ActionResult,
@@ -52,7 +52,9 @@ def _integer_only(point: Point) -> bool:
     src = point.source
     if isinstance(src, ModbusSource):
         return src.type in _INTEGER_MODBUS and src.scale == 1.0 and src.offset == 0.0
-    return src.type in _INTEGER_OPCUA
+    if isinstance(src, OpcUaSource):
+        return src.type in _INTEGER_OPCUA
+    return False
 
 
 def check_value(point: Point, value: Scalar) -> None:
@@ -217,7 +219,7 @@ class CommandExecutor:
                 log.info("life counter %s written again", point)
 
 
-def life_counters(links: Mapping[str, ModbusLink | OpcUaLink]) -> frozenset[str]:
+def life_counters(links: Mapping[str, PlcTrust]) -> frozenset[str]:
     """The supervisor's life-counter points, one per link that declares one."""
     names = (link.supervisor_heartbeat_point for link in links.values())
     return frozenset(name for name in names if name is not None)

@@ -81,6 +81,8 @@ class Network:
         self.return_c = 55.0
         self.delivered_kw = 0.0
         self.leak_bar = 0.0
+        self.refilled_bar = 0.0
+        """Pressure put back by filling since the start (bar), for the make-up water meter."""
         self.leaking = False
         self.high_fault = False
         self.pressure_bar = plant.network_nominal_bar
@@ -107,7 +109,8 @@ class Network:
         return self.pressure_bar < self.p.network_low_pressure_bar
 
     def refill(self) -> None:
-        """Top up the network after a leak is repaired."""
+        """Top up the network after a leak is repaired (the make-up water meter counts it)."""
+        self.refilled_bar += self.leak_bar
         self.leak_bar = 0.0
 
 

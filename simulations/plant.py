@@ -27,6 +27,7 @@ from chaufferie.simulations import faults, tags
 from chaufferie.simulations.fallback import LocalFallback
 from chaufferie.simulations.fuel import Feed
 from chaufferie.simulations.hydraulics import Buffer, HeatMeter, Network, OilBoiler, Pumps
+from chaufferie.simulations.meters import MeterBank
 from chaufferie.simulations.scenarios import Scenario, get_scenario
 from chaufferie.simulations.weather import OutdoorProfile, heat_demand_kw
 from chaufferie.simulations.wood import BURNING, WoodBoiler
@@ -99,6 +100,7 @@ class Plant:
         self.pumps: Pumps = Pumps()
         self.network: Network = Network(cfg.plant)
         self.meter: HeatMeter = HeatMeter()
+        self.meters: MeterBank = MeterBank(cfg)
         self.oil: OilBoiler = OilBoiler(cfg.plant, cfg.simulation, DEFAULT_SETPOINT_C)
         self.counters: Counters = Counters()
         self.fallback: LocalFallback = LocalFallback.of(cfg.simulation)
@@ -181,6 +183,7 @@ class Plant:
         c.wood_run_s = wood.run_s
         if oil.burner_on:
             c.oil_burner_s += h
+        self.meters.step(h, self)
         self.t += h
 
     def _local_program(self, wood_kw: float) -> None:

@@ -53,9 +53,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 from chaufferie.config.clock import Anchor, ScaledClock
-from chaufferie.config.points import ModbusLink, OpcUaLink
+from chaufferie.config.points import MbusLink, ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.simulations import commands
+from chaufferie.simulations.meters import MbusGatewayServer
 from chaufferie.simulations.modbus_server import ModbusPlcServer, RegisterMap
 from chaufferie.simulations.opcua_server import OpcUaPlcServer
 from chaufferie.simulations.plant import Plant
@@ -79,6 +80,7 @@ class SimulatorServers:
         *,
         modbus_port: int | None = None,
         opcua_port: int | None = None,
+        mbus_port: int | None = None,
         data_dir: str | Path | None = None,
         speed: float | None = 1.0,
         tick_s: float = DEFAULT_TICK_S,
@@ -96,10 +98,11 @@ class SimulatorServers:
         self.forced: dict[str, Value] = {}
         self.modbus: dict[str, ModbusPlcServer] = {}
         self.opcua: dict[str, OpcUaPlcServer] = {}
+        self.mbus: dict[str, MbusGatewayServer] = {}
         self._manually_down: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._t0 = time.monotonic()
-        self._build(modbus_port, opcua_port)
+        self._build(modbus_port, opcua_port, mbus_port)
         unknown = unknown_points(cfg)
         if unknown:
             log.warning(
@@ -108,7 +111,7 @@ class SimulatorServers:
                 ", ".join(unknown[:10]) + (" …" if len(unknown) > 10 else ""),
             )
 
-    def _build(self, modbus_port: int | None, opcua_port: int | None) -> None:
+    def _build(self, modbus_port: int | None, opcua_port: int | None, mbus_port: int | None) -> None:
         for name, link in self.cfg.links.items():
             points = self.cfg.points_of(name)
             if isinstance(link, ModbusLink):
@@ -120,6 +123,9 @@ class SimulatorServers:
                 self.opcua[name] = OpcUaPlcServer(
                     name, link, points, self._write, port, self.pki_dir, self.command
                 )
+            elif isinstance(link, MbusLink) and link.host is not None:  # a serial bus is not served
+                port = mbus_port if mbus_port is not None and not self.mbus else link.port
+                self.mbus[name] = MbusGatewayServer(name, self.plant.meters, port)
 
     # ---- lifespan ---------------------------------------------------------------------
     async def __aenter__(self) -> SimulatorServers:
@@ -211,7 +217,9 @@ class SimulatorServers:
             await self.modbus[link].start()
         elif link in self.opcua:
             await self.opcua[link].start()
-        else:
+        elif link in self.mbus:
+            await self.mbus[link].start()
+        elif link not in self.cfg.links:
             raise KeyError(f"unknown link '{link}'")
 
     def silence(self, link: str, silent: bool) -> None:
@@ -223,6 +231,9 @@ class SimulatorServers:
 
     def modbus_port(self, link: str) -> int:
         return self.modbus[link].port
+
+    def mbus_port(self, link: str) -> int:
+        return self.mbus[link].port
 
     @property
     def server_certificate(self) -> Path:
@@ -246,10 +257,14 @@ class SimulatorServers:
             await self.modbus[link].stop()
         elif link in self.opcua:
             await self.opcua[link].stop()
+        elif link in self.mbus:
+            await self.mbus[link].stop()
 
     async def _follow_links(self) -> None:
         for name in self.cfg.links:
-            server: ModbusPlcServer | OpcUaPlcServer = self.modbus.get(name) or self.opcua[name]
+            server = self._server(name)
+            if server is None:
+                continue
             up = name not in self.plant.links_down and name not in self._manually_down
             if up and not server.running:
                 log.info("link %s back (fault cleared)", name)
@@ -258,12 +273,15 @@ class SimulatorServers:
                 log.info("link %s cut (fault injected)", name)
                 await server.stop()
 
+    def _server(self, link: str) -> ModbusPlcServer | OpcUaPlcServer | MbusGatewayServer | None:
+        return self.modbus.get(link) or self.opcua.get(link) or self.mbus.get(link)
+
     def values(self) -> dict[str, Value]:
         """Every served value: the model's, the PLC heartbeats (wall seconds), forced values."""
         values: dict[str, Any] = self.plant.snapshot()
         beat = int(time.monotonic() - self._t0)
         for link in self.cfg.links.values():
-            if link.heartbeat_point:
+            if isinstance(link, ModbusLink | OpcUaLink) and link.heartbeat_point:
                 values[link.heartbeat_point] = beat % 65536
         values.update(self.forced)
         return values
