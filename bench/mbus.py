@@ -70,11 +70,11 @@ def main() -> None:
         assert p.source.primary is not None
         points.setdefault(p.source.primary, []).append(p)
     frames = [(plant.meters.by_primary(a).frame(a), pts) for a, pts in points.items()]  # type: ignore[union-attr]
-    records = sum(len(decode(f)) for f, _ in frames)
+    records = sum(len(decode(f).records) for f, _ in frames)
 
     def ours() -> int:
         for frame, pts in frames:
-            readings(pts, decode(frame))
+            readings(pts, decode(frame).records)
         return records
 
     def raw() -> int:

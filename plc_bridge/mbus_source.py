@@ -64,6 +64,8 @@ log = logging.getLogger(__name__)
 SELECTED = 0xFD
 """The address a selected meter answers on (network layer, EN 13757-2)."""
 ACK = 0xE5
+STRAY_FRAMES = 2
+"""Frames of other meters read past while waiting for the one asked (late answers)."""
 
 
 class MeterSilent(Exception):
@@ -82,11 +84,26 @@ class Record:
     unit: str
 
 
-def decode(frame: bytes) -> list[Record]:
-    """The records of an RSP_UD frame (:class:`MeterGarbled` if the library refuses it)."""
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A meter's RSP_UD: who sent it (primary address, identification number) and its records."""
+
+    address: int
+    ident: str
+    records: list[Record]
+
+    def is_from(self, meter: str) -> bool:
+        """Whether this answer is ``meter``'s (``p<primary>`` or ``s<identification>``)."""
+        return self.address == int(meter[1:]) if meter.startswith("p") else self.ident == meter[1:]
+
+
+def decode(frame: bytes) -> Answer:
+    """The sender and records of an RSP_UD frame (:class:`MeterGarbled` if the library refuses it)."""
     try:
         telegram = meterbus.load(frame)
         records = telegram.records
+        address = int(telegram.header.aField.parts[0])
+        ident = "".join(f"{b:02x}" for b in telegram.body.bodyHeader.id_nr)
     except Exception as exc:  # the library's errors have no common base: any refusal counts
         raise MeterGarbled(f"{type(exc).__name__}: {exc}") from None
     out: list[Record] = []
@@ -94,7 +111,7 @@ def decode(frame: bytes) -> list[Record]:
         value = r.value
         number = float(value) if isinstance(value, int | float | Decimal) else None
         out.append(Record(number, str(r.unit)))
-    return out
+    return Answer(address, ident, out)
 
 
 def readings(
@@ -197,8 +214,8 @@ class MbusLinkSource(LinkSource):
                 await asyncio.sleep(self.link.pause_s)  # the bus's rest between meters (real time)
             names = [p.name for p in points]
             try:
-                frame = await self._ask(meter)
-                values, bad = readings(points, decode(frame))
+                answer = await self._ask(meter)
+                values, bad = readings(points, answer.records)
             except MeterSilent:
                 self.silent_polls[meter] += 1
                 if self.silent_polls[meter] >= self.link.bad_after_polls:
@@ -219,32 +236,54 @@ class MbusLinkSource(LinkSource):
         self.polls += 1
         self.core.settle_state(problems)
 
-    async def _ask(self, meter: str) -> bytes:
-        """One meter's RSP_UD frame, asked again ``retries`` times before it counts as silent."""
+    async def _ask(self, meter: str) -> Answer:
+        """One meter's answer, asked again ``retries`` times before it counts as silent."""
         for _ in range(self.link.retries + 1):
             try:
-                answer: bytes | bool | None = await self._call(self._exchange, meter)
+                answer: Answer | bool | None = await self._call(self._exchange, meter)
             except (OSError, serial.SerialException) as exc:
                 raise LinkError(f"M-Bus master {self.link.url} lost: {exc}") from exc
             if answer is False:
                 raise MeterGarbled("checksum error / erreur de somme de contrôle")
-            if answer:
-                return bytes(answer) if not isinstance(answer, bool) else b""
+            if isinstance(answer, Answer):
+                return answer
         raise MeterSilent(meter)
 
-    def _exchange(self, meter: str) -> bytes | bool | None:
-        """(worker) Request ``meter``'s data; the raw answer, False for a bad checksum, None for none."""
+    def _exchange(self, meter: str) -> Answer | bool | None:
+        """(worker) Request ``meter``'s data: its answer, False for a bad checksum, None for none.
+
+        A late answer of the meter asked before (it missed its time-out) may still be on the
+        line: an answer from another address or identification number is set aside and the
+        next frame read, so that one meter's values never land on another's points.
+        """
         port = self._port
         if port is None:
             raise OSError("not connected")
         port.reset_input_buffer()
         if meter.startswith("s"):
             meterbus.send_select_frame(port, meter[1:] + "FFFFFFFF")
-            ack = port.read(1)
-            if ack != bytes([ACK]):
+            if not self._acknowledged(port):
                 return None
             meterbus.send_request_frame(port, SELECTED)
         else:
             meterbus.send_request_frame(port, int(meter[1:]))
-        answer: bytes | bool | None = meterbus.recv_frame(port, 1)
-        return answer
+        for _ in range(STRAY_FRAMES + 1):
+            frame: bytes | bool | None = meterbus.recv_frame(port, 1)
+            if frame is None or frame is False:
+                return frame
+            answer = decode(bytes(frame))
+            if answer.is_from(meter):
+                return answer
+            log.info(
+                "M-Bus %s: a frame of %s/%s while asking %s, set aside",
+                self.name,
+                answer.address,
+                answer.ident,
+                meter,
+            )
+        return None
+
+    @staticmethod
+    def _acknowledged(port: Any) -> bool:
+        """The single-character ACK of a selection (anything else: no acknowledgement)."""
+        return bool(port.read(1) == bytes([ACK]))

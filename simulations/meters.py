@@ -86,6 +86,8 @@ class Meter:
     errors: int = 0
     silent: bool = False
     garbled: bool = False
+    late_s: float = 0.0
+    """Answer this many seconds late (real time; a slow meter or a busy gateway)."""
     offset: float = 0.0
     """What the meter in place does not count of the true counter (set by :meth:`replace`)."""
     replacements: list[tuple[float, float]] = field(default_factory=list)
@@ -220,6 +222,8 @@ class MbusGateway:
     def __init__(self, bank: MeterBank) -> None:
         self.bank = bank
         self.selected: Meter | None = None
+        self.answered: Meter | None = None
+        """The meter of the last answer (the server delays it by its ``late_s``)."""
         self._buffer = b""
         self.requests = 0
 
@@ -247,6 +251,7 @@ class MbusGateway:
                 return bytes([ACK])
             if control & 0x4F == 0x4B:  # REQ_UD2
                 self.requests += 1
+                self.answered = meter
                 return meter.frame(meter.primary)
             return b""
         control, address, ci = frame[4], frame[5], frame[6]
@@ -316,6 +321,10 @@ class MbusGatewayServer:
                 if not data:
                     return
                 answer = self.gateway.feed(data)
+                late = self.gateway.answered.late_s if self.gateway.answered else 0.0
+                self.gateway.answered = None
+                if late:
+                    await asyncio.sleep(late)
                 if answer:
                     writer.write(answer)
                     await writer.drain()
