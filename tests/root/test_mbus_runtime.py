@@ -40,14 +40,6 @@ async def test_the_wired_runtime_reads_the_meters_into_the_bus_and_the_historian
             source = runtime.bridge.sources["meters"]
             assert isinstance(source, MbusLinkSource)
             await eventually(lambda: source.polls >= 1, 10)
-            print(
-                {
-                    k: (runtime.bus.latest(k).value if runtime.bus.latest(k) else None)
-                    for k in ("heat.salle.energy", "heat.salle.power", "heat.ecole.energy", "elec.energy")
-                },
-                plant.meters.meters["salle"].index,
-                plant.meters.meters["ecole"].index,
-            )
             tag = runtime.bus.latest("heat.salle.energy")
             assert tag is not None
             assert tag.quality is Quality.GOOD
