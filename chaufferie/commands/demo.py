@@ -112,6 +112,8 @@ def on_loopback(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantCon
         elif isinstance(link, OpcUaLink):
             path = link.endpoint.split("/", 3)[3] if link.endpoint.count("/") >= 3 else ""
             links[name] = link.model_copy(update={"endpoint": f"opc.tcp://127.0.0.1:{opcua_port}/{path}"})
+        else:
+            links[name] = link  # an M-Bus gateway keeps its port (meters are not demoed on free ports)
     return cfg.model_copy(update={"links": links})
 
 
@@ -129,6 +131,8 @@ def sampled_finely(cfg: PlantConfig) -> PlantConfig:
         elif isinstance(link, OpcUaLink):
             interval = min(link.publishing_interval_ms, round(DEMO_SAMPLE_S * 1000))
             links[name] = link.model_copy(update={"publishing_interval_ms": interval})
+        else:
+            links[name] = link
     return cfg.model_copy(update={"links": links})
 
 
