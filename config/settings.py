@@ -36,7 +36,16 @@ from chaufferie.config.alarming import (
 from chaufferie.config.maintenance import MaintenanceSettings, Trigger
 from chaufferie.config.metering import SHARE_TOLERANCE, Building
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
-from chaufferie.config.points import SYSTEM_LINK, Frozen, Link, ModbusLink, ModbusSource, OpcUaLink, Point
+from chaufferie.config.points import (
+    SYSTEM_LINK,
+    Frozen,
+    Link,
+    MbusSource,
+    ModbusLink,
+    ModbusSource,
+    OpcUaLink,
+    Point,
+)
 from chaufferie.config.ranges import Days, Hours, Minutes
 from chaufferie.config.season import SeasonSettings
 
@@ -196,6 +205,7 @@ def cross_references(cfg: PlantConfig) -> list[Problem]:
         *_route_problems(cfg),
         *_maintenance_problems(cfg),
         *_building_problems(cfg),
+        *_mbus_problems(cfg),
     ]
 
 
@@ -419,3 +429,16 @@ def _building_problems(cfg: PlantConfig) -> Iterator[Problem]:
     total = sum(b.share for b in cfg.buildings)
     if cfg.buildings and abs(total - 1) > SHARE_TOLERANCE:
         yield Problem(("buildings",), "the shares must add up to 1", round(total, 4))
+
+
+def _mbus_problems(cfg: PlantConfig) -> Iterator[Problem]:
+    """Two points on one record of one meter: one would be a copy of the other."""
+    seen: dict[tuple[str, str, int], str] = {}
+    for i, p in enumerate(cfg.points):
+        if isinstance(p.source, MbusSource):
+            key = (p.link, p.source.meter, p.source.record)
+            if key in seen:
+                yield Problem(
+                    ("points", i, "source"), f"same meter record as point {seen[key]}", p.source.meter
+                )
+            seen.setdefault(key, p.name)
