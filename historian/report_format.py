@@ -130,7 +130,17 @@ def report_xml(report: EnergyReport, lhv: float, tz: ZoneInfo, timezone: str) ->
             if key in period.incomplete:
                 attrs |= {"status": "incomplete", "reason": period.incomplete[key].value}
                 attrs["note"] = f"{text('incomplete', 'fr')} / {text('incomplete', 'en')}"
-            ET.SubElement(element, f"{{{NS}}}Figure", attrs)
+            covered = period.coverage.get(key)
+            if covered is not None:
+                attrs["coverage"] = str(round(covered.fraction, 3))
+            figure = ET.SubElement(element, f"{{{NS}}}Figure", attrs)
+            for gap in covered.gaps if covered is not None else ():
+                ET.SubElement(
+                    figure,
+                    f"{{{NS}}}Gap",
+                    start=gap.start.astimezone(tz).isoformat(),
+                    end=gap.end.astimezone(tz).isoformat(),
+                )
         for reason, count in sorted(period.oil_reasons.items()):
             kind, _, why = reason.partition(":")
             ET.SubElement(element, f"{{{NS}}}OilStarts", kind=kind, reason=why, count=str(count))
