@@ -83,6 +83,8 @@ class EnergyReport:
     """Figure key → the points it rests on (derived figures included)."""
     coverage: dict[str, Coverage] = field(default_factory=dict)
     """Figure key → how much of the period its points' readings cover (from ``sources``)."""
+    point_coverage: dict[str, Coverage] = field(default_factory=dict)
+    """Point name → its own coverage (each point behind a figure), for the table of gaps."""
 
     def partial(self, key: str) -> bool:
         """Whether the figure ``key`` rests on readings that miss part of the period."""
@@ -148,7 +150,7 @@ def _coverage(conn: Connection, site: str, r: EnergyReport) -> None:
     for key in DERIVED:
         if key not in r.sources:
             r.sources[key] = tuple(dict.fromkeys(n for s in DERIVED[key] for n in r.sources.get(s, ())))
-    known: dict[str, Coverage] = {}
+    known = r.point_coverage
     for key, names in r.sources.items():
         if not names:
             continue

@@ -22,6 +22,8 @@ from chaufferie.historian.readings import Gap, Shortfall, increment, wrapped
 from chaufferie.historian.report import EnergyReport, build_report, parse_period
 from chaufferie.historian.report_format import report_xml
 from chaufferie.historian.writer import HistorianWriter
+from chaufferie.hmi.history import HmiHistory
+from chaufferie.hmi.pages.reports import figure_rows, gap_rows
 from tests.historian.support import tag
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -151,3 +153,34 @@ async def test_a_drop_from_mid_range_is_a_suspected_replacement_not_a_rollover(
     january = await _report(with_rollover(historian_config), bus, clock, before + after, "2026-01")
     assert january.wood_heat_mwh is None
     assert january.incomplete["wood_heat_mwh"] is Shortfall.RESET
+
+
+async def test_the_reports_page_shows_each_figures_coverage_and_the_gaps(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    readings = [
+        (t, v)
+        for t, v in hourly(local(2026, 10, 31, 23, 30), 30 * 24 + 1, 1000.0, 10.0)
+        if not local(2026, 11, 10) <= t < local(2026, 11, 13)
+    ]
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        for t, value in readings:
+            writer.accept(tag("meter.energy", value, t))
+        await writer.flush()
+        report = await HmiHistory(historian_config, writer.engine).report("2026-11")
+    for lang, name, share, words in (
+        ("fr", "chaleur bois (MWh)", "90 %", "données incomplètes"),
+        ("en", "wood heat (MWh)", "90 %", "incomplete data"),
+    ):
+        rows = {row["name"]: row for row in figure_rows(report, lang)}
+        assert rows[name]["coverage"] == share
+        assert rows[name]["value"] == words
+        gaps = [row for row in gap_rows(report, lang) if row["point"] == "meter.energy"]
+        assert gaps == [
+            {
+                "point": "meter.energy",
+                "from": "10/11/2026 00:00:00",
+                "to": "13/11/2026 00:00:00",
+                "days": "3,0" if lang == "fr" else "3.0",
+            }
+        ]
