@@ -7,6 +7,8 @@ points carries the share of the period its readings cover and the gaps longer th
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +22,7 @@ from chaufferie.config.points import CounterSpec
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.readings import Gap, Shortfall, increment, wrapped
 from chaufferie.historian.report import EnergyReport, build_report, parse_period
-from chaufferie.historian.report_format import report_xml
+from chaufferie.historian.report_format import report_csv, report_html, report_xml
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.pages.reports import figure_rows, gap_rows
@@ -184,3 +186,24 @@ async def test_the_reports_page_shows_each_figures_coverage_and_the_gaps(
                 "days": "3,0" if lang == "fr" else "3.0",
             }
         ]
+
+
+async def test_csv_and_html_carry_the_coverage_and_name_the_gap(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    readings = [
+        (t, v)
+        for t, v in hourly(local(2026, 10, 31, 23, 30), 30 * 24 + 1, 1000.0, 10.0)
+        if not local(2026, 11, 10) <= t < local(2026, 11, 13)
+    ]
+    november = await _report(historian_config, bus, clock, readings, "2026-11")
+    french = next(
+        csv.DictReader(io.StringIO(report_csv(november, 3500.0, PARIS).decode("utf-8-sig")), delimiter=";")
+    )
+    assert french["Couverture — Chaleur bois (MWh)"] == "0,9"
+    plain = next(csv.DictReader(io.StringIO(report_csv(november, 3500.0, PARIS, "rfc4180").decode())))
+    assert plain["wood_heat_mwh_coverage"] == "0.9"
+    page = report_html(november, 3500.0, PARIS, "fr").decode()
+    assert "meter.energy : 90 % — trou de 3,0 jours du 10/11/2026 00:00 au 13/11/2026 00:00" in page
+    english = report_html(november, 3500.0, PARIS, "en").decode()
+    assert "gap of 3.0 days from 10/11/2026 00:00 to 13/11/2026 00:00" in english
