@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
+from pydantic import ValidationError
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -207,3 +208,8 @@ async def test_csv_and_html_carry_the_coverage_and_name_the_gap(
     assert "meter.energy : 90 % — trou de 3,0 jours du 10/11/2026 00:00 au 13/11/2026 00:00" in page
     english = report_html(november, 3500.0, PARIS, "en").decode()
     assert "gap of 3.0 days from 10/11/2026 00:00 to 13/11/2026 00:00" in english
+
+
+def test_a_rollover_index_must_be_positive() -> None:
+    with pytest.raises(ValidationError, match="rollover"):
+        CounterSpec(rollover=0)
