@@ -179,6 +179,13 @@ class Bounds(Frozen):
         return self.min <= value <= self.max
 
 
+class CounterSpec(Frozen):
+    """What the history must know of a counter point (an index that only rises)."""
+
+    rollover: Magnitude = Field(gt=0)
+    """The highest index the meter shows before it wraps to 0 (e.g. 99999999 for 8 digits)."""
+
+
 class Point(Frozen):
     """One value of the plant."""
 
@@ -197,6 +204,8 @@ class Point(Frozen):
     normal_range: Bounds | None = None
     write_min_interval_s: float = Field(default=1.0, ge=0, le=DAY_S)
     pulse: bool = False
+    counter: CounterSpec | None = None
+    """Set for a counter (energy, litres, kg) whose meter wraps: its rollover index."""
     states: dict[int, str] | None = None
     """Number → state name; each name must have its words in ``config/words.py``
     (``STATE_WORDS``), which every message and screen shows instead of the number."""

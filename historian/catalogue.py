@@ -47,6 +47,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "oil_method_run_time": ("fioul calculé sur le temps de marche", "oil heat from run time"),
     "incomplete": ("données incomplètes", "incomplete data"),
     "incomplete_title": ("Données incomplètes", "Incomplete data"),
+    "coverage": ("Couverture", "Coverage"),
+    "coverage_title": ("Couverture des données", "Data coverage"),
+    "gap": ("trou de {days} jours du {start} au {end}", "gap of {days} days from {start} to {end}"),
     "shortfall_no_readings": ("aucun relevé du compteur", "no meter readings"),
     "shortfall_gap": (
         "relevés interrompus plus de {hours} h",

@@ -12,12 +12,16 @@ rule is written out in ``docs/historian.md``): the point's hour rollups — kept
 row per hour in which the point sent anything — must have a good reading within
 :data:`MAX_GAP` of the period's start and end, no stretch longer than :data:`MAX_GAP`
 without one, and, for a counter, never a value below the one before (a meter reset or
-replacement). A figure that fails is "données incomplètes / incomplete data", never 0.
+replacement) unless the drop is the meter wrapping past its ``counter.rollover`` index
+(:func:`wrapped`), which :func:`counter_delta` counts through. A figure that fails is
+"données incomplètes / incomplete data", never 0. How much of the period the readings
+cover, and where they are missing, is :func:`coverage`'s answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -31,6 +35,74 @@ MAX_GAP = timedelta(hours=6)
 """The longest stretch without a good reading a figure of the period may rest on."""
 RESET_TOLERANCE = 1e-6
 """How far (in the counter's unit) a counter may seem to go back before it counts as a reset."""
+WRAP_BAND = 0.1
+"""A drop is a rollover when it goes from the top tenth of the meter's range to its bottom tenth."""
+
+
+def wrapped(previous: float, value: float, rollover: float | None) -> bool:
+    """Whether a counter going from ``previous`` down to ``value`` is its meter wrapping past
+    ``rollover`` (the highest index it shows) rather than a reset or a replacement."""
+    if rollover is None:
+        return False
+    return previous >= (1 - WRAP_BAND) * rollover and value <= WRAP_BAND * rollover
+
+
+def increment(previous: float, value: float, rollover: float | None) -> float:
+    """What a counter rose by from ``previous`` to ``value``, through a rollover if it wrapped
+    (the one rule of docs/historian.md: ``rollover + 1 − previous + value``)."""
+    if rollover is not None and value < previous - RESET_TOLERANCE and wrapped(previous, value, rollover):
+        return rollover + 1 - previous + value
+    return value - previous
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch of the period without a good reading, longer than :data:`MAX_GAP`."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400.0
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a period a point's readings cover: hours with a good reading / hours of the
+    period (0–1), and the gaps longer than :data:`MAX_GAP`."""
+
+    fraction: float
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.fraction >= 1.0 and not self.gaps
+
+
+def coverage(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> Coverage:
+    """The share of the hours of [start, end) in which ``name`` has a good reading (its hour
+    rollups, kept forever), and its gaps longer than :data:`MAX_GAP`."""
+    total = round((end - start) / HOUR)
+    pid = point_id(conn, site_id, name)
+    if pid is None or total <= 0:
+        return Coverage(0.0, (Gap(start, end),) if total > 0 else ())
+    h = schema.rollup_hour
+    buckets = list(
+        conn.execute(
+            select(h.c.bucket)
+            .where(h.c.point_id == pid, h.c.bucket >= start, h.c.bucket < end)
+            .where(h.c.good_ratio > 0, h.c.last.is_not(None))
+            .order_by(h.c.bucket)
+        ).scalars()
+    )
+    edges = [start, *(t for b in buckets for t in (b, b + HOUR)), end]
+    gaps = tuple(
+        Gap(earlier, later)
+        for earlier, later in zip(edges[::2], edges[1::2], strict=True)
+        if later - earlier > MAX_GAP
+    )
+    return Coverage(min(1.0, len(buckets) / total), gaps)
 
 
 class Shortfall(StrEnum):
@@ -42,9 +114,16 @@ class Shortfall(StrEnum):
 
 
 def shortfall(
-    conn: Connection, site_id: str, name: str, start: datetime, end: datetime, counter: bool = True
+    conn: Connection,
+    site_id: str,
+    name: str,
+    start: datetime,
+    end: datetime,
+    counter: bool = True,
+    rollover: float | None = None,
 ) -> Shortfall | None:
-    """Why the readings of ``name`` cannot be trusted over [start, end), or None if they can."""
+    """Why the readings of ``name`` cannot be trusted over [start, end), or None if they can
+    (a counter's drop that is a rollover past ``rollover`` is no reset)."""
     pid = point_id(conn, site_id, name)
     if pid is None:
         return Shortfall.NO_READINGS
@@ -59,7 +138,7 @@ def shortfall(
         return Shortfall.NO_READINGS
     if _longest_gap([row[0] for row in hours], start, end) > MAX_GAP:
         return Shortfall.GAP
-    if counter and _goes_back(hours):
+    if counter and _drops(hours, rollover) is None:
         return Shortfall.RESET
     return None
 
@@ -72,16 +151,24 @@ def _longest_gap(buckets: Sequence[datetime], start: datetime, end: datetime) ->
     )
 
 
-def _goes_back(hours: Sequence[Sequence[Any]]) -> bool:
-    """Whether (bucket, min, max, last) hours show a counter going back (a reset)."""
-    previous: float | None = None
+def _drops(
+    hours: Sequence[Sequence[Any]], rollover: float | None, previous: float | None = None
+) -> list[tuple[float, float]] | None:
+    """The (before, after) drops that (bucket, min, max, last) hours show a counter making,
+    at most one an hour; None when one of them is not a rollover (a reset or replacement)."""
+    found: list[tuple[float, float]] = []
     for _, low, high, last in hours:
-        if previous is not None and low is not None and low < previous - RESET_TOLERANCE:
-            return True
+        drop: tuple[float, float] | None = None
         if high is not None and last < high - RESET_TOLERANCE:
-            return True
-        previous = last
-    return False
+            drop = (float(high), float(last))
+        elif previous is not None and low is not None and low < previous - RESET_TOLERANCE:
+            drop = (previous, float(low))
+        if drop is not None:
+            if not wrapped(*drop, rollover):
+                return None
+            found.append(drop)
+        previous = float(last)
+    return found
 
 
 def point_id(conn: Connection, site_id: str, name: str) -> int | None:
@@ -157,10 +244,18 @@ def _first_after(conn: Connection, pid: int, start: datetime, end: datetime) -> 
     return None if first is None else float(first)
 
 
-def counter_delta(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> float:
+def counter_delta(
+    conn: Connection,
+    site_id: str,
+    name: str,
+    start: datetime,
+    end: datetime,
+    rollover: float | None = None,
+) -> float:
     """How much the counter ``name`` rose over [start, end) (0 when unknown or reset): from
     the last reading before ``start`` (if within :data:`MAX_GAP`, else the first after it) to
-    the last before ``end``. Ask :func:`shortfall` first whether the result can be trusted."""
+    the last before ``end``, plus ``rollover + 1`` for each time the meter wrapped (seen in the
+    hour rollups). Ask :func:`shortfall` first whether the result can be trusted."""
     pid = point_id(conn, site_id, name)
     if pid is None:
         return 0.0
@@ -172,7 +267,20 @@ def counter_delta(conn: Connection, site_id: str, name: str, start: datetime, en
     first = at_start[1] if at_start is not None and recent else _first_after(conn, pid, start, end)
     if first is None:
         return 0.0
-    return max(0.0, at_end[1] - first)
+    if rollover is None:
+        return max(0.0, at_end[1] - first)
+    h = schema.rollup_hour
+    since = at_start[0] if at_start is not None and recent else start
+    hours = conn.execute(
+        select(h.c.bucket, h.c.min, h.c.max, h.c.last)
+        .where(h.c.point_id == pid, h.c.bucket >= since, h.c.bucket < end)
+        .where(h.c.good_ratio > 0, h.c.last.is_not(None))
+        .order_by(h.c.bucket)
+    ).all()
+    drops = _drops(hours, rollover, first)
+    if drops is None:
+        return 0.0
+    return max(0.0, at_end[1] - first + len(drops) * (rollover + 1))
 
 
 def run_hours(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> float:

@@ -17,6 +17,11 @@ bounded at local midnight in the site's time zone and queried in UTC):
 Figures read from a counter or a run time are None, and listed in ``incomplete`` with the
 reason, when the readings do not cover the period (:func:`~chaufferie.historian.readings.shortfall`);
 so are the figures computed from them. A report never shows such a figure as 0.
+
+Every figure read from points declares them in ``sources`` (figure key → point names) where it
+is computed; :func:`build_report` then gives each such figure its ``coverage`` (the least
+covered of its points, with all their gaps: :func:`~chaufferie.historian.readings.coverage`).
+A new figure gets its coverage by declaring its points, with no code of its own.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
 from chaufferie.historian.contract import contract_calls
 from chaufferie.historian.periods import Period, PeriodError, months_of, parse_period
-from chaufferie.historian.readings import Shortfall, counter_delta, run_hours, shortfall
+from chaufferie.historian.readings import Coverage, Shortfall, counter_delta, coverage, run_hours, shortfall
 
 __all__ = ["EnergyPoints", "EnergyReport", "Period", "PeriodError", "build_report", "parse_period"]
 
@@ -74,6 +79,17 @@ class EnergyReport:
     months: list[EnergyReport] = field(default_factory=list)
     incomplete: dict[str, Shortfall] = field(default_factory=dict)
     """Figure key → why its readings are not enough (derived figures included)."""
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Figure key → the points it rests on (derived figures included)."""
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+    """Figure key → how much of the period its points' readings cover (from ``sources``)."""
+    point_coverage: dict[str, Coverage] = field(default_factory=dict)
+    """Point name → its own coverage (each point behind a figure), for the table of gaps."""
+
+    def partial(self, key: str) -> bool:
+        """Whether the figure ``key`` rests on readings that miss part of the period."""
+        found = self.coverage.get(key)
+        return found is not None and not found.complete
 
     @property
     def total_heat_mwh(self) -> float | None:
@@ -112,6 +128,8 @@ def build_report(
         _energy(conn, cfg, points, report)
         _events(conn, cfg.site.id, report)
         report.degree_days, report.degree_days_missing = degree_days(conn, cfg, period.start, period.end)
+        report.sources.setdefault("degree_days", (cfg.io.outdoor,))
+        _coverage(conn, cfg.site.id, report)
     _interventions(engine, cfg, report, as_of)
     if period.kind == "season":
         report.months = [build_report(engine, cfg, month, points, as_of) for month in months_of(period, cfg)]
@@ -126,19 +144,41 @@ DERIVED = {
 """Figures computed from others: incomplete when one of those is."""
 
 
+def _coverage(conn: Connection, site: str, r: EnergyReport) -> None:
+    """Each figure's coverage from the points it rests on (``r.sources``): the least covered
+    point's fraction, with the gaps of all of them."""
+    for key in DERIVED:
+        if key not in r.sources:
+            r.sources[key] = tuple(dict.fromkeys(n for s in DERIVED[key] for n in r.sources.get(s, ())))
+    known = r.point_coverage
+    for key, names in r.sources.items():
+        if not names:
+            continue
+        for name in names:
+            if name not in known:
+                known[name] = coverage(conn, site, name, r.period.start, r.period.end)
+        r.coverage[key] = Coverage(
+            min(known[n].fraction for n in names), tuple(g for n in names for g in known[n].gaps)
+        )
+
+
 def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyReport) -> None:
     site, start, end = cfg.site.id, r.period.start, r.period.end
 
     def counter(key: str, name: str, scale: float) -> float | None:
-        problem = shortfall(conn, site, name, start, end)
+        r.sources[key] = (name,)
+        spec = cfg.points_by_name[name].counter if name in cfg.points_by_name else None
+        rollover = None if spec is None else spec.rollover
+        problem = shortfall(conn, site, name, start, end, rollover=rollover)
         if problem is not None:
             r.incomplete[key] = problem
             return None
-        return counter_delta(conn, site, name, start, end) * scale
+        return counter_delta(conn, site, name, start, end, rollover) * scale
 
     r.wood_heat_mwh = counter("wood_heat_mwh", points.wood_heat_kwh, 1 / 1000.0)
     r.chips_burnt_t = counter("chips_burnt_t", points.chips_burnt_kg, 1 / 1000.0)
     r.oil_litres = counter("oil_litres", points.oil_litres, 1.0)
+    r.sources["oil_run_hours"] = (cfg.io.oil_burner,)
     run_problem = shortfall(conn, site, cfg.io.oil_burner, start, end, counter=False)
     if run_problem is None:
         r.oil_run_hours = run_hours(conn, site, cfg.io.oil_burner, start, end)
@@ -172,12 +212,15 @@ def _oil_heat(cfg: PlantConfig, r: EnergyReport) -> None:
     incomplete when neither can be trusted."""
     plant = cfg.plant
     if r.oil_litres is not None and (r.oil_litres > 0 or r.oil_run_hours is None):
+        r.sources["oil_heat_mwh"] = r.sources["oil_litres"]
         r.oil_heat_mwh = r.oil_litres * plant.oil_kwh_per_litre * plant.oil_efficiency / 1000.0
         r.oil_method = "litres"
     elif r.oil_run_hours is not None:
+        r.sources["oil_heat_mwh"] = r.sources["oil_run_hours"]
         r.oil_heat_mwh = r.oil_run_hours * plant.oil_capacity_kw / 1000.0
         r.oil_method = "run_time"
     else:
+        r.sources["oil_heat_mwh"] = r.sources["oil_litres"]
         r.incomplete["oil_heat_mwh"] = r.incomplete["oil_litres"]
 
 

@@ -103,8 +103,21 @@ def report_csv(report: EnergyReport, lhv: float, tz: ZoneInfo, style: CsvStyle =
     """One line per month (seasonal report) and one for the whole period."""
     keys = list(FIGURES)
     language: Language = "fr" if style == "fr" else "en"
-    header = [figure_label(k, "fr") for k in keys] if style == "fr" else keys
-    rows = [list(marked_figures(p, lhv, tz, language).values()) for p in _periods(report)]
+    periods = _periods(report)
+    covered = [k for k in keys if any(k in p.coverage for p in periods)]
+    header = [figure_label(k, "fr") for k in keys] if style == "fr" else list(keys)
+    header += (
+        [f"{text('coverage', 'fr')} — {figure_label(k, 'fr')}" for k in covered]
+        if style == "fr"
+        else [f"{k}_coverage" for k in covered]
+    )
+    rows = [
+        [
+            *marked_figures(p, lhv, tz, language).values(),
+            *(rounded(p.coverage[k].fraction, 3) if k in p.coverage else None for k in covered),
+        ]
+        for p in periods
+    ]
     return write_csv(header, rows, style)
 
 
@@ -130,7 +143,17 @@ def report_xml(report: EnergyReport, lhv: float, tz: ZoneInfo, timezone: str) ->
             if key in period.incomplete:
                 attrs |= {"status": "incomplete", "reason": period.incomplete[key].value}
                 attrs["note"] = f"{text('incomplete', 'fr')} / {text('incomplete', 'en')}"
-            ET.SubElement(element, f"{{{NS}}}Figure", attrs)
+            covered = period.coverage.get(key)
+            if covered is not None:
+                attrs["coverage"] = str(round(covered.fraction, 3))
+            figure = ET.SubElement(element, f"{{{NS}}}Figure", attrs)
+            for gap in covered.gaps if covered is not None else ():
+                ET.SubElement(
+                    figure,
+                    f"{{{NS}}}Gap",
+                    start=gap.start.astimezone(tz).isoformat(),
+                    end=gap.end.astimezone(tz).isoformat(),
+                )
         for reason, count in sorted(period.oil_reasons.items()):
             kind, _, why = reason.partition(":")
             ET.SubElement(element, f"{{{NS}}}OilStarts", kind=kind, reason=why, count=str(count))
@@ -168,7 +191,7 @@ td,th{{border:1px solid #999;padding:4px}}td{{text-align:right}}</style></head>
 <body><h1>{esc(title)} — {esc(report.site_name)} — {esc(report.period.label)}</h1>
 <table><thead><tr>{head}</tr></thead><tbody>
 {body}</tbody></table>
-<p>{esc(method)}</p>{_incomplete_note(periods, language)}
+<p>{esc(method)}</p>{_incomplete_note(periods, language)}{_coverage_note(periods, tz, language)}
 <h2>{esc(text("oil_starts_title", language))}</h2><ul>{starts}</ul>
 </body></html>
 """
@@ -184,6 +207,29 @@ def _incomplete_note(periods: Sequence[EnergyReport], language: Language) -> str
         for key, why in p.incomplete.items()
     )
     return f"\n<h2>{html.escape(text('incomplete_title', language))}</h2><ul>{items}</ul>" if items else ""
+
+
+def _coverage_note(periods: Sequence[EnergyReport], tz: ZoneInfo, language: Language) -> str:
+    """Each point not fully covered in a period: its coverage and its gaps (empty when none)."""
+    esc = html.escape
+    items = ""
+    for p in periods:
+        for name, covered in p.point_coverage.items():
+            if covered.complete:
+                continue
+            gaps = "; ".join(
+                text("gap", language).format(
+                    days=shown(round(g.days, 1), language),
+                    start=g.start.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
+                    end=g.end.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
+                )
+                for g in covered.gaps
+            )
+            share = shown(round(100 * covered.fraction), language)
+            items += (
+                f"<li>{esc(p.period.label)} — {esc(name)} : {share} %{' — ' + esc(gaps) if gaps else ''}</li>"
+            )
+    return f"\n<h2>{esc(text('coverage_title', language))}</h2><ul>{items}</ul>" if items else ""
 
 
 def _reason(why: Shortfall, language: Language) -> str:

@@ -205,7 +205,16 @@ class HmiHistory:
             built.period.end,
             values,
             series,
-            {"oil_reasons": dict(built.oil_reasons), "incomplete": sorted(built.incomplete)},
+            {
+                "oil_reasons": dict(built.oil_reasons),
+                "incomplete": sorted(built.incomplete),
+                "coverage": {key: c.fraction for key, c in built.coverage.items()},
+                "gaps": [
+                    (name, gap.start, gap.end)
+                    for name, c in sorted(built.point_coverage.items())
+                    for gap in c.gaps
+                ],
+            },
         )
 
     async def export_events(self, query: EventQuery, fmt: ExportFormat) -> bytes:

@@ -338,6 +338,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report.oil": ("fioul", "oil"),
     "report.coverage": ("taux de couverture bois", "wood coverage rate"),
     "report.incomplete": ("données incomplètes", "incomplete data"),
+    "report.data_coverage": ("couverture des données", "data coverage"),
+    "report.gaps": ("Trous dans les données", "Gaps in the data"),
+    "report.gap_point": ("point", "point"),
+    "report.gap_from": ("du", "from"),
+    "report.gap_to": ("au", "to"),
+    "report.gap_days": ("jours", "days"),
     "report.dju": ("DJU (degrés-jours unifiés)", "heating degree-days"),
     "report.chips": ("plaquettes (t)", "chips (t)"),
     # ---- logbook --------------------------------------------------------------------

@@ -37,19 +37,36 @@ def figure_rows(report: Report, lang: str) -> list[dict[str, str]]:
     "données incomplètes" for those the historian could not compute from enough data."""
     rows = []
     incomplete = set(report.extra.get("incomplete", ()))
+    coverage: dict[str, float] = dict(report.extra.get("coverage", {}))
     for key, value in report.figures.items():
         name = tr(f"fig.{key}", lang) if f"fig.{key}" in TEXTS else key
         decimals = 2 if isinstance(value, float) else 0
         shown = tr("report.incomplete", lang) if key in incomplete else fmt.number(value, "", decimals, lang)
-        rows.append({"name": name, "value": shown})
+        covered = coverage.get(key)
+        share = "" if covered is None else fmt.number(100.0 * covered, "%", 0, lang)
+        rows.append({"name": name, "value": shown, "coverage": share})
     for reason, count in dict(report.extra.get("oil_reasons", {})).items():
         rows.append(
             {
                 "name": f"{tr('event.oil_started', lang)} : {reason_label(str(reason), lang)}",
                 "value": str(count),
+                "coverage": "",
             }
         )
     return rows
+
+
+def gap_rows(report: Report, lang: str) -> list[dict[str, str]]:
+    """The stretches longer than 6 h without a good reading, per point, in local time."""
+    return [
+        {
+            "point": str(name),
+            "from": fmt.local_time(start),
+            "to": fmt.local_time(end),
+            "days": fmt.number((end - start).total_seconds() / 86400.0, "", 1, lang),
+        }
+        for name, start, end in report.extra.get("gaps", ())
+    ]
 
 
 def register(services: HmiServices) -> None:
@@ -85,13 +102,32 @@ def register(services: HmiServices) -> None:
                 columns=[
                     {"name": "name", "label": "", "field": "name", "align": "left"},
                     {"name": "value", "label": "", "field": "value", "align": "right"},
+                    {
+                        "name": "coverage",
+                        "label": ctx.t("report.coverage"),
+                        "field": "coverage",
+                        "align": "right",
+                    },
                 ],
                 rows=[],
                 row_key="name",
             )
             .classes("w-full")
-            .props("dense flat hide-header")
+            .props("dense flat")
             .mark("report-table")
+        )
+        ui.label(ctx.t("report.gaps")).classes("font-bold")
+        gaps = (
+            ui.table(
+                columns=[
+                    {"name": key, "label": ctx.t(f"report.gap_{key}"), "field": key, "align": "left"}
+                    for key in ("point", "from", "to", "days")
+                ],
+                rows=[],
+            )
+            .classes("w-full")
+            .props("dense flat")
+            .mark("report-gaps")
         )
         chart = (
             ui.echart(report_options({}, ctx.lang))
@@ -116,6 +152,8 @@ def register(services: HmiServices) -> None:
             title.text = report.title
             table.rows = figure_rows(report, ctx.lang)
             table.update()
+            gaps.rows = gap_rows(report, ctx.lang)
+            gaps.update()
             chart.options.clear()
             chart.options.update(report_options(report.series, ctx.lang))
             chart.update()
