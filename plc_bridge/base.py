@@ -64,6 +64,21 @@ class LinkSource:
     async def _session(self) -> None:
         raise NotImplementedError
 
+    async def poll_once(self) -> None:
+        raise NotImplementedError
+
+    async def _poll_every(self, period_s: float) -> None:
+        """:meth:`poll_once` every ``period_s`` of the core's clock, until it raises."""
+        clock = self.core.clock
+        deadline = clock.monotonic()
+        while True:
+            await self.poll_once()
+            deadline += period_s
+            now = clock.monotonic()
+            if deadline < now:  # a slow poll: skip the missed periods rather than burst
+                deadline = now
+            await clock.sleep(deadline - now)
+
     async def close(self) -> None:
         raise NotImplementedError
 

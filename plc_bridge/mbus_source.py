@@ -174,15 +174,7 @@ class MbusLinkSource(LinkSource):
     # ---------------------------------------------------------------- session
     async def _session(self) -> None:
         await self._open()
-        clock = self.core.clock
-        deadline = clock.monotonic()
-        while True:
-            await self.poll_once()
-            deadline += self.link.poll_s
-            now = clock.monotonic()
-            if deadline < now:
-                deadline = now
-            await clock.sleep(deadline - now)
+        await self._poll_every(self.link.poll_s)
 
     async def _open(self) -> None:
         url = self.link.url

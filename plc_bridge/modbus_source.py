@@ -95,15 +95,7 @@ class ModbusLinkSource(LinkSource):
 
     async def _session(self) -> None:
         await self._connect()
-        clock = self.core.clock
-        deadline = clock.monotonic()
-        while True:
-            await self.poll_once()
-            deadline += self.link.poll_s
-            now = clock.monotonic()
-            if deadline < now:  # a slow poll: skip the missed periods rather than burst
-                deadline = now
-            await clock.sleep(deadline - now)
+        await self._poll_every(self.link.poll_s)
 
     async def _connect(self) -> AsyncModbusTcpClient:
         client = AsyncModbusTcpClient(
