@@ -223,7 +223,8 @@ class MbusLinkSource(LinkSource):
             self.core.accept_many(values)
             if bad:
                 log.warning("M-Bus %s meter %s: %s", self.name, meter, "; ".join(bad))
-                self.core.fail(name for name in names if name not in dict(values))
+                read = {name for name, _ in values}
+                self.core.fail(name for name in names if name not in read)
                 problems.extend(bad)
         self.polls += 1
         self.core.settle_state(problems)

@@ -109,9 +109,8 @@ class Meter:
 
     def records(self) -> list[tuple[tuple[int, bytes, float], float]]:
         if self.kind == "heat":
-            energy = self.energy_kwh - self.offset
             return [
-                (ENERGY, energy),
+                (ENERGY, self.index),
                 (VOLUME, self.volume_m3),
                 (POWER, self.power_kw),
                 (FLOW, self.flow_m3h),
@@ -120,8 +119,8 @@ class Meter:
                 (ERRORS, float(self.errors)),
             ]
         if self.kind == "electricity":
-            return [(ENERGY, self.energy_kwh - self.offset), (POWER, self.power_kw)]
-        return [(VOLUME, self.volume_m3 - self.offset / 1000.0)]
+            return [(ENERGY, self.index), (POWER, self.power_kw)]
+        return [(VOLUME, self.index / 1000.0)]
 
     def frame(self, address: int) -> bytes:
         """This meter's RSP_UD long frame, answered on ``address``."""
