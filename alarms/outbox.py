@@ -31,7 +31,7 @@ from chaufferie.alarms.store import AlarmStore, OutboxItem, OutboxStatus
 from chaufferie.alarms.templates import HIDDEN_LINK, fit_sms
 from chaufferie.config.alarming import Contact, NotifierSettings
 from chaufferie.config.bus import Bus
-from chaufferie.config.clock import Clock
+from chaufferie.config.clock import Clock, honour_lost_cancellation
 from chaufferie.config.vocabulary import NotificationRecord, NotificationStatus
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Outbox:
 
     async def _worker(self, name: str) -> None:
         while True:
-            _reraise_lost_cancel()
+            honour_lost_cancellation()  # the sleep runs in its own task
             now = self.clock.now().timestamp()
             waiting = [
                 i for i in self.store.outbox(OutboxStatus.QUEUED, OutboxStatus.RETRYING) if self._on(i, name)
@@ -144,7 +144,7 @@ class Outbox:
             due = [i for i in waiting if i.next_at <= now]
             for item in due:
                 await self.attempt(item)
-                _reraise_lost_cancel()
+                honour_lost_cancellation()
             if not due:
                 later = [i.next_at - now for i in waiting]
                 await self._wait(name, min([IDLE_WAIT_S, *later]))
@@ -350,14 +350,6 @@ def _shown(item: OutboxItem) -> str:
     if item.channel != "sms":
         return item.subject
     return item.shown or _LINK.sub(HIDDEN_LINK, item.text)
-
-
-def _reraise_lost_cancel() -> None:
-    """Python 3.11's ``asyncio.wait_for`` (used inside aiosmtplib) may swallow a cancellation
-    that races with completion; honour it here so stopping the service never hangs."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def fallback_copy(item: OutboxItem, other: str, address: str, lang: str, site_id: str) -> OutboxItem:

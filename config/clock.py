@@ -15,6 +15,9 @@ Two implementations satisfy the protocol:
   in wall seconds.
 
 Times are timezone-aware UTC ``datetime`` objects; ``monotonic()`` is in seconds.
+
+Every ``sleep()`` first honours a cancellation a library lost (:func:`honour_lost_cancellation`):
+every loop of the system waits on its clock, so a service told to stop never starts another wait.
 """
 
 from __future__ import annotations
@@ -26,6 +29,19 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
+
+
+def honour_lost_cancellation() -> None:
+    """Raise ``CancelledError`` in a task that was told to stop but is still running.
+
+    Python 3.11's ``asyncio.wait_for`` returns the result when the cancellation arrives in the
+    loop turn where the awaited future completes (CPython gh-86296, fixed in 3.12): the task
+    goes on, still marked *cancelling*. pymodbus, asyncua and aiosmtplib await every request
+    that way, so a stop that came while a PLC answered was lost and the system never stopped.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 @runtime_checkable
@@ -52,6 +68,7 @@ class RealClock:
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
+        honour_lost_cancellation()
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -86,6 +103,7 @@ class VirtualClock:
         return self._t
 
     async def sleep(self, seconds: float) -> None:
+        honour_lost_cancellation()
         if seconds <= 0:
             await asyncio.sleep(0)
             return
@@ -196,6 +214,7 @@ class ScaledClock:
             _wake(waiter)
 
     async def sleep(self, seconds: float) -> None:
+        honour_lost_cancellation()
         if seconds <= 0:
             await asyncio.sleep(0)
             return
@@ -227,6 +246,7 @@ class WallPaced:
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
+        honour_lost_cancellation()
         await asyncio.sleep(max(0.0, seconds))
 
 

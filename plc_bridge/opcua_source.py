@@ -43,7 +43,7 @@ from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeEvent, StatusChangeEvent, Subscription
 
 from chaufferie.config.bus import Bus
-from chaufferie.config.clock import Clock
+from chaufferie.config.clock import Clock, honour_lost_cancellation
 from chaufferie.config.points import OpcUaLink, OpcUaSource, OpcUaType, Point
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState, Quality, Scalar
@@ -166,6 +166,7 @@ class OpcUaLinkSource(LinkSource):
             raise LinkError(f"{self.link.endpoint}: {exc!r}") from exc
         self.sessions += 1
         self.core.settle_state(problems)
+        honour_lost_cancellation()  # the watch waits on other tasks, not on this one's clock
         await self._watch(self._lost, self.subscription, problems)
 
     async def _connect(self) -> Client:

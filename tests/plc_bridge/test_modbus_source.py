@@ -3,6 +3,7 @@ the plant does not have), with the real pymodbus client on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import struct
 
@@ -245,3 +246,38 @@ async def test_unchanged_values_are_republished_at_their_heartbeat_only(
     times = [m.receive_time for m in seen.drain() if isinstance(m, TagValue)]
     offsets = [(t - times[0]).total_seconds() for t in times]
     assert offsets == [0.0, 5.0, 10.0]
+
+
+async def test_a_stop_that_comes_with_the_plcs_answer_stops_the_link(
+    plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
+) -> None:
+    """The stop is given in the very callback where pymodbus hands over the PLC's answer: the
+    request's ``wait_for`` (Python 3.11) loses the cancellation, and the link must still stop
+    (it went on polling for good: ``chaufferie demo`` hung on Ctrl-C)."""
+    await load(sim, BOILER_RAW)
+    source = boiler_source(plant_config, bus, clock)
+    task = asyncio.create_task(source.run())
+    try:
+        await eventually(lambda: good(bus, *BOILER_EXPECTED))
+        ctx = source._client.ctx  # type: ignore[union-attr]  # the client's transaction manager
+        handle = ctx.callback_data
+        stops: list[int] = []
+
+        def answer_then_stop(data: bytes, addr: tuple[str, int] | None = None) -> int:
+            used: int = handle(data, addr)
+            if not stops:
+                stops.append(used)
+                task.cancel()
+            return used
+
+        ctx.callback_data = answer_then_stop
+        await clock.advance(source.link.poll_s)  # the next poll
+        done, _ = await asyncio.wait([task], timeout=10)
+        assert stops, "no answer came after the stop was armed"
+        assert task in done, "the link went on after it was told to stop"
+        assert task.cancelled()
+    finally:
+        while not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=1)
+        await source.close()

@@ -94,7 +94,11 @@ def test_demo_under_umask_022_creates_nothing_readable_by_others(tmp_path: Path)
         _log_in_as_admin(f"http://127.0.0.1:{port}", log)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"the demo did not stop within 60 s of Ctrl-C:\n{log.read_text()[-3000:]}")
     created = sorted(str(p.relative_to(data)) for p in data.rglob("*") if p.is_file())
     assert "demo-secrets.json" in created
     assert "sim/pki/sim-server-key.pem" in created
