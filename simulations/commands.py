@@ -4,7 +4,9 @@ Owns: :func:`run`, which parses one line and acts on a running :class:`.server.S
 Verbs: ``scenario NAME``, ``inject CODE``, ``clear CODE``, ``clear all``, ``force POINT VALUE``
 (``nan``, ``inf``, ``true``/``false`` accepted), ``unforce POINT``, ``deliver [KG]``,
 ``empty-ash``, ``speed X [MODEL_ISO WALL_UNIX]`` (with an anchor: plant time MODEL_ISO at Unix
-time WALL_UNIX, so the caller's clock and the simulator's are one), ``status``. The answer
+time WALL_UNIX, so the caller's clock and the simulator's are one), ``meter KEY FAULT`` (an M-Bus
+meter — ``wood``, a building's id, ``elec``, ``water`` — ``silent``, ``garbled`` (wrong
+checksum), ``replace [INITIAL]`` (a new meter, index back to INITIAL) or ``ok``), ``status``. The answer
 starts with ``ok`` or ``error``; a bad line never raises.
 May import: ``chaufferie.config`` only.
 """
@@ -67,6 +69,20 @@ def _empty_ash(sim: SimulatorServers, args: list[str]) -> str:
     return "ok ash bin emptied"
 
 
+def _meter(sim: SimulatorServers, args: list[str]) -> str:
+    meter = sim.plant.meters.meters.get(args[0])
+    if meter is None:
+        raise ValueError(f"no meter '{args[0]}'; known: {', '.join(sim.plant.meters.meters)}")
+    fault = args[1].lower()
+    if fault == "replace":
+        meter.replace(float(args[2]) if len(args) > 2 else 3.0)
+        return f"ok meter {meter.key} replaced: index {meter.index:.1f}, number {meter.ident:08d}"
+    if fault not in ("silent", "garbled", "ok"):
+        raise ValueError(f"unknown meter fault '{args[1]}': silent, garbled, replace [INITIAL] or ok")
+    meter.silent, meter.garbled = fault == "silent", fault == "garbled"
+    return f"ok meter {meter.key} {fault}"
+
+
 def _speed(sim: SimulatorServers, args: list[str]) -> str:
     """``speed X``: re-anchor now; ``speed X MODEL_ISO WALL``: take the caller's anchor exactly."""
     if sim.clock is None:
@@ -113,6 +129,7 @@ VERBS: dict[str, tuple[Verb, int]] = {
     "deliver": (_deliver, 0),
     "empty-ash": (_empty_ash, 0),
     "speed": (_speed, 1),
+    "meter": (_meter, 2),
     "status": (_status, 0),
 }
 

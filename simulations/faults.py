@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chaufferie.config.points import MbusLink
+
 if TYPE_CHECKING:
     from chaufferie.simulations.plant import Plant
 
@@ -120,6 +122,15 @@ def _link(io_point: Callable[[Plant], str], down: bool) -> Effect:
     return effect
 
 
+def _mbus_links(down: bool) -> Effect:
+    def effect(p: Plant) -> None:
+        for name, link in p.cfg.links.items():
+            if isinstance(link, MbusLink):
+                (p.links_down.add if down else p.links_down.discard)(name)
+
+    return effect
+
+
 def _wood(p: Plant) -> object:
     return p.wood
 
@@ -203,6 +214,7 @@ FAULTS: dict[str, Fault] = {
         _set(lambda p: p.meter, "comm_fault", False),
         "heat meter stops answering (Bad status)",
     ),
+    "COM-MBS": Fault(_mbus_links(True), _mbus_links(False), "the M-Bus meters' gateway stops answering"),
 }
 
 

@@ -320,6 +320,8 @@ class MbusGatewayServer:
         return self._server is not None
 
     async def start(self) -> None:
+        if self._server is not None:
+            return
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
         log.info("M-Bus gateway %s on 127.0.0.1:%d", self.name, self.port)
 

@@ -2,13 +2,21 @@
 
 Owns: :func:`point_map_markdown` (``chaufferie sim --print-map``; ``docs/point-map.md`` is its
 output for joucas.yaml): one table per link, in address order for Modbus, in node order for
-OPC UA, with type, word/byte order, bit, scale, unit, access and bounds.
+OPC UA, by meter and record for M-Bus, with type, word/byte order, bit, scale, unit, access and bounds.
 May import: ``chaufferie.config`` only.
 """
 
 from __future__ import annotations
 
-from chaufferie.config.points import ModbusLink, ModbusSource, OpcUaLink, OpcUaSource, Point
+from chaufferie.config.points import (
+    MbusLink,
+    MbusSource,
+    ModbusLink,
+    ModbusSource,
+    OpcUaLink,
+    OpcUaSource,
+    Point,
+)
 from chaufferie.config.settings import PlantConfig
 
 _MODBUS_HEAD = (
@@ -19,6 +27,17 @@ _MODBUS_HEAD = (
 _OPCUA_HEAD = (
     "| node id | type | point | unit | access | bounds | label |\n| --- | --- | --- | --- | --- | --- | --- |"
 )
+
+
+_MBUS_HEAD = (
+    "| meter | record | unit (library) | scale | point | unit | label |\n"
+    "| --- | ---: | --- | ---: | --- | --- | --- |"
+)
+
+
+def _mbus_row(p: Point, s: MbusSource) -> str:
+    meter = f"primary {s.primary}" if s.primary is not None else f"secondary {s.secondary}"
+    return f"| {meter} | {s.record} | {s.unit} | {s.scale:g} | `{p.name}` | {p.unit} | {p.label_en} |"
 
 
 def _access(p: Point) -> tuple[str, str]:
@@ -62,13 +81,24 @@ def point_map_markdown(cfg: PlantConfig) -> str:
                 _OPCUA_HEAD,
             ]
             out += [_opcua_row(p, p.source) for p in points if isinstance(p.source, OpcUaSource)]
+        elif isinstance(link, MbusLink):
+            where = f"gateway {link.host}:{link.port}" if link.device is None else f"serial {link.device}"
+            out += [
+                f"## `{name}` — M-Bus ({where}), every {link.poll_s:g} s, read only",
+                "",
+                _MBUS_HEAD,
+            ]
+            meters = [(p, p.source) for p in points if isinstance(p.source, MbusSource)]
+            meters.sort(key=lambda r: (r[1].primary or 0, r[1].secondary or "", r[1].record))
+            out += [_mbus_row(p, m) for p, m in meters]
         out.append("")
     out += [
         "## Simulator only",
         "",
         "Namespace `urn:chaufferie:simulator` of the OPC UA server: `Sim.Command` (String, writable: "
         "`scenario NAME`, `inject CODE`, `clear CODE|all`, `force POINT VALUE`, `unforce POINT`, "
-        "`deliver [KG]`, `empty-ash`, `speed X [MODEL_ISO WALL_UNIX]`, `status`), `Sim.Status` "
+        "`deliver [KG]`, `empty-ash`, `speed X [MODEL_ISO WALL_UNIX]`, "
+        "`meter KEY silent|garbled|replace|ok`, `status`), `Sim.Status` "
         "(String: the last answer) and `Sim.Speed` (Double, read-only: the speed in force).",
         "",
     ]

@@ -35,7 +35,7 @@ Runtime commands (write a String to ``Sim.Command`` in namespace ``urn:chaufferi
 the OPC UA server; the answer appears in ``Sim.Status``), one per write::
 
     scenario NAME | inject CODE | clear CODE | clear all | force POINT VALUE | unforce POINT
-    deliver [KG] | empty-ash | speed X [MODEL_ISO WALL_UNIX] | status
+    deliver [KG] | empty-ash | speed X [MODEL_ISO WALL_UNIX] | meter KEY FAULT | status
 
 May import: ``chaufferie.config`` only.
 """

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from typing import Any
 from chaufferie.commands.run import add_common_arguments, load, serve
 from chaufferie.config.alarming import ModemSettings
 from chaufferie.config.clock import Anchor, ScaledClock, WallPaced
-from chaufferie.config.points import ModbusLink, OpcUaLink
+from chaufferie.config.points import MbusLink, ModbusLink, OpcUaLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import Context, Role
 from chaufferie.pairing import pair_with_simulator
@@ -87,6 +88,30 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Ports:
+    """Where the simulator serves on 127.0.0.1: its Modbus, OPC UA and M-Bus gateway ports."""
+
+    modbus: int
+    opcua: int
+    mbus: int
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(_free_port(), _free_port(), _free_port())
+
+    def arguments(self) -> list[str]:
+        """The ``chaufferie sim`` options that put its servers on these ports."""
+        return [
+            "--modbus-port",
+            str(self.modbus),
+            "--opcua-port",
+            str(self.opcua),
+            "--mbus-port",
+            str(self.mbus),
+        ]
+
+
 def demo_secrets(data_dir: Path) -> dict[str, str]:
     """The demo's secrets, generated once and kept (mode 600) in the data folder."""
     path = data_dir / "demo-secrets.json"
@@ -103,17 +128,19 @@ def demo_secrets(data_dir: Path) -> dict[str, str]:
     return values
 
 
-def on_loopback(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantConfig:
-    """``cfg`` with its PLC links moved to the demo simulator's ports on 127.0.0.1."""
+def on_loopback(cfg: PlantConfig, ports: Ports) -> PlantConfig:
+    """``cfg`` with its PLC links and its meters' gateway moved to the simulator's ``ports``."""
     links: dict[str, Any] = {}
     for name, link in cfg.links.items():
         if isinstance(link, ModbusLink):
-            links[name] = link.model_copy(update={"host": "127.0.0.1", "port": modbus_port})
+            links[name] = link.model_copy(update={"host": "127.0.0.1", "port": ports.modbus})
         elif isinstance(link, OpcUaLink):
             path = link.endpoint.split("/", 3)[3] if link.endpoint.count("/") >= 3 else ""
-            links[name] = link.model_copy(update={"endpoint": f"opc.tcp://127.0.0.1:{opcua_port}/{path}"})
+            links[name] = link.model_copy(update={"endpoint": f"opc.tcp://127.0.0.1:{ports.opcua}/{path}"})
+        elif isinstance(link, MbusLink):
+            links[name] = link.model_copy(update={"host": "127.0.0.1", "port": ports.mbus, "device": None})
         else:
-            links[name] = link  # an M-Bus gateway keeps its port (meters are not demoed on free ports)
+            links[name] = link
     return cfg.model_copy(update={"links": links})
 
 
@@ -139,8 +166,7 @@ def sampled_finely(cfg: PlantConfig) -> PlantConfig:
 def start_simulator(
     args: argparse.Namespace,
     data_dir: Path,
-    modbus_port: int,
-    opcua_port: int,
+    ports: Ports,
     env: dict[str, str],
     anchor: Anchor,
 ) -> subprocess.Popen[bytes]:
@@ -158,10 +184,7 @@ def start_simulator(
         anchor.model.isoformat(),
         "--start-wall",
         f"{anchor.wall!r}",
-        "--modbus-port",
-        str(modbus_port),
-        "--opcua-port",
-        str(opcua_port),
+        *ports.arguments(),
         "--data-dir",
         str(data_dir / "sim"),
     ]
@@ -200,18 +223,18 @@ def run(args: argparse.Namespace) -> int:
     if not _port_free(host, port):
         print(f"port {port} on {host} is taken: try `chaufferie demo --port 8081`", file=sys.stderr)
         return 1
-    modbus_port, opcua_port = _free_port(), _free_port()
+    ports = Ports.free()
     public = base.hmi.model_copy(update={"public_url": f"http://{host}:{port}", "host": host, "port": port})
-    cfg = sampled_finely(on_loopback(base, modbus_port, opcua_port)).model_copy(update={"hmi": public})
+    cfg = sampled_finely(on_loopback(base, ports)).model_copy(update={"hmi": public})
     # one clock for plant and system: the simulator and the system start from the same anchor
     clock = ScaledClock(Anchor(datetime.now(UTC), time.time(), args.speed))
-    sim = start_simulator(args, data_dir, modbus_port, opcua_port, env, clock.anchor())
+    sim = start_simulator(args, data_dir, ports, env, clock.anchor())
     modem: NetworkLog | None = None
     if cfg.notifiers.modem is None:
         modem = NetworkLog(ModemSimulator(data_dir / "modem"), cfg.data_path(cfg.notifiers.outbox_dir))
         cfg = with_modem(cfg, modem.sim, args.speed)
     try:
-        cert = wait_for_simulator(sim, data_dir, opcua_port)
+        cert = wait_for_simulator(sim, data_dir, ports.opcua)
         asyncio.run(pair_with_simulator(cfg, cert.parent))
         code = asyncio.run(
             serve(

@@ -1,7 +1,7 @@
 """``chaufferie sim``: run the plant simulator (the PLCs), print its map, or check it headless.
 
 - ``chaufferie sim [--scenario S] [--speed X] [--start T --start-wall W] [--modbus-port P]
-  [--opcua-port P] [--data-dir D]`` serves the config's points on 127.0.0.1 until
+  [--opcua-port P] [--mbus-port P] [--data-dir D]`` serves the config's points on 127.0.0.1 until
   SIGINT/SIGTERM (clean stop); the plant's clock is plant time T at Unix time W, then X × wall
   time (``chaufferie demo`` gives the system the same clock).
 - ``chaufferie sim --print-map`` prints the register/node map (Markdown).
@@ -74,6 +74,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--modbus-port", type=int, help="override the Modbus link's port")
     p.add_argument("--opcua-port", type=int, help="override the OPC UA link's port")
+    p.add_argument("--mbus-port", type=int, help="override the M-Bus gateway's port")
     p.add_argument("--data-dir", help="data folder (PKI goes to <data-dir>/pki)")
     p.add_argument("--print-map", action="store_true", help="print the register/node map and exit")
     p.add_argument(
@@ -194,6 +195,7 @@ async def _serve(cfg: PlantConfig, args: argparse.Namespace) -> None:
         plant,
         modbus_port=args.modbus_port,
         opcua_port=args.opcua_port,
+        mbus_port=args.mbus_port,
         data_dir=args.data_dir,
         speed=args.speed,
         anchor=anchor,

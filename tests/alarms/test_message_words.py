@@ -213,6 +213,7 @@ SCENARIOS: dict[str, Scenario] = {
     "COM-API": Scenario(link="boiler"),
     "COM-HYD": Scenario(link="hydraulic"),
     "COM-CPT": Scenario(bad="meter.energy"),
+    "COM-MBS": Scenario(link="meters"),
     "SUP-LOC": Scenario(
         {
             "hydraulic.local_mode": 1,

@@ -159,12 +159,12 @@ def test_buildings_need_known_meters_unique_ids_and_shares_adding_up(config_path
         data["buildings"] = [
             {"id": "ecole", "name": "École", "share": 0.5, "heat_point": "meter.energy"},
             {"id": "ecole", "name": "Mairie", "share": 0.3, "heat_point": "meter.energy"},
-            {"id": "salle", "name": "Salle des fêtes", "share": 0.1},
+            {"id": "gymnase", "name": "Gymnase", "share": 0.1},
         ]
 
     errors = [e.split(": ", 1)[1] for e in _errors(_mutated(config_path, mutate))]
     assert errors == [
         "buildings[1].id: duplicate building ('ecole')",
-        "buildings[2].heat_point: unknown point ('heat.salle.energy')",
+        "buildings[2].heat_point: unknown point ('heat.gymnase.energy')",
         "buildings: the shares must add up to 1 (0.9)",
     ]

@@ -56,10 +56,10 @@ def test_a_link_is_a_gateway_or_a_serial_port_and_has_no_plc() -> None:
 
 def test_two_points_on_one_record_of_one_meter_and_an_unknown_link_are_named(config: PlantConfig) -> None:
     points = [
-        meter_point("heat.a.energy", primary=1, record=0),
-        meter_point("heat.b.energy", primary=1, record=0),
-        meter_point("heat.c.energy", primary=1, record=1),
-        meter_point("heat.d.energy", link="nowhere", primary=2, record=0),
+        meter_point("heat.a.energy", primary=50, record=0),
+        meter_point("heat.b.energy", primary=50, record=0),
+        meter_point("heat.c.energy", primary=50, record=1),
+        meter_point("heat.d.energy", link="nowhere", primary=51, record=0),
     ]
     cfg = config.model_copy(
         update={
@@ -70,6 +70,6 @@ def test_two_points_on_one_record_of_one_meter_and_an_unknown_link_are_named(con
     n = len(config.points)
     problems = {(p.path, p.message, p.value) for p in cross_references(cfg)}
     assert problems == {
-        (("points", n + 1, "source"), "same meter record as point heat.a.energy", "p1"),
+        (("points", n + 1, "source"), "same meter record as point heat.a.energy", "p50"),
         (("points", n + 3, "link"), "unknown link", "nowhere"),
     }

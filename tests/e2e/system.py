@@ -67,10 +67,11 @@ def write_config(
 ) -> tuple[Path, dict[str, int]]:
     """A copy of the shipped plant for a fresh data folder; returns its path and ports."""
     data = yaml.safe_load(default_config_path().read_text(encoding="utf-8"))
-    ports = {"modbus": free_port(), "opcua": free_port(), "hmi": free_port()}
+    ports = {"modbus": free_port(), "opcua": free_port(), "mbus": free_port(), "hmi": free_port()}
     data["data_dir"] = str(data_dir)
     data["links"]["boiler"]["port"] = ports["modbus"]
     data["links"]["hydraulic"]["endpoint"] = f"opc.tcp://127.0.0.1:{ports['opcua']}/chaufferie"
+    data["links"]["meters"]["port"] = ports["mbus"]
     data["cascade"].update(FAST_CASCADE)
     data["rota"]["exceptions"] = [on_call_throughout(data["site"]["timezone"], ON_CALL)]
     data["notifiers"]["sms"] = dict(sms)

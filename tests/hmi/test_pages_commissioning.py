@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from chaufferie.commands.demo import on_loopback
 from chaufferie.config.settings import PlantConfig
 from chaufferie.hmi.services import HmiServices
 from chaufferie.hmi.simulator_control import SimulatorControl
-from tests.conftest import free_port
 from tests.hmi.conftest import Plc, login
-from tests.support.plc import with_ports
+from tests.support.plc import free_ports
 
 
 @pytest.mark.parametrize("plc", [30.0], indirect=True)  # `chaufferie demo --speed 30`: not a usual choice
@@ -27,7 +27,7 @@ async def test_the_speed_shown_is_the_simulators(hmi_user, services: HmiServices
 async def test_an_unreachable_simulator_shows_an_unknown_speed(
     hmi_user, services: HmiServices, config: PlantConfig
 ) -> None:
-    services.scenarios = SimulatorControl(with_ports(config, free_port(), free_port()), timeout_s=2.0)
+    services.scenarios = SimulatorControl(on_loopback(config, free_ports()), timeout_s=2.0)
     async with hmi_user() as user:
         await login(user, "tech", path="/commissioning")
         await user.should_see("Vitesse en vigueur : inconnue (simulateur injoignable)", retries=50)

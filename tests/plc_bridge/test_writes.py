@@ -75,12 +75,11 @@ async def test_guard_rate_limits_each_point(config: PlantConfig, clock: VirtualC
 async def bridge(
     plant_config: PlantConfig, sim: SimulatorServers, bus: Bus, clock: VirtualClock
 ) -> AsyncIterator[Bridge]:
-    """The whole bridge (both links, built from the config) against the simulator."""
+    """The whole bridge (every link, built from the config) against the simulator."""
     async with Bridge(plant_config, bus, clock) as b:
         task = asyncio.create_task(b.run())
-        await eventually(
-            lambda: b.link_states() == {"boiler": LinkState.UP, "hydraulic": LinkState.UP}, within=10
-        )
+        up = dict.fromkeys(("boiler", "hydraulic", "meters"), LinkState.UP)
+        await eventually(lambda: b.link_states() == up, within=10)
         yield b
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

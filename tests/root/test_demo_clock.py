@@ -36,7 +36,7 @@ from chaufferie.hmi.simulator_control import SimulatorControl
 from chaufferie.pairing import pair_with_simulator
 from chaufferie.replay import Replay
 from chaufferie.simulations.server import SimulatorServers
-from tests.conftest import free_port
+from tests.support.plc import free_ports
 
 RUNNING = 2
 FLAME_LOST = (1, 6, 7)  # ignition (retry), fault, lockout
@@ -130,16 +130,16 @@ async def test_wood_fault_at_x60_drops_the_buffer_no_more_than_at_x1(
     for name, value in secrets.items():  # as `chaufferie demo` does: the bridge reads them there
         monkeypatch.setenv(name, value)
     env = {**os.environ, **secrets}
-    modbus_port, opcua_port = free_port(), free_port()
-    cfg = sampled_finely(on_loopback(load_config(data_dir=str(data_dir)), modbus_port, opcua_port))
+    ports = free_ports()
+    cfg = sampled_finely(on_loopback(load_config(data_dir=str(data_dir)), ports))
     epoch = datetime.now(UTC)
     clock = ScaledClock(Anchor(epoch, time.time(), SPEED))
     args = argparse.Namespace(scenario="wood-fault", config=None)
-    sim = start_simulator(args, data_dir, modbus_port, opcua_port, env, clock.anchor())
+    sim = start_simulator(args, data_dir, ports, env, clock.anchor())
     samples: list[Sample] = []
     oil_starts: list[PlantEvent] = []
     try:
-        cert = await asyncio.to_thread(wait_for_simulator, sim, data_dir, opcua_port)
+        cert = await asyncio.to_thread(wait_for_simulator, sim, data_dir, ports.opcua)
         await pair_with_simulator(cfg, cert.parent)
         runtime = demo_runtime(cfg, clock, None, None, with_hmi=False, environ=env)
         sub = runtime.bus.subscribe(TagValue, PlantEvent, name="test")
@@ -168,11 +168,16 @@ async def test_a_speed_change_from_commissioning_changes_plant_and_system_togeth
 ) -> None:
     for name, value in demo_secrets(tmp_path).items():
         monkeypatch.setenv(name, value)
-    modbus_port, opcua_port = free_port(), free_port()
-    cfg = on_loopback(load_config(data_dir=str(tmp_path / "data")), modbus_port, opcua_port)
+    ports = free_ports()
+    cfg = on_loopback(load_config(data_dir=str(tmp_path / "data")), ports)
     clock = ScaledClock(Anchor(datetime.now(UTC), time.time(), 60.0))
     sim = SimulatorServers(
-        cfg, modbus_port=modbus_port, opcua_port=opcua_port, data_dir=tmp_path / "sim", anchor=clock.anchor()
+        cfg,
+        modbus_port=ports.modbus,
+        opcua_port=ports.opcua,
+        mbus_port=ports.mbus,
+        data_dir=tmp_path / "sim",
+        anchor=clock.anchor(),
     )
     async with sim:
         await pair_with_simulator(cfg, sim.server_certificate.parent)

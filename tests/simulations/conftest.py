@@ -45,7 +45,13 @@ async def shared_sim(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         mp.setenv("CHAUFFERIE_OPCUA_USER", USER)
         mp.setenv("CHAUFFERIE_OPCUA_PASSWORD", PASSWORD)
         servers = SimulatorServers(
-            cfg, Plant(cfg), modbus_port=free_port(), opcua_port=free_port(), data_dir=tmp / "sim", speed=None
+            cfg,
+            Plant(cfg),
+            modbus_port=free_port(),
+            opcua_port=free_port(),
+            mbus_port=free_port(),
+            data_dir=tmp / "sim",
+            speed=None,
         )
     async with servers:
         yield servers
@@ -55,6 +61,8 @@ async def shared_sim(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 async def sim(shared_sim: SimulatorServers) -> SimulatorServers:
     """The module's simulator with a fresh plant, nothing forced and every link answering."""
     shared_sim.plant = Plant(shared_sim.cfg)
+    for gateway in shared_sim.mbus.values():
+        gateway.gateway.bank = shared_sim.plant.meters
     for point in list(shared_sim.forced):
         shared_sim.unforce(point)
     for server in shared_sim.modbus.values():

@@ -108,7 +108,14 @@ def test_print_map_names_every_point_and_matches_the_docs(
 
 async def _sim_process(tmp_path: Path, env: dict[str, str], *extra: str) -> asyncio.subprocess.Process:
     """``chaufferie sim`` in a child process on free loopback ports."""
-    ports = ("--modbus-port", str(free_port()), "--opcua-port", str(free_port()))
+    ports = (
+        "--modbus-port",
+        str(free_port()),
+        "--opcua-port",
+        str(free_port()),
+        "--mbus-port",
+        str(free_port()),
+    )
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -81,7 +81,12 @@ async def test_a_lab_link_may_allow_anonymous_sessions(
     link = config.links["hydraulic"].model_copy(update={"allow_anonymous_lab": True})
     lab = config.model_copy(update={"links": {**config.links, "hydraulic": link}})
     async with SimulatorServers(
-        lab, modbus_port=free_port(), opcua_port=free_port(), data_dir=tmp_path, speed=None
+        lab,
+        modbus_port=free_port(),
+        opcua_port=free_port(),
+        mbus_port=free_port(),
+        data_dir=tmp_path,
+        speed=None,
     ) as sim:
         client = Client(sim.opcua_endpoint("hydraulic"), timeout=5)
         endpoints = await client.connect_and_get_server_endpoints()

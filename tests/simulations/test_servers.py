@@ -218,3 +218,34 @@ async def test_sim_command_node_runs_commands_and_reports(
         assert (await client.get_node(ua.NodeId("Sim.Status", sidx)).read_value()).startswith("ok")
         await client.get_node(ua.NodeId("Sim.Command", sidx)).write_value("explode now")
         assert (await client.get_node(ua.NodeId("Sim.Status", sidx)).read_value()).startswith("error")
+
+
+async def test_the_meter_command_silences_garbles_and_replaces_one_m_bus_meter(
+    sim: SimulatorServers, secure_client: ClientFactory
+) -> None:
+    school = sim.plant.meters.meters["ecole"]
+    request = bytes([0x10, 0x5B, school.primary, (0x5B + school.primary) & 0xFF, 0x16])  # REQ_UD2
+    gateway = sim.mbus["meters"].gateway
+    async with await secure_client() as client:
+        sidx = await client.get_namespace_index("urn:chaufferie:simulator")
+        command = client.get_node(ua.NodeId("Sim.Command", sidx))
+        status = client.get_node(ua.NodeId("Sim.Status", sidx))
+
+        async def send(line: str) -> str:
+            await command.write_value(line)
+            answer: str = await status.read_value()
+            return answer
+
+        assert await send("meter ecole silent") == "ok meter ecole silent"
+        assert gateway.feed(request) == b""
+        assert await send("meter ecole garbled") == "ok meter ecole garbled"
+        frame = gateway.feed(request)
+        assert frame[-2] != sum(frame[4:-2]) & 0xFF  # a wrong checksum
+        ident = school.ident
+        assert (await send("meter ecole replace 12")).startswith("ok meter ecole replaced: index 12.0")
+        assert (school.index, school.ident != ident) == (12.0, True)
+        assert await send("meter ecole ok") == "ok meter ecole ok"
+        frame = gateway.feed(request)
+        assert frame[-2] == sum(frame[4:-2]) & 0xFF
+        assert (await send("meter gymnase silent")).startswith("error no meter 'gymnase'")
+        assert (await send("meter ecole melted")).startswith("error unknown meter fault")

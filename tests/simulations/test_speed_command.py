@@ -18,7 +18,12 @@ from tests.conftest import free_port
 def _sim(tmp_path: Path, speed: float | None) -> SimulatorServers:
     cfg = load_config(default_config_path(), data_dir=str(tmp_path / "data"))
     return SimulatorServers(
-        cfg, modbus_port=free_port(), opcua_port=free_port(), data_dir=tmp_path / "sim", speed=speed
+        cfg,
+        modbus_port=free_port(),
+        opcua_port=free_port(),
+        mbus_port=free_port(),
+        data_dir=tmp_path / "sim",
+        speed=speed,
     )
 
 

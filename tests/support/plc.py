@@ -1,9 +1,9 @@
 """The simulator's PLCs on loopback and the real PLC bridge on them, for tests of any layer.
 
-:func:`simulator` starts the simulator's real servers (Modbus TCP and secured OPC UA) on free
-ports and pairs the configuration's OPC UA client with them; :func:`bridged` runs the real
-:class:`~chaufferie.plc_bridge.service.Bridge` on them until its links are up. Both need
-``CHAUFFERIE_OPCUA_USER`` / ``CHAUFFERIE_OPCUA_PASSWORD`` in the environment (the
+:func:`simulator` starts the simulator's real servers (Modbus TCP, secured OPC UA and the M-Bus
+meters' gateway) on free ports and pairs the configuration's OPC UA client with them;
+:func:`bridged` runs the real :class:`~chaufferie.plc_bridge.service.Bridge` on them until its
+links are up. Both need ``CHAUFFERIE_OPCUA_USER`` / ``CHAUFFERIE_OPCUA_PASSWORD`` in the environment (the
 :func:`opcua_credentials` helper of a fixture sets them).
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from chaufferie.commands.demo import Ports, on_loopback
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock
-from chaufferie.config.points import ModbusLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import LinkState
 from chaufferie.pairing import pair_with_simulator
@@ -49,15 +49,9 @@ async def eventually(predicate: Callable[[], bool], within: float = 3.0) -> None
         await asyncio.sleep(0.01)
 
 
-def with_ports(cfg: PlantConfig, modbus_port: int, opcua_port: int) -> PlantConfig:
-    """``cfg`` with its Modbus link on ``modbus_port`` and its OPC UA link on ``opcua_port``."""
-    links = {}
-    for name, link in cfg.links.items():
-        if isinstance(link, ModbusLink):
-            links[name] = link.model_copy(update={"port": modbus_port})
-        else:
-            links[name] = link.model_copy(update={"endpoint": f"opc.tcp://127.0.0.1:{opcua_port}/chaufferie"})
-    return cfg.model_copy(update={"links": links})
+def free_ports() -> Ports:
+    """Free loopback ports for a simulator's Modbus, OPC UA and M-Bus servers."""
+    return Ports(free_port(), free_port(), free_port())
 
 
 @contextlib.asynccontextmanager
@@ -67,10 +61,14 @@ async def simulator(
     """The simulator's servers on free loopback ports (``speed`` None: the plant is stepped by
     hand); ``.cfg`` is ``config`` pointed at them, its OPC UA client and the simulator trusting
     each other when ``paired`` (else see :func:`pair`)."""
-    modbus_port, opcua_port = free_port(), free_port()
-    cfg = with_ports(config, modbus_port, opcua_port)
+    ports = free_ports()
     servers = SimulatorServers(
-        cfg, modbus_port=modbus_port, opcua_port=opcua_port, data_dir=folder / "sim", speed=speed
+        on_loopback(config, ports),
+        modbus_port=ports.modbus,
+        opcua_port=ports.opcua,
+        mbus_port=ports.mbus,
+        data_dir=folder / "sim",
+        speed=speed,
     )
     async with servers:
         if paired:
