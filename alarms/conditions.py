@@ -16,6 +16,7 @@ from chaufferie.config.alarming import (
     AlarmDefinition,
     BadQualityCondition,
     DeviationCondition,
+    IncreaseCondition,
     LinkDownCondition,
     PointCondition,
 )
@@ -33,7 +34,7 @@ DOWN_STATES = frozenset({LinkState.DOWN, LinkState.CONNECTING})
 def watched_points(alarm: AlarmDefinition) -> tuple[str, ...]:
     """The points whose values change this alarm's condition."""
     c = alarm.condition
-    if isinstance(c, PointCondition | BadQualityCondition):
+    if isinstance(c, PointCondition | BadQualityCondition | IncreaseCondition):
         return (c.point,)
     if isinstance(c, DeviationCondition):
         return (c.point, c.reference)
@@ -51,6 +52,14 @@ def evaluate(alarm: AlarmDefinition, values: Mapping[str, TagValue], was: bool |
     if isinstance(c, DeviationCondition):
         return _deviation(c, values.get(c.point), values.get(c.reference), alarm.deadband, was)
     return was
+
+
+def increased(c: IncreaseCondition, rise: float | None, deadband: float, was: bool | None) -> bool | None:
+    """Whether the counter rose by more than the limit in its window (``rise`` None: the
+    reading was not Good, the previous result holds); clears below the limit by the deadband."""
+    if rise is None:
+        return was
+    return rise > (c.limit - deadband if was else c.limit)
 
 
 def link_down(alarm: AlarmDefinition, link: str, state: LinkState) -> bool | None:

@@ -18,15 +18,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chaufferie.alarms.conditions import evaluate, link_down, watched_points
+from chaufferie.alarms.conditions import evaluate, increased, link_down, watched_points
 from chaufferie.alarms.machine import SET_ASIDE, Occurrence, build_machine
 from chaufferie.alarms.oil import oil_start_extra
-from chaufferie.alarms.rates import FloodDetector, WindowCounter
+from chaufferie.alarms.rates import FloodDetector, Rise, WindowCounter
 from chaufferie.alarms.readings import Reading, Tracker, readings, snapshot
 from chaufferie.alarms.store import AlarmStore
 from chaufferie.config.alarming import (
     AlarmDefinition,
     EventCondition,
+    IncreaseCondition,
     InternalCondition,
     Suppression,
 )
@@ -77,7 +78,8 @@ class AlarmEngine:
         n = cfg.notifiers
         self.definitions = {a.code: a for a in (cfg.alarms if alarms is None else alarms)}
         self.trackers = {
-            c: Tracker(a, WindowCounter(n.chatter_window_s)) for c, a in self.definitions.items()
+            c: Tracker(a, WindowCounter(n.chatter_window_s), rise=_rise(a))
+            for c, a in self.definitions.items()
         }
         self.flood = FloodDetector(n.flood_count, n.flood_window_s)
         self.chatter_count = n.chatter_count
@@ -144,7 +146,11 @@ class AlarmEngine:
                 self.evaluations += 1
                 bad_quality = tracker.alarm.condition.kind == "bad_quality"
                 tracker.value = tv.quality.value if bad_quality else tv.value
-                self._update(tracker, evaluate(tracker.alarm, self.values, tracker.raw))
+                c = tracker.alarm.condition
+                if isinstance(c, IncreaseCondition) and tracker.rise is not None:
+                    self._update(tracker, _increased(c, tracker, tracker.rise, tv))
+                else:
+                    self._update(tracker, evaluate(tracker.alarm, self.values, tracker.raw))
 
     def on_link(self, ev: LinkEvent) -> None:
         for tracker in self._by_kind.get("link_down", ()):
@@ -396,3 +402,17 @@ class AlarmEngine:
 
     def get(self, occurrence_id: str) -> Occurrence | None:
         return self.occurrences.get(occurrence_id)
+
+
+def _rise(alarm: AlarmDefinition) -> Rise | None:
+    c = alarm.condition
+    return Rise(c.window_s) if isinstance(c, IncreaseCondition) else None
+
+
+def _increased(c: IncreaseCondition, tracker: Tracker, rise: Rise, tv: TagValue) -> bool | None:
+    """An ``increase`` condition after the reading ``tv`` of its counter (stamped at the source)."""
+    value = tv.value
+    if not tv.good or isinstance(value, bool) or not isinstance(value, int | float):
+        return increased(c, None, tracker.alarm.deadband, tracker.raw)
+    risen = rise.add(tv.source_time.timestamp(), float(value))
+    return increased(c, risen, tracker.alarm.deadband, tracker.raw)

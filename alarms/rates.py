@@ -30,6 +30,28 @@ class WindowCounter:
         return len(self._times)
 
 
+class Rise:
+    """How much a counter rose within the last ``window_s`` seconds, from its readings.
+
+    It keeps the readings of the window and the last one before it (the window's starting
+    value); a reading below the one before is a new meter or a reset: the window starts again
+    from it.
+    """
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._readings: deque[tuple[float, float]] = deque()
+
+    def add(self, t: float, value: float) -> float:
+        """Take the reading ``value`` at time ``t`` (seconds); return the rise in the window."""
+        if self._readings and value < self._readings[-1][1]:
+            self._readings.clear()
+        self._readings.append((t, value))
+        while len(self._readings) > 1 and self._readings[1][0] <= t - self.window_s:
+            self._readings.popleft()
+        return value - self._readings[0][1]
+
+
 class FloodDetector:
     """Flood state of the whole alarm system: ``flood_id`` while a flood lasts, else None."""
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from chaufferie.alarms.conditions import watched_points
-from chaufferie.alarms.rates import WindowCounter
+from chaufferie.alarms.rates import Rise, WindowCounter
 from chaufferie.config.alarming import AlarmDefinition
 from chaufferie.config.vocabulary import Message, Scalar, TagValue
 
@@ -33,6 +33,8 @@ class Tracker:
     pending_off: float | None = None
     open: list[str] = field(default_factory=list)
     value: Scalar = None
+    rise: Rise | None = None
+    """For an ``increase`` condition: the counter's rise within its window."""
 
 
 def readings(messages: Iterable[Message]) -> Iterator[Reading | Message]:

@@ -38,6 +38,17 @@ class DeviationCondition(Frozen):
     band: float = Field(gt=0, le=1e6)
 
 
+class IncreaseCondition(Frozen):
+    """Active while the counter ``point`` rose by more than ``limit`` (its unit) within the
+    last ``window_s`` seconds: make-up water litres a day, the sign of a leak. A counter going
+    back (a new meter) starts the window again."""
+
+    kind: Literal["increase"] = "increase"
+    point: str
+    limit: float = Field(gt=0, le=1e9)
+    window_s: float = Field(default=86_400.0, gt=0, le=7 * 86_400)
+
+
 class LinkDownCondition(Frozen):
     """Active while a PLC link is down."""
 
@@ -64,6 +75,7 @@ class InternalCondition(Frozen):
 Condition = Annotated[
     PointCondition
     | DeviationCondition
+    | IncreaseCondition
     | BadQualityCondition
     | LinkDownCondition
     | EventCondition

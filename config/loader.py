@@ -145,14 +145,26 @@ def _from_pydantic(name: str, err: Any, lines: dict[Path_, int]) -> ConfigIssue:
     return ConfigIssue(name, _nearest_line(loc, lines), _field_name(loc), problem, value)
 
 
-_TAGS = {"modbus", "opcua", "system", "point", "deviation", "bad_quality", "link_down", "event", "internal"}
+_TAGS = {
+    "modbus",
+    "opcua",
+    "mbus",
+    "system",
+    "point",
+    "deviation",
+    "increase",
+    "bad_quality",
+    "link_down",
+    "event",
+    "internal",
+}
 
 
 def _is_tag(loc: tuple[Any, ...], i: int) -> bool:
     """Is ``loc[i]`` a discriminator tag that pydantic inserted, not a key of the file?"""
     if loc[i - 1] in ("source", "condition"):
         return loc[i] in _TAGS
-    return i >= 2 and loc[i - 2] == "links" and loc[i] in ("modbus", "opcua")
+    return i >= 2 and loc[i - 2] == "links" and loc[i] in ("modbus", "opcua", "mbus")
 
 
 def _from_problem(name: str, p: Problem, lines: dict[Path_, int]) -> ConfigIssue:

@@ -26,6 +26,7 @@ from chaufferie.config.alarming import (
     DeviationCondition,
     Escalation,
     EventCondition,
+    IncreaseCondition,
     Language,
     LinkDownCondition,
     NotifierSettings,
@@ -310,7 +311,10 @@ def _alarm_problems(cfg: PlantConfig) -> Iterator[Problem]:
             yield Problem(("alarms", i, "code"), "duplicate alarm code", a.code)
         codes.add(a.code)
         cond = a.condition
-        if isinstance(cond, PointCondition | BadQualityCondition) and cond.point not in names:
+        if (
+            isinstance(cond, PointCondition | BadQualityCondition | IncreaseCondition)
+            and cond.point not in names
+        ):
             yield Problem(("alarms", i, "condition", "point"), "unknown point", cond.point)
         if isinstance(cond, DeviationCondition):
             for key in ("point", "reference"):

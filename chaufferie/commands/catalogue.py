@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from chaufferie.config.alarming import (
@@ -10,11 +11,12 @@ from chaufferie.config.alarming import (
     BadQualityCondition,
     DeviationCondition,
     EventCondition,
+    IncreaseCondition,
     InternalCondition,
     LinkDownCondition,
     PointCondition,
 )
-from chaufferie.config.loader import load_config
+from chaufferie.config.loader import ConfigError, load_config
 from chaufferie.config.settings import PlantConfig
 
 _PRIORITY = {1: "P1 urgente / urgent", 2: "P2 haute / high", 3: "P3 basse / low"}
@@ -29,7 +31,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    print(render(load_config(args.config)))
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:  # file, line, field and value: no traceback
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return 1
+    print(render(cfg))
     return 0
 
 
@@ -42,6 +50,10 @@ def describe(cfg: PlantConfig, alarm: AlarmDefinition) -> str:
         text = f"`{c.point}` {c.op} {value}"
     elif isinstance(c, DeviationCondition):
         text = f"|`{c.point}` − `{c.reference}`| > {c.band:g}"
+    elif isinstance(c, IncreaseCondition):
+        unit = cfg.point(c.point).unit
+        hours = f"{c.window_s / 3600:g} h"
+        text = f"`{c.point}` + {c.limit:g} {unit} en / in {hours}".replace("  ", " ")
     elif isinstance(c, BadQualityCondition):
         text = f"`{c.point}` qualité mauvaise / bad quality"
     elif isinstance(c, LinkDownCondition):

@@ -271,3 +271,25 @@ async def test_open_occurrences_and_mode_survive_a_restart(
     await second.ops.acknowledge(occ, TECH)
     await second.ops.reset(occ, TECH)
     assert second.open("CHB-STB") == []
+
+
+async def test_make_up_water_over_50_litres_within_a_day_raises_the_leak_alarm(rig: Rig) -> None:
+    """EAU-APP (increase of ``water.makeup``): 30 L then 30 L more within 24 h raises it; once
+    the day's window holds less than the limit it clears; a new meter starts again."""
+
+    async def reading(after_h: float, litres: float) -> list[S]:
+        await rig.clock.advance(after_h * 3600)
+        rig.tag("water.makeup", litres)
+        rig.engine.tick()
+        return rig.states("EAU-APP")
+
+    assert await reading(0, 1_000.0) == []
+    assert await reading(6, 1_030.0) == []  # 30 L: a top-up after a purge
+    assert await reading(12, 1_060.0) == [S.UNACKED]  # 60 L within 18 h: a leak
+    assert await reading(11, 1_060.0) == [S.UNACKED]  # the last 24 h (from 5 h) still hold 60 L
+    assert await reading(2, 1_060.0) == [S.UNACKED, S.RTN_UNACKED]  # from 7 h: 30 L
+    assert await reading(1, 4.0) == [S.UNACKED, S.RTN_UNACKED]  # a new meter, index 4: no rise
+    assert await reading(1, 40.0) == [S.UNACKED, S.RTN_UNACKED]  # 36 L on the new meter
+    rig.tag("water.makeup", 90.0, Quality.BAD)  # a reading that is not good changes nothing
+    assert rig.states("EAU-APP") == [S.UNACKED, S.RTN_UNACKED]
+    assert await reading(1, 100.0) == [S.UNACKED, S.RTN_UNACKED, S.UNACKED]  # 96 L since the new meter

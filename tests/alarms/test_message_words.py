@@ -61,6 +61,7 @@ ALARM_LIST = "https://chaufferie.joucas.fr/alarms"
 REPLY = "407113"
 
 NORMAL: dict[str, Scalar] = {
+    "water.makeup": 1_200.0,
     "wood.state": 2,
     "wood.fault_code": 0,
     "wood.modulation": 62.5,
@@ -190,6 +191,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "PRS-BAS": Scenario({"network.low_pressure": True, "network.pressure": 0.6}),
     "PRS-HT": Scenario({"network.pressure": 3.8}),
+    "EAU-APP": Scenario({"water.makeup": 1_284.0}),  # 84 L since the normal reading
     "TDP-REG": Scenario({"buffer.temp_top": 70.5}),
     "FIO-REL": Scenario(
         {"wood.state": 6, "wood.fault_code": 1, "oil.burner_on": True, "buffer.temp_top": 73.4},
