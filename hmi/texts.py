@@ -244,6 +244,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action.end_of_repair": ("fin de dépannage", "end of repair"),
     "action.phone_call": ("appel téléphonique", "phone call"),
     "action.contract_indices": ("indices du contrat", "contract indices"),
+    "action.meter_replacement": ("remplacement de compteur", "meter replacement"),
+    "action.manual_reading": ("relevé manuel de compteur", "manual meter reading"),
     "action.call_disputed": ("appel contesté (injustifié)", "call disputed (unjustified)"),
     "action.dispute_accepted": ("contestation acceptée", "dispute accepted"),
     "action.dispute_rejected": ("contestation rejetée", "dispute rejected"),
