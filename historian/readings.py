@@ -322,9 +322,15 @@ def _reading_at(
     return max(candidates, key=lambda c: c[0]) if candidates else None
 
 
+def last_reading(conn: Connection, site_id: str, name: str, t: datetime) -> tuple[datetime, float] | None:
+    """The last good reading (time, index) of the counter ``name`` at or before ``t``, of any
+    source (raw sample, hour rollup, manual reading)."""
+    return _reading_at(conn, site_id, name, point_id(conn, site_id, name), t)
+
+
 def counter_at(conn: Connection, site_id: str, name: str, t: datetime) -> float | None:
     """What the counter ``name`` read last at or before ``t`` (None: no good reading yet)."""
-    reading = _reading_at(conn, site_id, name, point_id(conn, site_id, name), t)
+    reading = last_reading(conn, site_id, name, t)
     return None if reading is None else reading[1]
 
 
