@@ -40,8 +40,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 class MeterRefused(ValueError):
     """An entry that cannot be recorded. ``reason``: ``unknown_point``, ``future``,
-    ``no_user``, ``negative``, ``below_last`` (``value``: the reading it is below) or
-    ``comment_too_long``; the HMI says it in words."""
+    ``no_user``, ``negative``, ``below_last`` (a manual reading) or ``final_below_last`` (the
+    old meter's final index) with ``value`` the reading it is below, or ``comment_too_long``;
+    the HMI says it in words."""
 
     def __init__(self, reason: str, value: float | None = None) -> None:
         super().__init__(reason if value is None else f"{reason} ({value:g})")
@@ -171,7 +172,7 @@ def _check_replacement(conn: Connection, site: str, point: str, row: dict[str, A
         raise MeterRefused("negative")
     last = last_reading(conn, site, point, row["replaced_at"])
     if last is not None and row["old_final"] < last[1]:
-        raise MeterRefused("below_last", last[1])
+        raise MeterRefused("final_below_last", last[1])
 
 
 def _check_reading(conn: Connection, site: str, point: str, row: dict[str, Any]) -> None:
