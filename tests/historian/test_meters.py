@@ -18,19 +18,27 @@ from sqlalchemy import inspect, select
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
+from chaufferie.config.points import MbusLink
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import ActionKind, Channel, Context
 from chaufferie.historian import database, schema
 from chaufferie.historian.meter_schema import METER_TABLES
 from chaufferie.historian.meters import MeterLog, MeterRefused
-from chaufferie.historian.readings import Shortfall, counter_delta
+from chaufferie.historian.readings import Shortfall, counter_delta, shortfall
 from chaufferie.historian.report import build_report, parse_period
 from chaufferie.historian.writer import HistorianWriter
+from chaufferie.plc_bridge.mbus_source import MbusLinkSource
+from chaufferie.simulations.meters import MbusGatewayServer
+from chaufferie.simulations.plant import Plant
+from tests.conftest import free_port
 from tests.historian.conftest import HistorianDb
 from tests.historian.support import tag
+from tests.plc_bridge.conftest import advance_until, running
+from tests.support.mbus import with_meters
 
 PARIS = ZoneInfo("Europe/Paris")
 AGENT = Context(origin="hmi", user="agent", channel=Channel.HMI, address="127.0.0.1")
+HOUR_S = 3600.0
 RATE = 10.0
 """kWh an hour the plant's heat meter counts (the true consumption is RATE × hours)."""
 
@@ -209,3 +217,49 @@ async def test_the_migration_upgrades_a_0008_database(historian_db: HistorianDb)
     with engine.connect() as conn:
         assert conn.execute(select(schema.points.c.name)).scalars().all() == ["meter.energy"]
     engine.dispose()
+
+
+async def test_the_simulators_replaced_meter_is_suspected_then_its_energy_is_continuous_once_confirmed(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    """End to end: the simulator's school heat meter polled over M-Bus on loopback every hour
+    for 12 hours, replaced after 6 (its index back to 3); the history stores what the bridge
+    published. The true consumption is the simulator's own counter, which no replacement touches."""
+    port = free_port()
+    cfg = with_meters(historian_config, port, poll_s=HOUR_S)
+    plant = Plant(cfg)
+    plant.step(2 * HOUR_S)
+    ecole = plant.meters.meters["ecole"]
+    link = cfg.links["meters"]
+    assert isinstance(link, MbusLink)
+    source = MbusLinkSource("meters", link, cfg.points_of("meters"), bus, clock)
+    server = MbusGatewayServer("meters", plant.meters, port)
+    await server.start()
+    true, swapped_at = [], clock.now()
+    try:
+        async with HistorianWriter(cfg, bus, clock) as writer, running(source):
+            for hour in range(13):
+                if hour == 7:
+                    ecole.replace(initial=3.0)
+                    swapped_at = clock.now() + timedelta(minutes=30)  # between two polls
+                polls = source.polls
+                await advance_until(clock, lambda n=polls: source.polls > n, step=HOUR_S, settle=5)  # type: ignore[misc]
+                true.append((clock.now(), ecole.energy_kwh))
+                plant.step(HOUR_S)
+            await writer.flush()
+            engine = writer.engine
+            (start, first), (end, last) = true[0], true[-1]
+            site, name = cfg.site.id, "heat.ecole.energy"
+            with engine.connect() as conn:
+                assert shortfall(conn, site, name, start, end + timedelta(seconds=1)) is Shortfall.RESET
+            final, initial = ecole.replacements[-1]
+            await MeterLog(cfg, engine, bus, clock).confirm_replacement(
+                AGENT, name, swapped_at, final, initial
+            )
+            with engine.connect() as conn:
+                assert shortfall(conn, site, name, start, end + timedelta(seconds=1)) is None
+                delta = counter_delta(conn, site, name, start, end + timedelta(seconds=1))
+    finally:
+        await server.stop()
+    assert last - first > 10.0  # a cold day: the school used heat
+    assert delta == pytest.approx(last - first, abs=0.2)  # the records' 0.1 kWh, twice
