@@ -13,9 +13,18 @@ row per hour in which the point sent anything — must have a good reading withi
 :data:`MAX_GAP` of the period's start and end, no stretch longer than :data:`MAX_GAP`
 without one, and, for a counter, never a value below the one before (a meter reset or
 replacement) unless the drop is the meter wrapping past its ``counter.rollover`` index
-(:func:`wrapped`), which :func:`counter_delta` counts through. A figure that fails is
-"données incomplètes / incomplete data", never 0. How much of the period the readings
-cover, and where they are missing, is :func:`coverage`'s answer.
+(:func:`wrapped`), which :func:`counter_delta` counts through, or a meter replacement the agent
+confirmed (:func:`replacements`, table ``meter_replacements``), which it counts through from
+the old meter's final index to the new one's initial index. Any other drop is a suspected
+replacement (:func:`suspected`). A figure that fails is "données incomplètes / incomplete
+data", never 0. How much of the period the readings cover, and where they are missing, is
+:func:`coverage`'s answer (from the hour rollups alone).
+
+Manual readings (table ``manual_readings``, entered in the logbook) are readings like any
+other, of source ``manual``: a meter that is not connected gets its figures from them alone.
+An index read on site vouches for all before it, so the time between two manual readings is
+covered, and one stands for a period's start or end within :data:`MANUAL_REACH` of it.
+The entries are checked and audited by :mod:`.meters`.
 """
 
 from __future__ import annotations
