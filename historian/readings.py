@@ -176,7 +176,7 @@ def shortfall(
         return Shortfall.NO_READINGS
     if _longest_gap(_spans(readings, manual), start, end) > MAX_GAP:
         return Shortfall.GAP
-    if counter and suspected(conn, site_id, name, start, end, rollover):
+    if counter and _unexplained(conn, site_id, name, readings, start, end, rollover):
         return Shortfall.RESET
     return None
 
@@ -187,8 +187,21 @@ def suspected(
     """The suspected replacements of the counter ``name`` in [start, end) (from ``MAX_GAP``
     before it): its drops that are neither a rollover past ``rollover`` nor within
     :data:`MAX_GAP` of a confirmed replacement."""
-    pid = point_id(conn, site_id, name)
-    readings = _readings(conn, site_id, name, pid, start - MAX_GAP, end)
+    readings = _readings(conn, site_id, name, point_id(conn, site_id, name), start - MAX_GAP, end)
+    return _unexplained(conn, site_id, name, readings, start, end, rollover)
+
+
+def _unexplained(
+    conn: Connection,
+    site_id: str,
+    name: str,
+    readings: Sequence[_Reading],
+    start: datetime,
+    end: datetime,
+    rollover: float | None,
+) -> list[Drop]:
+    """The drops of ``readings`` (from ``MAX_GAP`` before ``start``) that are neither a
+    rollover nor near a confirmed replacement."""
     swaps = replacements(conn, site_id, name, start - 2 * MAX_GAP, end + MAX_GAP)
     return _drops(readings, rollover, swaps)[1]
 
