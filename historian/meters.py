@@ -10,8 +10,9 @@ manual reading is a reading like any other.
 
 Checks, for both: a known counter point of the configuration, a time not in the future, a
 signed-in user. A replacement: the old meter's final index not below the last reading before
-its time, the new meter's initial index ≥ 0. A manual reading: ≥ 0 and not below the previous
-reading — the new meter's initial index when a replacement was confirmed since that reading.
+its time, the new meter's initial index ≥ 0, not one already confirmed (none within 6 h). A
+manual reading: ≥ 0 and not below the previous reading — the new meter's initial index when a
+replacement was confirmed since that reading.
 Database calls are short and run in a worker thread. Times are UTC, aware.
 """
 
@@ -30,7 +31,7 @@ from chaufferie.config.clock import Clock
 from chaufferie.config.settings import PlantConfig
 from chaufferie.config.vocabulary import ActionKind, ActionResult, Context, OperatorAction
 from chaufferie.historian.meter_schema import manual_readings, meter_replacements
-from chaufferie.historian.readings import Drop, last_reading, replacements, suspected
+from chaufferie.historian.readings import MAX_GAP, Drop, last_reading, replacements, suspected
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class MeterRefused(ValueError):
     """An entry that cannot be recorded. ``reason``: ``unknown_point``, ``future``,
     ``no_user``, ``negative``, ``below_last`` (a manual reading) or ``final_below_last`` (the
-    old meter's final index) with ``value`` the reading it is below, or ``comment_too_long``;
+    old meter's final index) with ``value`` the reading it is below, ``already_confirmed`` (a
+    replacement of that meter within ``MAX_GAP``) or ``comment_too_long``;
     the HMI says it in words."""
 
     def __init__(self, reason: str, value: float | None = None) -> None:
@@ -167,10 +169,15 @@ class MeterLog:
 
 
 def _check_replacement(conn: Connection, site: str, point: str, row: dict[str, Any]) -> None:
-    """The new meter starts at 0 or more; the old one ended at or above its last reading."""
+    """The new meter starts at 0 or more; the old one ended at or above its last reading; no
+    other replacement of that meter is confirmed within ``MAX_GAP`` (the same one twice would
+    count the old meter twice)."""
     if row["new_initial"] < 0 or row["old_final"] < 0:
         raise MeterRefused("negative")
-    last = last_reading(conn, site, point, row["replaced_at"])
+    at = row["replaced_at"]
+    if replacements(conn, site, point, at - MAX_GAP, at + MAX_GAP):
+        raise MeterRefused("already_confirmed")
+    last = last_reading(conn, site, point, at)
     if last is not None and row["old_final"] < last[1]:
         raise MeterRefused("final_below_last", last[1])
 

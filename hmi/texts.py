@@ -494,6 +494,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Refusé : l'index final de l'ancien compteur est inférieur à son dernier relevé ({last})",
         "Refused: the old meter's final index is below its last reading ({last})",
     ),
+    "meter.refused.already_confirmed": (
+        "Refusé : un remplacement de ce compteur est déjà confirmé à moins de 6 h de cette heure",
+        "Refused: a replacement of this meter is already confirmed within 6 h of that time",
+    ),
     "meter.refused.comment_too_long": (
         "Commentaire trop long ({most} caractères au plus)",
         "Comment too long ({most} characters at most)",

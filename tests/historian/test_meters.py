@@ -118,6 +118,9 @@ async def test_a_replaced_meter_is_suspected_until_confirmed_then_the_heat_is_co
     await meters.confirm_replacement(
         AGENT, "meter.energy", swap, old_final, 3.0, "compteur changé par Dalkia"
     )
+    with pytest.raises(MeterRefused) as refused:  # the same one twice would count the old meter twice
+        await meters.confirm_replacement(AGENT, "meter.energy", swap + timedelta(hours=1), old_final, 3.0)
+    assert refused.value.reason == "already_confirmed"
     after = build_report(writer.engine, historian_config, november)
     assert "wood_heat_mwh" not in after.incomplete
     assert after.wood_heat_mwh == pytest.approx(30 * 24 * RATE / 1000.0)  # the true consumption
