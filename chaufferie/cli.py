@@ -55,8 +55,10 @@ class PeerGone(logging.Filter):
     """Logs a library's "the other end went away" at WARNING instead of ERROR."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.WARNING and record.getMessage() in PEER_GONE:
+        first = record.getMessage().split("\n", 1)[0]  # pymodbus appends its last frames
+        if record.levelno > logging.WARNING and first in PEER_GONE:
             record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = first, None
         return True
 
 

@@ -24,7 +24,7 @@ oil_role_handovers         those handovers
 oil_starts_max_per_hour    the most oil starts in any sliding hour
 oil_run_hours              oil burner running time
 oil_burner_starts          burner firings by the oil boiler's own aquastat while enabled
-buffer_within_band_ratio   share of model time with |buffer outlet − setpoint| ≤ 1.5 K
+buffer_within_band_ratio   share of model time with |buffer outlet − setpoint| ≤ plant.regulation_band_k
 unmet_demand_kwh           demand the network could not deliver
 alarms_by_code             activations (annunciated, not suppressed) by the real alarm engine,
                            fed by the tap and the supervisor's events; its timers tick every
@@ -74,7 +74,6 @@ from chaufferie.supervisor.inputs import Inputs, Signal
 from chaufferie.supervisor.lifeline import Lifeline
 from chaufferie.supervisor.timers import SlidingCount
 
-REGULATION_BAND_K = 1.5
 QUIET_LOGGERS = ("chaufferie.supervisor", "chaufferie.alarms")
 ALARM_TICK_S = 60.0
 """The alarm engine's timers (on/off delays) are checked every model minute, not every second."""
@@ -158,6 +157,7 @@ class Replay:
         self.tap = PlantTap(cfg, self.plant, points, sinks)
         self._outlet = reader(cfg.io.buffer_outlet)
         self._setpoint = reader(cfg.io.wood_setpoint)
+        self._band_k = cfg.plant.regulation_band_k
         self.wall_s = 0.0
         self._next_alarm_tick = 0.0
 
@@ -260,7 +260,7 @@ class Replay:
             self.mode_s[self.core.mode.value] += dt
         if plant.fallback.local:
             self.local_s += dt
-        if abs(self._outlet(plant) - self._setpoint(plant)) <= REGULATION_BAND_K:
+        if abs(self._outlet(plant) - self._setpoint(plant)) <= self._band_k:
             self.band_s += dt
 
     # ---- figures ----------------------------------------------------------------------------

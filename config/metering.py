@@ -1,4 +1,5 @@
-"""The buildings of the heat network and their heat meters.
+"""The buildings of the heat network and their heat meters; the plant room's own meters and
+the factors and prices the reports turn readings into (:class:`MeteringSettings`).
 
 The network feeds several buildings (school, town hall, village hall…), each with its own heat
 meter at its substation; the tender's metering plan has "un compteur par bâtiment". A
@@ -12,10 +13,16 @@ Imports: the ground floor only (pydantic, the config's own base types).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from chaufferie.config.points import Frozen
 from chaufferie.config.ranges import Fraction
+
+Factor = Annotated[float, Field(ge=0, le=10)]
+"""kg of CO₂ per kWh of fuel (PCI)."""
+Price = Annotated[float, Field(ge=0, le=100_000)]
 
 SHARE_TOLERANCE = 1e-3
 """How far the buildings' shares may add up from 1 (rounding in a hand-written file)."""
@@ -35,3 +42,27 @@ class Building(Frozen):
     @property
     def energy_point(self) -> str:
         return self.heat_point or f"heat.{self.id}.energy"
+
+
+class MeteringSettings(Frozen):
+    """The plant room's own meters and what the reports make of the readings.
+
+    A point named here that the configuration does not have makes its figures "non mesuré /
+    not metered" in the reports, never 0. Emission factors are those of the French energy
+    performance diagnosis (arrêté du 31 mars 2021, annexe : fioul domestique 0,324, bois
+    plaquettes 0,024 kg CO₂/kWh PCI); the prices are orders of magnitude of 2025 to be replaced
+    by the commune's own (its supply contracts): see docs/admin-guide.md.
+    """
+
+    electricity_energy: str = "elec.energy"
+    """Counter of the plant room's electricity meter (kWh)."""
+    electricity_power: str = "elec.power"
+    """Its power reading (kW): the reports' peak."""
+    makeup_water: str = "water.makeup"
+    """Counter of the network's make-up water meter (L)."""
+    co2_oil_kg_per_kwh: Factor = 0.324
+    co2_wood_kg_per_kwh: Factor = 0.024
+    oil_eur_per_litre: Price = 1.15
+    chips_eur_per_t: Price = 120.0
+    electricity_eur_per_kwh: Price = 0.20
+    water_eur_per_m3: Price = 4.0

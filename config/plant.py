@@ -52,6 +52,9 @@ class PlantSettings(Frozen):
     silo_low_level_fraction: Fraction = 0.15
     ash_bin_capacity_kg: Positive = 270.0
     buffer_litres: Litres = 1000.0
+    regulation_band_k: Kelvin = 1.5
+    """The contract's regulation band: the buffer's outlet held within ± this of the boiler's
+    setpoint (CCTP: ± 1,5 °C); the replay's and the reports' time-in-band figure."""
     design_load_kw: Kilowatts = 130.0
     design_outdoor_c: OutdoorC = -7.0
     no_heating_outdoor_c: OutdoorC = 17.0

@@ -34,7 +34,7 @@ from chaufferie.config.alarming import (
     WorkingHours,
 )
 from chaufferie.config.maintenance import MaintenanceSettings, Trigger
-from chaufferie.config.metering import SHARE_TOLERANCE, Building
+from chaufferie.config.metering import SHARE_TOLERANCE, Building, MeteringSettings
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
 from chaufferie.config.points import (
     SYSTEM_LINK,
@@ -142,6 +142,7 @@ class PlantConfig(Frozen):
     maintenance: MaintenanceSettings = MaintenanceSettings()
     buildings: tuple[Building, ...] = ()
     """The buildings of the heat network, each with its heat meter (none: a plant alone)."""
+    metering: MeteringSettings = MeteringSettings()
 
     def point(self, name: str) -> Point:
         """The point called ``name`` (KeyError if unknown)."""

@@ -14,19 +14,35 @@ FIGURES: dict[str, tuple[str, str, str]] = {
     "wood_heat_mwh": ("MWh", "Chaleur bois", "Heat from wood"),
     "oil_heat_mwh": ("MWh", "Chaleur fioul", "Heat from oil"),
     "total_heat_mwh": ("MWh", "Chaleur totale", "Total heat"),
+    "buildings_heat_mwh": ("MWh", "Chaleur livrée aux bâtiments", "Heat delivered to the buildings"),
+    "loss_pct": ("%", "Pertes ballon et réseau", "Buffer and network losses"),
     "coverage_pct": ("%", "Taux de couverture bois", "Wood coverage rate"),
     "oil_litres": ("L", "Fioul consommé", "Oil burnt"),
     "oil_run_hours": ("h", "Heures de marche fioul", "Oil boiler run hours"),
     "chips_delivered_t": ("t", "Plaquettes livrées", "Chips delivered"),
     "chips_burnt_t": ("t", "Plaquettes consommées", "Chips burnt"),
+    "chips_humidity_pct": ("%", "Humidité des plaquettes livrées", "Humidity of the chips delivered"),
     "chips_out_of_contract": (
         "",
         "Livraisons hors contrat (humidité)",
         "Deliveries out of contract (humidity)",
     ),
     "efficiency_pct": ("%", "Rendement saisonnier bois", "Seasonal wood efficiency"),
+    "band_pct": (
+        "%",
+        "Temps du ballon dans la bande de régulation",
+        "Time with the buffer in the regulation band",
+    ),
+    "electricity_kwh": ("kWh", "Électricité consommée", "Electricity used"),
+    "electricity_peak_kw": ("kW", "Puissance électrique maximale", "Peak electric power"),
+    "electricity_avg_kw": ("kW", "Puissance électrique moyenne", "Average electric power"),
+    "makeup_water_l": ("L", "Eau d'appoint du réseau", "Network make-up water"),
     "degree_days": ("DJU", "Degrés-jours unifiés (base 18 °C)", "Heating degree-days (base 18 °C)"),
     "degree_days_missing": ("j", "Jours sans température extérieure", "Days without outdoor temperature"),
+    "kwh_per_degree_day": ("kWh/DJU", "Chaleur par degré-jour", "Heat per degree-day"),
+    "co2_avoided_t": ("t CO₂", "CO₂ évité (contre le tout fioul)", "CO₂ avoided (against oil alone)"),
+    "cost_eur": ("€", "Coût (plaquettes, fioul, électricité, eau)", "Cost (chips, oil, electricity, water)"),
+    "eur_per_mwh": ("€/MWh", "Coût par MWh de chaleur", "Cost per MWh of heat"),
     "oil_starts_replacement": ("", "Démarrages fioul en relève", "Oil starts as replacement"),
     "oil_starts_top_up": ("", "Démarrages fioul en appoint", "Oil starts as top-up"),
     "alarms_p1": ("", "Alarmes P1 (urgentes)", "P1 alarms (urgent)"),
@@ -59,6 +75,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "remplacement de compteur suspecté (index revenu en arrière), à confirmer dans la main courante",
         "suspected meter replacement (index went backwards), to be confirmed in the logbook",
     ),
+    "shortfall_not_metered": ("pas de compteur dans la configuration", "no such meter in the configuration"),
+    "not_metered": ("non mesuré", "not metered"),
     "replacement": ("relève", "replacement"),
     "top_up": ("appoint", "top-up"),
     "unknown": ("inconnu", "unknown"),
@@ -82,8 +100,19 @@ def text(key: str, language: Language = "fr") -> str:
     return pair[0] if language == "fr" else pair[1]
 
 
-def figure_label(key: str, language: Language = "fr") -> str:
-    """Column heading of figure ``key``, with its unit: "Chaleur bois (MWh)"."""
+BUILDING_FIGURE = "building_heat_mwh"
+"""Figures ``building_heat_mwh.<building id>``: the heat one building's meter counted."""
+BUILDING_LABEL = ("MWh", "Chaleur livrée — {name}", "Heat delivered — {name}")
+
+
+def figure_label(key: str, language: Language = "fr", buildings: dict[str, str] | None = None) -> str:
+    """Column heading of figure ``key``, with its unit: "Chaleur bois (MWh)"; a building's
+    figure is named after the building (``buildings``: id → name)."""
+    kind, _, building = key.partition(".")
+    if kind == BUILDING_FIGURE and building:
+        name = (buildings or {}).get(building, building)
+        unit, fr, en = BUILDING_LABEL
+        return _label((unit, fr.format(name=name), en.format(name=name)), language)
     return _label(FIGURES[key], language)
 
 
@@ -94,7 +123,7 @@ def _label(entry: tuple[str, str, str], language: Language) -> str:
 
 
 def figure_unit(key: str) -> str:
-    return FIGURES[key][0]
+    return BUILDING_LABEL[0] if key.startswith(f"{BUILDING_FIGURE}.") else FIGURES[key][0]
 
 
 def contract_label(key: str, language: Language = "fr") -> str:

@@ -125,6 +125,8 @@ class Shortfall(StrEnum):
     NO_READINGS = "no_readings"
     GAP = "gap"
     RESET = "reset"
+    NOT_METERED = "not_metered"
+    """The configuration has no such meter (a figure of a plant without it)."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,18 @@ bounded at local midnight in the site's time zone and queried in UTC):
 - chips delivered (logbook) and burnt (``wood.fuel_burnt`` counter, kg), in tonnes;
 - seasonal efficiency of the wood boiler: wood heat / (chips burnt × LHV);
 - degree-days (DJU, base ``plant.degree_day_base_c``, 18 °C): per local day,
-  max(0, base − (Tmin + Tmax) / 2) from the outdoor temperature (Météo-France method);
+  max(0, base − (Tmin + Tmax) / 2) from the outdoor temperature (Météo-France method), and the
+  heat per degree-day;
+- heat delivered per building (``config.buildings``, each one's meter), their sum and the share
+  of the plant's heat lost before the buildings (buffer, network);
+- the chips' humidity (deliveries weighted by mass);
+- time with the buffer's outlet within ± ``plant.regulation_band_k`` of the boiler's setpoint
+  (:mod:`~chaufferie.historian.levels`);
+- the plant room's electricity (``metering.electricity_energy``) with its peak
+  (``metering.electricity_power``) and average power; the network's make-up water (litres, the
+  leak indicator);
+- CO₂ avoided against the same heat from oil alone, and the cost in euros of chips, oil,
+  electricity and water, from the factors and prices of ``config.metering``;
 - oil starts by kind (replacement / top-up) with their reasons, alarms by priority,
   interventions with late days and penalties.
 
@@ -36,6 +47,7 @@ from sqlalchemy import Connection, Engine, func, select
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
 from chaufferie.historian.contract import contract_calls
+from chaufferie.historian.levels import peak, time_within
 from chaufferie.historian.periods import Period, PeriodError, months_of, parse_period
 from chaufferie.historian.readings import Coverage, Shortfall, counter_delta, coverage, run_hours, shortfall
 
@@ -67,8 +79,20 @@ class EnergyReport:
     chips_burnt_t: float | None = None
     chips_out_of_contract: int = 0
     """Deliveries whose humidity lies outside the contract's range (``plant.chips_humidity_*``)."""
+    chips_humidity_pct: float | None = None
+    """Humidity of the chips delivered, weighted by mass (None: no delivery)."""
     degree_days: float = 0.0
     degree_days_missing: int = 0
+    building_heat_mwh: dict[str, float | None] = field(default_factory=dict)
+    """Building id → heat its meter counted (figure key ``building_heat_mwh.<id>``)."""
+    building_names: dict[str, str] = field(default_factory=dict)
+    band_share: float | None = None
+    """Share of the time (with both readings good) the buffer's outlet was within the band."""
+    electricity_kwh: float | None = None
+    electricity_peak_kw: float | None = None
+    makeup_water_l: float | None = None
+    co2_avoided_t: float | None = None
+    cost_eur: float | None = None
     oil_starts: dict[str, int] = field(default_factory=dict)
     oil_reasons: dict[str, int] = field(default_factory=dict)
     alarms_by_priority: dict[int, int] = field(default_factory=dict)
@@ -103,6 +127,36 @@ class EnergyReport:
         total = self.total_heat_mwh
         return self.wood_heat_mwh / total if total and self.wood_heat_mwh is not None else None
 
+    @property
+    def buildings_heat_mwh(self) -> float | None:
+        """What the buildings' meters counted together (None without buildings or data)."""
+        values = list(self.building_heat_mwh.values())
+        return sum(v for v in values if v is not None) if values and None not in values else None
+
+    @property
+    def loss_rate(self) -> float | None:
+        """Share of the plant's heat that did not reach the buildings' meters."""
+        total, buildings = self.total_heat_mwh, self.buildings_heat_mwh
+        return 1 - buildings / total if total and buildings is not None else None
+
+    @property
+    def hours(self) -> float:
+        return (self.period.end - self.period.start).total_seconds() / 3600.0
+
+    @property
+    def electricity_avg_kw(self) -> float | None:
+        return None if self.electricity_kwh is None or not self.hours else self.electricity_kwh / self.hours
+
+    @property
+    def kwh_per_degree_day(self) -> float | None:
+        total = self.total_heat_mwh
+        return None if total is None or self.degree_days <= 0 else 1000.0 * total / self.degree_days
+
+    @property
+    def eur_per_mwh(self) -> float | None:
+        total = self.total_heat_mwh
+        return None if self.cost_eur is None or not total else self.cost_eur / total
+
     def efficiency(self, lhv_kwh_per_t: float) -> float | None:
         """Seasonal efficiency of the wood boiler (heat out / chips' energy in)."""
         if self.chips_burnt_t is None or self.wood_heat_mwh is None:
@@ -126,9 +180,12 @@ def build_report(
     report = EnergyReport(cfg.site.id, cfg.site.name, period)
     with engine.connect() as conn:
         _energy(conn, cfg, points, report)
+        _plant_room(conn, cfg, report)
         _events(conn, cfg.site.id, report)
         report.degree_days, report.degree_days_missing = degree_days(conn, cfg, period.start, period.end)
         report.sources.setdefault("degree_days", (cfg.io.outdoor,))
+        _money_and_carbon(cfg, report)
+        _derived_incomplete(report)
         _coverage(conn, cfg.site.id, report)
     _interventions(engine, cfg, report, as_of)
     if period.kind == "season":
@@ -140,8 +197,21 @@ DERIVED = {
     "total_heat_mwh": ("wood_heat_mwh", "oil_heat_mwh"),
     "coverage_pct": ("wood_heat_mwh", "oil_heat_mwh"),
     "efficiency_pct": ("wood_heat_mwh", "chips_burnt_t"),
+    "kwh_per_degree_day": ("wood_heat_mwh", "oil_heat_mwh", "degree_days"),
+    "loss_pct": ("wood_heat_mwh", "oil_heat_mwh", "buildings_heat_mwh"),
+    "electricity_avg_kw": ("electricity_kwh",),
+    "co2_avoided_t": ("wood_heat_mwh", "oil_heat_mwh", "chips_burnt_t"),
+    "cost_eur": ("chips_burnt_t", "oil_heat_mwh", "electricity_kwh", "makeup_water_l"),
+    "eur_per_mwh": ("cost_eur", "total_heat_mwh"),
 }
-"""Figures computed from others: incomplete when one of those is."""
+"""Figures computed from others (in this order): incomplete when one of those is."""
+
+
+def _derived_incomplete(r: EnergyReport) -> None:
+    for key, sources in DERIVED.items():
+        problems = [r.incomplete[s] for s in sources if s in r.incomplete]
+        if problems:
+            r.incomplete[key] = problems[0]
 
 
 def _coverage(conn: Connection, site: str, r: EnergyReport) -> None:
@@ -162,18 +232,32 @@ def _coverage(conn: Connection, site: str, r: EnergyReport) -> None:
         )
 
 
+def _counter(
+    conn: Connection, cfg: PlantConfig, r: EnergyReport, key: str, name: str, scale: float
+) -> float | None:
+    """What counter ``name`` rose by over the report's period × ``scale``, as figure ``key``;
+    None, with the reason in ``r.incomplete``, when its readings cannot be trusted or the
+    configuration has no such meter."""
+    site, start, end = cfg.site.id, r.period.start, r.period.end
+    point = cfg.points_by_name.get(name)
+    if point is None:
+        r.sources[key] = ()
+        r.incomplete[key] = Shortfall.NOT_METERED
+        return None
+    r.sources[key] = (name,)
+    rollover = None if point.counter is None else point.counter.rollover
+    problem = shortfall(conn, site, name, start, end, rollover=rollover)
+    if problem is not None:
+        r.incomplete[key] = problem
+        return None
+    return counter_delta(conn, site, name, start, end, rollover) * scale
+
+
 def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyReport) -> None:
     site, start, end = cfg.site.id, r.period.start, r.period.end
 
     def counter(key: str, name: str, scale: float) -> float | None:
-        r.sources[key] = (name,)
-        spec = cfg.points_by_name[name].counter if name in cfg.points_by_name else None
-        rollover = None if spec is None else spec.rollover
-        problem = shortfall(conn, site, name, start, end, rollover=rollover)
-        if problem is not None:
-            r.incomplete[key] = problem
-            return None
-        return counter_delta(conn, site, name, start, end, rollover) * scale
+        return _counter(conn, cfg, r, key, name, scale)
 
     r.wood_heat_mwh = counter("wood_heat_mwh", points.wood_heat_kwh, 1 / 1000.0)
     r.chips_burnt_t = counter("chips_burnt_t", points.chips_burnt_kg, 1 / 1000.0)
@@ -185,10 +269,6 @@ def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyR
     else:
         r.incomplete["oil_run_hours"] = run_problem
     _oil_heat(cfg, r)
-    for key, sources in DERIVED.items():
-        problems = [r.incomplete[s] for s in sources if s in r.incomplete]
-        if problems:
-            r.incomplete[key] = problems[0]
     t = schema.chip_deliveries
     delivered = conn.execute(
         select(func.coalesce(func.sum(t.c.mass_kg), 0.0)).where(
@@ -196,6 +276,18 @@ def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyR
         )
     ).scalar_one()
     r.chips_delivered_t = float(delivered) / 1000.0
+    if delivered:
+        weighted = conn.execute(
+            select(func.sum(t.c.mass_kg * t.c.humidity)).where(
+                t.c.site_id == site, t.c.time >= start, t.c.time < end, t.c.humidity.is_not(None)
+            )
+        ).scalar_one()
+        weighed = conn.execute(
+            select(func.sum(t.c.mass_kg)).where(
+                t.c.site_id == site, t.c.time >= start, t.c.time < end, t.c.humidity.is_not(None)
+            )
+        ).scalar_one()
+        r.chips_humidity_pct = float(weighted) / float(weighed) if weighed else None
     plant = cfg.plant
     r.chips_out_of_contract = conn.execute(
         select(func.count()).where(
@@ -205,6 +297,57 @@ def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyR
             (t.c.humidity < plant.chips_humidity_min_pct) | (t.c.humidity > plant.chips_humidity_max_pct),
         )
     ).scalar_one()
+
+
+def _plant_room(conn: Connection, cfg: PlantConfig, r: EnergyReport) -> None:
+    """Heat per building, time in the regulation band, electricity and make-up water."""
+    site, start, end, m = cfg.site.id, r.period.start, r.period.end, cfg.metering
+    for b in cfg.buildings:
+        r.building_names[b.id] = b.name
+        key = f"building_heat_mwh.{b.id}"
+        r.building_heat_mwh[b.id] = _counter(conn, cfg, r, key, b.energy_point, 1 / 1000.0)
+    if cfg.buildings:
+        keys = [f"building_heat_mwh.{b.id}" for b in cfg.buildings]
+        r.sources["buildings_heat_mwh"] = tuple(n for k in keys for n in r.sources[k])
+        missing = [r.incomplete[k] for k in keys if k in r.incomplete]
+        if missing:
+            r.incomplete["buildings_heat_mwh"] = missing[0]
+    else:
+        r.sources["buildings_heat_mwh"] = ()
+        r.incomplete["buildings_heat_mwh"] = Shortfall.NOT_METERED
+    level, reference = cfg.io.buffer_outlet, cfg.io.wood_setpoint
+    r.sources["band_pct"] = (level, reference)
+    r.band_share = time_within(conn, site, level, reference, cfg.plant.regulation_band_k, start, end).share
+    if r.band_share is None:
+        r.incomplete["band_pct"] = Shortfall.NO_READINGS
+    r.electricity_kwh = _counter(conn, cfg, r, "electricity_kwh", m.electricity_energy, 1.0)
+    if m.electricity_power in cfg.points_by_name:
+        r.sources["electricity_peak_kw"] = (m.electricity_power,)
+        r.electricity_peak_kw = peak(conn, site, m.electricity_power, start, end)
+    else:
+        r.sources["electricity_peak_kw"] = ()
+        r.incomplete["electricity_peak_kw"] = Shortfall.NOT_METERED
+    r.makeup_water_l = _counter(conn, cfg, r, "makeup_water_l", m.makeup_water, 1.0)
+
+
+def _money_and_carbon(cfg: PlantConfig, r: EnergyReport) -> None:
+    """CO₂ avoided against an all-oil plant and the cost of the period (``config.metering``)."""
+    plant, m = cfg.plant, cfg.metering
+    total = r.total_heat_mwh
+    oil_fuel_kwh = None if r.oil_heat_mwh is None else 1000.0 * r.oil_heat_mwh / plant.oil_efficiency
+    if total is not None and oil_fuel_kwh is not None and r.chips_burnt_t is not None:
+        all_oil = 1000.0 * total / plant.oil_efficiency * m.co2_oil_kg_per_kwh
+        wood = r.chips_burnt_t * plant.chips_lhv_kwh_per_t * m.co2_wood_kg_per_kwh
+        r.co2_avoided_t = (all_oil - wood - oil_fuel_kwh * m.co2_oil_kg_per_kwh) / 1000.0
+    chips, kwh, water = r.chips_burnt_t, r.electricity_kwh, r.makeup_water_l
+    if chips is None or oil_fuel_kwh is None or kwh is None or water is None:
+        return
+    r.cost_eur = (
+        chips * m.chips_eur_per_t
+        + oil_fuel_kwh / plant.oil_kwh_per_litre * m.oil_eur_per_litre
+        + kwh * m.electricity_eur_per_kwh
+        + water / 1000.0 * m.water_eur_per_m3
+    )
 
 
 def _oil_heat(cfg: PlantConfig, r: EnergyReport) -> None:

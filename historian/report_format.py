@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from chaufferie.historian.catalogue import FIGURES, Language, figure_label, figure_unit, text
+from chaufferie.historian.catalogue import BUILDING_FIGURE, Language, figure_label, figure_unit, text
 from chaufferie.historian.exchange import NS, to_bytes
 from chaufferie.historian.readings import MAX_GAP, Shortfall
 from chaufferie.historian.report import EnergyReport
@@ -36,7 +36,11 @@ def rounded(value: float | None, digits: int, scale: float = 1.0) -> float | Non
 
 def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[str, Value]:
     """Every figure of ``report`` by key (numbers rounded for reading; None when it cannot be
-    computed — see ``report.incomplete`` for those whose data are incomplete)."""
+    computed — see ``report.incomplete`` for those whose data are incomplete). A building's
+    heat is ``building_heat_mwh.<id>``, one per building of the configuration, before their sum."""
+    buildings: dict[str, Value] = {
+        f"{BUILDING_FIGURE}.{b}": rounded(mwh, 3) for b, mwh in report.building_heat_mwh.items()
+    }
     return {
         "period": report.period.label,
         "start": report.period.start.astimezone(tz).isoformat(),
@@ -44,15 +48,28 @@ def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[st
         "wood_heat_mwh": rounded(report.wood_heat_mwh, 3),
         "oil_heat_mwh": rounded(report.oil_heat_mwh, 3),
         "total_heat_mwh": rounded(report.total_heat_mwh, 3),
+        **buildings,
+        "buildings_heat_mwh": rounded(report.buildings_heat_mwh, 3),
+        "loss_pct": rounded(report.loss_rate, 2, 100),
         "coverage_pct": rounded(report.coverage_rate, 2, 100),
         "oil_litres": rounded(report.oil_litres, 1),
         "oil_run_hours": rounded(report.oil_run_hours, 2),
         "chips_delivered_t": round(report.chips_delivered_t, 3),
         "chips_burnt_t": rounded(report.chips_burnt_t, 3),
+        "chips_humidity_pct": rounded(report.chips_humidity_pct, 1),
         "chips_out_of_contract": report.chips_out_of_contract,
         "efficiency_pct": rounded(report.efficiency(lhv_kwh_per_t), 2, 100),
+        "band_pct": rounded(report.band_share, 2, 100),
+        "electricity_kwh": rounded(report.electricity_kwh, 1),
+        "electricity_peak_kw": rounded(report.electricity_peak_kw, 2),
+        "electricity_avg_kw": rounded(report.electricity_avg_kw, 3),
+        "makeup_water_l": rounded(report.makeup_water_l, 1),
         "degree_days": round(report.degree_days, 1),
         "degree_days_missing": report.degree_days_missing,
+        "kwh_per_degree_day": rounded(report.kwh_per_degree_day, 1),
+        "co2_avoided_t": rounded(report.co2_avoided_t, 2),
+        "cost_eur": rounded(report.cost_eur, 2),
+        "eur_per_mwh": rounded(report.eur_per_mwh, 2),
         "oil_starts_replacement": report.oil_starts.get("replacement", 0),
         "oil_starts_top_up": report.oil_starts.get("top_up", 0),
         "alarms_p1": report.alarms_by_priority.get(1, 0),
@@ -68,9 +85,14 @@ def figures(report: EnergyReport, lhv_kwh_per_t: float, tz: ZoneInfo) -> dict[st
 def marked_figures(report: EnergyReport, lhv: float, tz: ZoneInfo, language: Language) -> dict[str, Value]:
     """:func:`figures`, those whose data are incomplete replaced by the words saying so."""
     values = figures(report, lhv, tz)
-    for key in report.incomplete:
-        values[key] = text("incomplete", language)
+    for key, why in report.incomplete.items():
+        values[key] = text(_status(why), language)
     return values
+
+
+def label(report: EnergyReport, key: str, language: Language) -> str:
+    """The heading of figure ``key`` of ``report`` (its buildings named)."""
+    return figure_label(key, language, report.building_names)
 
 
 def _periods(report: EnergyReport) -> list[EnergyReport]:
@@ -101,13 +123,13 @@ def write_csv(header: Sequence[str], rows: Sequence[Sequence[Value]], style: Csv
 
 def report_csv(report: EnergyReport, lhv: float, tz: ZoneInfo, style: CsvStyle = "fr") -> bytes:
     """One line per month (seasonal report) and one for the whole period."""
-    keys = list(FIGURES)
+    keys = list(figures(report, lhv, tz))
     language: Language = "fr" if style == "fr" else "en"
     periods = _periods(report)
     covered = [k for k in keys if any(k in p.coverage for p in periods)]
-    header = [figure_label(k, "fr") for k in keys] if style == "fr" else list(keys)
+    header = [label(report, k, "fr") for k in keys] if style == "fr" else list(keys)
     header += (
-        [f"{text('coverage', 'fr')} — {figure_label(k, 'fr')}" for k in covered]
+        [f"{text('coverage', 'fr')} — {label(report, k, 'fr')}" for k in covered]
         if style == "fr"
         else [f"{k}_coverage" for k in covered]
     )
@@ -141,8 +163,10 @@ def report_xml(report: EnergyReport, lhv: float, tz: ZoneInfo, timezone: str) ->
             if value is not None:
                 attrs["value"] = str(value)
             if key in period.incomplete:
-                attrs |= {"status": "incomplete", "reason": period.incomplete[key].value}
-                attrs["note"] = f"{text('incomplete', 'fr')} / {text('incomplete', 'en')}"
+                why = period.incomplete[key]
+                status = _status(why)
+                attrs |= {"status": status, "reason": why.value}
+                attrs["note"] = f"{text(status, 'fr')} / {text(status, 'en')}"
             covered = period.coverage.get(key)
             if covered is not None:
                 attrs["coverage"] = str(round(covered.fraction, 3))
@@ -155,8 +179,8 @@ def report_xml(report: EnergyReport, lhv: float, tz: ZoneInfo, timezone: str) ->
                     end=gap.end.astimezone(tz).isoformat(),
                 )
         for reason, count in sorted(period.oil_reasons.items()):
-            kind, _, why = reason.partition(":")
-            ET.SubElement(element, f"{{{NS}}}OilStarts", kind=kind, reason=why, count=str(count))
+            kind, _, cause = reason.partition(":")
+            ET.SubElement(element, f"{{{NS}}}OilStarts", kind=kind, reason=cause, count=str(count))
         for priority, count in sorted(period.alarms_by_priority.items()):
             ET.SubElement(element, f"{{{NS}}}Alarms", priority=str(priority), count=str(count))
     return to_bytes(root)
@@ -174,11 +198,11 @@ def report_html(report: EnergyReport, lhv: float, tz: ZoneInfo, language: Langua
     values = [marked_figures(p, lhv, tz, language) for p in periods]
     head = "<th></th>" + "".join(f"<th>{esc(p.period.label)}</th>" for p in periods)
     body = ""
-    for key in FIGURES:
+    for key in values[-1]:
         if key in ("period", "start", "end"):
             continue
         cells = "".join(f"<td>{esc(shown(v[key], language))}</td>" for v in values)
-        body += f"<tr><th>{esc(figure_label(key, language))}</th>{cells}</tr>\n"
+        body += f"<tr><th>{esc(label(report, key, language))}</th>{cells}</tr>\n"
     method = text(f"oil_method_{report.oil_method}", language)
     starts = "".join(
         f"<li>{esc(text(kind, language))} — {esc(why)} : {count}</li>"
@@ -201,8 +225,8 @@ td,th{{border:1px solid #999;padding:4px}}td{{text-align:right}}</style></head>
 def _incomplete_note(periods: Sequence[EnergyReport], language: Language) -> str:
     """Which figures of which period have incomplete data, and why (empty when none)."""
     items = "".join(
-        f"<li>{html.escape(p.period.label)} — {html.escape(figure_label(key, language))} : "
-        f"{html.escape(text('incomplete', language))} ({html.escape(_reason(why, language))})</li>"
+        f"<li>{html.escape(p.period.label)} — {html.escape(label(p, key, language))} : "
+        f"{html.escape(text(_status(why), language))} ({html.escape(_reason(why, language))})</li>"
         for p in periods
         for key, why in p.incomplete.items()
     )
@@ -230,6 +254,10 @@ def _coverage_note(periods: Sequence[EnergyReport], tz: ZoneInfo, language: Lang
                 f"<li>{esc(p.period.label)} — {esc(name)} : {share} %{' — ' + esc(gaps) if gaps else ''}</li>"
             )
     return f"\n<h2>{esc(text('coverage_title', language))}</h2><ul>{items}</ul>" if items else ""
+
+
+def _status(why: Shortfall) -> str:
+    return "not_metered" if why is Shortfall.NOT_METERED else "incomplete"
 
 
 def _reason(why: Shortfall, language: Language) -> str:

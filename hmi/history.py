@@ -24,6 +24,7 @@ from chaufferie.historian.contract_format import contract_csv, contract_html, co
 from chaufferie.historian.history import HistoryEntry, HistoryFilter, history
 from chaufferie.historian.history_access import withheld_for
 from chaufferie.historian.history_export import Selection, history_csv, history_xml
+from chaufferie.historian.readings import Shortfall
 from chaufferie.historian.report import EnergyReport, build_report, parse_period
 from chaufferie.historian.report_format import figures, report_csv, report_xml
 from chaufferie.historian.trends import trend
@@ -207,7 +208,11 @@ class HmiHistory:
             series,
             {
                 "oil_reasons": dict(built.oil_reasons),
+                "buildings": dict(built.building_names),
                 "incomplete": sorted(built.incomplete),
+                "not_metered": sorted(
+                    k for k, why in built.incomplete.items() if why is Shortfall.NOT_METERED
+                ),
                 "coverage": {key: c.fraction for key, c in built.coverage.items()},
                 "gaps": [
                     (name, gap.start, gap.end)

@@ -31,6 +31,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from chaufferie.config.points import MbusSource
 from chaufferie.config.settings import PlantConfig
 from chaufferie.simulations.hydraulics import OilBoiler, Pumps
 from chaufferie.simulations.wood import BURNING, WoodBoiler, WoodState
@@ -66,6 +67,8 @@ RETURN_TEMP = (0x02, b"\x5e", 10.0)  # 16-bit, return temperature in 0,1 °C
 ERRORS = (0x01, b"\xfd\x17", 1.0)  # 8-bit, error flags (VIFE 0x17)
 
 MEDIUM_HEAT, MEDIUM_ELECTRICITY, MEDIUM_WATER = 0x04, 0x02, 0x07
+BASE_UNIT = {ENERGY: 1000.0, POWER: 1000.0}
+"""Record value → the unit the library decodes it in (kWh → Wh, kW → W; the others as kept)."""
 
 
 @dataclass
@@ -176,6 +179,20 @@ class MeterBank:
 
     def by_primary(self, address: int) -> Meter | None:
         return next((m for m in self.meters.values() if m.primary == address), None)
+
+    def value(self, source: MbusSource) -> float:
+        """What the bridge makes of ``source``'s record now (its value × the point's ``scale``),
+        for the closed-loop replay, which reads the model without the bus; KeyError when no
+        meter or record answers to it."""
+        wanted = None if source.secondary is None else int(source.secondary)
+        meter = next(
+            (m for m in self.meters.values() if m.primary == source.primary or m.ident == wanted), None
+        )
+        records = [] if meter is None else meter.records()
+        if source.record >= len(records):
+            raise KeyError(f"no M-Bus meter record {source.meter}/{source.record} in the simulator")
+        coding, value = records[source.record]
+        return value * BASE_UNIT.get(coding, 1.0) * source.scale
 
     def step(self, h: float, plant: Plant) -> None:
         """Integrate ``h`` model seconds of the plant's flows into the meters."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from chaufferie.config.points import MbusSource
 from chaufferie.simulations.wood import BURNING
 
 if TYPE_CHECKING:
@@ -184,9 +185,12 @@ WRITERS: dict[str, Writer] = {
 def read(plant: Plant, point: str) -> Value:
     """Engineering value of ``point``; KeyError names the point when the model has no such value."""
     reader = READERS.get(point)
-    if reader is None:
-        raise KeyError(f"the simulator has no value for point '{point}'")
-    return reader(plant)
+    if reader is not None:
+        return reader(plant)
+    found = plant.points.get(point)
+    if found is not None and isinstance(found.source, MbusSource):
+        return plant.meters.value(found.source)
+    raise KeyError(f"the simulator has no value for point '{point}'")
 
 
 def write(plant: Plant, point: str, value: Value) -> bool:
@@ -204,8 +208,10 @@ def write(plant: Plant, point: str, value: Value) -> bool:
 
 def unknown_points(cfg: PlantConfig) -> list[str]:
     """PLC points of ``cfg`` the model cannot serve (they will read 0); chaufferie's own
-    (``system``) points are none of the PLCs' business."""
-    return [p.name for p in cfg.points if p.name not in READERS and p.source.protocol != "system"]
+    (``system``) points are none of the PLCs' business, and the M-Bus meters serve theirs."""
+    return [
+        p.name for p in cfg.points if p.name not in READERS and p.source.protocol not in ("system", "mbus")
+    ]
 
 
 def bad_points(plant: Plant) -> frozenset[str]:

@@ -7,13 +7,13 @@ import re
 from nicegui import ui
 
 from chaufferie.config.vocabulary import ActionKind, Role
+from chaufferie.historian.catalogue import figure_label
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.charts import report_options
 from chaufferie.hmi.i18n import reason_label, tr
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.records import ExportFormat, Report
 from chaufferie.hmi.services import HmiServices
-from chaufferie.hmi.texts import TEXTS
 
 CONTRACT_ROLE = Role.TECHNICIAN
 """Who may export the contract report: the contractor's technicians and the commune (admin)."""
@@ -33,15 +33,22 @@ def default_period(services: HmiServices) -> str:
 
 
 def figure_rows(report: Report, lang: str) -> list[dict[str, str]]:
-    """Figures in words (catalogue ``fig.*``), numbers in the language's decimal style, and
+    """Figures in words (the report's own headings), numbers in the language's decimal style, and
     "données incomplètes" for those the historian could not compute from enough data."""
     rows = []
     incomplete = set(report.extra.get("incomplete", ()))
+    not_metered = set(report.extra.get("not_metered", ()))
+    buildings: dict[str, str] = dict(report.extra.get("buildings", {}))
     coverage: dict[str, float] = dict(report.extra.get("coverage", {}))
     for key, value in report.figures.items():
-        name = tr(f"fig.{key}", lang) if f"fig.{key}" in TEXTS else key
+        name = figure_label(key, "fr" if lang == "fr" else "en", buildings)
         decimals = 2 if isinstance(value, float) else 0
-        shown = tr("report.incomplete", lang) if key in incomplete else fmt.number(value, "", decimals, lang)
+        if key in not_metered:
+            shown = tr("report.not_metered", lang)
+        elif key in incomplete:
+            shown = tr("report.incomplete", lang)
+        else:
+            shown = fmt.number(value, "", decimals, lang)
         covered = coverage.get(key)
         share = "" if covered is None else fmt.number(100.0 * covered, "%", 0, lang)
         rows.append({"name": name, "value": shown, "coverage": share})

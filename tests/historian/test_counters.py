@@ -172,8 +172,8 @@ async def test_the_reports_page_shows_each_figures_coverage_and_the_gaps(
         await writer.flush()
         report = await HmiHistory(historian_config, writer.engine).report("2026-11")
     for lang, name, share, words in (
-        ("fr", "chaleur bois (MWh)", "90 %", "données incomplètes"),
-        ("en", "wood heat (MWh)", "90 %", "incomplete data"),
+        ("fr", "Chaleur bois (MWh)", "90 %", "données incomplètes"),
+        ("en", "Heat from wood (MWh)", "90 %", "incomplete data"),
     ):
         rows = {row["name"]: row for row in figure_rows(report, lang)}
         assert rows[name]["coverage"] == share

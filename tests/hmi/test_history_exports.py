@@ -218,7 +218,7 @@ async def test_report_page_says_incomplete_data_for_a_month_without_readings(win
             user.find(marker="report-show").click()
             await user.should_see(f"Chaufferie bois de Joucas — {month}", retries=PATIENCE)
             rows = {r["name"]: r["value"] for r in user.find(marker="report-table").elements.pop().rows}
-            assert rows["chaleur bois (MWh)"] == wood
+            assert rows["Chaleur bois (MWh)"] == wood
         report = (await _download(user, "report-csv")).decode("utf-8-sig")
         assert (
             next(csv.DictReader(io.StringIO(report), delimiter=";"))["Chaleur bois (MWh)"]

@@ -82,8 +82,8 @@ def test_report_figures_read_in_words() -> None:
         extra={"oil_reasons": {"wood_fault": 2}},
     )
     assert figure_rows(report, "fr") == [
-        {"name": "taux de couverture bois (%)", "value": "94,50", "coverage": ""},
-        {"name": "démarrages fioul en relève", "value": "2", "coverage": ""},
+        {"name": "Taux de couverture bois (%)", "value": "94,50", "coverage": ""},
+        {"name": "Démarrages fioul en relève", "value": "2", "coverage": ""},
         {"name": "démarrage fioul : chaudière bois en défaut", "value": "2", "coverage": ""},
     ]
 
