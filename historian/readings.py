@@ -94,28 +94,19 @@ class Coverage:
 
 
 def coverage(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> Coverage:
-    """The share of the hours of [start, end) in which ``name`` has a good reading (its hour
-    rollups, kept forever), and its gaps longer than :data:`MAX_GAP`."""
-    total = round((end - start) / HOUR)
-    pid = point_id(conn, site_id, name)
-    if pid is None or total <= 0:
-        return Coverage(0.0, (Gap(start, end),) if total > 0 else ())
-    h = schema.rollup_hour
-    buckets = list(
-        conn.execute(
-            select(h.c.bucket)
-            .where(h.c.point_id == pid, h.c.bucket >= start, h.c.bucket < end)
-            .where(h.c.good_ratio > 0, h.c.last.is_not(None))
-            .order_by(h.c.bucket)
-        ).scalars()
-    )
-    edges = [start, *(t for b in buckets for t in (b, b + HOUR)), end]
-    gaps = tuple(
-        Gap(earlier, later)
-        for earlier, later in zip(edges[::2], edges[1::2], strict=True)
-        if later - earlier > MAX_GAP
-    )
-    return Coverage(min(1.0, len(buckets) / total), gaps)
+    """The share of [start, end) the readings of ``name`` vouch for (:func:`_spans`: its hours
+    with a good reading, in the hour rollups kept forever, and its manual readings), and its
+    gaps longer than :data:`MAX_GAP`."""
+    if end <= start:
+        return Coverage(0.0)
+    readings = _readings(conn, site_id, name, point_id(conn, site_id, name), start, end)
+    manual = _manual(conn, site_id, name, start - MANUAL_REACH, end + MANUAL_REACH)
+    if not readings and not manual:
+        return Coverage(0.0, (Gap(start, end),))
+    holes = _uncovered(_spans(readings, manual), start, end)
+    missing = sum((later - earlier for earlier, later in holes), timedelta())
+    gaps = tuple(Gap(earlier, later) for earlier, later in holes if later - earlier > MAX_GAP)
+    return Coverage(max(0.0, 1.0 - missing / (end - start)), gaps)
 
 
 class Shortfall(StrEnum):
@@ -222,11 +213,21 @@ def _spans(
 
 def _longest_gap(spans: Sequence[tuple[datetime, datetime]], start: datetime, end: datetime) -> timedelta:
     """The longest time in [start, end) outside every one of ``spans``."""
-    longest, reached = timedelta(), start
+    return max((later - earlier for earlier, later in _uncovered(spans, start, end)), default=timedelta())
+
+
+def _uncovered(
+    spans: Sequence[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The stretches of [start, end) outside every one of ``spans``, in time order."""
+    holes, reached = [], start
     for since, until in sorted(spans):
-        longest = max(longest, min(since, end) - reached)
+        if min(since, end) > reached:
+            holes.append((reached, min(since, end)))
         reached = max(reached, until)
-    return max(longest, end - reached)
+    if end > reached:
+        holes.append((reached, end))
+    return holes
 
 
 def _drops(

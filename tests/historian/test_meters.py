@@ -157,6 +157,7 @@ async def test_a_meter_read_by_hand_on_the_first_of_each_month_gives_the_months_
     report = build_report(writer.engine, historian_config, parse_period("2026-11", historian_config))
     assert "oil_litres" not in report.incomplete
     assert report.oil_litres == pytest.approx(1200.0)
+    assert report.coverage["oil_litres"].complete  # the index read on site vouches for the month
     october = build_report(writer.engine, historian_config, parse_period("2026-10", historian_config))
     assert october.oil_litres is None  # no reading at its start
 
