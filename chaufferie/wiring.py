@@ -28,6 +28,7 @@ from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.alarm_store import LEGACY_FILE, DatabaseAlarmStore
 from chaufferie.historian.maintenance import MaintenanceService
 from chaufferie.historian.maintenance_store import Counters, MaintenanceStore
+from chaufferie.historian.meters import MeterLog
 from chaufferie.historian.season import recall_season
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access.alarm_adapter import OperationsAccess, OutboxSms, alarm_recipients
@@ -40,6 +41,7 @@ from chaufferie.hmi.app import HmiServer
 from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.maintenance import HmiMaintenance
+from chaufferie.hmi.meters import HmiMeters
 from chaufferie.hmi.season import HmiSeason
 from chaufferie.hmi.seed import alarm_transitions
 from chaufferie.hmi.services import HmiServices
@@ -183,6 +185,7 @@ def build_runtime(
             scenarios=SimulatorControl(cfg, clock) if simulator_control else None,
             interventions=HmiInterventions(access.interventions),
             maintenance=HmiMaintenance(maintenance),
+            meters=HmiMeters(MeterLog(cfg, historian.engine, bus, clock)),
             season=HmiSeason(live, bus, clock, lambda: supervisor.core.season),
             initial=lambda: alarm_transitions(alarms.operations.active()),
             settings_store=FileSettingsStore(live, rejected=rejected),

@@ -179,6 +179,10 @@ class Bounds(Frozen):
         return self.min <= value <= self.max
 
 
+COUNTER_UNITS = frozenset({"Wh", "kWh", "MWh", "L", "m³", "kg", "t", "h"})
+"""The units of a counter's index (energy, volume, mass, run hours): a rate (kW, m³/h) is not one."""
+
+
 class CounterSpec(Frozen):
     """What the history must know of a counter point (an index that only rises)."""
 
@@ -206,6 +210,7 @@ class Point(Frozen):
     pulse: bool = False
     counter: CounterSpec | None = None
     """Set for a counter (energy, litres, kg) whose meter wraps: its rollover index."""
+
     states: dict[int, str] | None = None
     """Number → state name; each name must have its words in ``config/words.py``
     (``STATE_WORDS``), which every message and screen shows instead of the number."""
@@ -223,6 +228,13 @@ class Point(Frozen):
     @property
     def writable(self) -> bool:
         return self.access is Access.READ_WRITE
+
+    @property
+    def is_counter(self) -> bool:
+        """Whether this is a counter (an index that only rises): it has a rollover index, or
+        its unit is one of :data:`COUNTER_UNITS`. Only a counter may have a meter replacement
+        or a manual reading recorded (docs/historian.md, « Compteurs »)."""
+        return self.counter is not None or self.unit in COUNTER_UNITS
 
     @property
     def is_bool(self) -> bool:

@@ -305,6 +305,10 @@ class ActionKind(StrEnum):
     SEASON_CHANGE = "season_change"
     WATER_MAKEUP = "water_makeup"
     AIR_PURGE = "air_purge"
+    METER_REPLACEMENT = "meter_replacement"
+    """A meter replaced, confirmed in the logbook (old meter's final index, new one's initial)."""
+    MANUAL_READING = "manual_reading"
+    """A meter's index read by hand and entered in the logbook."""
 
 
 class ActionResult(StrEnum):

@@ -71,7 +71,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "relevés interrompus plus de {hours} h",
         "readings interrupted for more than {hours} h",
     ),
-    "shortfall_reset": ("compteur revenu en arrière (remise à zéro)", "counter went backwards (reset)"),
+    "shortfall_reset": (
+        "remplacement de compteur suspecté (index revenu en arrière), à confirmer dans la main courante",
+        "suspected meter replacement (index went backwards), to be confirmed in the logbook",
+    ),
     "shortfall_not_metered": ("pas de compteur dans la configuration", "no such meter in the configuration"),
     "not_metered": ("non mesuré", "not metered"),
     "replacement": ("relève", "replacement"),

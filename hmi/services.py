@@ -24,6 +24,7 @@ from chaufferie.hmi.history import HmiHistory
 from chaufferie.hmi.interventions import HmiInterventions
 from chaufferie.hmi.live import LiveModel
 from chaufferie.hmi.maintenance import HmiMaintenance
+from chaufferie.hmi.meters import HmiMeters
 from chaufferie.hmi.records import UserSession
 from chaufferie.hmi.season import HmiSeason
 from chaufferie.hmi.settings_store import FileSettingsStore
@@ -52,6 +53,8 @@ class HmiServices:
     scenarios: SimulatorControl | None = None
     interventions: HmiInterventions | None = None
     maintenance: HmiMaintenance | None = None
+    meters: HmiMeters | None = None
+    """The meters' logbook entries (replacements, manual readings) and suspected replacements."""
     season: HmiSeason | None = None
     """The heating season's notice and confirmation (the running supervisor's state)."""
     initial: Callable[[], Iterable[Message]] | None = None

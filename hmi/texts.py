@@ -217,6 +217,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action.end_of_repair": ("fin de dépannage", "end of repair"),
     "action.phone_call": ("appel téléphonique", "phone call"),
     "action.contract_indices": ("indices du contrat", "contract indices"),
+    "action.meter_replacement": ("remplacement de compteur", "meter replacement"),
+    "action.manual_reading": ("relevé manuel de compteur", "manual meter reading"),
     "action.call_disputed": ("appel contesté (injustifié)", "call disputed (unjustified)"),
     "action.dispute_accepted": ("contestation acceptée", "dispute accepted"),
     "action.dispute_rejected": ("contestation rejetée", "dispute rejected"),
@@ -428,6 +430,52 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Note too long (2000 characters at most)",
     ),
     "maint.refused.no_user": ("Utilisateur inconnu", "Unknown user"),
+    # ---- meters (logbook) -----------------------------------------------------------
+    "meter.title": ("Compteurs : remplacement et relevé manuel", "Meters: replacement and manual reading"),
+    "meter.point": ("Compteur", "Meter"),
+    "meter.when": ("Date (AAAA-MM-JJ [HH:MM], vide : maintenant)", "Date (YYYY-MM-DD [HH:MM], empty: now)"),
+    "meter.old_final": ("Index final de l'ancien compteur", "Old meter's final index"),
+    "meter.new_initial": ("Index initial du nouveau compteur", "New meter's initial index"),
+    "meter.comment": ("Commentaire (facultatif)", "Comment (optional)"),
+    "meter.confirm": ("Confirmer le remplacement", "Confirm the replacement"),
+    "meter.index": ("Index relevé", "Index read"),
+    "meter.read": ("Enregistrer le relevé", "Record the reading"),
+    "meter.replacement_recorded": ("Remplacement de compteur enregistré", "Meter replacement recorded"),
+    "meter.reading_recorded": ("Relevé enregistré", "Reading recorded"),
+    "meter.suspects": (
+        "Remplacements de compteur suspectés (à confirmer)",
+        "Suspected meter replacements (to be confirmed)",
+    ),
+    "meter.suspect": (
+        "{at}  {label} : index {before} puis {after}",
+        "{at}  {label}: index {before} then {after}",
+    ),
+    "meter.no_suspect": ("Aucun remplacement suspecté", "No suspected replacement"),
+    "meter.unavailable": ("Compteurs indisponibles (historique)", "Meters unavailable (history)"),
+    "meter.refused.unknown_point": (
+        "Compteur inconnu (ce point n'est pas un compteur)",
+        "Unknown meter (this point is not a counter)",
+    ),
+    "meter.refused.future": ("Date dans le futur : refusée", "Date in the future: refused"),
+    "meter.refused.no_user": ("Utilisateur inconnu", "Unknown user"),
+    "meter.refused.negative": ("Un index ne peut pas être négatif", "An index cannot be negative"),
+    "meter.refused.below_last": (
+        "Refusé : index inférieur au relevé précédent ({last}). Remplacement de compteur ? "
+        "Confirmez-le d'abord.",
+        "Refused: index below the previous reading ({last}). Meter replaced? Confirm it first.",
+    ),
+    "meter.refused.final_below_last": (
+        "Refusé : l'index final de l'ancien compteur est inférieur à son dernier relevé ({last})",
+        "Refused: the old meter's final index is below its last reading ({last})",
+    ),
+    "meter.refused.already_confirmed": (
+        "Refusé : un remplacement de ce compteur est déjà confirmé à moins de 6 h de cette heure",
+        "Refused: a replacement of this meter is already confirmed within 6 h of that time",
+    ),
+    "meter.refused.comment_too_long": (
+        "Commentaire trop long ({most} caractères au plus)",
+        "Comment too long ({most} characters at most)",
+    ),
     # ---- settings -------------------------------------------------------------------
     "set.title": ("Réglages", "Settings"),
     "set.cascade": ("Seuils de la cascade bois / fioul", "Wood / oil cascade thresholds"),

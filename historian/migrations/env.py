@@ -1,8 +1,8 @@
 """Alembic environment of the historian (run programmatically by ``database.migrate``).
 
 The target metadata is :data:`chaufferie.historian.schema.metadata`; the access helper's
-tables, the alarms' and the maintenance follow-up's (``access_schema``, ``alarm_schema``,
-``maintenance_schema``) are imported when that module exists so that
+tables, the alarms', the maintenance follow-up's and the meters' (``access_schema``,
+``alarm_schema``, ``maintenance_schema``, ``meter_schema``) are imported when that module exists so that
 autogenerate sees them. The connection comes from ``config.attributes["connection"]`` when
 the caller passes one, otherwise from ``sqlalchemy.url``.
 """
@@ -20,6 +20,7 @@ for module in (
     "chaufferie.historian.access_schema",
     "chaufferie.historian.alarm_schema",
     "chaufferie.historian.maintenance_schema",
+    "chaufferie.historian.meter_schema",
 ):
     try:
         importlib.import_module(module)

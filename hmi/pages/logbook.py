@@ -1,5 +1,6 @@
-"""The logbook: chip deliveries, ash removals, water make-ups, air purges and interventions
-(phone calls and the steps after arrival: :mod:`.logbook_calls`).
+"""The logbook: chip deliveries, ash removals, water make-ups, air purges, interventions
+(phone calls and the steps after arrival: :mod:`.logbook_calls`) and meters (replacements
+and manual readings: :mod:`.logbook_meters`).
 
 The entries are checked and recorded by :mod:`chaufferie.hmi.conduite` (a :class:`PlantEvent`
 and its audit :class:`OperatorAction`; a delivery whose humidity is outside the contract is
@@ -20,6 +21,7 @@ from chaufferie.hmi import format as fmt
 from chaufferie.hmi.pages.frame import PageContext, attempt, hmi_page
 from chaufferie.hmi.pages.logbook_calls import phone_call_card, steps_card
 from chaufferie.hmi.pages.logbook_contract import contract_card
+from chaufferie.hmi.pages.logbook_meters import meters_card
 from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.hmi.services import HmiServices
 
@@ -231,6 +233,7 @@ def register(services: HmiServices) -> None:
             phone_call_card(ctx)
             await steps_card(ctx)
             await contract_card(ctx)
+            await meters_card(ctx, LOG_ROLE)
         ui.label(ctx.t("log.recent")).classes("font-bold")
         recent = ui.column().classes("gap-0 text-sm").mark("log-recent")
         earlier = await past_entries(ctx)

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from chaufferie.commands import run as run_command
@@ -48,6 +49,8 @@ from chaufferie.config.vocabulary import (
     PlantMode,
     Role,
 )
+from chaufferie.historian import schema
+from chaufferie.historian.readings import counter_at
 from chaufferie.hmi.records import EventQuery, RecordKind
 from chaufferie.lifespan import StageName
 from chaufferie.wiring import Runtime, build_runtime
@@ -243,6 +246,28 @@ async def test_the_hmi_services_reach_the_running_alarms_and_history(running: Ru
     assert ("acked", "martin", "hmi") in alarm_lines  # the HMI's ack, through the alarms, into the history
     assert services.users is not None
     assert "martin" in [u.username for u in await services.users.users()]
+
+
+async def test_the_agents_manual_meter_reading_through_the_running_hmi_is_stored_and_audited(
+    running: Running,
+) -> None:
+    runtime = running.runtime
+    assert runtime.hmi is not None
+    meters = runtime.hmi.services.meters
+    assert meters is not None
+    outcome = await meters.reading("oil.litres", "", 1234.0, HMI, "fr")
+    assert outcome.ok, outcome.message
+    lower = await meters.reading("oil.litres", "", 1000.0, HMI, "fr")
+    assert not lower.ok
+    assert "1234,0" in lower.message
+    await runtime.historian.flush()
+    a = schema.operator_actions
+    with runtime.historian.engine.connect() as conn:
+        assert counter_at(conn, runtime.cfg.site.id, "oil.litres", running.clock.now()) == 1234.0
+        audited = conn.execute(
+            select(a.c.result, a.c.user).where(a.c.kind == "manual_reading").order_by(a.c.seq)
+        ).all()
+    assert [tuple(row) for row in audited] == [("ok", "martin"), ("refused", "martin")]
 
 
 async def test_the_plants_call_opens_the_intervention_and_a_call_never_acknowledged_runs_late(
