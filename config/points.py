@@ -179,14 +179,12 @@ class Bounds(Frozen):
         return self.min <= value <= self.max
 
 
-COUNTER_UNITS = frozenset({"Wh", "kWh", "MWh", "L", "m³", "kg", "t", "h"})
-"""The units of a counter's index (energy, volume, mass, run hours): a rate (kW, m³/h) is not one."""
-
-
 class CounterSpec(Frozen):
-    """What the history must know of a counter point (an index that only rises)."""
+    """A counter point: an index that only rises (energy, volume, mass burnt, run hours), whose
+    drops the history judges (a rollover, a meter replacement) and which may be read by hand.
+    ``counter: {}`` declares one; ``rollover`` when its meter wraps."""
 
-    rollover: Magnitude = Field(gt=0)
+    rollover: Magnitude | None = Field(default=None, gt=0)
     """The highest index the meter shows before it wraps to 0 (e.g. 99999999 for 8 digits)."""
 
 
@@ -209,7 +207,7 @@ class Point(Frozen):
     write_min_interval_s: float = Field(default=1.0, ge=0, le=DAY_S)
     pulse: bool = False
     counter: CounterSpec | None = None
-    """Set for a counter (energy, litres, kg) whose meter wraps: its rollover index."""
+    """Set for a counter (energy, litres, kg burnt, run hours): ``{}``, or its rollover index."""
 
     states: dict[int, str] | None = None
     """Number → state name; each name must have its words in ``config/words.py``
@@ -231,10 +229,9 @@ class Point(Frozen):
 
     @property
     def is_counter(self) -> bool:
-        """Whether this is a counter (an index that only rises): it has a rollover index, or
-        its unit is one of :data:`COUNTER_UNITS`. Only a counter may have a meter replacement
-        or a manual reading recorded (docs/historian.md, « Compteurs »)."""
-        return self.counter is not None or self.unit in COUNTER_UNITS
+        """Whether this is a declared counter (``counter:``): only a counter may have a meter
+        replacement or a manual reading recorded (docs/historian.md, « Compteurs »)."""
+        return self.counter is not None
 
     @property
     def is_bool(self) -> bool:
