@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from chaufferie.historian import schema
-from chaufferie.historian.readings import point_id
+from chaufferie.historian.readings import Step, held_steps, point_id
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def time_within(
     a, b = point_id(conn, site_id, level), point_id(conn, site_id, reference)
     if a is None or b is None:
         return BandTime(0.0, 0.0)
-    steps = [_steps(conn, pid, start, end) for pid in (a, b)]
+    steps = [held_steps(conn, pid, start, end) for pid in (a, b)]
     if not steps[0] or not steps[1]:
         return _rollup_band(conn, (a, b), band, start, end)
     inside = known = 0.0
@@ -50,28 +50,6 @@ def time_within(
             if abs(value - target) <= band:
                 inside += span
     return BandTime(inside / 3600.0, known / 3600.0)
-
-
-Step = tuple[datetime, float | None]
-"""From this time on, this value (None: not good)."""
-
-
-def _steps(conn: Connection, pid: int, start: datetime, end: datetime) -> list[Step]:
-    s = schema.samples
-    before = conn.execute(
-        select(s.c.time, s.c.value, s.c.quality)
-        .where(s.c.point_id == pid, s.c.time < start)
-        .order_by(s.c.time.desc())
-        .limit(1)
-    ).all()
-    inside = conn.execute(
-        select(s.c.time, s.c.value, s.c.quality)
-        .where(s.c.point_id == pid, s.c.time >= start, s.c.time < end)
-        .order_by(s.c.time)
-    ).all()
-    if not inside:
-        return []
-    return [(t, float(v) if q == 0 and v is not None else None) for t, v, q in [*before, *inside]]
 
 
 def _merged(

@@ -470,11 +470,13 @@ def _rise(
     return max(0.0, last[1] - first[1] + len(wraps) * (rollover + 1))
 
 
-def run_hours(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> float:
-    """Hours the on/off point ``name`` was on (value ≥ 0.5, good) during [start, end)."""
-    pid = point_id(conn, site_id, name)
-    if pid is None:
-        return 0.0
+Step = tuple[datetime, float | None]
+"""From this time on, this value (None: not good)."""
+
+
+def held_steps(conn: Connection, pid: int, start: datetime, end: datetime) -> list[Step]:
+    """The raw samples of point ``pid`` in [start, end) and the last one before, each value held
+    until the next (empty when the period has no raw sample: they are past their retention)."""
     s = schema.samples
     before = conn.execute(
         select(s.c.time, s.c.value, s.c.quality)
@@ -488,13 +490,23 @@ def run_hours(conn: Connection, site_id: str, name: str, start: datetime, end: d
         .order_by(s.c.time)
     ).all()
     if not inside:
+        return []
+    return [(t, float(v) if q == 0 and v is not None else None) for t, v, q in [*before, *inside]]
+
+
+def run_hours(conn: Connection, site_id: str, name: str, start: datetime, end: datetime) -> float:
+    """Hours the on/off point ``name`` was on (value ≥ 0.5, good) during [start, end)."""
+    pid = point_id(conn, site_id, name)
+    if pid is None:
+        return 0.0
+    steps = held_steps(conn, pid, start, end)
+    if not steps:
         return _rollup_hours(conn, pid, start, end)
-    rows = [*before, *inside]
     on = timedelta()
-    for (t, value, quality), nxt in zip(rows, [*rows[1:], None], strict=True):
+    for (t, value), nxt in zip(steps, [*steps[1:], None], strict=True):
         until = min(end, nxt[0] if nxt is not None else end)
         since = max(start, t)
-        if quality == 0 and value is not None and value >= 0.5 and until > since:
+        if value is not None and value >= 0.5 and until > since:
             on += until - since
     return on.total_seconds() / 3600.0
 

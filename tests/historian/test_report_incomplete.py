@@ -54,12 +54,31 @@ async def winter(historian_config: PlantConfig, bus: Bus, clock: VirtualClock) -
 async def test_a_month_read_every_hour_is_complete(winter: Engine, historian_config: PlantConfig) -> None:
     january = build_report(winter, historian_config, parse_period("2026-01", historian_config))
     assert january.wood_heat_mwh == pytest.approx(7.43)
-    lacking = {key for key, why in january.incomplete.items() if why is not Shortfall.NOT_METERED}
-    assert lacking == {"oil_run_hours", "band_pct"}  # no burner nor buffer recorded; oil from litres
-    assert {key for key in january.incomplete if key not in lacking} == {
-        "electricity_kwh", "electricity_peak_kw", "electricity_avg_kw", "makeup_water_l",
-        "buildings_heat_mwh", "loss_pct", "cost_eur", "eur_per_mwh",
-    }  # fmt: skip  # the shipped plant has no M-Bus meters: "non mesuré", not 0
+    recorded = {"wood_heat_mwh", "oil_heat_mwh", "total_heat_mwh", "coverage_pct", "oil_litres"}
+    assert not recorded & set(january.incomplete)  # oil from litres; no burner point recorded
+    meters = {
+        "electricity_kwh",
+        "makeup_water_l",
+        *(f"building_heat_mwh.{b.id}" for b in historian_config.buildings),
+    }
+    assert {key: why for key, why in january.incomplete.items() if key in meters} == dict.fromkeys(
+        meters, Shortfall.NO_READINGS
+    )  # the shipped plant has its M-Bus meters, which this history never read: not 0
+    without = cfg_without_meters(historian_config)
+    bare = build_report(winter, without, parse_period("2026-01", without))
+    assert {
+        key: bare.incomplete[key] for key in ("electricity_kwh", "makeup_water_l", "buildings_heat_mwh")
+    } == (
+        dict.fromkeys(("electricity_kwh", "makeup_water_l", "buildings_heat_mwh"), Shortfall.NOT_METERED)
+    )  # a plant without those meters: "non mesuré"
+
+
+def cfg_without_meters(cfg: PlantConfig) -> PlantConfig:
+    """``cfg`` without its M-Bus link, its points and its buildings (a plant alone)."""
+    links = {name: link for name, link in cfg.links.items() if name != "meters"}
+    points = tuple(p for p in cfg.points if p.link != "meters")
+    alarms = tuple(a for a in cfg.alarms if a.code not in ("COM-MBS", "EAU-APP"))
+    return cfg.model_copy(update={"links": links, "points": points, "buildings": (), "alarms": alarms})
 
 
 @pytest.mark.parametrize(("month", "reasons"), LACKING)
