@@ -190,6 +190,11 @@ FAULTS: dict[str, Fault] = {
     "PMP-FLOW": Fault(_duty_pump_no_flow, _repair_pumps, "duty pump runs but no flow (no fault contact)"),
     "PMP-2DF": Fault(_fail_both_pumps, _repair_pumps, "both pumps fail"),
     "PRS-BAS": Fault(_set(lambda p: p.network, "leaking", True), _refill_network, "network leaks 1 bar/h"),
+    "EAU-APP": Fault(
+        _set(lambda p: p.network, "topped_up", True),
+        _set(lambda p: p.network, "topped_up", False),
+        "slow leak made up by the filling unit: 5 L/h of make-up water",
+    ),
     "PRS-HT": Fault(
         _set(lambda p: p.network, "high_fault", True),
         _set(lambda p: p.network, "high_fault", False),

@@ -20,6 +20,8 @@ DELIVERY_ZERO_AT_C = 30.0
 EXPANSION_BAR_PER_K = 0.015
 PUMP_HEAD_BAR = 0.2
 LEAK_BAR_PER_H = 1.0
+SLOW_LEAK_BAR_PER_H = 0.25
+"""A slow leak made up by the filling unit (EAU-APP): 5 L an hour at 20 L per bar."""
 HIGH_PRESSURE_FAULT_BAR = 1.8
 MIN_PRESSURE_BAR = 0.2
 OIL_OUTLET_RISE_K = 15.0
@@ -84,6 +86,9 @@ class Network:
         self.refilled_bar = 0.0
         """Pressure put back by filling since the start (bar), for the make-up water meter."""
         self.leaking = False
+        self.topped_up = False
+        """A slow leak that the automatic filling unit keeps making up (pressure stays normal,
+        the make-up water meter counts it: the EAU-APP fault)."""
         self.high_fault = False
         self.pressure_bar = plant.network_nominal_bar
 
@@ -100,6 +105,8 @@ class Network:
             self.return_c = supply_c
         if self.leaking:
             self.leak_bar += LEAK_BAR_PER_H * dt / 3600.0
+        if self.topped_up:
+            self.refilled_bar += SLOW_LEAK_BAR_PER_H * dt / 3600.0
         p = self.p.network_nominal_bar + EXPANSION_BAR_PER_K * (0.5 * (supply_c + self.return_c) - 65.0)
         p += (PUMP_HEAD_BAR if pumping else 0.0) + (HIGH_PRESSURE_FAULT_BAR if self.high_fault else 0.0)
         self.pressure_bar = max(MIN_PRESSURE_BAR, p - self.leak_bar)

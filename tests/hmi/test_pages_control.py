@@ -23,6 +23,9 @@ from chaufferie.hmi.records import UserSession
 from chaufferie.hmi.services import HmiServices
 from tests.hmi.conftest import Plc, login
 
+HASHING = 100
+"""Retries (0.1 s each) while a password is hashed (argon2, on a thread: seconds on a loaded machine)."""
+
 
 def results(services: HmiServices) -> Subscription:
     """What the bridge answers from now on (every command it executed or refused)."""
@@ -210,9 +213,9 @@ async def test_admin_changes_rota_contacts_and_users(
         user.find(marker="new-username").type("agent2")
         user.find(marker="new-password").type("long enough secret")
         user.find(marker="user-save").click()
-        await user.should_see("agent2 · lecture")
+        await user.should_see("agent2 · lecture", retries=HASHING)  # argon2 on a thread: slow when loaded
         user.find(marker="disable-agent2").click()
-        await user.should_see("agent2 · lecture (—)")
+        await user.should_see("agent2 · lecture (—)", retries=HASHING)
     assert services.config.rota is not None
     assert services.config.rota.cycle == ("tech-bernard", "tech-martin")  # in force
     [agent] = [u for u in access.store.list_users() if u.username == "agent2"]
