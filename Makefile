@@ -24,14 +24,14 @@ demo: $(STAMP)
 	$(BIN)/chaufferie demo $(DEMO_ARGS)
 
 # Two pytest processes on the machine's two cores, both must pass: the modem tests (mostly
-# waiting for Gammu's own pacing, about 5 s a connection), then the closed-loop replays that
-# open no port (the season replays, the supervisor's closed loop, the 24 h soak) run beside
-# the rest, which is the longer of the two (CI has 30 minutes); their
+# waiting for Gammu's own pacing, about 5 s a connection), then the closed-loop replays (the
+# season replays and metering month, the supervisor's closed loop, the 24 h soak) and the
+# end-to-end tests run beside the rest, which is the longer of the two (CI has 30 minutes); their
 # report is printed after it. Each process takes its test servers' ports from its own range
 # (CHAUFFERIE_TEST_PORTS, tests/conftest.py), below the kernel's ephemeral ports: a port given
 # by free_port() is free for everyone until the server binds it, and a full run with the
 # end-to-end tests beside lost one to the other process that way. Each lists its slowest tests.
-BESIDE := tests/season tests/supervisor/test_closed_loop.py tests/soak
+BESIDE := tests/season tests/supervisor/test_closed_loop.py tests/soak tests/e2e
 test: $(STAMP)
 	@( export CHAUFFERIE_TEST_PORTS=21000-32000; \
 	   $(BIN)/python -m pytest -m modem -p no:cacheprovider; a=$$?; \
