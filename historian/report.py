@@ -277,16 +277,11 @@ def _energy(conn: Connection, cfg: PlantConfig, points: EnergyPoints, r: EnergyR
     ).scalar_one()
     r.chips_delivered_t = float(delivered) / 1000.0
     if delivered:
-        weighted = conn.execute(
-            select(func.sum(t.c.mass_kg * t.c.humidity)).where(
+        weighted, weighed = conn.execute(
+            select(func.sum(t.c.mass_kg * t.c.humidity), func.sum(t.c.mass_kg)).where(
                 t.c.site_id == site, t.c.time >= start, t.c.time < end, t.c.humidity.is_not(None)
             )
-        ).scalar_one()
-        weighed = conn.execute(
-            select(func.sum(t.c.mass_kg)).where(
-                t.c.site_id == site, t.c.time >= start, t.c.time < end, t.c.humidity.is_not(None)
-            )
-        ).scalar_one()
+        ).one()
         r.chips_humidity_pct = float(weighted) / float(weighed) if weighed else None
     plant = cfg.plant
     r.chips_out_of_contract = conn.execute(
