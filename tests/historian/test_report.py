@@ -15,7 +15,7 @@ from chaufferie.cli import main
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import OilRole
+from chaufferie.config.vocabulary import ActionKind, Channel, Context, OilRole, OperatorAction
 from chaufferie.historian.readings import Shortfall
 from chaufferie.historian.report import EnergyReport, PeriodError, build_report, parse_period
 from chaufferie.historian.report_format import report_csv, report_html, report_xml
@@ -192,3 +192,24 @@ async def test_report_command_writes_csv_xml_and_html(
     assert main(["report", "--season", "2025-2026", "--format", "html", "--config", str(config)]) == 0
     assert b"2026-01" in capsysbinary.readouterr().out
     assert main(["report", "--month", "2026-1", "--config", str(config)]) == 2
+
+
+async def test_the_chips_humidity_is_weighted_by_the_mass_of_the_periods_deliveries(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    def delivered(t: datetime, tonnes: float, humidity: float | None) -> OperatorAction:
+        details: dict[str, object] = {"tonnes": tonnes, "supplier": "Bois du Ventoux"}
+        if humidity is not None:
+            details["humidity"] = humidity
+        ctx = Context(origin="hmi", user="agent", channel=Channel.HMI)
+        return OperatorAction(ActionKind.CHIP_DELIVERY, t, ctx, details=details)
+
+    async with HistorianWriter(historian_config, bus, clock) as writer:
+        writer.accept(delivered(local(2026, 1, 5, 10), 4.0, 25.0))
+        writer.accept(delivered(local(2026, 1, 19, 10), 1.0, 35.0))
+        writer.accept(delivered(local(2026, 1, 26, 10), 2.0, None))  # humidity not measured
+        writer.accept(delivered(local(2025, 12, 20, 10), 9.0, 50.0))  # December: not counted
+        await writer.flush()
+        report = build_report(writer.engine, historian_config, parse_period("2026-01", historian_config))
+    assert report.chips_delivered_t == pytest.approx(7.0)
+    assert report.chips_humidity_pct == pytest.approx((4.0 * 25 + 1.0 * 35) / 5.0)
