@@ -7,7 +7,8 @@ messages to rows; ``store``: the inserts; ``spool``: on-disk store-and-forward w
 database is away), the queries (``trends``; ``history``: the event history; ``readings``:
 counters and run times over a period), the energy reports (``report``, written out by
 ``report_format``), the exports (``history_export``: French and RFC 4180 CSV; ``exchange``:
-the XML format described by ``exchange.xsd``; ``haystack``: the points' tags), the texts of
+the exchange batch, an ESPI / Green Button Atom feed written by ``espi_feed`` with our data in
+its extensions as described by ``exchange.xsd``; ``haystack``: the points' tags), the texts of
 reports and exports (``catalogue``) and the access-control store (``access_store``: users,
 burnt tokens, SMS ids, interventions).
 

@@ -1,11 +1,14 @@
-"""The XML exchange format (``exchange.xsd``): export a slice of history, import it elsewhere.
+"""The exchange format: export a slice of history, import it elsewhere (docs/exchange.md).
 
+A batch is a NAESB REQ.21 ESPI ("Green Button") Atom feed (:mod:`.espi_feed`) that
+validates against the standard's own schema; the site's own data rides in ESPI's
+``extension`` elements, as the elements of ``exchange.xsd``, a documented profile of ESPI.
 :func:`export_batch` writes one site's points (ReadingTypes with units and Haystack tags),
-raw samples and rollups (IntervalBlocks, ESPI-style) and every record (Records of typed
-Fields) between two instants and/or from a sequence number on. :func:`import_batch` reads
-such a document into any historian database, SQLite or PostgreSQL: the same rows, keyed by
-(site, seq) and (point, time), so importing twice changes nothing. This is the format a
-site forwards to a city's central database.
+raw samples and rollups (IntervalBlocks) and every record (Records of typed Fields, in the
+UsagePoint's extension) between two instants and/or from a sequence number on.
+:func:`import_batch` reads such a document into any historian database, SQLite or
+PostgreSQL: the same rows, keyed by (site, seq) and (point, time), so importing twice
+changes nothing. This is the format a site forwards to a city's central database.
 
 Documents with a DOCTYPE are refused (no entity tricks); the XML parser is the standard
 library's (expat ≥ 2.4 is hardened against entity expansion).
@@ -16,7 +19,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +27,7 @@ from sqlalchemy import JSON, Boolean, Connection, Engine, Float, Integer, RowMap
 
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
+from chaufferie.historian.espi_feed import ATOM, A, E, Reading, Series, feed_bytes
 from chaufferie.historian.records import QUALITY_NAMES, Row
 from chaufferie.historian.sqltypes import UtcTime
 from chaufferie.historian.store import Store
@@ -32,6 +36,7 @@ NS = "urn:chaufferie:exchange:1"
 Q = f"{{{NS}}}"
 QUALITY_CODES = {name: code for code, name in QUALITY_NAMES.items()}
 ROLLUPS = (("minute", schema.rollup_minute), ("hour", schema.rollup_hour))
+ROLLUP_VALUES = ("mean", "min", "max", "last")
 RECORD_KEYS = ("site_id", "seq", "time")
 
 
@@ -91,35 +96,37 @@ def export_batch(
     from_seq: int | None = None,
     rollups: bool = True,
 ) -> bytes:
-    """One site's history in [start, end) (and seq ≥ ``from_seq``) as a Batch document."""
+    """One site's history in [start, end) (and seq ≥ ``from_seq``) as a batch feed."""
     site = cfg.site.id
-    root = batch_root(cfg)
+    batch = batch_root(cfg)
     seqs: list[int] = []
     with engine.connect() as conn:
-        names = _reading_types(conn, root, site)
-        seqs += _samples(conn, root, names, start, end, from_seq)
+        points = _points(conn, site)
+        series = {point_id: _new_series(row, "raw") for point_id, row in points.items()}
+        seqs += _samples(conn, series, start, end, from_seq)
+        all_series = list(series.values())
         if rollups:
             for resolution, table in ROLLUPS:
-                _rollups(conn, root, names, table, resolution, start, end)
+                all_series += _rollups(conn, points, table, resolution, start, end)
         for table in schema.RECORD_TABLES:
-            seqs += _records(conn, root, table, site, start, end, from_seq)
-    return finish_batch(root, seqs)
+            seqs += _records(conn, batch, table, site, start, end, from_seq)
+    return finish_batch(batch, seqs, all_series)
 
 
 def batch_root(cfg: PlantConfig) -> ET.Element:
-    """An empty Batch of ``cfg``'s site: the root and its Site."""
+    """An empty Batch header of ``cfg``'s site: the profile's Batch and its Site."""
     site = cfg.site.id
     root = ET.Element(f"{Q}Batch", version="1", siteId=site, created=_iso(datetime.now(UTC)))
     ET.SubElement(root, f"{Q}Site", id=site, name=cfg.site.name, timezone=cfg.site.timezone)
     return root
 
 
-def finish_batch(root: ET.Element, seqs: list[int]) -> bytes:
-    """The Batch document, its firstSeq/lastSeq bounding ``seqs``."""
+def finish_batch(batch: ET.Element, seqs: list[int], series: Sequence[Series] = ()) -> bytes:
+    """The batch feed: ``batch`` (firstSeq/lastSeq bounding ``seqs``) then ``series``."""
     if seqs:
-        root.set("firstSeq", str(min(seqs)))
-        root.set("lastSeq", str(max(seqs)))
-    return to_bytes(root)
+        batch.set("firstSeq", str(min(seqs)))
+        batch.set("lastSeq", str(max(seqs)))
+    return feed_bytes(batch, series, batch.get("created", ""))
 
 
 def to_bytes(root: ET.Element) -> bytes:
@@ -129,22 +136,25 @@ def to_bytes(root: ET.Element) -> bytes:
     return data
 
 
-def _reading_types(conn: Connection, root: ET.Element, site: str) -> dict[int, str]:
+def _points(conn: Connection, site: str) -> dict[int, RowMapping]:
     p = schema.points
-    names: dict[int, str] = {}
-    for row in conn.execute(select(p).where(p.c.site_id == site).order_by(p.c.name)).mappings():
-        names[int(row["id"])] = str(row["name"])
-        ET.SubElement(
-            root,
-            f"{Q}ReadingType",
-            point=row["name"],
-            unit=row["unit"],
-            serviceCategory="heat",
-            tags=row["tags"],
-            labelFr=row["label_fr"],
-            labelEn=row["label_en"],
-        )
-    return names
+    query = select(p).where(p.c.site_id == site).order_by(p.c.name)
+    return {int(row["id"]): row for row in conn.execute(query).mappings()}
+
+
+def _new_series(row: RowMapping, resolution: str) -> Series:
+    """The empty ``resolution`` series of ``row`` (a points row), its Point and Series."""
+    point = ET.Element(
+        f"{Q}Point",
+        name=row["name"],
+        unit=row["unit"],
+        tags=row["tags"],
+        labelFr=row["label_fr"],
+        labelEn=row["label_en"],
+        resolution=resolution,
+    )
+    block = ET.Element(f"{Q}Series", point=row["name"], resolution=resolution)
+    return Series(point, block, resolution)
 
 
 def _window(time_col: Any, start: datetime | None, end: datetime | None) -> list[Any]:
@@ -156,62 +166,56 @@ def _window(time_col: Any, start: datetime | None, end: datetime | None) -> list
     return cond
 
 
-def _blocks(root: ET.Element, rows: Iterator[tuple[str, dict[str, str]]], resolution: str) -> None:
-    block: ET.Element | None = None
-    current = None
-    for point, attrs in rows:
-        if point != current or block is None:
-            block = ET.SubElement(root, f"{Q}IntervalBlock", point=point, resolution=resolution)
-            current = point
-        ET.SubElement(block, f"{Q}IntervalReading", attrs)
-
-
 def _samples(
     conn: Connection,
-    root: ET.Element,
-    names: dict[int, str],
+    series: dict[int, Series],
     start: datetime | None,
     end: datetime | None,
     from_seq: int | None,
 ) -> list[int]:
+    """Each point's raw samples into its series; their sequence numbers."""
     s = schema.samples
-    cond = [s.c.point_id.in_(names), *_window(s.c.time, start, end)]
+    cond = [s.c.point_id.in_(series), *_window(s.c.time, start, end)]
     if from_seq is not None:
         cond.append(s.c.seq >= from_seq)
-    rows = conn.execute(select(s).where(*cond).order_by(s.c.point_id, s.c.time)).mappings().all()
-
-    def readings() -> Iterator[tuple[str, dict[str, str]]]:
-        for r in rows:
-            attrs = {"start": _iso(r["time"]), "seq": str(r["seq"]), "quality": QUALITY_NAMES[r["quality"]]}
-            if r["value"] is not None:
-                attrs["value"] = repr(r["value"])
-            yield names[r["point_id"]], attrs
-
-    _blocks(root, readings(), "raw")
-    return [int(r["seq"]) for r in rows]
+    seqs = []
+    for r in conn.execute(select(s).where(*cond).order_by(s.c.point_id, s.c.time)).mappings():
+        quality = QUALITY_NAMES[r["quality"]]
+        exact = ET.Element(f"{Q}Sample", seq=str(r["seq"]), time=_iso(r["time"]), quality=quality)
+        if r["value"] is not None:
+            exact.set("value", repr(r["value"]))
+        series[r["point_id"]].readings.append(Reading(r["time"], r["value"], quality, exact))
+        seqs.append(int(r["seq"]))
+    return seqs
 
 
 def _rollups(
     conn: Connection,
-    root: ET.Element,
-    names: dict[int, str],
+    points: dict[int, RowMapping],
     table: Table,
     resolution: str,
     start: datetime | None,
     end: datetime | None,
-) -> None:
-    cond = [table.c.point_id.in_(names), *_window(table.c.bucket, start, end)]
-    rows = conn.execute(select(table).where(*cond).order_by(table.c.point_id, table.c.bucket)).mappings()
+) -> list[Series]:
+    """The series of ``table``'s rollups, one per point that has some."""
+    cond = [table.c.point_id.in_(points), *_window(table.c.bucket, start, end)]
+    series: dict[int, Series] = {}
+    for r in conn.execute(select(table).where(*cond).order_by(table.c.point_id, table.c.bucket)).mappings():
+        if r["point_id"] not in series:
+            series[r["point_id"]] = _new_series(points[r["point_id"]], resolution)
+        one = series[r["point_id"]]
+        exact = ET.Element(f"{Q}Rollup", bucket=_iso(r["bucket"]), count=str(r["count"]))
+        exact.set("goodRatio", repr(r["good_ratio"]))
+        for column in ROLLUP_VALUES:
+            if r[column] is not None:
+                exact.set(column, repr(r[column]))
+        one.readings.append(Reading(r["bucket"], r["mean"], _rollup_quality(r["good_ratio"]), exact))
+    return list(series.values())
 
-    def readings() -> Iterator[tuple[str, dict[str, str]]]:
-        for r in rows:
-            attrs = {"start": _iso(r["bucket"]), "count": str(r["count"]), "goodRatio": repr(r["good_ratio"])}
-            for key, column in (("value", "mean"), ("min", "min"), ("max", "max"), ("last", "last")):
-                if r[column] is not None:
-                    attrs[key] = repr(r[column])
-            yield names[r["point_id"]], attrs
 
-    _blocks(root, readings(), resolution)
+def _rollup_quality(good_ratio: float) -> str:
+    """good when every sample was, bad when none was, else mixed."""
+    return "good" if good_ratio >= 1.0 else "bad" if good_ratio <= 0.0 else "mixed"
 
 
 def _records(
@@ -250,82 +254,98 @@ def add_record(root: ET.Element, table: Table, row: RowMapping, withheld: Collec
 
 
 def parse_batch(data: bytes) -> tuple[str, list[dict[str, Any]], list[Row]]:
-    """(site id, point rows, historian rows) of a Batch document."""
+    """(site id, point rows, historian rows) of a batch feed; ExchangeError if it is none."""
+    batch, root = _batch(data)
+    site = _attr(batch, "siteId")
+    try:
+        points = {_attr(e, "name"): _point_row(e, site) for e in root.iter(f"{Q}Point")}
+        rows = [row for block in root.iter(f"{E}IntervalBlock") for row in _block_rows(block)]
+        rows += [_record_row(record, site) for record in batch.iter(f"{Q}Record")]
+    except ExchangeError:
+        raise
+    except (KeyError, ValueError) as exc:
+        raise ExchangeError(f"a value of the batch is not of its type: {exc}") from exc
+    return site, list(points.values()), rows
+
+
+def _batch(data: bytes) -> tuple[ET.Element, ET.Element]:
+    """(the profile's Batch, the feed) of ``data``, refused unless it is a batch feed."""
     if b"<!DOCTYPE" in data[:4096].upper():
         raise ExchangeError("documents with a DOCTYPE are refused")
     try:
         root = ET.fromstring(data)  # noqa: S314 - no DOCTYPE, expat hardened (module docstring)
     except ET.ParseError as exc:
         raise ExchangeError(f"not well-formed XML: {exc}") from exc
-    if root.tag != f"{Q}Batch":
-        raise ExchangeError(f"expected a {NS} Batch, found {root.tag}")
-    site = root.get("siteId", "")
-    points = [
-        {
-            "site_id": site,
-            "name": e.get("point"),
-            "unit": e.get("unit", ""),
-            "tags": e.get("tags", ""),
-            "label_fr": e.get("labelFr", ""),
-            "label_en": e.get("labelEn", ""),
-        }
-        for e in root.iter(f"{Q}ReadingType")
-    ]
-    rows: list[Row] = []
-    for block in root.iter(f"{Q}IntervalBlock"):
-        rows += _block_rows(block)
-    for record in root.iter(f"{Q}Record"):
-        rows.append(_record_row(record, site))
-    return site, points, rows
+    if root.tag != f"{A}feed":
+        raise ExchangeError(f"expected an Atom feed ({ATOM} feed), found {root.tag}")
+    found = root.findall(f"{A}entry/{A}content/{E}UsagePoint/{E}extension/{Q}Batch")
+    if len(found) != 1:
+        raise ExchangeError(f"expected one UsagePoint whose extension is a {NS} Batch, found {len(found)}")
+    return found[0], root
+
+
+def _attr(element: ET.Element, name: str) -> str:
+    value = element.get(name)
+    if value is None:
+        raise ExchangeError(f"{element.tag} has no {name} attribute")
+    return value
+
+
+def _number(element: ET.Element, name: str) -> float | None:
+    value = element.get(name)
+    return None if value is None else float(value)
+
+
+def _point_row(point: ET.Element, site: str) -> dict[str, Any]:
+    columns = {"name": "name", "unit": "unit", "tags": "tags", "label_fr": "labelFr", "label_en": "labelEn"}
+    return {"site_id": site} | {column: _attr(point, name) for column, name in columns.items()}
 
 
 def _block_rows(block: ET.Element) -> list[Row]:
-    point, resolution = block.get("point", ""), block.get("resolution", "raw")
+    """The samples or rollups of an IntervalBlock, read from the profile's elements."""
+    series = block.find(f"{E}extension/{Q}Series")
+    if series is None:
+        raise ExchangeError(f"an IntervalBlock has no {NS} Series in its extension")
+    point, resolution = _attr(series, "point"), _attr(series, "resolution")
+    exact = "Sample" if resolution == "raw" else "Rollup"
     rows: list[Row] = []
-    for r in block.iter(f"{Q}IntervalReading"):
-        value = r.get("value")
-        if resolution == "raw":
-            rows.append(
-                (
-                    "samples",
-                    {
-                        "point": point,
-                        "time": _parse_time(r.get("start", "")),
-                        "value": None if value is None else float(value),
-                        "quality": QUALITY_CODES[r.get("quality", "good")],
-                        "seq": int(r.get("seq", "0")),
-                    },
-                )
-            )
-            continue
-        extra = {k: None if r.get(k) is None else float(r.get(k, "")) for k in ("min", "max", "last")}
-        rows.append(
-            (
-                f"rollup_{resolution}",
-                {
-                    "point": point,
-                    "bucket": _parse_time(r.get("start", "")),
-                    "mean": None if value is None else float(value),
-                    **extra,
-                    "count": int(r.get("count", "0")),
-                    "good_ratio": float(r.get("goodRatio", "0")),
-                },
-            )
-        )
+    for reading in block.iter(f"{E}IntervalReading"):
+        found = reading.find(f"{E}extension/{Q}{exact}")
+        if found is None:
+            raise ExchangeError(f"an IntervalReading of {point} ({resolution}) has no {exact}")
+        rows.append(_sample(point, found) if exact == "Sample" else _rollup(point, resolution, found))
     return rows
 
 
+def _sample(point: str, sample: ET.Element) -> Row:
+    values = {
+        "point": point,
+        "time": _parse_time(_attr(sample, "time")),
+        "value": _number(sample, "value"),
+        "quality": QUALITY_CODES[_attr(sample, "quality")],
+        "seq": int(_attr(sample, "seq")),
+    }
+    return ("samples", values)
+
+
+def _rollup(point: str, resolution: str, rollup: ET.Element) -> Row:
+    values: dict[str, Any] = {"point": point, "bucket": _parse_time(_attr(rollup, "bucket"))}
+    values |= {column: _number(rollup, column) for column in ROLLUP_VALUES}
+    values |= {"count": int(_attr(rollup, "count")), "good_ratio": float(_attr(rollup, "goodRatio"))}
+    return (f"rollup_{resolution}", values)
+
+
 def _record_row(record: ET.Element, site: str) -> Row:
-    table = record.get("table", "")
+    table = _attr(record, "table")
     if table not in {t.name for t in schema.RECORD_TABLES}:
         raise ExchangeError(f"unknown record table {table!r}")
     values: dict[str, Any] = {
         "site_id": site,
-        "seq": int(record.get("seq", "")),
-        "time": _parse_time(record.get("time", "")),
+        "seq": int(_attr(record, "seq")),
+        "time": _parse_time(_attr(record, "time")),
     }
     for field in record.iter(f"{Q}Field"):
-        name = field.get("name", "")
+        name = _attr(field, "name")
         null = field.get("null") in ("true", "1")
         values[name] = None if null else _parse(field.text or "", field.get("type", "string"))
     return (table, values)

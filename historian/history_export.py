@@ -1,6 +1,7 @@
 """The event history as the user selected it: CSV for the maintenance contractor (French or
-RFC 4180 style) and XML (a ``Batch`` of ``exchange.xsd`` whose ``Selection`` header says
-which filters were applied and what the reader's role left out).
+RFC 4180 style) and XML (an exchange batch feed, :mod:`.exchange`, of Records only, whose
+``Batch`` header has a ``Selection`` saying which filters were applied and what the reader's
+role left out).
 
 Both take the entries :func:`~chaufferie.historian.history.history` found for the history
 page's filters, so an export holds exactly the records the page lists.

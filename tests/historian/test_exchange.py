@@ -1,4 +1,5 @@
-"""The XML exchange format validates against its XSD and round-trips: export → import = same rows."""
+"""The exchange batch is an ESPI (Green Button) feed valid by the standard's own schema, its
+extensions valid by our profile (exchange.xsd), and it round-trips: export → import = same rows."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
@@ -22,9 +23,14 @@ from chaufferie.historian.exchange import ExchangeError, export_batch, import_ba
 from chaufferie.historian.history import history
 from chaufferie.historian.history_export import history_csv
 from chaufferie.historian.writer import HistorianWriter
+from tests.historian.exchange_schemas import assert_profile_elements_valid, standard, standard_and_profile
 from tests.historian.support import ack, alarm, delivery, every, oil_start, snapshot, tag
 
-XSD = Path(__file__).parents[2] / "historian" / "exchange.xsd"
+NS = {
+    "atom": "http://www.w3.org/2005/Atom",
+    "espi": "http://naesb.org/espi",
+    "c": "urn:chaufferie:exchange:1",
+}
 
 
 async def _history(cfg: PlantConfig, bus: Bus, clock: VirtualClock) -> Engine:
@@ -45,7 +51,7 @@ async def test_batch_validates_and_round_trips_into_another_database(
 ) -> None:
     source = await _history(historian_config, bus, clock)
     data = export_batch(source, historian_config)
-    etree.XMLSchema(etree.parse(str(XSD))).assertValid(etree.fromstring(data))
+    assert_profile_elements_valid(etree.fromstring(data))
     target = make_engine(f"sqlite:///{tmp_path / 'central.db'}")
     rows = import_batch(target, data)
     assert rows > 800
@@ -56,30 +62,58 @@ async def test_batch_validates_and_round_trips_into_another_database(
     target.dispose()
 
 
+async def test_batch_is_espi_valid_by_the_standards_own_schema_and_our_profile(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock
+) -> None:
+    source = await _history(historian_config, bus, clock)
+    document = etree.fromstring(export_batch(source, historian_config))
+    standard().assertValid(document)
+    standard_and_profile().assertValid(document)
+    kinds = document.xpath("//espi:UsagePoint/espi:ServiceCategory/espi:kind/text()", namespaces=NS)
+    assert kinds == ["4"]  # ESPI ServiceKind heat
+    document.find(".//espi:IntervalReading/espi:value", NS).text = "70.5"
+    assert not standard().validate(document)  # ESPI values are whole numbers
+
+
 async def test_batch_carries_site_sequence_numbers_and_units(
     historian_config: PlantConfig, bus: Bus, clock: VirtualClock
 ) -> None:
     source = await _history(historian_config, bus, clock)
     root = etree.fromstring(export_batch(source, historian_config, from_seq=100, rollups=False))
-    ns = {"c": "urn:chaufferie:exchange:1"}
-    assert root.get("siteId") == "joucas"
-    assert int(root.get("firstSeq")) >= 100
-    temp = root.find("c:ReadingType[@point='buffer.temp_top']", ns)
-    assert temp is not None
-    assert (temp.get("unit"), temp.get("serviceCategory")) == ("°C", "heat")
-    assert "temp" in temp.get("tags").split()
-    seqs = [int(r.get("seq")) for r in root.iterfind(".//c:IntervalReading", ns)]
-    assert seqs
-    assert min(seqs) >= 100
-    assert root.find("c:IntervalBlock[@resolution='minute']", ns) is None
+    batch = root.find("atom:entry/atom:content/espi:UsagePoint/espi:extension/c:Batch", NS)
+    assert batch is not None
+    assert batch.get("siteId") == "joucas"
+    assert int(batch.get("firstSeq")) >= 100
+    (temp,) = root.xpath("//espi:ReadingType[espi:extension/c:Point/@name='buffer.temp_top']", namespaces=NS)
+    point = temp.find("espi:extension/c:Point", NS)
+    assert (point.get("unit"), point.get("resolution")) == ("°C", "raw")
+    assert "temp" in point.get("tags").split()
+    # ESPI's view: degrees Celsius (UnitSymbolKind 23) in thousandths (10^-3).
+    assert (
+        temp.findtext("espi:uom", namespaces=NS),
+        temp.findtext("espi:powerOfTenMultiplier", namespaces=NS),
+    ) == (
+        "23",
+        "-3",
+    )
+    samples = root.findall(".//espi:IntervalReading/espi:extension/c:Sample", NS)
+    assert samples
+    assert min(int(s.get("seq")) for s in samples) >= 100
+    assert root.find(".//c:Series[@resolution='minute']", NS) is None
+    block = "//espi:IntervalBlock[espi:extension/c:Series/@point='buffer.temp_top']"
+    first = root.xpath(f"{block}/espi:IntervalReading", namespaces=NS)[0]
+    sample = first.find("espi:extension/c:Sample", NS)
+    assert int(first.findtext("espi:value", namespaces=NS)) == round(float(sample.get("value")) * 1000)
 
 
 def test_import_refuses_a_doctype_and_foreign_documents(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(ExchangeError):
         import_batch(engine, b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>')
-    with pytest.raises(ExchangeError):
+    with pytest.raises(ExchangeError, match="Atom feed"):
         import_batch(engine, b"<Batch/>")
+    with pytest.raises(ExchangeError, match="one UsagePoint"):
+        import_batch(engine, b'<feed xmlns="http://www.w3.org/2005/Atom"/>')
     with pytest.raises(ExchangeError):
         import_batch(engine, b"<not xml")
     engine.dispose()
@@ -118,3 +152,19 @@ async def test_central_database_gathers_batches_of_two_sites(
     assert events[0][1] == events[1][1]  # same sequence number, different sites
     assert sorted(points) == ["gordes", "joucas"]
     central.dispose()
+
+
+async def test_a_damaged_batch_is_refused_with_a_clear_error(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path
+) -> None:
+    """A sample without its instant stops the import before anything is stored."""
+    source = await _history(historian_config, bus, clock)
+    data = export_batch(source, historian_config, rollups=False)
+    document = etree.fromstring(data)
+    sample = document.find(".//c:Sample", NS)
+    del sample.attrib["time"]
+    target = make_engine(f"sqlite:///{tmp_path / 'central.db'}")
+    with pytest.raises(ExchangeError, match="Sample has no time attribute"):
+        import_batch(target, etree.tostring(document))
+    assert inspect(target).get_table_names() == []  # refused before the database was touched
+    target.dispose()
