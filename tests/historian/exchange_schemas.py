@@ -75,7 +75,9 @@ def assert_profile_elements_valid(document: etree._Element) -> None:
     """Every element of our namespace in ``document``'s ESPI extensions is valid by the profile."""
     schema = profile()
     extensions = document.iterfind(f".//{{{ESPI}}}extension")
-    for element in (child for extension in extensions for child in extension):
+    checked = [element for extension in extensions for element in extension]
+    assert checked, "no extension element: not a batch feed"
+    for element in checked:
         schema.assertValid(etree.ElementTree(_detached(element)))
 
 

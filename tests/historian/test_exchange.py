@@ -16,12 +16,13 @@ from sqlalchemy import Engine, inspect, select
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
-from chaufferie.config.vocabulary import Quality
+from chaufferie.config.vocabulary import Quality, Role
 from chaufferie.historian import schema
 from chaufferie.historian.database import make_engine
 from chaufferie.historian.exchange import ExchangeError, export_batch, import_batch
 from chaufferie.historian.history import history
-from chaufferie.historian.history_export import history_csv
+from chaufferie.historian.history_access import withheld_for
+from chaufferie.historian.history_export import Selection, history_csv, history_xml
 from chaufferie.historian.writer import HistorianWriter
 from tests.historian.exchange_schemas import assert_profile_elements_valid, standard, standard_and_profile
 from tests.historian.support import ack, alarm, delivery, every, oil_start, snapshot, tag
@@ -71,8 +72,15 @@ async def test_batch_is_espi_valid_by_the_standards_own_schema_and_our_profile(
     standard_and_profile().assertValid(document)
     kinds = document.xpath("//espi:UsagePoint/espi:ServiceCategory/espi:kind/text()", namespaces=NS)
     assert kinds == ["4"]  # ESPI ServiceKind heat
+    document.find(".//c:Sample", NS).set("quality", "excellent")
+    assert standard().validate(document)  # ESPI lets its extensions through...
+    assert not standard_and_profile().validate(document)  # ...our profile checks them
     document.find(".//espi:IntervalReading/espi:value", NS).text = "70.5"
     assert not standard().validate(document)  # ESPI values are whole numbers
+    selection = Selection((("kinds", "alarm"),), withheld_for(Role.VIEWER), 500)
+    export = etree.fromstring(history_xml(source, historian_config, history(source), selection))
+    standard_and_profile().assertValid(export)  # the history page's XML export is a batch feed too
+    assert export.find(".//c:Batch/c:Selection/c:Filter[@name='kinds']", NS) is not None
 
 
 async def test_batch_carries_site_sequence_numbers_and_units(
