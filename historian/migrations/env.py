@@ -1,8 +1,9 @@
 """Alembic environment of the historian (run programmatically by ``database.migrate``).
 
 The target metadata is :data:`chaufferie.historian.schema.metadata`; the access helper's
-tables, the alarms', the maintenance follow-up's and the meters' (``access_schema``,
-``alarm_schema``, ``maintenance_schema``, ``meter_schema``) are imported when that module exists so that
+tables, the alarms', the maintenance follow-up's, the meters' and the city-wide exchange's
+(``access_schema``, ``alarm_schema``, ``maintenance_schema``, ``meter_schema``,
+``central_schema``) are imported when that module exists so that
 autogenerate sees them. The connection comes from ``config.attributes["connection"]`` when
 the caller passes one, otherwise from ``sqlalchemy.url``.
 """
@@ -21,6 +22,7 @@ for module in (
     "chaufferie.historian.alarm_schema",
     "chaufferie.historian.maintenance_schema",
     "chaufferie.historian.meter_schema",
+    "chaufferie.historian.central_schema",
 ):
     try:
         importlib.import_module(module)
