@@ -25,6 +25,7 @@ SUBCOMMANDS = (
     "tags",
     "user",
     "report",
+    "export",
     "run",
     "demo",
     "notify_test",

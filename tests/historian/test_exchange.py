@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import Engine, inspect, select
 
+from chaufferie.cli import main
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.settings import PlantConfig
@@ -25,7 +26,7 @@ from chaufferie.historian.history_access import withheld_for
 from chaufferie.historian.history_export import Selection, history_csv, history_xml
 from chaufferie.historian.writer import HistorianWriter
 from tests.historian.exchange_schemas import assert_profile_elements_valid, standard, standard_and_profile
-from tests.historian.support import ack, alarm, delivery, every, oil_start, snapshot, tag
+from tests.historian.support import ack, alarm, config_file, delivery, every, oil_start, snapshot, tag
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -175,4 +176,28 @@ async def test_a_damaged_batch_is_refused_with_a_clear_error(
     with pytest.raises(ExchangeError, match="Sample has no time attribute"):
         import_batch(target, etree.tostring(document))
     assert inspect(target).get_table_names() == []  # refused before the database was touched
+    target.dispose()
+
+
+async def test_the_export_command_writes_a_valid_batch_of_the_month_that_round_trips(
+    historian_config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path
+) -> None:
+    # The tender's option 1: a site keeping its data locally still hands over standard files.
+    source = await _history(historian_config, bus, clock)
+    config = config_file(historian_config, tmp_path)
+    month = clock.now().astimezone(ZoneInfo(historian_config.site.timezone)).strftime("%Y-%m")
+    out = tmp_path / "batch.xml"
+    assert main(["export", "--month", month, "--config", str(config), "-o", str(out)]) == 0
+    standard_and_profile().assertValid(etree.parse(str(out)))
+    target = make_engine(f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    import_batch(target, out.read_bytes())
+    assert snapshot(target) == snapshot(source)  # every row of the month, nothing else
+    other_month = tmp_path / "other.xml"
+    assert main(["export", "--month", "2001-01", "--config", str(config), "-o", str(other_month)]) == 0
+    assert etree.parse(str(other_month)).find(".//c:Sample", NS) is None
+    last = max(int(s.get("seq", "0")) for s in etree.parse(str(out)).iterfind(".//c:Sample", NS))
+    tail = tmp_path / "tail.xml"
+    assert main(["export", "--from-seq", str(last), "--config", str(config), "-o", str(tail)]) == 0
+    assert [s.get("seq") for s in etree.parse(str(tail)).iterfind(".//c:Sample", NS)] == [str(last)]
+    assert main(["export", "--month", "2026-13", "--config", str(config)]) == 2
     target.dispose()

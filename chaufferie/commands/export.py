@@ -1,0 +1,78 @@
+"""``chaufferie export``: a slice of the site's history as an exchange batch file.
+
+``chaufferie export --month 2026-01 -o joucas-2026-01.xml`` (or ``--season 2025-2026``, or
+``--from-seq N`` for everything from a sequence number on) writes the site's points, samples,
+rollups and records of that period from the configured database as a batch feed
+(docs/exchange.md: a NAESB ESPI / Green Button Atom feed with our records in its extensions),
+the file a site that keeps its data locally hands over, or a central server imports
+(``chaufferie central import``). The document is checked against ESPI's schema and our
+profile before it is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy.exc import SQLAlchemyError
+
+from chaufferie.config.loader import ConfigError, load_config
+from chaufferie.historian.database import make_engine, migrate
+from chaufferie.historian.espi_schema import SchemaMissingError, standard_and_profile
+from chaufferie.historian.exchange import export_batch
+from chaufferie.historian.periods import PeriodError, parse_period
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "export", help="history as an exchange batch (ESPI XML) / historique en lot d'échange (XML ESPI)"
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", help="YYYY-MM, e.g. 2026-01")
+    which.add_argument("--season", help="YYYY-YYYY heating season, e.g. 2025-2026")
+    which.add_argument("--from-seq", type=int, help="every record and sample from this sequence number on")
+    p.add_argument("--no-rollups", action="store_true", help="raw samples and records only")
+    p.add_argument("--config", default=None, help="plant configuration (default: the shipped one)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(args.config, **({"data_dir": args.data_dir} if args.data_dir else {}))
+        period = None if args.from_seq is not None else parse_period(args.month or args.season, cfg)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except PeriodError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    engine = make_engine(cfg.storage_url, cfg.storage.password_env)
+    try:
+        migrate(engine)
+        start, end = (None, None) if period is None else (period.start, period.end)
+        data = export_batch(engine, cfg, start, end, from_seq=args.from_seq, rollups=not args.no_rollups)
+    except SQLAlchemyError as exc:
+        print(f"database unavailable / base indisponible: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 3
+    finally:
+        engine.dispose()
+    try:
+        schema = standard_and_profile()
+    except SchemaMissingError as exc:
+        print(exc, file=sys.stderr)
+        return 3
+    document = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    if not schema.validate(document):  # a defect of ours: say so rather than hand it over
+        print(f"the batch is not valid, nothing written: {schema.error_log.last_error}", file=sys.stderr)
+        return 4
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
