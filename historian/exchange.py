@@ -352,14 +352,21 @@ def _record_row(record: ET.Element, site: str) -> Row:
 
 
 def import_batch(engine: Engine, data: bytes) -> int:
-    """Write a Batch document's rows into ``engine``'s database; the number of rows read."""
+    """Write a Batch document's rows into ``engine``'s database, all or none; the rows read."""
     site, points, rows = parse_batch(data)
     store = Store(engine, site)
     store.prepare()
-    store.register_rows(points)
+    with engine.begin() as conn:
+        write_rows(store, conn, points, rows)
+    return len(rows)
+
+
+def write_rows(store: Store, conn: Connection, points: list[dict[str, Any]], rows: list[Row]) -> None:
+    """A parsed batch's points and rows written by ``store`` in the transaction ``conn``:
+    samples and records kept once by (site, seq) and (point, time), rollups replaced."""
+    store.register_rows_in(conn, points)
     by_kind: dict[bool, list[Row]] = defaultdict(list)
     for row in rows:
         by_kind[row[0].startswith("rollup_")].append(row)
-    store.write(by_kind[False])
-    store.write(by_kind[True], replace_rollups=True)
-    return len(rows)
+    store.write_in(conn, by_kind[False])
+    store.write_in(conn, by_kind[True], replace_rollups=True)

@@ -102,9 +102,12 @@ class Store:
 
     def register_rows(self, rows: list[dict[str, Any]]) -> None:
         """Register points given as ``points`` rows (from an exchange batch)."""
-        if not rows:
-            return
         with self.engine.begin() as conn:
+            self.register_rows_in(conn, rows)
+
+    def register_rows_in(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """:meth:`register_rows` within the caller's transaction ``conn``."""
+        if rows:
             conn.execute(self._upsert_points(), [{**r, "site_id": self.site_id} for r in rows])
 
     def write(self, rows: list[Row], replace_rollups: bool = False) -> None:
@@ -114,12 +117,16 @@ class Store:
         or replace it when ``replace_rollups`` (complete buckets from an exchange batch).
         """
 
+        with self.engine.begin() as conn:
+            self.write_in(conn, rows, replace_rollups)
+
+    def write_in(self, conn: Connection, rows: list[Row], replace_rollups: bool = False) -> None:
+        """:meth:`write` within the caller's transaction ``conn`` (all or nothing with it)."""
         by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for table, values in rows:
             by_table[table].append(values)
         try:
-            with self.engine.begin() as conn:
-                self._write_tables(conn, by_table, replace_rollups)
+            self._write_tables(conn, by_table, replace_rollups)
         except Exception:
             self._ids.clear()
             self._months.clear()
