@@ -26,6 +26,7 @@ SUBCOMMANDS = (
     "user",
     "report",
     "export",
+    "central",
     "run",
     "demo",
     "notify_test",

@@ -1,0 +1,216 @@
+"""``chaufferie central``: the city's central server (docs/central.md).
+
+* ``central serve``: the receiver of the sites' batches (HTTPS with ``--tls-cert/--tls-key``),
+  stateless over the central database;
+* ``central keygen``: a new key pair for a site: the private key (PEM) for the site's
+  environment variable ``CHAUFFERIE_SITE_KEY``, the public key for ``central site add``;
+* ``central site add|revoke|list``: the sites allowed to send;
+* ``central import FILE…``: batch files of a registered site (a building without our plant
+  software, or a site that keeps its data locally and hands over files), checked like a
+  received batch.
+
+The database is ``--db`` or the environment variable ``CHAUFFERIE_CENTRAL_DB`` (a URL may hold
+a password: give it through the environment); PostgreSQL for a city, SQLite for a trial.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import ssl
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from chaufferie.historian import central_protocol as proto
+from chaufferie.historian.central_receiver import (
+    CentralStore,
+    Receiver,
+    Refused,
+    check_document,
+    receiver_name,
+)
+from chaufferie.historian.central_registry import RegistryError, list_sites, register_site, revoke_site
+from chaufferie.historian.database import make_engine, migrate
+from chaufferie.historian.espi_schema import SchemaMissingError
+from chaufferie.historian.exchange import ExchangeError, parse_batch
+
+DB_ENV = "CHAUFFERIE_CENTRAL_DB"
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "central", help="city-wide central server / serveur central de la ville"
+    )
+    p.add_argument("--db", default=None, help=f"central database URL (default: ${DB_ENV})")
+    central = p.add_subparsers(dest="central_command", required=True, metavar="ACTION")
+    serve = central.add_parser("serve", help="receive the sites' batches / recevoir les lots des sites")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8443)
+    serve.add_argument("--tls-cert", default=None, help="PEM certificate (HTTPS); with --tls-key")
+    serve.add_argument("--tls-key", default=None)
+    serve.add_argument(
+        "--workers", type=int, default=2, help="imports at a time; more waits (503 Retry-After)"
+    )
+    serve.add_argument("--max-bytes", type=int, default=proto.MAX_BATCH_BYTES, help="largest batch read")
+    serve.set_defaults(func=_serve)
+    keygen = central.add_parser("keygen", help="a new key pair for a site / une paire de clés pour un site")
+    keygen.add_argument("--public-out", default=None, help="write the public key there too")
+    keygen.set_defaults(func=_keygen)
+    site = central.add_parser("site", help="the sites allowed to send / les sites autorisés")
+    sites = site.add_subparsers(dest="site_command", required=True, metavar="ACTION")
+    add = sites.add_parser("add", help="register a site or renew its key")
+    add.add_argument("site")
+    add.add_argument("--name", default="")
+    add.add_argument("--kind", choices=("plant", "meters"), default="plant")
+    add.add_argument("--public-key", default=None, help="PEM file of the site's public key, or - for stdin")
+    add.set_defaults(func=_site_add)
+    revoke = sites.add_parser("revoke", help="refuse a site's batches from now on")
+    revoke.add_argument("site")
+    revoke.set_defaults(func=_site_revoke)
+    sites.add_parser("list", help="the registered sites").set_defaults(func=_site_list)
+    imp = central.add_parser("import", help="import batch files of a registered site")
+    imp.add_argument("files", nargs="+")
+    imp.set_defaults(func=_import)
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    url = args.db or os.environ.get(DB_ENV, "")
+    if not url:
+        raise RegistryError(f"no central database: give --db URL or set {DB_ENV}")
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def _run(args: argparse.Namespace, action: Any) -> int:
+    try:
+        engine = _engine(args)
+    except RegistryError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"central database unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 3
+    try:
+        return int(action(engine, args))
+    except (RegistryError, OSError, SchemaMissingError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"central database unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 3
+    finally:
+        engine.dispose()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    return _run(args, _serve_on)
+
+
+def _serve_on(engine: Engine, args: argparse.Namespace) -> int:
+    context = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise RegistryError("HTTPS needs both --tls-cert and --tls-key")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    receiver = Receiver(CentralStore(engine, receiver_name()), max_bytes=args.max_bytes, workers=args.workers)
+    scheme = "https" if context else "http"
+    print(f"central receiver on {scheme}://{args.host}:{args.port}", flush=True)
+    web.run_app(
+        receiver.app(), host=args.host, port=args.port, ssl_context=context, print=None, access_log=None
+    )
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    key = proto.new_private_key()
+    public = proto.public_pem(key.public_key())
+    if args.public_out:
+        Path(args.public_out).write_text(public, encoding="ascii")
+    sys.stdout.write(
+        f"# {proto.SITE_KEY_ENV} (secret: the site's environment only)\n{proto.private_pem(key)}"
+    )
+    sys.stdout.write(f"# public key (chaufferie central site add SITE --public-key FILE)\n{public}")
+    return 0
+
+
+def _site_add(args: argparse.Namespace) -> int:
+    def add(engine: Engine, args: argparse.Namespace) -> int:
+        pem = None
+        if args.public_key == "-":
+            pem = sys.stdin.read()
+        elif args.public_key:
+            pem = Path(args.public_key).read_text(encoding="ascii")
+        register_site(engine, args.site, args.name, args.kind, pem, datetime.now(UTC))
+        print(f"site {args.site} registered ({args.kind})")
+        return 0
+
+    return _run(args, add)
+
+
+def _site_revoke(args: argparse.Namespace) -> int:
+    def revoke(engine: Engine, args: argparse.Namespace) -> int:
+        revoke_site(engine, args.site, datetime.now(UTC))
+        print(f"site {args.site} revoked: its batches are refused from now on")
+        return 0
+
+    return _run(args, revoke)
+
+
+def _site_list(args: argparse.Namespace) -> int:
+    def show(engine: Engine, args: argparse.Namespace) -> int:
+        for s in list_sites(engine):
+            state = f"revoked {s.revoked_at:%Y-%m-%d}" if s.revoked_at else "active"
+            print(f"{s.site_id}\t{s.kind}\t{state}\tlast_seq={s.last_seq}\t{s.name}")
+        return 0
+
+    return _run(args, show)
+
+
+def _import(args: argparse.Namespace) -> int:
+    def load(engine: Engine, args: argparse.Namespace) -> int:
+        central, failed = CentralStore(engine, receiver_name()), 0
+        for name in args.files:
+            data = Path(name).read_bytes()
+            try:
+                check_document(data)
+                site = _registered_site_of(engine, data)
+                accepted = central.store(site, data, datetime.now(UTC))
+            except Refused as exc:
+                failed += 1
+                print(f"{name}: refused ({exc.reason.value}): {exc}", file=sys.stderr)
+                central.refusal(site_hint(data), exc, "import", data, len(data), datetime.now(UTC))
+                continue
+            print(f"{name}: {accepted.rows} rows of {accepted.site}, stored up to {accepted.last_seq}")
+        return 1 if failed else 0
+
+    return _run(args, load)
+
+
+def site_hint(data: bytes) -> str:
+    """The site a document names, for the refusal's trace ("" if none can be read)."""
+    try:
+        return parse_batch(data)[0]
+    except ExchangeError:
+        return ""
+
+
+def _registered_site_of(engine: Engine, data: bytes) -> str:
+    site = site_hint(data)
+    for entry in list_sites(engine):
+        if entry.site_id == site:
+            if entry.revoked_at is not None:
+                raise Refused(proto.Refusal.REVOKED_SITE, f"site {site!r} is revoked")
+            return site
+    raise Refused(
+        proto.Refusal.UNKNOWN_SITE, f"site {site!r} is not registered (chaufferie central site add)"
+    )
