@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from chaufferie.alarms.ack_links import AckLinks, secret_from_env
+from chaufferie.alarms.ack_links import AckLinks, MissingSecretError, secret_from_env
 from chaufferie.alarms.service import AlarmService
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import Clock, RealClock
@@ -26,6 +26,7 @@ from chaufferie.config.live import LiveConfig
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.access_store import AccessStore
 from chaufferie.historian.alarm_store import LEGACY_FILE, DatabaseAlarmStore
+from chaufferie.historian.forwarder import Forwarder
 from chaufferie.historian.maintenance import MaintenanceService
 from chaufferie.historian.maintenance_store import Counters, MaintenanceStore
 from chaufferie.historian.meters import MeterLog
@@ -71,6 +72,7 @@ class Runtime:
     app: FastAPI
     hmi: HmiServer | None
     maintenance: MaintenanceService
+    forwarder: Forwarder | None = None
 
     @property
     def cfg(self) -> PlantConfig:
@@ -162,6 +164,13 @@ def build_runtime(
     system.add("access", StageName.PROCESSORS, access)
     system.add("maintenance", StageName.PROCESSORS, maintenance)
     system.add("plc-bridge", StageName.INPUTS, bridge)
+    forwarder = None
+    if cfg.forwarding.receivers:  # else the site keeps its history locally (docs/central.md)
+        try:
+            forwarder = Forwarder.from_environment(cfg, historian.engine, bus, clock, env)
+        except ValueError as exc:
+            raise MissingSecretError(f"forwarding: {exc}") from exc
+        system.add("forwarder", StageName.PROCESSORS, forwarder)
 
     system.checks["alerting_chain"] = lambda: _alerting_chain(alarms, clock)
     app = FastAPI(title=f"chaufferie — {cfg.site.name}", docs_url=None, redoc_url=None, openapi_url=None)
@@ -192,9 +201,8 @@ def build_runtime(
         )
         hmi = HmiServer(services, secret, app, host=host, port=port)
         system.add("hmi", StageName.INTERFACE, _GracefulHmi(hmi))
-    return Runtime(
-        live, bus, clock, system, historian, bridge, supervisor, alarms, access, app, hmi, maintenance
-    )
+    parts = (historian, bridge, supervisor, alarms, access, app, hmi, maintenance, forwarder)
+    return Runtime(live, bus, clock, system, *parts)
 
 
 def _alerting_chain(alarms: AlarmService, clock: Clock) -> tuple[bool, dict[str, Any]]:

@@ -69,7 +69,9 @@ class InternalCondition(Frozen):
     """Raised by chaufferie itself (notification failure, silent alerting chain...)."""
 
     kind: Literal["internal"] = "internal"
-    signal: Literal["notification_failed", "watchdog", "spool_overflow", "modem_down"]
+    signal: Literal[
+        "notification_failed", "watchdog", "spool_overflow", "modem_down", "central_down", "central_loss"
+    ]
 
 
 Condition = Annotated[

@@ -34,6 +34,7 @@ from chaufferie.config.alarming import (
     Rota,
     WorkingHours,
 )
+from chaufferie.config.forwarding import ForwardingSettings
 from chaufferie.config.maintenance import MaintenanceSettings, Trigger
 from chaufferie.config.metering import SHARE_TOLERANCE, Building, MeteringSettings
 from chaufferie.config.plant import CascadeSettings, PlantSettings, SimulationSettings, SupervisorIO
@@ -144,6 +145,8 @@ class PlantConfig(Frozen):
     buildings: tuple[Building, ...] = ()
     """The buildings of the heat network, each with its heat meter (none: a plant alone)."""
     metering: MeteringSettings = MeteringSettings()
+    forwarding: ForwardingSettings = ForwardingSettings()
+    """The central receivers the site forwards its history to (none: kept locally)."""
 
     def point(self, name: str) -> Point:
         """The point called ``name`` (KeyError if unknown)."""

@@ -23,7 +23,19 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Engine, Float, Integer, RowMapping, Table, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    RowMapping,
+    Table,
+    func,
+    select,
+    union_all,
+)
 
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian import schema
@@ -95,21 +107,22 @@ def export_batch(
     end: datetime | None = None,
     from_seq: int | None = None,
     rollups: bool = True,
+    to_seq: int | None = None,
 ) -> bytes:
-    """One site's history in [start, end) (and seq ≥ ``from_seq``) as a batch feed."""
+    """One site's history in [start, end) (and ``from_seq`` ≤ seq ≤ ``to_seq``) as a batch feed."""
     site = cfg.site.id
     batch = batch_root(cfg)
     seqs: list[int] = []
     with engine.connect() as conn:
         points = _points(conn, site)
         series = {point_id: _new_series(row, "raw") for point_id, row in points.items()}
-        seqs += _samples(conn, series, start, end, from_seq)
+        seqs += _samples(conn, series, start, end, (from_seq, to_seq))
         all_series = list(series.values())
         if rollups:
             for resolution, table in ROLLUPS:
                 all_series += _rollups(conn, points, table, resolution, start, end)
         for table in schema.RECORD_TABLES:
-            seqs += _records(conn, batch, table, site, start, end, from_seq)
+            seqs += _records(conn, batch, table, site, start, end, (from_seq, to_seq))
     return finish_batch(batch, seqs, all_series)
 
 
@@ -166,18 +179,46 @@ def _window(time_col: Any, start: datetime | None, end: datetime | None) -> list
     return cond
 
 
+def _seq_window(seq_col: Any, seq_range: tuple[int | None, int | None]) -> list[Any]:
+    first, last = seq_range
+    return [
+        c
+        for c in (None if first is None else seq_col >= first, None if last is None else seq_col <= last)
+        if c is not None
+    ]
+
+
+def slice_end(engine: Engine, site: str, after: int, rows: int) -> int | None:
+    """The sequence number that ends a batch of at most ``rows`` samples and records of
+    ``site`` numbered after ``after`` (None: nothing after it)."""
+    s, p = schema.samples, schema.points
+    site_points = select(p.c.id).where(p.c.site_id == site).scalar_subquery()
+    parts = [
+        select(s.c.seq).where(s.c.point_id.in_(site_points), s.c.seq > after).order_by(s.c.seq).limit(rows)
+    ]
+    parts += [
+        select(t.c.seq).where(t.c.site_id == site, t.c.seq > after).order_by(t.c.seq).limit(rows)
+        for t in schema.RECORD_TABLES
+    ]
+    union = union_all(*(part.subquery().select() for part in parts)).subquery()
+    query = select(union.c.seq).order_by(union.c.seq).offset(rows - 1).limit(1)
+    with engine.connect() as conn:
+        end = conn.execute(query).scalar()
+        if end is None:  # fewer than ``rows`` left: all of them
+            end = conn.execute(select(func.max(union.c.seq))).scalar()
+    return None if end is None else int(end)
+
+
 def _samples(
     conn: Connection,
     series: dict[int, Series],
     start: datetime | None,
     end: datetime | None,
-    from_seq: int | None,
+    seq_range: tuple[int | None, int | None],
 ) -> list[int]:
     """Each point's raw samples into its series; their sequence numbers."""
     s = schema.samples
-    cond = [s.c.point_id.in_(series), *_window(s.c.time, start, end)]
-    if from_seq is not None:
-        cond.append(s.c.seq >= from_seq)
+    cond = [s.c.point_id.in_(series), *_window(s.c.time, start, end), *_seq_window(s.c.seq, seq_range)]
     seqs = []
     for r in conn.execute(select(s).where(*cond).order_by(s.c.point_id, s.c.time)).mappings():
         quality = QUALITY_NAMES[r["quality"]]
@@ -225,11 +266,9 @@ def _records(
     site: str,
     start: datetime | None,
     end: datetime | None,
-    from_seq: int | None,
+    seq_range: tuple[int | None, int | None],
 ) -> list[int]:
-    cond = [table.c.site_id == site, *_window(table.c.time, start, end)]
-    if from_seq is not None:
-        cond.append(table.c.seq >= from_seq)
+    cond = [table.c.site_id == site, *_window(table.c.time, start, end), *_seq_window(table.c.seq, seq_range)]
     seqs = []
     for row in conn.execute(select(table).where(*cond).order_by(table.c.seq)).mappings():
         seqs.append(add_record(root, table, row))

@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, case, func, select
+from sqlalchemy import Connection, Engine, Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chaufferie.config.points import Point
 from chaufferie.config.settings import Retention
 from chaufferie.historian import database, schema
+from chaufferie.historian.central_schema import forward_cursors
 from chaufferie.historian.haystack import haystack_tags
 from chaufferie.historian.records import Row
 from chaufferie.historian.sqltypes import from_us, to_us
@@ -234,6 +235,8 @@ class Store:
                 if days is None:
                     continue
                 cutoff = now - timedelta(days=days)
+                if table is schema.samples:  # the forwarders' queue ends here: count what they miss
+                    _count_unforwarded(conn, database.month_start(cutoff) if self.postgres else cutoff)
                 if table is schema.samples and self.postgres:
                     dropped["samples_partitions"] = database.drop_partitions_before(conn, cutoff)
                     self._months = {m for m in self._months if database.next_month(m) > cutoff}
@@ -245,6 +248,18 @@ class Store:
                     count += result.rowcount or 0
                 dropped[table.name] = count
         return dropped
+
+
+def _count_unforwarded(conn: Connection, cutoff: datetime) -> None:
+    """Before the samples older than ``cutoff`` are trimmed: add those a central receiver has
+    not acknowledged yet to its cursor's ``lost`` (the forwarding queue's bound, counted)."""
+    s, c = schema.samples, forward_cursors
+    for receiver, acked in conn.execute(select(c.c.receiver, c.c.acked_seq)).all():
+        n = conn.execute(
+            select(func.count()).select_from(s).where(s.c.time < cutoff, s.c.seq > acked)
+        ).scalar_one()
+        if n:
+            conn.execute(update(c).where(c.c.receiver == receiver).values(lost=c.c.lost + int(n)))
 
 
 def _copy_samples(conn: Connection, rows: list[tuple[Any, ...]]) -> None:

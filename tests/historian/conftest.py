@@ -9,16 +9,21 @@ SQLite and on PostgreSQL; ``historian_config`` is the Joucas configuration point
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from chaufferie.config.settings import PlantConfig
-from chaufferie.historian.database import make_engine
+from chaufferie.historian import central_protocol as proto
+from chaufferie.historian.central_receiver import CentralStore, Receiver
+from chaufferie.historian.central_registry import register_site
+from chaufferie.historian.database import make_engine, migrate
 from tests.conftest import free_port, require_tool
+from tests.historian.central_support import SITE, Central, serve
 from tests.historian.pgserver import PostgresServer, PostgresUnavailable, postgres_bin_dir, start_postgres
 
 
@@ -67,3 +72,18 @@ def historian_config(config: PlantConfig, historian_db: HistorianDb) -> PlantCon
     """The Joucas configuration storing its history in the test's database."""
     storage = config.storage.model_copy(update={"url": historian_db.url})
     return config.model_copy(update={"storage": storage})
+
+
+@pytest.fixture
+async def central(historian_db: HistorianDb) -> AsyncIterator[Central]:
+    """A central receiver on loopback over the test's database, the Joucas site registered."""
+    engine = historian_db.engine()
+    migrate(engine)
+    key = proto.new_private_key()
+    register_site(engine, SITE, "Joucas", "plant", proto.public_pem(key.public_key()), datetime.now(UTC))
+    runner, url = await serve(Receiver(CentralStore(engine, "test"), max_bytes=2_000_000).app())
+    try:
+        yield Central(engine, url, key)
+    finally:
+        await runner.cleanup()
+        engine.dispose()

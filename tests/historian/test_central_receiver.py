@@ -13,18 +13,14 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, func, select
 
@@ -40,44 +36,9 @@ from chaufferie.historian.central_schema import central_batches, central_refusal
 from chaufferie.historian.database import make_engine, migrate
 from chaufferie.historian.exchange import export_batch
 from chaufferie.historian.writer import HistorianWriter
-from tests.conftest import free_port
-from tests.historian.conftest import HistorianDb
+from tests.historian.central_support import SITE, Central, serve
 from tests.historian.pgserver import PostgresServer
 from tests.historian.support import alarm, every, tag
-
-SITE = "joucas"
-
-
-@dataclass
-class Central:
-    engine: Engine
-    url: str
-    key: Ed25519PrivateKey
-
-    def headers(self, body: bytes, site: str = SITE, key: Ed25519PrivateKey | None = None) -> dict[str, str]:
-        return proto.signed_headers(key or self.key, site, int(time.time()), body)
-
-
-async def _serve(app: web.Application, context: ssl.SSLContext | None = None) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
-    return runner, f"{'https' if context else 'http'}://127.0.0.1:{port}"
-
-
-@pytest.fixture
-async def central(historian_db: HistorianDb) -> AsyncIterator[Central]:
-    engine = historian_db.engine()
-    migrate(engine)
-    key = proto.new_private_key()
-    register_site(engine, SITE, "Joucas", "plant", proto.public_pem(key.public_key()), datetime.now(UTC))
-    runner, url = await _serve(Receiver(CentralStore(engine, "test"), max_bytes=2_000_000).app())
-    try:
-        yield Central(engine, url, key)
-    finally:
-        await runner.cleanup()
-        engine.dispose()
 
 
 async def _site_history(cfg: PlantConfig, bus: Bus, clock: VirtualClock, n: int = 300) -> Engine:
@@ -217,7 +178,7 @@ async def test_two_receivers_on_one_database_racing_one_batch_store_it_once(
     migrate(engine)
     key = proto.new_private_key()
     register_site(engine, SITE, "Joucas", "plant", proto.public_pem(key.public_key()), _now())
-    runners = [await _serve(Receiver(CentralStore(engine, f"r{i}")).app()) for i in range(2)]
+    runners = [await serve(Receiver(CentralStore(engine, f"r{i}")).app()) for i in range(2)]
     site = await _site_history(config, bus, clock, n=2000)
     body = export_batch(site, config, rollups=False)
     try:
@@ -242,7 +203,7 @@ async def test_the_receiver_speaks_https_with_the_servers_certificate(
     cert, key = _self_signed(tmp_path)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
-    runner, url = await _serve(Receiver(CentralStore(central.engine, "tls")).app(), server)
+    runner, url = await serve(Receiver(CentralStore(central.engine, "tls")).app(), server)
     site = await _site_history(config, bus, clock, n=10)
     body = export_batch(site, config, rollups=False)
     client = ssl.create_default_context(cafile=str(cert))
