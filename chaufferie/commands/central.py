@@ -7,7 +7,8 @@
 * ``central site add|revoke|list``: the sites allowed to send;
 * ``central import FILE…``: batch files of a registered site (a building without our plant
   software, or a site that keeps its data locally and hands over files), checked like a
-  received batch.
+  received batch;
+* ``central meter-feed CSV --site S``: a CSV of meter readings as such a batch file.
 
 The database is ``--db`` or the environment variable ``CHAUFFERIE_CENTRAL_DB`` (a URL may hold
 a password: give it through the environment); PostgreSQL for a city, SQLite for a trial.
@@ -23,6 +24,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 from aiohttp import web
 from sqlalchemy import Engine
@@ -40,6 +42,7 @@ from chaufferie.historian.central_registry import RegistryError, list_sites, reg
 from chaufferie.historian.database import make_engine, migrate
 from chaufferie.historian.espi_schema import SchemaMissingError
 from chaufferie.historian.exchange import ExchangeError, parse_batch
+from chaufferie.historian.meter_feed import MeterFeedError, meter_batch, read_csv
 
 DB_ENV = "CHAUFFERIE_CENTRAL_DB"
 log = logging.getLogger(__name__)
@@ -79,6 +82,15 @@ def register(sub: Any) -> None:
     imp = central.add_parser("import", help="import batch files of a registered site")
     imp.add_argument("files", nargs="+")
     imp.set_defaults(func=_import)
+    feed = central.add_parser(
+        "meter-feed", help="a CSV of meter readings as a batch / un CSV de relevés en lot d'échange"
+    )
+    feed.add_argument("csv", help="compteur;date;index;unité (French) or meter,date,index,unit")
+    feed.add_argument("--site", required=True, help="the building's site id (registered --kind meters)")
+    feed.add_argument("--name", default="", help="the building's name")
+    feed.add_argument("--timezone", default="Europe/Paris", help="of the CSV's dates")
+    feed.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    feed.set_defaults(func=_meter_feed)
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -194,6 +206,21 @@ def _import(args: argparse.Namespace) -> int:
         return 1 if failed else 0
 
     return _run(args, load)
+
+
+def _meter_feed(args: argparse.Namespace) -> int:
+    try:
+        readings = read_csv(Path(args.csv).read_text(encoding="utf-8"), args.timezone)
+        data = meter_batch(args.site, args.name or args.site, args.timezone, readings)
+    except (MeterFeedError, OSError, UnicodeDecodeError, ZoneInfoNotFoundError) as exc:
+        print(f"{args.csv}: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
 
 
 def site_hint(data: bytes) -> str:
