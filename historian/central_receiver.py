@@ -46,6 +46,9 @@ from chaufferie.historian.central_protocol import (
 from chaufferie.historian.central_schema import central_batches, central_refusals, central_sites
 from chaufferie.historian.espi_schema import standard_and_profile
 from chaufferie.historian.exchange import ExchangeError, parse_batch, write_rows
+from chaufferie.historian.records import Row
+from chaufferie.historian.sampling import Rollups
+from chaufferie.historian.sqltypes import to_us
 from chaufferie.historian.store import Store
 
 log = logging.getLogger(__name__)
@@ -135,6 +138,8 @@ class CentralStore:
             if first is not None and first <= last:
                 raise Refused(Refusal.REPLAYED, f"starts at {first}, {site!r} is stored up to {last}", last)
             write_rows(store, conn, points, rows)
+            if not any(table.startswith("rollup_") for table, _ in rows):  # a forwarded slice
+                store.write_in(conn, rollups_of(rows))  # merged with the buckets already there
             new_last = max([last, *seqs])
             conn.execute(
                 insert(central_batches).values(
@@ -166,6 +171,17 @@ class CentralStore:
         }
         with self.engine.begin() as conn:
             conn.execute(insert(central_refusals).values(**values))
+
+
+def rollups_of(rows: list[Row]) -> list[Row]:
+    """The minute and hour rollups of a batch's samples, partial buckets to merge with the
+    stored ones: the central's trends and coverage over forwarded samples (the site's own
+    rollups also saw the values its deadband dropped, so they may differ slightly)."""
+    rollups, out = Rollups(), []
+    samples = sorted((v for table, v in rows if table == "samples"), key=lambda v: (v["point"], v["time"]))
+    for v in samples:
+        out += rollups.add(v["point"], v["value"], v["quality"] == 0, to_us(v["time"]))
+    return out + rollups.flush()
 
 
 def _last_seq(conn: Connection, site: str) -> int:

@@ -131,10 +131,25 @@ def partition_name(month: datetime) -> str:
     return f"samples_{month.year:04d}{month.month:02d}"
 
 
+PARTITION_LOCK = 0x63686175  # pg_advisory_xact_lock key: one creator of partitions at a time
+
+
 def ensure_month_partitions(conn: Connection, months: Iterable[datetime]) -> None:
-    """Create the monthly partitions of ``samples`` holding ``months`` (PostgreSQL only)."""
-    for month in sorted(set(months)):
-        start, end = month_start(month), next_month(month_start(month))
+    """Create the monthly partitions of ``samples`` holding ``months`` (PostgreSQL only).
+
+    Writers that find a month missing take one transaction-scoped advisory lock before creating
+    it: two transactions creating the same partition at once (receivers of a central database,
+    at the turn of a month) would otherwise collide in PostgreSQL's catalogue; months that
+    exist cost a lookup and no lock."""
+    wanted = sorted({month_start(m) for m in months})
+    missing = [
+        m for m in wanted if conn.execute(text(f"SELECT to_regclass('{partition_name(m)}')")).scalar() is None
+    ]
+    if not missing:
+        return
+    conn.execute(text(f"SELECT pg_advisory_xact_lock({PARTITION_LOCK})"))
+    for month in missing:
+        start, end = month, next_month(month)
         conn.execute(
             text(
                 f"CREATE TABLE IF NOT EXISTS {partition_name(start)} PARTITION OF samples "

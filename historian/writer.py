@@ -77,8 +77,12 @@ class HistorianWriter:
         bus: Bus,
         clock: Clock,
         engine: Engine | None = None,
+        register_points: bool = True,
     ) -> None:
+        """``register_points=False``: a writer of records only (the central's audit), which
+        leaves the database's points alone."""
         self.cfg = cfg
+        self.register_points = register_points
         self.bus = bus
         self.clock = clock
         storage = cfg.storage
@@ -207,7 +211,9 @@ class HistorianWriter:
 
     async def _prepare(self) -> bool:
         try:
-            last = await asyncio.to_thread(self.store.prepare, self.cfg.points)
+            last = await asyncio.to_thread(
+                self.store.prepare, self.cfg.points if self.register_points else ()
+            )
         except (SQLAlchemyError, OSError) as exc:
             self._down(exc)
             return False

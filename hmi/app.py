@@ -95,7 +95,7 @@ def use_storage_in(folder: Path) -> None:
     app.storage = Storage()
 
 
-class _QuietServer(uvicorn.Server):
+class QuietServer(uvicorn.Server):
     """uvicorn without its own signal handlers: the composition root owns SIGTERM/SIGINT."""
 
     @contextlib.contextmanager
@@ -137,7 +137,7 @@ class HmiServer:
             # own handling would believe X-Forwarded-For from 127.0.0.1 whatever the configuration
             proxy_headers=False,
         )
-        self.server = _QuietServer(config)
+        self.server = QuietServer(config)
         return self
 
     async def __aexit__(

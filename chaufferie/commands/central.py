@@ -17,8 +17,10 @@ a password: give it through the environment); PostgreSQL for a city, SQLite for 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
+import signal
 import ssl
 import sys
 from datetime import UTC, datetime
@@ -26,7 +28,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
+import uvicorn
 from aiohttp import web
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -43,8 +47,12 @@ from chaufferie.historian.database import make_engine, migrate
 from chaufferie.historian.espi_schema import SchemaMissingError
 from chaufferie.historian.exchange import ExchangeError, parse_batch
 from chaufferie.historian.meter_feed import MeterFeedError, meter_batch, read_csv
+from chaufferie.hmi.access.web import security_headers
+from chaufferie.hmi.app import QuietServer
+from chaufferie.hmi.city import CityServices, mount_city
 
 DB_ENV = "CHAUFFERIE_CENTRAL_DB"
+HMI_SIGNING_ENV = "CHAUFFERIE_SECRET_KEY"
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +71,8 @@ def register(sub: Any) -> None:
         "--workers", type=int, default=2, help="imports at a time; more waits (503 Retry-After)"
     )
     serve.add_argument("--max-bytes", type=int, default=proto.MAX_BATCH_BYTES, help="largest batch read")
+    serve.add_argument("--hmi-port", type=int, default=None, help="also serve the city view on this port")
+    serve.add_argument("--hmi-host", default="127.0.0.1", help="the city view's address (behind HTTPS)")
     serve.set_defaults(func=_serve)
     keygen = central.add_parser("keygen", help="a new key pair for a site / une paire de clés pour un site")
     keygen.add_argument("--public-out", default=None, help="write the public key there too")
@@ -134,13 +144,52 @@ def _serve_on(engine: Engine, args: argparse.Namespace) -> int:
             raise RegistryError("HTTPS needs both --tls-cert and --tls-key")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.tls_cert, args.tls_key)
+    secret = ""
+    if args.hmi_port is not None:
+        secret = os.environ.get(HMI_SIGNING_ENV, "")
+        if len(secret) < 16:
+            raise RegistryError(
+                f"the city view signs its sessions with {HMI_SIGNING_ENV} (16 characters at least)"
+            )
     receiver = Receiver(CentralStore(engine, receiver_name()), max_bytes=args.max_bytes, workers=args.workers)
+    try:
+        asyncio.run(_serve_all(engine, receiver, context, secret, args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _serve_all(
+    engine: Engine, receiver: Receiver, context: ssl.SSLContext | None, secret: str, args: argparse.Namespace
+) -> None:
+    """The receiver and, with ``--hmi-port``, the city view, until SIGINT or SIGTERM."""
+    runner = web.AppRunner(receiver.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.port, ssl_context=context).start()
     scheme = "https" if context else "http"
     print(f"central receiver on {scheme}://{args.host}:{args.port}", flush=True)
-    web.run_app(
-        receiver.app(), host=args.host, port=args.port, ssl_context=context, print=None, access_log=None
-    )
-    return 0
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = None
+    if args.hmi_port is not None:
+        app = FastAPI(title="chaufferie — ville", docs_url=None, redoc_url=None, openapi_url=None)
+        security_headers(app)
+        mount_city(app, CityServices(engine, receiver_name()), secret)
+        config = uvicorn.Config(
+            app, host=args.hmi_host, port=args.hmi_port, log_level="warning", lifespan="on"
+        )
+        server = QuietServer(config)
+        serving = asyncio.create_task(server.serve())
+        print(f"city view on http://{args.hmi_host}:{args.hmi_port}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        if server is not None:
+            server.should_exit = True
+            await serving
+        await runner.cleanup()
 
 
 def _keygen(args: argparse.Namespace) -> int:

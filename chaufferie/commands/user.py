@@ -16,16 +16,18 @@ import asyncio
 import getpass
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any, TextIO
 
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import RealClock
 from chaufferie.config.loader import ConfigError, load_config
-from chaufferie.config.settings import PlantConfig
+from chaufferie.config.settings import PlantConfig, Site
 from chaufferie.config.vocabulary import Channel, Context, Role
 from chaufferie.historian import database
 from chaufferie.historian.access_store import AccessStore, UnknownUserError, UserExistsError
+from chaufferie.historian.city import CITY_SITE
 from chaufferie.historian.writer import HistorianWriter
 from chaufferie.hmi.access.audit import Audit
 from chaufferie.hmi.access.passwords import WeakSecretError
@@ -41,6 +43,14 @@ def register(sub: Any) -> None:
     p.add_argument("--config", default=None, help="configuration file (default: the shipped one)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--stdin", action="store_true", help="read password (and PIN) from standard input")
+    p.add_argument(
+        "--db",
+        default=None,
+        help="the users of a central database instead (URL; or $CHAUFFERIE_CENTRAL_DB with --central)",
+    )
+    p.add_argument(
+        "--central", action="store_true", help="the central database named by $CHAUFFERIE_CENTRAL_DB"
+    )
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="create a user")
     add.add_argument("username")
@@ -65,12 +75,21 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"{len(exc.issues)} problem(s) in {exc.file}", file=sys.stderr)
         return 1
+    central = args.db or (os.environ.get("CHAUFFERIE_CENTRAL_DB", "") if args.central else "")
+    if args.central and not central:
+        print("--central: CHAUFFERIE_CENTRAL_DB is not set", file=sys.stderr)
+        return 2
+    if central:  # the city view's users, audited as the central's own records
+        storage = cfg.storage.model_copy(update={"url": central, "password_env": None})
+        data_dir = args.data_dir or tempfile.mkdtemp(prefix="chaufferie-central-")
+        site = Site(id=CITY_SITE, name="Ville")
+        cfg = cfg.model_copy(update={"storage": storage, "site": site, "data_dir": data_dir})
     try:
         change = _prepare(args)
     except SecretInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(_apply(cfg, change))
+    return asyncio.run(_apply(cfg, change, register_points=not central))
 
 
 Change = Callable[[UserService, Context], str]
@@ -132,9 +151,9 @@ def _listing(users: UserService) -> str:
     return "\n".join(rows)
 
 
-async def _apply(cfg: PlantConfig, change: Change) -> int:
+async def _apply(cfg: PlantConfig, change: Change, register_points: bool = True) -> int:
     bus, clock = Bus(), RealClock()
-    writer = HistorianWriter(cfg, bus, clock)
+    writer = HistorianWriter(cfg, bus, clock, register_points=register_points)
     await asyncio.to_thread(database.migrate, writer.engine)
     async with writer:  # records what is published on the bus when it flushes
         contacts = frozenset(c.id for c in cfg.contacts)
