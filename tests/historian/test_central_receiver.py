@@ -82,6 +82,9 @@ async def test_a_signed_batch_is_stored_once_and_answered_with_the_last_sequence
         1,
         1,
     )
+    with central.engine.connect() as conn:  # the central's own hour rollups, from the samples it got
+        counted = conn.execute(select(func.sum(schema.rollup_hour.c.count))).scalar_one()
+    assert counted == stored_at_site
     # the same batch again, freshly signed: a replay, refused with what is stored; nothing twice
     status, answer = await _post(central, body, central.headers(body))
     assert (status, answer["reason"], answer["last_seq"]) == (409, Refusal.REPLAYED, last)
