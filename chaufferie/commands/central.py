@@ -34,6 +34,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from chaufferie.commands import documents
 from chaufferie.historian import central_protocol as proto
 from chaufferie.historian.central_receiver import (
     CentralStore,
@@ -113,15 +114,10 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def _run(args: argparse.Namespace, action: Any) -> int:
+    """``action(engine, args)`` on the central database; bad input exits 2, an outage 3."""
+    engine: Engine | None = None
     try:
         engine = _engine(args)
-    except RegistryError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except SQLAlchemyError as exc:
-        print(f"central database unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 3
-    try:
         return int(action(engine, args))
     except (RegistryError, OSError, SchemaMissingError) as exc:
         print(exc, file=sys.stderr)
@@ -130,7 +126,8 @@ def _run(args: argparse.Namespace, action: Any) -> int:
         print(f"central database unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 3
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -264,11 +261,7 @@ def _meter_feed(args: argparse.Namespace) -> int:
     except (MeterFeedError, OSError, UnicodeDecodeError, ZoneInfoNotFoundError) as exc:
         print(f"{args.csv}: {exc}", file=sys.stderr)
         return 2
-    if args.output:
-        Path(args.output).write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+    documents.write(data, args.output)
     return 0
 
 

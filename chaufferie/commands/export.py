@@ -12,18 +12,16 @@ profile before it is written.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
-from chaufferie.config.loader import ConfigError, load_config
-from chaufferie.historian.database import make_engine, migrate
+from chaufferie.commands import documents
+from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.espi_schema import SchemaMissingError, standard_and_profile
 from chaufferie.historian.exchange import export_batch
-from chaufferie.historian.periods import PeriodError, parse_period
+from chaufferie.historian.periods import Period
 
 
 def register(sub: Any) -> None:
@@ -35,44 +33,23 @@ def register(sub: Any) -> None:
     which.add_argument("--season", help="YYYY-YYYY heating season, e.g. 2025-2026")
     which.add_argument("--from-seq", type=int, help="every record and sample from this sequence number on")
     p.add_argument("--no-rollups", action="store_true", help="raw samples and records only")
-    p.add_argument("--config", default=None, help="plant configuration (default: the shipped one)")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    documents.add_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(args.config, **({"data_dir": args.data_dir} if args.data_dir else {}))
-        period = None if args.from_seq is not None else parse_period(args.month or args.season, cfg)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except PeriodError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    engine = make_engine(cfg.storage_url, cfg.storage.password_env)
-    try:
-        migrate(engine)
+    def build(engine: Engine, cfg: PlantConfig, period: Period | None) -> bytes:
         start, end = (None, None) if period is None else (period.start, period.end)
         data = export_batch(engine, cfg, start, end, from_seq=args.from_seq, rollups=not args.no_rollups)
-    except SQLAlchemyError as exc:
-        print(f"database unavailable / base indisponible: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 3
-    finally:
-        engine.dispose()
-    try:
-        schema = standard_and_profile()
-    except SchemaMissingError as exc:
-        print(exc, file=sys.stderr)
-        return 3
-    document = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-    if not schema.validate(document):  # a defect of ours: say so rather than hand it over
-        print(f"the batch is not valid, nothing written: {schema.error_log.last_error}", file=sys.stderr)
-        return 4
-    if args.output:
-        Path(args.output).write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    return 0
+        try:
+            schema = standard_and_profile()
+        except SchemaMissingError as exc:
+            raise documents.DocumentError(str(exc), 3) from exc
+        document = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        if not schema.validate(document):  # a defect of ours: say so rather than hand it over
+            raise documents.DocumentError(
+                f"the batch is not valid, nothing written: {schema.error_log.last_error}", 4
+            )
+        return data
+
+    return documents.produce(args, None if args.from_seq is not None else args.month or args.season, build)

@@ -11,21 +11,17 @@ variant. XML follows ``historian/exchange.xsd``.
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from chaufferie.config.loader import ConfigError, load_config
+from chaufferie.commands import documents
 from chaufferie.config.settings import PlantConfig
 from chaufferie.historian.contract import build_contract_report
 from chaufferie.historian.contract_format import contract_csv, contract_html, contract_xml
-from chaufferie.historian.database import make_engine, migrate
-from chaufferie.historian.report import Period, PeriodError, build_report, parse_period
+from chaufferie.historian.report import Period, build_report
 from chaufferie.historian.report_format import report_csv, report_html, report_xml
 
 
@@ -44,37 +40,17 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=("csv", "xml", "html"), default="csv")
     p.add_argument("--csv-style", choices=("fr", "rfc4180"), default="fr")
     p.add_argument("--lang", choices=("fr", "en"), default="fr", help="HTML language")
-    p.add_argument("--config", default=None, help="plant configuration (default: the shipped one)")
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    documents.add_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(args.config, **({"data_dir": args.data_dir} if args.data_dir else {}))
-        period = parse_period(args.month or args.season, cfg)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    except PeriodError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    engine = make_engine(cfg.storage_url, cfg.storage.password_env)
-    try:
-        migrate(engine)
-        data = _contract(engine, cfg, period, args) if args.contract else _energy(engine, cfg, period, args)
-    except SQLAlchemyError as exc:
-        print(f"database unavailable / base indisponible: {str(exc).splitlines()[0]}", file=sys.stderr)
-        return 3
-    finally:
-        engine.dispose()
-    if args.output:
-        Path(args.output).write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    return 0
+    def build(engine: Engine, cfg: PlantConfig, period: Period | None) -> bytes:
+        if period is None:  # argparse requires --month or --season
+            raise documents.DocumentError("a month or a season is needed", 2)
+        return _contract(engine, cfg, period, args) if args.contract else _energy(engine, cfg, period, args)
+
+    return documents.produce(args, args.month or args.season, build)
 
 
 def _contract(engine: Engine, cfg: PlantConfig, period: Period, args: argparse.Namespace) -> bytes:

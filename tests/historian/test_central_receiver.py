@@ -7,21 +7,16 @@ kept and a log line written; two receivers on one PostgreSQL racing one batch st
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, func, select
 
 from chaufferie.config.bus import Bus
@@ -39,6 +34,7 @@ from chaufferie.historian.writer import HistorianWriter
 from tests.historian.central_support import SITE, Central, serve
 from tests.historian.pgserver import PostgresServer
 from tests.historian.support import alarm, every, tag
+from tests.support.smtp_server import self_signed_cert
 
 
 async def _site_history(cfg: PlantConfig, bus: Bus, clock: VirtualClock, n: int = 300) -> Engine:
@@ -203,7 +199,7 @@ async def test_two_receivers_on_one_database_racing_one_batch_store_it_once(
 async def test_the_receiver_speaks_https_with_the_servers_certificate(
     central: Central, config: PlantConfig, bus: Bus, clock: VirtualClock, tmp_path: Path
 ) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_cert(tmp_path)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert, key)
     runner, url = await serve(Receiver(CentralStore(central.engine, "tls")).app(), server)
@@ -270,30 +266,3 @@ def test_the_central_command_registers_lists_and_revokes_sites(tmp_path: Path) -
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "central.test")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "central.pem", tmp_path / "central.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_file, key_file

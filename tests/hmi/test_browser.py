@@ -14,7 +14,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from chaufferie.historian.history_export import COLUMNS
 from chaufferie.hmi.pages.frame import NAV
 from tests.conftest import free_port
 from tests.support.hmi import PASSWORD
+from tests.support.serving import wait_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.calendar]  # the server runs on the real clock
 
@@ -56,17 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/login", timeout=2):  # noqa: S310 - loopback
-                    break
-            except OSError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    said = (data / "server.log").read_text(errors="replace")
-                    raise RuntimeError(f"HMI server did not start: {said}") from exc
-                time.sleep(0.2)
+        wait_serving(f"{base}/login", proc, data / "server.log")
         yield base
     finally:
         proc.terminate()

@@ -14,8 +14,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +41,7 @@ from tests.conftest import free_port, require_tool
 from tests.historian.central_support import serve
 from tests.historian.pgserver import PostgresUnavailable, postgres_bin_dir, start_postgres
 from tests.historian.support import RECORDED, Heartbeat, Taps
+from tests.support.serving import wait_serving
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
@@ -138,15 +137,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
             stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{hmi}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/login", timeout=2):  # noqa: S310 - loopback
-                    break
-            except OSError as exc:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp / "central.log").read_text(errors="replace")) from exc
-                time.sleep(0.2)
+        wait_serving(f"{base}/login", proc, tmp / "central.log")
         yield base, db
     finally:
         if proc is not None:
