@@ -27,6 +27,7 @@ SUBCOMMANDS = (
     "report",
     "export",
     "central",
+    "forward",
     "run",
     "demo",
     "notify_test",

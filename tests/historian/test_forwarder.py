@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import Engine, func, select
 
+from chaufferie.cli import main
 from chaufferie.config.bus import Bus
 from chaufferie.config.clock import VirtualClock
 from chaufferie.config.forwarding import CentralReceiver, ForwardingSettings
@@ -27,7 +30,7 @@ from chaufferie.historian.forwarder import DOWN_SIGNAL, LOSS_SIGNAL, Forwarder, 
 from chaufferie.historian.store import Store
 from chaufferie.wiring import Runtime, build_runtime
 from tests.historian.central_support import Central, serve
-from tests.historian.support import alarm, every, tag
+from tests.historian.support import alarm, config_file, every, tag
 
 SECRETS = {
     "CHAUFFERIE_SECRET_KEY": "forwarder-test-signing-key-0123456789",
@@ -145,7 +148,11 @@ async def test_a_busy_receiver_is_waited_for_as_it_asks(
 
 
 async def test_samples_trimmed_before_forwarding_are_counted_and_alarmed(
-    central: Central, config: PlantConfig, clock: VirtualClock
+    central: Central,
+    config: PlantConfig,
+    clock: VirtualClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     runner, url = await serve(Receiver(CentralStore(central.engine, "x")).app())
     await runner.cleanup()  # never answers
@@ -172,6 +179,13 @@ async def test_samples_trimmed_before_forwarding_are_counted_and_alarmed(
     assert state.lost == 120
     loss = next(e for e in events if e.signal == LOSS_SIGNAL)
     assert "120" in loss.detail_fr
+    # the administrator's view of it: chaufferie forward status, exit 1 while records are lost
+    raw = yaml.safe_load(config_file(cfg, tmp_path).read_text())
+    raw["forwarding"] = {"receivers": [{"name": "ville0", "url": url}]}
+    (tmp_path / "plant.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True))
+    assert main(["forward", "status", "--config", str(tmp_path / "plant.yaml")]) == 1
+    said = capsys.readouterr().out
+    assert ("ville0" in said, "lost=120" in said, "unreachable" in said) == (True, True, True)
     runtime.historian.engine.dispose()
 
 
