@@ -24,7 +24,8 @@ on the same server, not with a production disk. Last line: one JSON object with 
 ``central_samples_per_s`` (the receiver's sustained ingest when fed, phase 1), ``sites``,
 ``records_lost``, ``records_duplicated``, ``catch_up_s``, ``copy_samples_per_s``,
 ``central_vs_copy``, and ``end_to_end_samples_per_s`` (phase 2, from the sites' writes to the
-central's rows: here bounded by the 100 simulated sites sharing one process and one core). Run: ``.venv/bin/python bench/central.py``.
+central's rows: here bounded by the 100 simulated sites sharing one process and one core).
+Run: ``.venv/bin/python bench/central.py`` (about 5 minutes on a 2-core shared machine).
 """
 
 from __future__ import annotations
