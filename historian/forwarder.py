@@ -220,16 +220,8 @@ class Forwarder:
             link.waiting_since = now
         if not link.down and (now - link.waiting_since).total_seconds() >= self.settings.down_after_s:
             link.down = True
-            since = f"{link.waiting_since:%Y-%m-%d %H:%M} UTC"
-            self.bus.publish(
-                SystemEvent(
-                    DOWN_SIGNAL,
-                    True,
-                    now,
-                    f"Serveur central {link.receiver.name} injoignable depuis {since}",
-                    f"Central server {link.receiver.name} unreachable since {since}",
-                )
-            )
+            detail = down_detail(link.receiver.name, link.waiting_since)
+            self.bus.publish(SystemEvent(DOWN_SIGNAL, True, now, *detail))
 
     def _clear_down(self, link: _Link) -> None:
         if link.down:
@@ -241,15 +233,8 @@ class Forwarder:
         if lost > link.lost_seen:
             new = lost - link.lost_seen
             link.lost_seen = lost
-            self.bus.publish(
-                SystemEvent(
-                    LOSS_SIGNAL,
-                    True,
-                    self.clock.now(),
-                    f"{new} échantillons effacés avant transmission à {link.receiver.name} ({lost} en tout)",
-                    f"{new} samples trimmed before they reached {link.receiver.name} ({lost} in all)",
-                )
-            )
+            detail = loss_detail(new, link.receiver.name, lost)
+            self.bus.publish(SystemEvent(LOSS_SIGNAL, True, self.clock.now(), *detail))
 
     def _load_cursors(self) -> None:
         with self.engine.begin() as conn:
@@ -283,6 +268,23 @@ class Forwarder:
                 ).scalar()
                 or 0
             )
+
+
+def down_detail(receiver: str, since: datetime) -> tuple[str, str]:
+    """COM-CEN's detail, French and English."""
+    at = f"{since:%Y-%m-%d %H:%M} UTC"
+    return (
+        f"Serveur central {receiver} injoignable depuis {at}",
+        f"Central server {receiver} unreachable since {at}",
+    )
+
+
+def loss_detail(new: int, receiver: str, lost: int) -> tuple[str, str]:
+    """FWD-PER's detail, French and English."""
+    return (
+        f"{new} échantillons effacés avant transmission à {receiver} ({lost} en tout)",
+        f"{new} samples trimmed before they reached {receiver} ({lost} in all)",
+    )
 
 
 def _seconds(text: str | None, default: float) -> float:

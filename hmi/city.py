@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,7 @@ from chaufferie.historian.meter_feed import MeterFeedError, MeterReading, meter_
 from chaufferie.historian.trends import trend
 from chaufferie.hmi import format as fmt
 from chaufferie.hmi.access.passwords import verify
+from chaufferie.hmi.app import use_storage_in
 from chaufferie.hmi.theme import CSS, PRIMARY
 
 SESSION_TTL = timedelta(hours=12)
@@ -410,8 +412,10 @@ async def _upload_bytes(event: UploadEventArguments) -> bytes:
     return bytes(await event.file.read())
 
 
-def mount_city(fastapi_app: FastAPI, services: CityServices, storage_secret: str) -> None:
-    """Register the city pages and mount NiceGUI on ``fastapi_app`` (once per process)."""
+def mount_city(fastapi_app: FastAPI, services: CityServices, storage_secret: str, storage: Path) -> None:
+    """Register the city pages and mount NiceGUI on ``fastapi_app`` (once per process); the
+    browsers' storage (their session token) in ``storage``, never the working directory."""
+    use_storage_in(storage)
     register(services)
     ui.run_with(
         fastapi_app,

@@ -23,6 +23,7 @@ import os
 import signal
 import ssl
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,9 @@ def register(sub: Any) -> None:
     serve.add_argument("--max-bytes", type=int, default=proto.MAX_BATCH_BYTES, help="largest batch read")
     serve.add_argument("--hmi-port", type=int, default=None, help="also serve the city view on this port")
     serve.add_argument("--hmi-host", default="127.0.0.1", help="the city view's address (behind HTTPS)")
+    serve.add_argument(
+        "--data-dir", default=None, help="the city view's browser storage (default: a new private folder)"
+    )
     serve.set_defaults(func=_serve)
     keygen = central.add_parser("keygen", help="a new key pair for a site / une paire de clés pour un site")
     keygen.add_argument("--public-out", default=None, help="write the public key there too")
@@ -173,7 +177,8 @@ async def _serve_all(
     if args.hmi_port is not None:
         app = FastAPI(title="chaufferie — ville", docs_url=None, redoc_url=None, openapi_url=None)
         security_headers(app)
-        mount_city(app, CityServices(engine, receiver_name()), secret)
+        storage = Path(args.data_dir or tempfile.mkdtemp(prefix="chaufferie-city-")) / "hmi"
+        mount_city(app, CityServices(engine, receiver_name()), secret, storage)
         config = uvicorn.Config(
             app, host=args.hmi_host, port=args.hmi_port, log_level="warning", lifespan="on"
         )

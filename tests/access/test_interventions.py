@@ -83,8 +83,9 @@ async def test_low_priority_ack_opens_no_intervention(site: Site) -> None:
 
 
 async def test_an_oil_top_up_is_no_call_out_though_it_is_p2(site: Site) -> None:
-    """FIO-APP (normal in a cold spell) and SIL-BAS (the commune's chips) say ``call_out: false``
-    in the catalogue: their SMS opens no intervention; CHB-ALL, P2 too, does."""
+    """FIO-APP (normal in a cold spell), SIL-BAS (the commune's chips) and FWD-PER (the city's
+    IT) say ``call_out: false`` in the catalogue: their SMS opens no intervention; CHB-ALL, P2
+    too, does."""
     now = site.clock.now()
     for code in ("FIO-APP", "SIL-BAS", "CHB-ALL"):
         occ = f"occurrence-of-{code}"
@@ -97,6 +98,7 @@ async def test_an_oil_top_up_is_no_call_out_though_it_is_p2(site: Site) -> None:
         "SIL-BAS",
         "SIL-VID",
         "FIO-APP",
+        "FWD-PER",
     ]
 
 

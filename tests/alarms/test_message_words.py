@@ -46,6 +46,7 @@ from chaufferie.config.vocabulary import (
     TagValue,
 )
 from chaufferie.config.words import EVENT_VALUES, REASON_WORDS, STATE_WORDS
+from chaufferie.historian.forwarder import DOWN_SIGNAL, LOSS_SIGNAL, down_detail, loss_detail
 from chaufferie.historian.maintenance import TaskView, maintenance_mail
 from chaufferie.historian.maintenance_plan import Usage, assess
 from chaufferie.historian.maintenance_store import DoneRecord
@@ -239,6 +240,8 @@ SCENARIOS: dict[str, Scenario] = {
             "1250 records lost, spool of 52428800 bytes full",
         )
     ),
+    "COM-CEN": Scenario(signal=(DOWN_SIGNAL, *down_detail("ville", START - timedelta(hours=1)))),
+    "FWD-PER": Scenario(signal=(LOSS_SIGNAL, *loss_detail(1200, "ville", 1200))),
     "NOT-DEF": Scenario(signal=("notification_failed", "", "")),  # detail: see _raise
     "NOT-GSM": Scenario(signal=("modem_down", *_modem_down())),
 }
