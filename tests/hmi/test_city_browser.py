@@ -34,42 +34,27 @@ from chaufferie.historian.central_registry import register_site
 from chaufferie.historian.city import CITY_SITE
 from chaufferie.historian.database import make_engine, migrate
 from chaufferie.historian.forwarder import Forwarder
-from chaufferie.historian.writer import HistorianWriter
-from chaufferie.replay import Replay
-from chaufferie.replay_tap import PlantTap
 from tests.conftest import free_port, require_tool
 from tests.historian.central_support import serve
 from tests.historian.pgserver import PostgresUnavailable, postgres_bin_dir, start_postgres
-from tests.historian.support import RECORDED, Heartbeat, Taps
 from tests.support.serving import wait_serving
+from tests.support.site_history import site_history
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).parents[2]
 SITES = ("joucas", "kerbihan")
-BUILDING_ENERGY = ("heat.ecole.energy", "heat.mairie.energy", "heat.salle.energy")
 PASSWORD = "Ville-centrale-2026"
 
 
 async def _site(cfg: PlantConfig, url: str, key: Any) -> None:
     """Replay two model days of ``cfg``'s plant into its historian, then forward it all."""
-    clock = VirtualClock(datetime(2026, 1, 12, tzinfo=UTC))
-    replay = Replay(cfg, "cold-snap", alarms=False)
-    async with HistorianWriter(cfg, Bus(), clock) as writer:
-        beat = Heartbeat(writer.accept)
-        tap = PlantTap(cfg, replay.plant, (*RECORDED, *BUILDING_ENERGY), [beat.accept])
-        replay.tap = Taps(replay.tap, tap, beat)  # type: ignore[assignment]
-        for _ in range(2):
-            replay.run(days=1)
-            await writer.flush()
-        for event in replay.events:
-            writer.accept(event)
-        await writer.flush()
-        forwarding = ForwardingSettings(
-            receivers=(CentralReceiver(name="ville", url=url),), batch_rows=20_000
-        )
-        site_cfg = cfg.model_copy(update={"forwarding": forwarding})
-        async with Forwarder(site_cfg, writer.engine, Bus(), clock, key) as forwarder:
-            await forwarder.round(forwarder.links[0])  # everything, batch after batch
+    history = await site_history(cfg, days=2)
+    forwarding = ForwardingSettings(receivers=(CentralReceiver(name="ville", url=url),), batch_rows=20_000)
+    site_cfg = cfg.model_copy(update={"forwarding": forwarding})
+    clock = VirtualClock(history.start)
+    async with Forwarder(site_cfg, history.engine, Bus(), clock, key) as forwarder:
+        await forwarder.round(forwarder.links[0])  # everything, batch after batch
+    history.engine.dispose()
 
 
 async def _fill(central_url: str, tmp: Path) -> None:
