@@ -31,10 +31,11 @@ demo: $(STAMP)
 # (CHAUFFERIE_TEST_PORTS, tests/conftest.py), below the kernel's ephemeral ports: a port given
 # by free_port() is free for everyone until the server binds it, and a full run with the
 # end-to-end tests beside lost one to the other process that way. Each lists its slowest tests.
-# The fresh-clone test and the demo's clock test (a demo each, about 170 s together) run beside
-# too: CI's run of 2026-12-04 took 1 896 s in all, over its 30 minutes with the set-up.
+# The fresh-clone test and the demo's clock test (a demo each, about 170 s together) and the
+# central server's receiver and city view tests (about 200 s) run beside too: CI's run of
+# 2026-12-04 took 1 896 s in all, over its 30 minutes with the set-up.
 BESIDE := tests/season tests/supervisor/test_closed_loop.py tests/soak tests/e2e tests/newcomer \
-	tests/root/test_demo_clock.py
+	tests/root/test_demo_clock.py tests/hmi/test_city_browser.py tests/historian/test_central_receiver.py
 test: $(STAMP)
 	@( export CHAUFFERIE_TEST_PORTS=21000-32000; \
 	   $(BIN)/python -m pytest -m modem -p no:cacheprovider; a=$$?; \
