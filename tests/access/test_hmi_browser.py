@@ -26,7 +26,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from tests.access.conftest import PASSWORD
 from tests.conftest import free_port, require_tool
-from tests.support.browser import CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM_ARGS, CONNECTED
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +100,7 @@ async def log_in(browser: Browser, base: str, username: str, password: str, forw
     context = await browser.new_context(locale="fr-FR", extra_http_headers=headers)
     page = await context.new_page()
     await page.goto(f"{base}/login?next=/control")
+    await page.wait_for_function(CONNECTED)
     await page.get_by_label("Identifiant").fill(username)
     await page.get_by_label("Mot de passe").fill(password)
     await page.get_by_role("button", name="Se connecter").click()

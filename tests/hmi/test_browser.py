@@ -24,6 +24,7 @@ from chaufferie.historian.catalogue import text
 from chaufferie.historian.history_export import COLUMNS
 from chaufferie.hmi.pages.frame import NAV
 from tests.conftest import free_port
+from tests.support.browser import CONNECTED
 from tests.support.hmi import PASSWORD
 from tests.support.serving import wait_serving
 
@@ -69,6 +70,7 @@ def logged_in(browser, base: str, username: str, viewport: dict[str, int] = DESK
     context = browser.new_context(viewport=viewport, accept_downloads=True, locale="fr-FR")
     page = context.new_page()
     page.goto(f"{base}/login?next={path}")
+    page.wait_for_function(CONNECTED)
     page.get_by_label("Identifiant").fill(username)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()

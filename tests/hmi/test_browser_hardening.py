@@ -25,6 +25,7 @@ import yaml
 from chaufferie.historian.catalogue import text
 from chaufferie.historian.history_export import COLUMNS
 from tests.e2e.system import SystemUnderTest, base_env, write_config
+from tests.support.browser import CONNECTED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -101,6 +102,7 @@ def _logged_in(browser: Any, system: SystemUnderTest, path: str) -> Any:
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
     page.goto(f"{system.url}/login?next={path}")
+    page.wait_for_function(CONNECTED)
     page.get_by_label("Identifiant").fill("chef")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()

@@ -37,6 +37,7 @@ from chaufferie.historian.forwarder import Forwarder
 from tests.conftest import free_port, require_tool
 from tests.historian.central_support import serve
 from tests.historian.pgserver import PostgresUnavailable, postgres_bin_dir, start_postgres
+from tests.support.browser import CONNECTED
 from tests.support.serving import wait_serving
 from tests.support.site_history import site_history
 
@@ -138,6 +139,7 @@ def test_two_sites_side_by_side_in_the_city_view(city: tuple[str, str], browser:
     page = context.new_page()
     page.goto(f"{base}/")
     page.wait_for_url(f"{base}/login?next=/")
+    page.wait_for_function(CONNECTED)
     page.get_by_label("Identifiant").fill("agent")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()

@@ -28,6 +28,7 @@ from chaufferie.cli import main
 from chaufferie.plc_bridge.opcua_security import Pki, ensure_client_certificate
 from chaufferie.simulations.security import ensure_certificate
 from tests.conftest import free_port, require_tool
+from tests.support.browser import CONNECTED
 
 pytestmark = pytest.mark.timeout(240)
 REPO = Path(__file__).resolve().parents[2]
@@ -68,6 +69,7 @@ def _log_in_as_admin(base: str, log: Path) -> None:
         browser = p.chromium.launch(executable_path=executable, args=["--headless", "--no-sandbox"])
         page = browser.new_page(locale="fr-FR")
         page.goto(f"{base}/login?next=/")
+        page.wait_for_function(CONNECTED)
         page.get_by_label("Identifiant").fill("admin")
         page.get_by_label("Mot de passe").fill(found.group(1))
         page.get_by_role("button", name="Se connecter").click()

@@ -31,3 +31,8 @@ def chromium(why: str) -> Iterator[Any]:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+CONNECTED = "() => window.did_handshake === true"
+"""True once the page's websocket has shaken hands: NiceGUI drops the events (a typed value, a
+click) a page sends before, so a test waits for this after loading a page it will act on."""
