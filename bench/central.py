@@ -11,20 +11,27 @@ real :class:`~chaufferie.historian.forwarder.Forwarder` signing with its own key
 2. **Sustained load**: for ``RUN_S`` seconds each site writes its 200 points every 10 s
    (2 000 samples/s offered, staggered), while site 0, cut off for a simulated hour, comes back
    with an hour of backlog (360 × 200 samples) at the start (``catch_up_s``: until its cursor
-   reaches what it held), and site 1's forwarder is killed while one of its batches is in
-   flight and started again (it resumes from the central's ``last_seq``).
+   reaches what it held, watched on its own), and site 1's forwarder is killed after the
+   central stored one of its batches but before it read the answer (the answer lost: the
+   hard case of a restart mid-batch), then started anew: it must resume from the central's
+   ``last_seq``, not from its own cursor (``restart_unacknowledged_rows``: how far behind
+   the central its cursor was). Each phase prints the cores busy in this process (the sites),
+   the receiver's and PostgreSQL's (``/proc``), which tells what bounds the figure.
 3. **Counts**: each site's samples by sequence number against the central's, after every
    forwarder drained: ``records_lost`` (the site has, the central lacks), ``records_duplicated``
    (rows of one site + sequence beyond the first).
-4. **Baseline**: the same number of rows loaded by a raw ``COPY`` into the same server's
-   ``samples`` table, in the same run: the ceiling of the database alone.
+4. **Baseline**: the same rows — the central's samples, read out in COPY's binary format —
+   loaded by a raw ``COPY`` into a fresh database on the same server, in the same run: the
+   ceiling of the database alone.
 
 The PostgreSQL is the tests' (fsync off): figures compare the receiver with the COPY baseline
 on the same server, not with a production disk. Last line: one JSON object with the keys
 ``central_samples_per_s`` (the receiver's sustained ingest when fed, phase 1), ``sites``,
 ``records_lost``, ``records_duplicated``, ``catch_up_s``, ``copy_samples_per_s``,
-``central_vs_copy``, and ``end_to_end_samples_per_s`` (phase 2, from the sites' writes to the
-central's rows: here bounded by the 100 simulated sites sharing one process and one core).
+``central_vs_copy``, ``end_to_end_samples_per_s`` (phase 2, from the sites' writes to the
+central's rows: here bounded by the 100 simulated sites sharing one process and one core),
+``mean_batch_rows`` (phase 2) and ``restart_unacknowledged_rows``.
+``BENCH_SITES`` and ``BENCH_RUN_S`` shrink it for a quick check.
 Run: ``.venv/bin/python bench/central.py`` (about 5 minutes on a 2-core shared machine).
 """
 
@@ -57,7 +64,12 @@ from chaufferie.config.loader import load_config  # noqa: E402
 from chaufferie.config.settings import PlantConfig, Site  # noqa: E402
 from chaufferie.historian import central_protocol as proto  # noqa: E402
 from chaufferie.historian.central_registry import register_site  # noqa: E402
-from chaufferie.historian.database import ensure_month_partitions, make_engine, migrate  # noqa: E402
+from chaufferie.historian.database import (  # noqa: E402
+    ensure_month_partitions,
+    make_engine,
+    migrate,
+    month_start,
+)
 from chaufferie.historian.exchange import export_batch  # noqa: E402
 from chaufferie.historian.forwarder import Forwarder, forward_status  # noqa: E402
 from chaufferie.historian.store import Store  # noqa: E402
@@ -149,32 +161,53 @@ def stored(engine: Engine) -> int:
         return int(conn.execute(text("SELECT count(*) FROM samples")).scalar_one())
 
 
-def copy_baseline(url: str, rows: int) -> float:
-    """Rows per second of a raw COPY of ready-made sample rows into ``samples``."""
-    engine = make_engine(url)
-    migrate(engine)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO points (site_id, name, unit, label_fr, label_en, tags) "
-                "VALUES ('b', 'p', '', '', '', '')"
-            )
-        )
-        ensure_month_partitions(conn, [START])
-    data = [(1, START + timedelta(seconds=i), float(i % 1000), 0, i + 1) for i in range(rows)]
-    raw = engine.raw_connection()
+def copy_baseline(central_url: str, target_url: str, months: set[datetime]) -> tuple[int, float]:
+    """The central's own sample rows, read out in COPY's binary format, loaded by a raw ``COPY``
+    into a fresh historian database on the same server: (rows, rows per second of the load).
+
+    The rows are serialised beforehand, so the time is the database's alone: its ceiling."""
+    source = make_engine(central_url)
+    raw = source.raw_connection()
     try:
-        began = time.perf_counter()
         cursor = raw.cursor()
-        with cursor.copy("COPY samples (point_id, time, value, quality, seq) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for row in data:
-                copy.write_row(row)
-        raw.commit()
-        elapsed = time.perf_counter() - began
+        points = b"".join(copy_out(cursor, "COPY points TO STDOUT (FORMAT binary)"))
+        rows = copy_out(
+            cursor, "COPY (SELECT point_id, time, value, quality, seq FROM samples) TO STDOUT (FORMAT binary)"
+        )
+        count = int(cursor.execute("SELECT count(*) FROM samples").fetchone()[0])
     finally:
         raw.close()
-        engine.dispose()
-    return rows / elapsed
+        source.dispose()
+    target = make_engine(target_url)
+    migrate(target)
+    with target.begin() as conn:
+        ensure_month_partitions(conn, months)
+    raw = target.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy("COPY points FROM STDIN (FORMAT binary)") as copy:
+            copy.write(points)
+        raw.commit()
+        began = time.perf_counter()
+        with cursor.copy(
+            "COPY samples (point_id, time, value, quality, seq) FROM STDIN (FORMAT binary)"
+        ) as copy:
+            for chunk in rows:
+                copy.write(chunk)
+        raw.commit()
+        elapsed = time.perf_counter() - began
+        loaded = int(cursor.execute("SELECT count(*) FROM samples").fetchone()[0])
+    finally:
+        raw.close()
+        target.dispose()
+    assert loaded == count, (loaded, count)
+    return count, count / elapsed
+
+
+def copy_out(cursor: Any, statement: str) -> list[bytes]:
+    """The blocks of a ``COPY … TO STDOUT``, in memory."""
+    with cursor.copy(statement) as copy:
+        return [bytes(block) for block in copy]
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -201,7 +234,7 @@ async def drained(sites: list[SiteDb], limit_s: float = 900.0) -> float:
         await asyncio.sleep(2.0)
 
 
-async def run(url: str, central: Engine, sites: list[SiteDb]) -> dict[str, Any]:
+async def run(url: str, central: Engine, sites: list[SiteDb], pids: tuple[int, int]) -> dict[str, Any]:
     # 1. capacity: the receiver fed as fast as it takes, every site's 2-minute backlog in one
     #    signed batch, built beforehand (a site exports on its own machine; here all 100 share
     #    this process, which would measure the bench rather than the central)
@@ -209,55 +242,109 @@ async def run(url: str, central: Engine, sites: list[SiteDb]) -> dict[str, Any]:
         site.write_steps(BACKLOG_STEPS)
     bodies = [(s, export_batch(s.engine, s.cfg, from_seq=1, to_seq=s.seq, rollups=False)) for s in sites[1:]]
     before = stored(central)
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), CpuUse(*pids)
     async with aiohttp.ClientSession() as session:
         busy = sum(await asyncio.gather(*(post_until_stored(session, url, s, body) for s, body in bodies)))
-    capacity = (stored(central) - before) / (time.perf_counter() - began)
+    elapsed = time.perf_counter() - began
+    capacity = (stored(central) - before) / elapsed
     print(
         f"  capacity: {capacity:8.0f} samples/s ({len(bodies)} batches of {BACKLOG_STEPS * POINTS} samples"
-        f" at once, {busy} answered busy)"
+        f" at once, {busy} answered busy; {cpu.report(elapsed)})"
     )
     await asyncio.gather(*(s.start() for s in sites[1:]))
     await drained(sites[1:])
     # 2. sustained load with site 0 back after an hour cut off, site 1 killed mid-batch
     sites[0].write_steps(CUT_OFF_STEPS)
-    cut_off_last = sites[0].seq
-    before = stored(central)
-    began = time.perf_counter()
+    before, batches_before = stored(central), batch_count(central)
+    began, cpu = time.perf_counter(), CpuUse(*pids)
     await sites[0].start()
-    caught_up: list[float] = []
-    restarted = False
+    catch_up = asyncio.create_task(caught_up(sites[0], sites[0].seq, began))
+    kill: asyncio.Task[tuple[int, int]] | None = None
     tick = 0
     while time.perf_counter() - began < RUN_S:
         for site in sites[tick % STEP_S :: STEP_S]:  # a tenth of the sites each second: 2 000 samples/s
             site.write_steps(1)
         tick += 1
-        if not caught_up and forward_status(sites[0].engine, sites[0].id)[0].acked_seq >= cut_off_last:
-            caught_up.append(time.perf_counter() - began)
-        if not restarted and time.perf_counter() - began > RUN_S / 3:
-            restarted = await kill_mid_batch(sites[1])
+        if kill is None and time.perf_counter() - began > RUN_S / 3:
+            kill = asyncio.create_task(kill_after_stored(sites[1], central))
         await asyncio.sleep(max(0.0, began + tick - time.perf_counter()))
+    assert kill is not None
+    central_last, cursor = await kill
     done = await drained(sites)
-    if not caught_up:
-        caught_up.append(done - began)
-    sustained = (stored(central) - before) / (done - began)
-    offered = (stored(central) - before) / RUN_S
+    elapsed = done - began
+    catch_up_s = await catch_up
+    rows, batches = stored(central) - before, batch_count(central) - batches_before
+    sustained = rows / elapsed
     print(
         f"  sustained: {sustained:8.0f} samples/s stored"
-        f" (offered {POINTS * SITES / STEP_S:.0f}/s + the cut-off hour)"
+        f" (offered {POINTS * SITES / STEP_S:.0f}/s + the cut-off hour: {rows} rows in {elapsed:.0f} s,"
+        f" {batches} batches of {rows / batches:.0f} rows on average; {cpu.report(elapsed)})"
     )
     print(
-        f"  site 0 caught up an hour ({CUT_OFF_STEPS * POINTS} samples) in {caught_up[0]:.1f} s;"
-        f" site 1 restarted mid-batch: {restarted}"
+        f"  site 0 caught up an hour ({CUT_OFF_STEPS * POINTS} samples) in {catch_up_s:.1f} s;"
+        f" site 1 killed after the central stored its batch up to {central_last},"
+        f" its cursor at {cursor} ({central_last - cursor} rows stored but never acknowledged), restarted"
     )
     await asyncio.gather(*(s.stop() for s in sites))
     return {
         "capacity": capacity,
         "sustained": sustained,
-        "offered": offered,
-        "catch_up_s": caught_up[0],
-        "restarted": restarted,
+        "catch_up_s": catch_up_s,
+        "unacknowledged": central_last - cursor,
+        "batch_rows": rows / batches,
     }
+
+
+class CpuUse:
+    """Processor time used from now on by this process (the sites), the receiver's process and
+    PostgreSQL's (its postmaster and the backends it started), read from ``/proc``."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, receiver_pid: int, postmaster_pid: int) -> None:
+        self.pids = receiver_pid, postmaster_pid
+        self.start = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        receiver, postmaster = self.pids
+        postgres = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                pid, ppid, used = self._stat(stat)
+            except (OSError, IndexError, ValueError):
+                continue  # a process gone meanwhile
+            if postmaster in (pid, ppid):
+                postgres += used
+        return time.process_time(), self._stat(Path(f"/proc/{receiver}/stat"))[2], postgres
+
+    def _stat(self, path: Path) -> tuple[int, int, float]:
+        """(pid, parent pid, seconds of processor time: utime + stime) of one ``/proc/*/stat``."""
+        head, tail = path.read_text().rsplit(")", 1)
+        fields = tail.split()
+        return int(head.split(" (", 1)[0]), int(fields[1]), (int(fields[11]) + int(fields[12])) / self.TICK
+
+    def report(self, elapsed: float) -> str:
+        now = self._now()
+        sites, receiver, postgres = ((b - a) / elapsed for a, b in zip(self.start, now, strict=True))
+        return f"cores busy: sites {sites:.2f}, receiver {receiver:.2f}, PostgreSQL {postgres:.2f}"
+
+
+def postmaster_pid(data_dir: Path) -> int:
+    """The PostgreSQL server's process (first line of its ``postmaster.pid``)."""
+    return int((data_dir / "postmaster.pid").read_text().split()[0])
+
+
+def batch_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM central_batches")).scalar_one())
+
+
+async def caught_up(site: SiteDb, last: int, began: float) -> float:
+    """Seconds from ``began`` until ``site``'s cursor reaches ``last`` (polled every 0.5 s)."""
+    while True:  # the cursor is in the site's database: nothing to wait on but a poll
+        if (await asyncio.to_thread(forward_status, site.engine, site.id))[0].acked_seq >= last:
+            return time.perf_counter() - began
+        await asyncio.sleep(0.5)
 
 
 async def post_until_stored(session: aiohttp.ClientSession, url: str, site: SiteDb, body: bytes) -> int:
@@ -274,27 +361,36 @@ async def post_until_stored(session: aiohttp.ClientSession, url: str, site: Site
             await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
 
 
-async def kill_mid_batch(site: SiteDb) -> bool:
-    """Cancel ``site``'s forwarder while one of its batches is in flight, then start anew."""
+async def kill_after_stored(site: SiteDb, central: Engine) -> tuple[int, int]:
+    """Cancel ``site``'s forwarder once the central stored one of its batches but before the
+    forwarder read the answer (the answer lost on the way), then start a new forwarder, which
+    must resume right after what the central kept. (The central's last sequence for the site,
+    the site's cursor) at the kill."""
     forwarder = site.forwarder
     assert forwarder is not None
-    in_flight = asyncio.Event()
+    answered = asyncio.Event()
     original = forwarder._post
 
     async def posting(link: Any, body: bytes) -> Any:
-        in_flight.set()
-        return await original(link, body)
+        answer = await original(link, body)
+        if answer[0] == 200:
+            answered.set()
+            await asyncio.Event().wait()  # the answer never reaches the forwarder: cancelled here
+        return answer
 
     forwarder._post = posting  # type: ignore[method-assign]
     site.write_steps(30)  # enough for a batch of its own
-    try:
-        await asyncio.wait_for(in_flight.wait(), 30)
-    except TimeoutError:
-        return False
-    await asyncio.sleep(0.005)
+    await asyncio.wait_for(answered.wait(), 120)
+    with central.connect() as conn:
+        central_last = int(
+            conn.execute(
+                text("SELECT last_seq FROM site_sequences WHERE site_id = :s"), {"s": site.id}
+            ).scalar_one()
+        )
+    cursor = (await asyncio.to_thread(forward_status, site.engine, site.id))[0].acked_seq
     await site.stop()
     await site.start()
-    return True
+    return central_last, cursor
 
 
 def main() -> None:
@@ -339,7 +435,7 @@ def main() -> None:
             ]
             proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
             wait_http(f"{url}/healthz", proc)
-            figures = asyncio.run(run(url, central, sites))
+            figures = asyncio.run(run(url, central, sites, (proc.pid, postmaster_pid(pg.data_dir))))
             counts = central_counts(central)
             lost = duplicated = 0
             for site in sites:
@@ -347,10 +443,14 @@ def main() -> None:
                 lost += site.seq - distinct
                 duplicated += rows - distinct
             total = stored(central)
-            copy_rate = copy_baseline(pg.url(pg.create_database()), total)
-            print(f"  COPY baseline: {copy_rate:8.0f} samples/s ({total} rows, the same server)")
             print(f"  records: {total} stored, {lost} lost, {duplicated} duplicated")
             central.dispose()
+            last_step = START + timedelta(seconds=STEP_S * max(s.steps for s in sites))
+            months = {month_start(START), month_start(last_step)}
+            copied, copy_rate = copy_baseline(central_url, pg.url(pg.create_database()), months)
+            print(
+                f"  COPY baseline: {copy_rate:8.0f} samples/s (the central's {copied} rows, the same server)"
+            )
         finally:
             if proc is not None:
                 proc.terminate()
@@ -366,7 +466,8 @@ def main() -> None:
         "records_lost": lost,
         "records_duplicated": duplicated,
         "catch_up_s": round(figures["catch_up_s"], 1),
-        "restarted_mid_batch": figures["restarted"],
+        "restart_unacknowledged_rows": figures["unacknowledged"],
+        "mean_batch_rows": round(figures["batch_rows"]),
         "copy_samples_per_s": round(copy_rate),
         "central_vs_copy": round(figures["capacity"] / copy_rate, 3),
     }
