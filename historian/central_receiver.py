@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Row as SiteRow
 
 from chaufferie.historian import schema
 from chaufferie.historian.central_protocol import (
@@ -103,13 +104,7 @@ class CentralStore:
     def public_key_pem(self, site: str) -> str:
         """The site's public key; Refused if the site is unknown, revoked or has no key."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(central_sites).where(central_sites.c.site_id == site)).first()
-        if row is None:
-            raise Refused(Refusal.UNKNOWN_SITE, f"site {site!r} is not registered")
-        if row.revoked_at is not None:
-            raise Refused(
-                Refusal.REVOKED_SITE, f"site {site!r} was revoked on {row.revoked_at:%Y-%m-%d %H:%M}"
-            )
+            row = _registered(conn, site)
         if not row.public_key:
             raise Refused(Refusal.UNKNOWN_SITE, f"site {site!r} sends no batches (uploads only)")
         return str(row.public_key)
@@ -118,22 +113,21 @@ class CentralStore:
         with self.engine.connect() as conn:
             return _last_seq(conn, site)
 
-    def store(self, signer: str, data: bytes, now: datetime) -> Accepted:
-        """Write a checked batch of ``signer``'s, all or nothing; Refused if it is not new."""
+    def store(self, data: bytes, now: datetime, signer: str | None = None) -> Accepted:
+        """Write a checked batch, all or nothing: of ``signer``'s when given (else of the site it
+        names: a file an administrator imports); Refused if its site is not registered or is
+        revoked (checked in the transaction that writes), or if it is not new."""
         try:
             site, points, rows = parse_batch(data)
         except ExchangeError as exc:
             raise Refused(Refusal.INVALID, str(exc)) from exc
-        if site != signer:
+        if signer is not None and site != signer:
             raise Refused(Refusal.SITE_MISMATCH, f"a batch of site {site!r} signed by site {signer!r}")
         seqs = [int(v["seq"]) for _, v in rows if "seq" in v]
         first = min(seqs) if seqs else None
         store = Store(self.engine, site)
         with self.engine.begin() as conn:
-            if self.postgres:  # one batch of a site at a time, whichever receiver has it
-                conn.execute(
-                    select(central_sites.c.site_id).where(central_sites.c.site_id == site).with_for_update()
-                )
+            _registered(conn, site, lock=self.postgres)  # one batch of a site at a time, whichever receiver
             last = _last_seq(conn, site)
             if first is not None and first <= last:
                 raise Refused(Refusal.REPLAYED, f"starts at {first}, {site!r} is stored up to {last}", last)
@@ -182,6 +176,18 @@ def rollups_of(rows: list[Row]) -> list[Row]:
     for v in samples:
         out += rollups.add(v["point"], v["value"], v["quality"] == 0, to_us(v["time"]))
     return out + rollups.flush()
+
+
+def _registered(conn: Connection, site: str, lock: bool = False) -> SiteRow[Any]:
+    """The site's ``central_sites`` row (locked for the transaction with ``lock``); Refused if
+    the site is unknown or revoked."""
+    query = select(central_sites).where(central_sites.c.site_id == site)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    if row is None:
+        raise Refused(Refusal.UNKNOWN_SITE, f"site {site!r} is not registered (chaufferie central site add)")
+    if row.revoked_at is not None:
+        raise Refused(Refusal.REVOKED_SITE, f"site {site!r} was revoked on {row.revoked_at:%Y-%m-%d %H:%M}")
+    return row
 
 
 def _last_seq(conn: Connection, site: str) -> int:
@@ -247,7 +253,7 @@ class Receiver:
     def _accept(self, headers: Mapping[str, str], data: bytes) -> Accepted:
         signer = self._signer(headers, data)
         check_document(data)
-        return self.central.store(signer, data, datetime.now(UTC))
+        return self.central.store(data, datetime.now(UTC), signer)
 
     def _signer(self, headers: Mapping[str, str], body: bytes) -> str:
         try:
@@ -284,8 +290,3 @@ class Receiver:
 def receiver_name() -> str:
     """This receiver's name in the central tables: the host it runs on."""
     return socket.gethostname()[:128]
-
-
-def central_app(engine: Engine, **kwargs: Any) -> web.Application:
-    """The receiver's application over ``engine`` (already migrated)."""
-    return Receiver(CentralStore(engine, receiver_name()), **kwargs).app()

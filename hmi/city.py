@@ -37,10 +37,8 @@ from sqlalchemy import Engine
 from chaufferie.config.vocabulary import Role
 from chaufferie.historian import city
 from chaufferie.historian.access_store import AccessStore
-from chaufferie.historian.central_protocol import Refusal
 from chaufferie.historian.central_receiver import CentralStore, Refused, check_document
 from chaufferie.historian.central_registry import list_sites
-from chaufferie.historian.exchange import ExchangeError, parse_batch
 from chaufferie.historian.meter_feed import MeterFeedError, MeterReading, meter_batch
 from chaufferie.historian.trends import trend
 from chaufferie.hmi import format as fmt
@@ -365,7 +363,7 @@ def _manual_reading(services: CityServices, session: _Session, site: str, name: 
                 )
                 data = meter_batch(site, name, "Europe/Paris", [reading])
                 check_document(data)
-                accepted = await asyncio.to_thread(services.central.store, site, data, services.now())
+                accepted = await asyncio.to_thread(services.central.store, data, services.now(), site)
             except (ValueError, TypeError, MeterFeedError) as exc:
                 ui.notify(str(exc), type="negative")
                 return
@@ -392,20 +390,21 @@ async def _uploaded(
     data = await _upload_bytes(event)
     try:
         check_document(data)
-        site = parse_batch(data)[0]
-        registered = {s.site_id: s for s in list_sites(services.engine)}
-        if site not in registered or registered[site].revoked_at is not None:
-            raise Refused(Refusal.UNKNOWN_SITE, f"site {site!r} is not registered or revoked")
-        accepted = await asyncio.to_thread(services.central.store, site, data, services.now())
-    except (Refused, ExchangeError) as exc:
-        reason = exc.reason.value if isinstance(exc, Refused) else "invalid"
+        accepted = await asyncio.to_thread(services.central.store, data, services.now())
+    except Refused as exc:
+        reason = exc.reason.value
         city.record_action(services.engine, session.username, "upload", name, "refused", {"reason": reason})
         ui.notify(_t("refused", lang, reason=reason, message=str(exc)), type="negative", multi_line=True)
         return
     city.record_action(
-        services.engine, session.username, "upload", name, "done", {"site": site, "rows": accepted.rows}
+        services.engine,
+        session.username,
+        "upload",
+        name,
+        "done",
+        {"site": accepted.site, "rows": accepted.rows},
     )
-    ui.notify(_t("stored", lang, rows=accepted.rows, site=site), type="positive")
+    ui.notify(_t("stored", lang, rows=accepted.rows, site=accepted.site), type="positive")
 
 
 async def _upload_bytes(event: UploadEventArguments) -> bytes:

@@ -246,8 +246,7 @@ def _import(args: argparse.Namespace) -> int:
             data = Path(name).read_bytes()
             try:
                 check_document(data)
-                site = _registered_site_of(engine, data)
-                accepted = central.store(site, data, datetime.now(UTC))
+                accepted = central.store(data, datetime.now(UTC))
             except Refused as exc:
                 failed += 1
                 print(f"{name}: refused ({exc.reason.value}): {exc}", file=sys.stderr)
@@ -276,15 +275,3 @@ def site_hint(data: bytes) -> str:
         return parse_batch(data)[0]
     except ExchangeError:
         return ""
-
-
-def _registered_site_of(engine: Engine, data: bytes) -> str:
-    site = site_hint(data)
-    for entry in list_sites(engine):
-        if entry.site_id == site:
-            if entry.revoked_at is not None:
-                raise Refused(proto.Refusal.REVOKED_SITE, f"site {site!r} is revoked")
-            return site
-    raise Refused(
-        proto.Refusal.UNKNOWN_SITE, f"site {site!r} is not registered (chaufferie central site add)"
-    )
