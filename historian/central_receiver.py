@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from lxml import etree
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy import Row as SiteRow
 
@@ -45,7 +44,7 @@ from chaufferie.historian.central_protocol import (
     verify,
 )
 from chaufferie.historian.central_schema import central_batches, central_refusals, central_sites
-from chaufferie.historian.espi_schema import standard_and_profile
+from chaufferie.historian.espi_schema import batch_error
 from chaufferie.historian.exchange import ExchangeError, parse_batch, write_rows
 from chaufferie.historian.records import Row
 from chaufferie.historian.sampling import Rollups
@@ -73,24 +72,11 @@ class Accepted:
     rows: int
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
 def check_document(data: bytes) -> None:
     """Refused (INVALID) unless ``data`` is a batch feed valid by ESPI's schema and our profile."""
-    if b"<!DOCTYPE" in data[:4096].upper():
-        raise Refused(Refusal.INVALID, "documents with a DOCTYPE are refused")
-    try:
-        document = etree.fromstring(data, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise Refused(Refusal.INVALID, f"not well-formed XML: {exc}") from exc
-    schema_ = standard_and_profile()
-    if not schema_.validate(document):
-        error = schema_.error_log.last_error
-        raise Refused(
-            Refusal.INVALID, f"not valid by ESPI and the profile: line {error.line}: {error.message}"
-        )
+    error = batch_error(data)
+    if error is not None:
+        raise Refused(Refusal.INVALID, error)
 
 
 class CentralStore:
